@@ -1,0 +1,1 @@
+"""Adapters: the I/O edges (database, probes, notifiers, HTTP clients)."""

@@ -1,0 +1,1 @@
+"""SQL implementations of the storage ports, one module per aggregate."""

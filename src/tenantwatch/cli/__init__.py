@@ -1,0 +1,1 @@
+"""The tenantwatch command line (Typer + rich)."""

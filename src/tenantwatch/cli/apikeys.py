@@ -1,0 +1,75 @@
+"""tenantwatch apikey create|list|revoke."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from tenantwatch.cli.common import cli_principal, console, settings_from_env, with_runtime
+from tenantwatch.domain.apikeys import ApiKey, Scope
+from tenantwatch.runtime import Runtime
+from tenantwatch.services.apikeys import IssuedKey
+
+app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    scope: list[Scope] = typer.Option(..., "--scope", help="repeat for several", show_default=False),
+    tenant: str | None = typer.Option(None, "--tenant", help="bind the key to this tenant"),
+    name: str = typer.Option("cli", "--name", help="what the key is for"),
+) -> None:
+    """Issue an API key. The key is printed once, alone on the last line."""
+
+    async def work(rt: Runtime) -> IssuedKey:
+        return await rt.api_keys.issue(cli_principal(), name=name, scopes=scope, tenant_id=tenant)
+
+    issued = with_runtime(settings_from_env(), work)
+    bound = f" bound to tenant {issued.key.tenant_id}" if issued.key.tenant_id else ""
+    scopes = ", ".join(str(s) for s in issued.key.scopes)
+    console.print(f"created API key {issued.key.id} ({scopes}){bound}; it is shown only now:")
+    print(issued.secret)  # plain, so scripts can take the last line  # noqa: T201
+
+
+@app.command("list")
+def list_(
+    include_revoked: bool = typer.Option(False, "--all", help="include revoked keys"),
+) -> None:
+    """List API keys (never their secrets)."""
+
+    async def work(rt: Runtime) -> list[ApiKey]:
+        out: list[ApiKey] = []
+        cursor = None
+        while True:
+            page = await rt.api_keys.list(
+                cli_principal(), cursor=cursor, limit=500, include_revoked=include_revoked
+            )
+            out.extend(page.items)
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+    keys = with_runtime(settings_from_env(), work)
+    table = Table(title=f"{len(keys)} API keys")
+    for col in ("id", "name", "prefix", "scopes", "tenant", "created", "last used", "revoked"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(
+            k.id, k.name, k.prefix + "…", ", ".join(str(s) for s in k.scopes), k.tenant_id or "*",
+            f"{k.created_at:%Y-%m-%d %H:%M}",
+            f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never",
+            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+            style="dim" if k.revoked_at else None,
+        )
+    console.print(table)
+
+
+@app.command("revoke")
+def revoke(key_id: str = typer.Argument(..., help="the key's id (k_...)", show_default=False)) -> None:
+    """Revoke an API key; requests with it get 401 from then on."""
+
+    async def work(rt: Runtime) -> ApiKey:
+        return await rt.api_keys.revoke(cli_principal(), key_id)
+
+    key = with_runtime(settings_from_env(), work)
+    console.print(f"revoked API key {key.id} ({key.name})")

@@ -1,0 +1,44 @@
+"""The `tenantwatch` command: every sub-command is registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from tenantwatch import __version__
+from tenantwatch.cli import apikeys, config_cmd, db, serve, status, tenants
+
+app = typer.Typer(
+    name="tenantwatch",
+    help="Tenant-aware monitoring, SLAs, alerting and incident response for multi-tenant SaaS. "
+    "Settings come from TENANTWATCH_* environment variables (DATABASE_URL, LISTEN, CONFIG, "
+    "DATA_DIR, LOG_LEVEL, ...).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tenantwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """tenantwatch."""
+
+
+app.command("serve")(serve.serve)
+app.command("migrate")(db.migrate)
+app.command("status")(status.status)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(tenants.app, name="tenant")
+app.add_typer(apikeys.app, name="apikey")
+
+if __name__ == "__main__":
+    app()

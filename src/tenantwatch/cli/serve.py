@@ -1,0 +1,106 @@
+"""tenantwatch serve: migrate, sync the config, make sure an admin key exists, serve HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from tenantwatch.adapters.db.engine import redact_url
+from tenantwatch.cli.common import ConfigOption, console, err_console, read_config, settings_from_env
+from tenantwatch.config import Config
+from tenantwatch.logs import configure_logging
+from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.services.tenants import SyncReport
+from tenantwatch.settings import Settings
+from tenantwatch.web.app import create_app
+
+
+class Role(StrEnum):
+    ALL = "all"
+    API = "api"
+
+
+def _save_key(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+
+
+async def _bootstrap(settings: Settings, config: Config) -> tuple[SyncReport, str | None]:
+    rt = build_runtime(settings, config)
+    try:
+        report = await prepare(rt)
+        issued = await rt.api_keys.ensure_admin()
+    finally:
+        await rt.close()
+    if issued is None:
+        return report, None
+    _save_key(settings.admin_key_file, issued.secret)
+    return report, issued.secret
+
+
+def serve(
+    config: Path | None = ConfigOption,
+    listen: str | None = typer.Option(None, "--listen", help="host:port (default 127.0.0.1:8080)"),
+    role: Role = typer.Option(Role.ALL, "--role", help="which parts of tenantwatch to run"),
+) -> None:
+    """Start tenantwatch: apply migrations, sync tenants from the config, serve the API."""
+    settings = settings_from_env(config)
+    if listen is not None:
+        try:
+            settings = Settings.model_validate({**settings.model_dump(), "listen": listen})
+        except ValueError as exc:
+            err_console.print(f"[red]--listen:[/red] {exc}")
+            raise typer.Exit(2) from None
+    cfg = read_config(settings, exit_code=2)
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        report, secret = asyncio.run(_bootstrap(settings, cfg))
+    except OSError as exc:
+        err_console.print(
+            f"[red]cannot reach the database {redact_url(settings.effective_database_url)}:[/red] "
+            f"{exc}"
+        )
+        raise typer.Exit(1) from None
+    _banner(settings, cfg, report, secret, role)
+    uvicorn.run(
+        create_app(settings, cfg),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+def _banner(
+    settings: Settings, cfg: Config, report: SyncReport, secret: str | None, role: Role
+) -> None:
+    console.print(f"[bold]tenantwatch[/bold] ({role} roles) on [link]{settings.base_url}[/link]")
+    console.print(f"  API docs:  {settings.base_url}/docs")
+    console.print(f"  database:  {redact_url(settings.effective_database_url)}")
+    if settings.config:
+        console.print(
+            f"  config:    {settings.config} ({len(cfg.tenants)} tenants: "
+            f"{len(report.created)} new, {len(report.updated)} changed)"
+        )
+    if secret:
+        console.print(f"  admin key (new, kept in {settings.admin_key_file}):")
+        console.print(f"  {secret}", markup=False, highlight=False, soft_wrap=True)
+    elif settings.admin_key_file.exists():
+        console.print(f"  admin key: kept in {settings.admin_key_file}")
+    else:
+        console.print("  admin key: create one with `tenantwatch apikey create --scope admin`")
+    console.print(
+        f"  try: curl -H \"Authorization: Bearer $(cat {settings.admin_key_file})\" "
+        f"{settings.base_url}/api/v1/tenants",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,119 @@
+"""tenantwatch tenant create|list|show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from tenantwatch.cli.common import (
+    ConfigOption,
+    cli_principal,
+    console,
+    err_console,
+    settings_from_env,
+    with_runtime,
+)
+from tenantwatch.domain.tenants import Tenant, TenantStatus
+from tenantwatch.runtime import Runtime
+from tenantwatch.services.tenants import TenantInput
+
+app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
+
+
+def _labels(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            err_console.print(f"[red]--label {pair!r}:[/red] write it as name=value")
+            raise typer.Exit(2)
+        out[name] = value
+    return out
+
+
+@app.command("create")
+def create(
+    tenant_id: str = typer.Argument(..., help="slug, e.g. acme-corp", show_default=False),
+    name: str = typer.Option(..., "--name", help="display name", show_default=False),
+    tier: str = typer.Option("basic", "--tier", help="basic, professional, enterprise or custom"),
+    timezone: str = typer.Option("UTC", "--timezone", help="IANA timezone"),
+    label: list[str] = typer.Option([], "--label", help="name=value; repeat for more"),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Create a tenant."""
+    data = TenantInput(
+        id=tenant_id, name=name, tier=tier, timezone=timezone, labels=_labels(label)
+    )
+
+    async def work(rt: Runtime) -> Tenant:
+        return await rt.tenants.create(cli_principal(), data)
+
+    tenant = with_runtime(settings_from_env(config), work)
+    console.print(f"created tenant [bold]{tenant.id}[/bold] ({tenant.tier})")
+
+
+@app.command("list")
+def list_(
+    tier: str | None = typer.Option(None, "--tier", help="only this tier"),
+    status: TenantStatus | None = typer.Option(None, "--status", help="active or suspended"),
+    config: Path | None = ConfigOption,
+) -> None:
+    """List tenants as a table."""
+
+    async def work(rt: Runtime) -> list[Tenant]:
+        out: list[Tenant] = []
+        cursor = None
+        while True:
+            page = await rt.tenants.list(
+                cli_principal(), cursor=cursor, limit=500, tier=tier,
+                status=str(status) if status else None,
+            )
+            out.extend(page.items)
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+    tenants = with_runtime(settings_from_env(config), work)
+    table = Table(title=f"{len(tenants)} tenants")
+    for col in ("id", "name", "tier", "status", "timezone", "labels", "managed by"):
+        table.add_column(col)
+    for t in tenants:
+        style = "yellow" if t.status == TenantStatus.SUSPENDED else None
+        table.add_row(
+            t.id, t.name, t.tier, str(t.status), t.timezone,
+            ", ".join(f"{k}={v}" for k, v in sorted(t.labels.items())), t.managed_by,
+            style=style,
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(
+    tenant_id: str = typer.Argument(..., show_default=False),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Show one tenant with its effective SLA targets."""
+
+    async def work(rt: Runtime) -> tuple[Tenant, Runtime]:
+        return await rt.tenants.get(cli_principal(), tenant_id), rt
+
+    tenant, rt = with_runtime(settings_from_env(config), work)
+    sla = rt.ctx.tiers.effective_sla(tenant.tier, tenant.sla_overrides)
+    table = Table(show_header=False, title=f"tenant {tenant.id}")
+    table.add_column(style="bold")
+    table.add_column()
+    rows = [
+        ("name", tenant.name), ("tier", tenant.tier), ("status", str(tenant.status)),
+        ("timezone", tenant.timezone),
+        ("labels", ", ".join(f"{k}={v}" for k, v in sorted(tenant.labels.items())) or "-"),
+        ("managed by", tenant.managed_by),
+        ("created", f"{tenant.created_at:%Y-%m-%d %H:%M:%S} UTC" if tenant.created_at else "-"),
+    ]
+    for key, value in sla.as_dict().items():
+        marker = " (override)" if key in tenant.sla_overrides else ""
+        rows.append((f"sla {key}", f"{value}{marker}"))
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table)

@@ -1,0 +1,118 @@
+"""The shape of tenantwatch.yml, validated by pydantic (unknown keys are errors)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from tenantwatch.domain.durations import parse_duration
+from tenantwatch.domain.tenants import (
+    TenantStatus,
+    label_name_problem,
+    tenant_id_problem,
+    timezone_problem,
+)
+from tenantwatch.domain.tiers import BUILTIN_TIERS, DEFAULT_SLA_TARGETS, SlaTargets, Tier
+
+
+def _check_timezone(value: str) -> str:
+    problem = timezone_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_tenant_id(value: str) -> str:
+    problem = tenant_id_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_duration(value: str | int | float) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    return parse_duration(value)
+
+
+def _check_labels(value: dict[str, str]) -> dict[str, str]:
+    for name in value:
+        problem = label_name_problem(name)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+Timezone = Annotated[str, AfterValidator(_check_timezone)]
+TenantId = Annotated[str, AfterValidator(_check_tenant_id)]
+Duration = Annotated[str | int | float, AfterValidator(_check_duration)]
+Labels = Annotated[dict[str, str], AfterValidator(_check_labels)]
+TierName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlaConfig(_Strict):
+    availability_percentage: Annotated[Decimal, Field(gt=0, le=100)] | None = None
+    response_time_ms: Annotated[int, Field(gt=0)] | None = None
+    error_rate_percentage: Annotated[Decimal, Field(ge=0, le=100)] | None = None
+    recovery_time_minutes: Annotated[int, Field(gt=0)] | None = None
+
+    def given(self) -> dict[str, Decimal | int]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class TierConfig(_Strict):
+    description: str = ""
+    base: TierName | None = Field(default=None, description="built-in tier to start from")
+    sla: SlaConfig = SlaConfig()
+    check_interval: Duration | None = None
+    retention: Duration | None = None
+
+    @field_validator("base")
+    @classmethod
+    def _known_base(cls, value: str | None) -> str | None:
+        if value is not None and value not in BUILTIN_TIERS:
+            raise ValueError(
+                f"unknown base tier {value!r}; choose one of {', '.join(sorted(BUILTIN_TIERS))}"
+            )
+        return value
+
+    def to_tier(self, name: str) -> Tier:
+        start = BUILTIN_TIERS.get(self.base or name)
+        sla: SlaTargets = start.sla if start else DEFAULT_SLA_TARGETS
+        return Tier(
+            name=name,
+            sla=sla.with_overrides(self.sla.given()),
+            check_interval_seconds=float(self.check_interval)  # type: ignore[arg-type]
+            if self.check_interval is not None
+            else (start.check_interval_seconds if start else 60.0),
+            retention_seconds=float(self.retention)  # type: ignore[arg-type]
+            if self.retention is not None
+            else (start.retention_seconds if start else 15 * 86400.0),
+            description=self.description,
+        )
+
+
+class TenantConfig(_Strict):
+    id: TenantId
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    tier: TierName
+    timezone: Timezone = "UTC"
+    labels: Labels = {}
+    status: TenantStatus = TenantStatus.ACTIVE
+    sla_overrides: SlaConfig = SlaConfig()
+
+
+class Config(_Strict):
+    """tenantwatch.yml. Later sections (checks, scrape_configs, rule_files, ...) join here."""
+
+    tiers: dict[TierName, TierConfig] = {}
+    tenants: list[TenantConfig] = []
+
+    def custom_tiers(self) -> dict[str, Tier]:
+        return {name: tier.to_tier(name) for name, tier in self.tiers.items()}

@@ -1,0 +1,1 @@
+"""Pure domain logic: frozen dataclasses and functions; no I/O, no clock, no environment."""

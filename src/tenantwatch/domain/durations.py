@@ -1,0 +1,48 @@
+"""Prometheus-style duration strings ("90s", "1h30m", "15d") to and from seconds."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+_PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+_ORDER = ["y", "w", "d", "h", "m", "s", "ms"]
+
+
+def parse_duration(text: str) -> float:
+    """Return the seconds in a duration such as "1h30m". Raise ValueError with the fix if malformed."""
+    s = text.strip()
+    if not s:
+        raise ValueError("empty duration; write e.g. '30s', '5m' or '1h30m'")
+    pos = 0
+    total = 0.0
+    last_rank = -1
+    for match in _PART.finditer(s):
+        if match.start() != pos:
+            break
+        rank = _ORDER.index(match.group(2))
+        if rank <= last_rank:
+            raise ValueError(f"duration {text!r}: units must go from largest to smallest, once each")
+        last_rank = rank
+        total += int(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(s):
+        raise ValueError(
+            f"invalid duration {text!r}; write a number and a unit (ms, s, m, h, d, w, y), "
+            "e.g. '30s', '5m' or '1h30m'"
+        )
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """Return the shortest Prometheus duration string for whole milliseconds ("0s" for zero)."""
+    ms = round(seconds * 1000)
+    if ms == 0:
+        return "0s"
+    out = []
+    for unit in _ORDER:
+        size = round(_UNITS[unit] * 1000)
+        if ms >= size:
+            out.append(f"{ms // size}{unit}")
+            ms %= size
+    return "".join(out)

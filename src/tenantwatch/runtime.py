@@ -1,0 +1,78 @@
+"""Wire a running tenantwatch from Settings and Config: engine, migrations, services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tenantwatch.adapters.db.engine import create_engine, ping
+from tenantwatch.adapters.db.migrate import migrate
+from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
+from tenantwatch.config.model import Config
+from tenantwatch.domain.tiers import TierCatalog
+from tenantwatch.services.apikeys import ApiKeyService
+from tenantwatch.services.audit import AuditService
+from tenantwatch.services.context import ServiceContext
+from tenantwatch.services.health import DependencyProbe
+from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
+from tenantwatch.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: Config
+    engine: AsyncEngine
+    ctx: ServiceContext
+    tenants: TenantService
+    api_keys: ApiKeyService
+    audit: AuditService
+    probes: dict[str, DependencyProbe] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def declared_tenants(config: Config) -> list[TenantInput]:
+    return [
+        TenantInput(
+            id=t.id,
+            name=t.name,
+            tier=t.tier,
+            timezone=t.timezone,
+            labels=dict(t.labels),
+            status=t.status,
+            sla_overrides=t.sla_overrides.given(),
+        )
+        for t in config.tenants
+    ]
+
+
+def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
+    """Return the wired services; nothing is opened until first use."""
+    config = config or Config()
+    engine = create_engine(settings.effective_database_url)
+    ctx = ServiceContext(
+        uow=SqlUnitOfWorkFactory(engine), tiers=TierCatalog.with_custom(config.custom_tiers())
+    )
+
+    async def database() -> None:
+        await ping(engine)
+
+    return Runtime(
+        settings=settings,
+        config=config,
+        engine=engine,
+        ctx=ctx,
+        tenants=TenantService(ctx),
+        api_keys=ApiKeyService(ctx),
+        audit=AuditService(ctx),
+        probes={"database": database},
+    )
+
+
+async def prepare(runtime: Runtime) -> SyncReport:
+    """Apply migrations and sync the config's tenants; return what the sync changed."""
+    await migrate(runtime.engine)
+    return await runtime.tenants.sync_from_config(declared_tenants(runtime.config))

@@ -1,0 +1,1 @@
+"""Use cases: orchestrate domain logic and ports; own transactions; always tenant-scoped."""

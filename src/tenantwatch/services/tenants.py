@@ -1,0 +1,296 @@
+"""Tenant use cases: create, read, update, delete, and sync from the config file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from tenantwatch.domain.apikeys import Principal, Scope
+from tenantwatch.domain.audit import AuditEntry
+from tenantwatch.domain.pagination import Page, decode_cursor, page_from
+from tenantwatch.domain.tenants import (
+    Tenant,
+    TenantStatus,
+    label_name_problem,
+    tenant_id_problem,
+    timezone_problem,
+)
+from tenantwatch.domain.tiers import SLA_OBJECTIVES
+from tenantwatch.services.access import require
+from tenantwatch.services.context import ServiceContext
+from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound
+from tenantwatch.services.ports import UnitOfWork
+
+CONFIG_ACTOR = "config"
+
+
+@dataclass(frozen=True)
+class TenantInput:
+    id: str
+    name: str
+    tier: str
+    timezone: str = "UTC"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    status: TenantStatus = TenantStatus.ACTIVE
+    sla_overrides: Mapping[str, Decimal | int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TenantPatch:
+    """Fields to change; None leaves a field as it is."""
+
+    name: str | None = None
+    tier: str | None = None
+    timezone: str | None = None
+    labels: Mapping[str, str] | None = None
+    status: TenantStatus | None = None
+    sla_overrides: Mapping[str, Decimal | int] | None = None
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+
+
+def not_found(tenant_id: str) -> NotFound:
+    return NotFound(f"tenant {tenant_id!r} not found")
+
+
+class TenantService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    def _validate(
+        self,
+        *,
+        tier: str | None = None,
+        timezone: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        sla_overrides: Mapping[str, Decimal | int] | None = None,
+    ) -> None:
+        if tier is not None and self._ctx.tiers.get(tier) is None:
+            known = ", ".join(self._ctx.tiers.names())
+            raise Invalid(f"unknown tier {tier!r}; use one of {known}", field="tier")
+        if timezone is not None and (problem := timezone_problem(timezone)):
+            raise Invalid(problem, field="timezone")
+        for name in labels or {}:
+            if problem := label_name_problem(name):
+                raise Invalid(problem, field="labels")
+        for name in sla_overrides or {}:
+            if name not in SLA_OBJECTIVES:
+                raise Invalid(
+                    f"unknown SLA objective {name!r}; use {', '.join(SLA_OBJECTIVES)}",
+                    field="sla_overrides",
+                )
+
+    async def _visible(self, uow: UnitOfWork, who: Principal, tenant_id: str) -> Tenant:
+        tenant = await uow.tenants.get(tenant_id) if who.sees_tenant(tenant_id) else None
+        if tenant is None:
+            raise not_found(tenant_id)
+        return tenant
+
+    async def list(
+        self,
+        who: Principal,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        tier: str | None = None,
+        status: str | None = None,
+    ) -> Page[Tenant]:
+        after = str(decode_cursor(cursor)) if cursor else None
+        async with self._ctx.uow() as uow:
+            rows = await uow.tenants.list(
+                after=after, limit=limit + 1, only=who.tenant_id, tier=tier, status=status
+            )
+        return page_from(rows, limit, lambda t: t.id)
+
+    async def get(self, who: Principal, tenant_id: str) -> Tenant:
+        async with self._ctx.uow() as uow:
+            return await self._visible(uow, who, tenant_id)
+
+    async def create(
+        self, who: Principal, data: TenantInput, *, request_id: str | None = None
+    ) -> Tenant:
+        require(who, Scope.ADMIN)
+        if who.tenant_id is not None:
+            raise Forbidden("creating tenants needs an admin key that is not bound to a tenant")
+        if problem := tenant_id_problem(data.id):
+            raise Invalid(problem, field="id")
+        self._validate(
+            tier=data.tier,
+            timezone=data.timezone,
+            labels=data.labels,
+            sla_overrides=data.sla_overrides,
+        )
+        now = self._ctx.clock()
+        tenant = Tenant(
+            id=data.id,
+            name=data.name,
+            tier=data.tier,
+            timezone=data.timezone,
+            labels=dict(data.labels),
+            status=data.status,
+            sla_overrides=dict(data.sla_overrides),
+            managed_by="api",
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._ctx.uow() as uow:
+            if await uow.tenants.get(data.id) is not None:
+                raise Conflict(f"tenant {data.id!r} already exists; choose another id")
+            await uow.tenants.insert(tenant)
+            await uow.audit.append(
+                AuditEntry.of(
+                    at=now,
+                    actor=who.actor,
+                    action="tenant.create",
+                    object_type="tenant",
+                    object_id=tenant.id,
+                    tenant_id=tenant.id,
+                    after=tenant.snapshot(),
+                    request_id=request_id,
+                )
+            )
+        return tenant
+
+    async def update(
+        self, who: Principal, tenant_id: str, patch: TenantPatch, *, request_id: str | None = None
+    ) -> Tenant:
+        require(who, Scope.ADMIN)
+        self._validate(
+            tier=patch.tier,
+            timezone=patch.timezone,
+            labels=patch.labels,
+            sla_overrides=patch.sla_overrides,
+        )
+        now = self._ctx.clock()
+        async with self._ctx.uow() as uow:
+            before = await self._visible(uow, who, tenant_id)
+            _refuse_config_managed(before)
+            changes = {k: v for k, v in vars(patch).items() if v is not None}
+            after = replace(before, **changes, updated_at=now)
+            if after.snapshot() == before.snapshot():
+                return before
+            await uow.tenants.update(after)
+            await uow.audit.append(
+                AuditEntry.of(
+                    at=now,
+                    actor=who.actor,
+                    action="tenant.update",
+                    object_type="tenant",
+                    object_id=tenant_id,
+                    tenant_id=tenant_id,
+                    before=before.snapshot(),
+                    after=after.snapshot(),
+                    request_id=request_id,
+                )
+            )
+        return after
+
+    async def delete(
+        self, who: Principal, tenant_id: str, *, request_id: str | None = None
+    ) -> None:
+        require(who, Scope.ADMIN)
+        async with self._ctx.uow() as uow:
+            before = await self._visible(uow, who, tenant_id)
+            if who.tenant_id is not None:
+                raise Forbidden("deleting a tenant needs an admin key that is not bound to a tenant")
+            _refuse_config_managed(before)
+            await uow.tenants.delete(tenant_id)
+            await uow.audit.append(
+                AuditEntry.of(
+                    at=self._ctx.clock(),
+                    actor=who.actor,
+                    action="tenant.delete",
+                    object_type="tenant",
+                    object_id=tenant_id,
+                    tenant_id=tenant_id,
+                    before=before.snapshot(),
+                    request_id=request_id,
+                )
+            )
+
+    async def sync_from_config(self, declared: Sequence[TenantInput]) -> SyncReport:
+        """Make the stored tenants match the config file's; undeclared ones are released to the API."""
+        report = SyncReport()
+        now = self._ctx.clock()
+        wanted = {t.id: t for t in declared}
+        async with self._ctx.uow() as uow:
+            for data in declared:
+                self._validate(tier=data.tier, timezone=data.timezone)
+                current = await uow.tenants.get(data.id)
+                target = Tenant(
+                    id=data.id,
+                    name=data.name,
+                    tier=data.tier,
+                    timezone=data.timezone,
+                    labels=dict(data.labels),
+                    status=data.status,
+                    sla_overrides=dict(data.sla_overrides),
+                    managed_by="config",
+                    created_at=current.created_at if current else now,
+                    updated_at=now,
+                )
+                if current is None:
+                    await uow.tenants.insert(target)
+                    report.created.append(data.id)
+                elif current.snapshot() != target.snapshot():
+                    await uow.tenants.update(target)
+                    report.updated.append(data.id)
+                else:
+                    report.unchanged.append(data.id)
+                    continue
+                await uow.audit.append(
+                    AuditEntry.of(
+                        at=now,
+                        actor=CONFIG_ACTOR,
+                        action="tenant.create" if current is None else "tenant.update",
+                        object_type="tenant",
+                        object_id=data.id,
+                        tenant_id=data.id,
+                        before=current.snapshot() if current else None,
+                        after=target.snapshot(),
+                    )
+                )
+            after: str | None = None
+            while page := await uow.tenants.list(after=after, limit=500):
+                for tenant in page:
+                    if tenant.managed_by == "config" and tenant.id not in wanted:
+                        released = replace(tenant, managed_by="api", updated_at=now)
+                        await uow.tenants.update(released)
+                        report.released.append(tenant.id)
+                        await uow.audit.append(
+                            AuditEntry.of(
+                                at=now,
+                                actor=CONFIG_ACTOR,
+                                action="tenant.release",
+                                object_type="tenant",
+                                object_id=tenant.id,
+                                tenant_id=tenant.id,
+                                before=tenant.snapshot(),
+                                after=released.snapshot(),
+                            )
+                        )
+                after = page[-1].id
+        return report
+
+    async def counts(self, who: Principal) -> Sequence[tuple[str, str, int]]:
+        """Return (tier, status, count) of the tenants this principal sees."""
+        async with self._ctx.uow() as uow:
+            if who.tenant_id is None:
+                return await uow.tenants.counts()
+            tenant = await uow.tenants.get(who.tenant_id)
+        return [(tenant.tier, str(tenant.status), 1)] if tenant else []
+
+
+def _refuse_config_managed(tenant: Tenant) -> None:
+    if tenant.managed_by == "config":
+        raise Conflict(
+            f"tenant {tenant.id!r} is declared in the config file; change it there "
+            "(or remove it from the file to manage it through the API)"
+        )

@@ -1,0 +1,1 @@
+"""HTTP: the FastAPI app factory, REST API, compatible APIs, UI and status pages."""

@@ -1,0 +1,9 @@
+"""tenantwatch's own REST API, version 1."""
+
+from fastapi import APIRouter
+
+from tenantwatch.web.api.v1 import apikeys, audit, tenants, tiers
+
+router = APIRouter(prefix="/api/v1")
+for module in (tenants, tiers, apikeys, audit):
+    router.include_router(module.router)

@@ -1,0 +1,58 @@
+"""The FastAPI app factory: create_app(settings, config) wires everything; nothing at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tenantwatch import __version__
+from tenantwatch.config.model import Config
+from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.settings import Settings
+from tenantwatch.web import errors, health, metrics_route
+from tenantwatch.web.api import v1
+from tenantwatch.web.middleware import RequestContextMiddleware
+from tenantwatch.web.telemetry import Telemetry
+
+DESCRIPTION = (
+    "Tenant-aware monitoring, SLAs, alerting and incident response for multi-tenant SaaS. "
+    "Authenticate with `Authorization: Bearer <API key>`; a key bound to a tenant sees only "
+    "that tenant. Lists are paged: pass `next_cursor` back as `?cursor=`."
+)
+
+
+def create_app(
+    settings: Settings, config: Config | None = None, *, runtime: Runtime | None = None
+) -> FastAPI:
+    """Return the ASGI app. On startup it migrates the database and syncs the config's tenants."""
+    rt = runtime or build_runtime(settings, config)
+    telemetry = Telemetry(rt.engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await prepare(rt)
+        try:
+            yield
+        finally:
+            if runtime is None:
+                await rt.close()
+
+    app = FastAPI(
+        title="tenantwatch",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.runtime = rt
+    app.state.telemetry = telemetry
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(metrics_route.router)
+    app.include_router(v1.router)
+    app.add_middleware(RequestContextMiddleware, telemetry=telemetry)
+    return app

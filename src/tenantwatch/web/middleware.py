@@ -1,0 +1,75 @@
+"""Plain ASGI middleware: request id, one structured log line and metrics per request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tenantwatch.web.telemetry import Telemetry
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+log = structlog.get_logger("tenantwatch.http")
+
+
+def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
+    """Return the caller's X-Request-ID when it is safe to echo, else a new one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _SAFE_ID.match(text):
+                return text
+            break
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
+        self.app = app
+        self.telemetry = telemetry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_from(scope.get("headers", []))
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+        start = time.perf_counter()
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        self.telemetry.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.telemetry.in_flight.dec()
+            elapsed = time.perf_counter() - start
+            route_obj = scope.get("route")
+            route = getattr(route_obj, "path", None) or "<unmatched>"
+            method = scope["method"]
+            self.telemetry.requests.labels(method, route, str(status)).inc()
+            self.telemetry.duration.labels(method, route).observe(elapsed)
+            principal = state.get("principal")
+            log.info(
+                "request",
+                request_id=request_id,
+                method=method,
+                path=scope["path"],
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                tenant=state.get("tenant") or getattr(principal, "tenant_id", None),
+                actor=getattr(principal, "actor", None),
+            )
