@@ -15,7 +15,9 @@ app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
 @app.command("create")
 def create(
-    scope: list[Scope] = typer.Option(..., "--scope", help="repeat for several", show_default=False),
+    scope: list[Scope] = typer.Option(
+        ..., "--scope", help="repeat for several", show_default=False
+    ),
     tenant: str | None = typer.Option(None, "--tenant", help="bind the key to this tenant"),
     name: str = typer.Option("cli", "--name", help="what the key is for"),
 ) -> None:
@@ -28,7 +30,7 @@ def create(
     bound = f" bound to tenant {issued.key.tenant_id}" if issued.key.tenant_id else ""
     scopes = ", ".join(str(s) for s in issued.key.scopes)
     console.print(f"created API key {issued.key.id} ({scopes}){bound}; it is shown only now:")
-    print(issued.secret)  # plain, so scripts can take the last line  # noqa: T201
+    print(issued.secret)  # plain, so scripts can take the last line
 
 
 @app.command("list")
@@ -55,7 +57,11 @@ def list_(
         table.add_column(col)
     for k in keys:
         table.add_row(
-            k.id, k.name, k.prefix + "…", ", ".join(str(s) for s in k.scopes), k.tenant_id or "*",
+            k.id,
+            k.name,
+            k.prefix + "…",
+            ", ".join(str(s) for s in k.scopes),
+            k.tenant_id or "*",
             f"{k.created_at:%Y-%m-%d %H:%M}",
             f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never",
             f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
@@ -65,7 +71,9 @@ def list_(
 
 
 @app.command("revoke")
-def revoke(key_id: str = typer.Argument(..., help="the key's id (k_...)", show_default=False)) -> None:
+def revoke(
+    key_id: str = typer.Argument(..., help="the key's id (k_...)", show_default=False),
+) -> None:
     """Revoke an API key; requests with it get 401 from then on."""
 
     async def work(rt: Runtime) -> ApiKey:

@@ -23,7 +23,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 ConfigOption = typer.Option(
-    None, "--config", "-c", help="tenantwatch.yml (default: $TENANTWATCH_CONFIG)", show_default=False
+    None,
+    "--config",
+    "-c",
+    help="tenantwatch.yml (default: $TENANTWATCH_CONFIG)",
+    show_default=False,
 )
 
 

@@ -11,7 +11,13 @@ import typer
 import uvicorn
 
 from tenantwatch.adapters.db.engine import redact_url
-from tenantwatch.cli.common import ConfigOption, console, err_console, read_config, settings_from_env
+from tenantwatch.cli.common import (
+    ConfigOption,
+    console,
+    err_console,
+    read_config,
+    settings_from_env,
+)
 from tenantwatch.config import Config
 from tenantwatch.logs import configure_logging
 from tenantwatch.runtime import build_runtime, prepare
@@ -98,7 +104,7 @@ def _banner(
     else:
         console.print("  admin key: create one with `tenantwatch apikey create --scope admin`")
     console.print(
-        f"  try: curl -H \"Authorization: Bearer $(cat {settings.admin_key_file})\" "
+        f'  try: curl -H "Authorization: Bearer $(cat {settings.admin_key_file})" '
         f"{settings.base_url}/api/v1/tenants",
         markup=False,
         highlight=False,

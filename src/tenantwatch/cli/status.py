@@ -35,9 +35,9 @@ def status(config: Path | None = ConfigOption) -> None:
     for tier in sorted(set(tiers) | {t for t, _, _ in counts}):
         row = [grid.get((tier, st), 0) for st in statuses]
         table.add_row(tier, *(str(n) for n in row), str(sum(row)))
-    totals = [sum(grid.get((t, st), 0) for t in set(tiers) | {t for t, _, _ in counts})
-              for st in statuses]
+    totals = [
+        sum(grid.get((t, st), 0) for t in set(tiers) | {t for t, _, _ in counts}) for st in statuses
+    ]
     table.add_row("all", *(str(n) for n in totals), str(sum(totals)), style="bold")
     console.print(f"database: {redact_url(settings.effective_database_url)}")
     console.print(table)
-

@@ -43,9 +43,7 @@ def create(
     config: Path | None = ConfigOption,
 ) -> None:
     """Create a tenant."""
-    data = TenantInput(
-        id=tenant_id, name=name, tier=tier, timezone=timezone, labels=_labels(label)
-    )
+    data = TenantInput(id=tenant_id, name=name, tier=tier, timezone=timezone, labels=_labels(label))
 
     async def work(rt: Runtime) -> Tenant:
         return await rt.tenants.create(cli_principal(), data)
@@ -67,7 +65,10 @@ def list_(
         cursor = None
         while True:
             page = await rt.tenants.list(
-                cli_principal(), cursor=cursor, limit=500, tier=tier,
+                cli_principal(),
+                cursor=cursor,
+                limit=500,
+                tier=tier,
                 status=str(status) if status else None,
             )
             out.extend(page.items)
@@ -82,8 +83,13 @@ def list_(
     for t in tenants:
         style = "yellow" if t.status == TenantStatus.SUSPENDED else None
         table.add_row(
-            t.id, t.name, t.tier, str(t.status), t.timezone,
-            ", ".join(f"{k}={v}" for k, v in sorted(t.labels.items())), t.managed_by,
+            t.id,
+            t.name,
+            t.tier,
+            str(t.status),
+            t.timezone,
+            ", ".join(f"{k}={v}" for k, v in sorted(t.labels.items())),
+            t.managed_by,
             style=style,
         )
     console.print(table)
@@ -105,15 +111,17 @@ def show(
     table.add_column(style="bold")
     table.add_column()
     rows = [
-        ("name", tenant.name), ("tier", tenant.tier), ("status", str(tenant.status)),
+        ("name", tenant.name),
+        ("tier", tenant.tier),
+        ("status", str(tenant.status)),
         ("timezone", tenant.timezone),
         ("labels", ", ".join(f"{k}={v}" for k, v in sorted(tenant.labels.items())) or "-"),
         ("managed by", tenant.managed_by),
         ("created", f"{tenant.created_at:%Y-%m-%d %H:%M:%S} UTC" if tenant.created_at else "-"),
     ]
-    for key, value in sla.as_dict().items():
+    for key, target in sla.as_dict().items():
         marker = " (override)" if key in tenant.sla_overrides else ""
-        rows.append((f"sla {key}", f"{value}{marker}"))
+        rows.append((f"sla {key}", f"{target}{marker}"))
     for key, value in rows:
         table.add_row(key, value)
     console.print(table)

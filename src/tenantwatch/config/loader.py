@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+
 from pydantic import ValidationError
 
 from tenantwatch.config.errors import ConfigError, ConfigIssue
@@ -31,7 +32,9 @@ def parse_config(text: str, file: str, env: Mapping[str, str]) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([*issues, ConfigIssue(file, 1, "the config must be a mapping of sections")])
+        raise ConfigError(
+            [*issues, ConfigIssue(file, 1, "the config must be a mapping of sections")]
+        )
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:

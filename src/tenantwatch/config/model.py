@@ -88,10 +88,10 @@ class TierConfig(_Strict):
         return Tier(
             name=name,
             sla=sla.with_overrides(self.sla.given()),
-            check_interval_seconds=float(self.check_interval)  # type: ignore[arg-type]
+            check_interval_seconds=float(self.check_interval)
             if self.check_interval is not None
             else (start.check_interval_seconds if start else 60.0),
-            retention_seconds=float(self.retention)  # type: ignore[arg-type]
+            retention_seconds=float(self.retention)
             if self.retention is not None
             else (start.retention_seconds if start else 15 * 86400.0),
             description=self.description,

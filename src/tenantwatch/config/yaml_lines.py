@@ -48,10 +48,12 @@ class _Builder:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    self.issue(key_node, "YAML merge keys ('<<') are not supported; repeat the keys")
+                    self.issue(
+                        key_node, "YAML merge keys ('<<') are not supported; repeat the keys"
+                    )
                     continue
                 key = self._scalar(key_node, expand=False)
-                if not isinstance(key, str | int | float | bool) or key is None:
+                if not isinstance(key, str | int) or isinstance(key, bool):
                     self.issue(key_node, "mapping keys must be plain strings")
                     continue
                 if key in out:
@@ -73,7 +75,9 @@ class _Builder:
             expanded = self._expand(node, value)
             if expanded != value:
                 if node.style is None:  # plain scalar: "${PORT}" may become an int
-                    tag = self._resolver.resolve(yaml.ScalarNode, expanded, (True, False))
+                    tag = self._resolver.resolve(  # type: ignore[no-untyped-call]
+                        yaml.ScalarNode, expanded, (True, False)
+                    )
                     node = yaml.ScalarNode(tag, expanded, node.start_mark, node.end_mark)
                 else:
                     return expanded
@@ -110,7 +114,9 @@ class _Builder:
         return _VAR.sub(sub, value)
 
 
-def load_yaml(text: str, file: str, env: Mapping[str, str]) -> tuple[Any, LineMap, list[ConfigIssue]]:
+def load_yaml(
+    text: str, file: str, env: Mapping[str, str]
+) -> tuple[Any, LineMap, list[ConfigIssue]]:
     """Return the data in a YAML document, the line of each value, and the problems found."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -22,7 +22,9 @@ def parse_duration(text: str) -> float:
             break
         rank = _ORDER.index(match.group(2))
         if rank <= last_rank:
-            raise ValueError(f"duration {text!r}: units must go from largest to smallest, once each")
+            raise ValueError(
+                f"duration {text!r}: units must go from largest to smallest, once each"
+            )
         last_rank = rank
         total += int(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()

@@ -30,13 +30,13 @@ def rollup(statuses: list[DependencyStatus], critical: frozenset[str]) -> str:
     return "degraded" if down else "healthy"
 
 
-async def check(name: str, probe: DependencyProbe, timeout: float) -> DependencyStatus:
+async def check(name: str, probe: DependencyProbe, within: float) -> DependencyStatus:
     start = time.perf_counter()
     try:
-        await asyncio.wait_for(probe(), timeout)
+        await asyncio.wait_for(probe(), within)
     except TimeoutError:
         elapsed = (time.perf_counter() - start) * 1000
-        return DependencyStatus(name, False, elapsed, f"no answer within {timeout:g}s")
+        return DependencyStatus(name, False, elapsed, f"no answer within {within:g}s")
     except Exception as exc:  # any failure of a dependency is a status, not a crash
         elapsed = (time.perf_counter() - start) * 1000
         return DependencyStatus(name, False, elapsed, f"{type(exc).__name__}: {exc}"[:300])
@@ -44,6 +44,6 @@ async def check(name: str, probe: DependencyProbe, timeout: float) -> Dependency
 
 
 async def check_all(
-    probes: Mapping[str, DependencyProbe], timeout: float = 2.0
+    probes: Mapping[str, DependencyProbe], within: float = 2.0
 ) -> list[DependencyStatus]:
-    return list(await asyncio.gather(*(check(n, p, timeout) for n, p in probes.items())))
+    return list(await asyncio.gather(*(check(n, p, within) for n, p in probes.items())))

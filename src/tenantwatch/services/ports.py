@@ -73,9 +73,14 @@ class AuditRepo(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository: commits on clean exit, rolls back on error."""
 
-    tenants: TenantRepo
-    api_keys: ApiKeyRepo
-    audit: AuditRepo
+    @property
+    def tenants(self) -> TenantRepo: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepo: ...
+
+    @property
+    def audit(self) -> AuditRepo: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -199,7 +199,9 @@ class TenantService:
         async with self._ctx.uow() as uow:
             before = await self._visible(uow, who, tenant_id)
             if who.tenant_id is not None:
-                raise Forbidden("deleting a tenant needs an admin key that is not bound to a tenant")
+                raise Forbidden(
+                    "deleting a tenant needs an admin key that is not bound to a tenant"
+                )
             _refuse_config_managed(before)
             await uow.tenants.delete(tenant_id)
             await uow.audit.append(

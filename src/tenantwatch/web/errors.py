@@ -47,16 +47,17 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
         where = "query" if exc.field in _QUERY_FIELDS else "body"
         loc: list[str | int] = [where, exc.field] if exc.field else [where]
         return JSONResponse(_validation_body(str(exc), loc), status_code=422)
-    status = {NotFound: 404, Conflict: 409, Forbidden: 403}.get(type(exc), 400)
+    status = 400
+    for kind, code in ((NotFound, 404), (Conflict, 409), (Forbidden, 403)):
+        if isinstance(exc, kind):
+            status = code
     return JSONResponse({"detail": str(exc)}, status_code=status)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     del request
     assert isinstance(exc, StarletteHTTPException)
-    return JSONResponse(
-        {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-    )
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

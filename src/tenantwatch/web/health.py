@@ -54,9 +54,7 @@ async def detailed(rt: RuntimeDep) -> JSONResponse:
         version=__version__,
         services={s.name: s.status for s in statuses},
         details={
-            s.name: DependencyOut(
-                status=s.status, latency_ms=round(s.latency_ms, 2), error=s.error
-            )
+            s.name: DependencyOut(status=s.status, latency_ms=round(s.latency_ms, 2), error=s.error)
             for s in statuses
         },
         workers={"api": "healthy"},
@@ -64,4 +62,3 @@ async def detailed(rt: RuntimeDep) -> JSONResponse:
     return JSONResponse(
         body.model_dump(mode="json"), status_code=503 if overall == "unhealthy" else 200
     )
-

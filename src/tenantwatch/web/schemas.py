@@ -48,7 +48,7 @@ class SlaOut(BaseModel):
 
     @classmethod
     def of(cls, sla: SlaTargets) -> SlaOut:
-        return cls(**sla.as_dict())  # type: ignore[arg-type]
+        return cls.model_validate(sla.as_dict())
 
 
 class TenantCreate(Strict):

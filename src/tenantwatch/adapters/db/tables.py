@@ -61,7 +61,9 @@ api_keys = Table(
 audit_log = Table(
     "audit_log",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("at", UtcDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("action", String(64), nullable=False),

@@ -89,4 +89,6 @@ class SqlApiKeyRepo:
         return sum(1 for (scopes,) in rows if str(Scope.ADMIN) in scopes)
 
     async def count(self) -> int:
-        return int((await self._conn.execute(select(func.count()).select_from(api_keys))).scalar_one())
+        return int(
+            (await self._conn.execute(select(func.count()).select_from(api_keys))).scalar_one()
+        )

@@ -22,9 +22,7 @@ async def list_keys(
     cursor: Cursor = None,
     include_revoked: bool = False,
 ) -> ApiKeyPage:
-    page = await rt.api_keys.list(
-        who, cursor=cursor, limit=limit, include_revoked=include_revoked
-    )
+    page = await rt.api_keys.list(who, cursor=cursor, limit=limit, include_revoked=include_revoked)
     return ApiKeyPage(items=[ApiKeyOut.of(k) for k in page.items], next_cursor=page.next_cursor)
 
 
@@ -35,14 +33,18 @@ async def list_keys(
     summary="Issue an API key; the response holds the secret, once",
     responses=responses(404),
 )
-async def create_key(body: ApiKeyCreate, rt: RuntimeDep, who: Admin, rid: RequestId) -> ApiKeyCreated:
+async def create_key(
+    body: ApiKeyCreate, rt: RuntimeDep, who: Admin, rid: RequestId
+) -> ApiKeyCreated:
     issued = await rt.api_keys.issue(
         who, name=body.name, scopes=body.scopes, tenant_id=body.tenant_id, request_id=rid
     )
     return ApiKeyCreated(**ApiKeyOut.of(issued.key).model_dump(), key=issued.secret)
 
 
-@router.get("/{key_id}", response_model=ApiKeyOut, summary="Get an API key", responses=responses(404))
+@router.get(
+    "/{key_id}", response_model=ApiKeyOut, summary="Get an API key", responses=responses(404)
+)
 async def get_key(key_id: KeyPath, rt: RuntimeDep, who: Admin) -> ApiKeyOut:
     return ApiKeyOut.of(await rt.api_keys.get(who, key_id))
 

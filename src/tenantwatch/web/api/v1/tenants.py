@@ -98,4 +98,3 @@ async def update_tenant(
 )
 async def delete_tenant(tenant_id: TenantPath, rt: RuntimeDep, who: Admin, rid: RequestId) -> None:
     await rt.tenants.delete(who, tenant_id, request_id=rid)
-

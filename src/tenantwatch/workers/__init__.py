@@ -1,0 +1,1 @@
+"""Workers: schedulers and runners (checks, scrapes, rule groups, outbox, retention)."""
