@@ -17,8 +17,8 @@ from tenantwatch.domain.apikeys import (
     hash_key,
 )
 from tenantwatch.domain.audit import AuditEntry
-from tenantwatch.domain.pagination import Page, decode_cursor, page_from
-from tenantwatch.services.access import require
+from tenantwatch.domain.pagination import Page, page_from
+from tenantwatch.services.access import cursor_key, require
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Forbidden, Invalid, NotFound
 
@@ -107,7 +107,8 @@ class ApiKeyService:
         include_revoked: bool = False,
     ) -> Page[ApiKey]:
         require(who, Scope.ADMIN)
-        after = str(decode_cursor(cursor)) if cursor else None
+        key = cursor_key(cursor)
+        after = None if key is None else str(key)
         async with self._ctx.uow() as uow:
             rows = await uow.api_keys.list(
                 after=after,

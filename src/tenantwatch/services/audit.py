@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.audit import AuditEntry
-from tenantwatch.domain.pagination import Page, decode_cursor, page_from
-from tenantwatch.services.access import require
+from tenantwatch.domain.pagination import Page, page_from
+from tenantwatch.services.access import cursor_key, require
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Invalid
 
@@ -25,12 +25,9 @@ class AuditService:
     ) -> Page[AuditEntry]:
         """Return entries newest first; a tenant-bound key sees only its tenant's."""
         require(who, Scope.ADMIN)
-        before_id: int | None = None
-        if cursor:
-            value = decode_cursor(cursor)
-            if not isinstance(value, int):
-                raise Invalid("invalid cursor; pass the next_cursor of a previous page", "cursor")
-            before_id = value
+        before_id = cursor_key(cursor)
+        if before_id is not None and not isinstance(before_id, int):
+            raise Invalid("invalid cursor; pass the next_cursor of a previous page", "cursor")
         async with self._ctx.uow() as uow:
             rows = await uow.audit.list(
                 before_id=before_id,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.audit import AuditEntry
-from tenantwatch.domain.pagination import Page, decode_cursor, page_from
+from tenantwatch.domain.pagination import Page, page_from
 from tenantwatch.domain.tenants import (
     Tenant,
     TenantStatus,
@@ -17,7 +17,7 @@ from tenantwatch.domain.tenants import (
     timezone_problem,
 )
 from tenantwatch.domain.tiers import SLA_OBJECTIVES
-from tenantwatch.services.access import require
+from tenantwatch.services.access import cursor_key, require
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tenantwatch.services.ports import UnitOfWork
@@ -102,7 +102,8 @@ class TenantService:
         tier: str | None = None,
         status: str | None = None,
     ) -> Page[Tenant]:
-        after = str(decode_cursor(cursor)) if cursor else None
+        key = cursor_key(cursor)
+        after = None if key is None else str(key)
         async with self._ctx.uow() as uow:
             rows = await uow.tenants.list(
                 after=after, limit=limit + 1, only=who.tenant_id, tier=tier, status=status
