@@ -27,6 +27,19 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
     return uuid.uuid4().hex
 
 
+def route_template(scope: Scope) -> str:
+    """Return the matched route's full path template, e.g. /api/v1/tenants/{tenant_id}.
+
+    FastAPI routers included with a prefix report their own, unprefixed template; the
+    prefix is the part of the real path before the segments that template matched.
+    """
+    inner = getattr(scope.get("route"), "path", None)
+    if not inner:
+        return "<unmatched>"
+    parts = scope["path"].split("/")
+    return "/".join(parts[: max(len(parts) - inner.count("/"), 0)]) + inner
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
         self.app = app
@@ -56,8 +69,7 @@ class RequestContextMiddleware:
         finally:
             self.telemetry.in_flight.dec()
             elapsed = time.perf_counter() - start
-            route_obj = scope.get("route")
-            route = getattr(route_obj, "path", None) or "<unmatched>"
+            route = route_template(scope)
             method = scope["method"]
             self.telemetry.requests.labels(method, route, str(status)).inc()
             self.telemetry.duration.labels(method, route).observe(elapsed)
