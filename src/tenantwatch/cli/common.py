@@ -19,8 +19,8 @@ from tenantwatch.services.errors import ServiceError
 from tenantwatch.settings import Settings
 
 T = TypeVar("T")
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = typer.Option(
     None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -35,12 +36,15 @@ def parse_config(text: str, file: str, env: Mapping[str, str]) -> Config:
         raise ConfigError(
             [*issues, ConfigIssue(file, 1, "the config must be a mapping of sections")]
         )
+    # a value that already failed (an unset ${VAR}) is not reported again as a wrong type
+    flagged = {issue.line for issue in issues}
+    config: Config | None = None
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([*issues, *_issues_from(exc, file, lines)]) from None
-    issues += _cross_checks(config, file, lines)
-    if issues:
+        issues += [i for i in _issues_from(exc, file, lines) if i.line not in flagged]
+    issues += _cross_checks(data, file, lines)
+    if issues or config is None:
         raise ConfigError(issues)
     return config
 
@@ -61,27 +65,35 @@ def _issues_from(exc: ValidationError, file: str, lines: LineMap) -> list[Config
     return out
 
 
-def _cross_checks(config: Config, file: str, lines: LineMap) -> list[ConfigIssue]:
+def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[ConfigIssue]:
+    """Check what spans entries (tier references, unique ids) on the raw data, so these
+    problems are reported even when other parts of the file fail validation."""
     issues = []
-    known = set(BUILTIN_TIERS) | set(config.tiers)
+    tiers = data.get("tiers")
+    known = set(BUILTIN_TIERS) | (set(tiers) if isinstance(tiers, dict) else set())
+    tenants = data.get("tenants")
     seen: set[str] = set()
-    for i, tenant in enumerate(config.tenants):
-        if tenant.tier not in known:
+    for i, tenant in enumerate(tenants if isinstance(tenants, list) else []):
+        if not isinstance(tenant, dict):
+            continue
+        tid, tier = tenant.get("id"), tenant.get("tier")
+        if isinstance(tier, str) and tier not in known:
             issues.append(
                 ConfigIssue(
                     file,
                     lines.line_of(("tenants", i, "tier")),
-                    f"tenant {tenant.id!r}: unknown tier {tenant.tier!r}; "
+                    f"tenant {tid!r}: unknown tier {tier!r}; "
                     f"use one of {', '.join(sorted(known))} or declare it under 'tiers:'",
                 )
             )
-        if tenant.id in seen:
-            issues.append(
-                ConfigIssue(
-                    file,
-                    lines.line_of(("tenants", i, "id")),
-                    f"duplicate tenant id {tenant.id!r}; each tenant is declared once",
+        if isinstance(tid, str):
+            if tid in seen:
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        lines.line_of(("tenants", i, "id")),
+                        f"duplicate tenant id {tid!r}; each tenant is declared once",
+                    )
                 )
-            )
-        seen.add(tenant.id)
+            seen.add(tid)
     return issues

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.domain.tenants import (
@@ -31,10 +31,12 @@ def _check_tenant_id(value: str) -> str:
     return value
 
 
-def _check_duration(value: str | int | float) -> float:
-    if isinstance(value, int | float):
+def _check_duration(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    return parse_duration(value)
+    if isinstance(value, str):
+        return parse_duration(value)
+    raise ValueError("expected a duration such as '30s', '5m' or '1h30m'")
 
 
 def _check_labels(value: dict[str, str]) -> dict[str, str]:
@@ -47,7 +49,7 @@ def _check_labels(value: dict[str, str]) -> dict[str, str]:
 
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 TenantId = Annotated[str, AfterValidator(_check_tenant_id)]
-Duration = Annotated[str | int | float, AfterValidator(_check_duration)]
+Duration = Annotated[float, BeforeValidator(_check_duration)]
 Labels = Annotated[dict[str, str], AfterValidator(_check_labels)]
 TierName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 

@@ -21,10 +21,12 @@ def encode_cursor(key: str | int) -> str:
 
 def decode_cursor(cursor: str) -> str | int:
     """Return the sort key inside a cursor. Raise ValueError when it was not made by encode_cursor."""
+    if len(cursor) > 512:
+        raise ValueError("invalid cursor; pass the next_cursor of a previous page")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError("invalid cursor; pass the next_cursor of a previous page") from exc
     if (
         not isinstance(value, list)

@@ -24,7 +24,7 @@ class TenantStatus(StrEnum):
 
 def tenant_id_problem(value: str) -> str | None:
     """Return why a tenant id is invalid, or None when it is a valid slug."""
-    if _TENANT_ID.match(value):
+    if _TENANT_ID.fullmatch(value):
         return None
     return (
         f"invalid tenant id {value!r}: use 1-63 lowercase letters, digits and '-', "
@@ -34,7 +34,7 @@ def tenant_id_problem(value: str) -> str | None:
 
 def label_name_problem(value: str) -> str | None:
     """Return why a label name is invalid (Prometheus rules), or None when valid."""
-    if _LABEL_NAME.match(value) and not value.startswith("__"):
+    if _LABEL_NAME.fullmatch(value) and not value.startswith("__"):
         return None
     return (
         f"invalid label name {value!r}: use letters, digits and '_', not starting with a "
