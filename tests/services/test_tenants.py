@@ -32,7 +32,10 @@ async def test_it_creates_and_reads_back_a_tenant_with_all_fields(runtime: Runti
         "Europe/Berlin",
         {"region": "eu"},
     )
-    assert got.sla_overrides == {"availability_percentage": Decimal("99.95"), "response_time_ms": 600}
+    assert got.sla_overrides == {
+        "availability_percentage": Decimal("99.95"),
+        "response_time_ms": 600,
+    }
     assert isinstance(got.sla_overrides["response_time_ms"], int)
     assert got.status is TenantStatus.ACTIVE and got.managed_by == "api"
     sla = runtime.ctx.tiers.effective_sla(got.tier, got.sla_overrides)
@@ -59,7 +62,9 @@ async def test_a_duplicate_id_conflicts(runtime: Runtime) -> None:
         ),
     ],
 )
-async def test_invalid_input_names_the_field(runtime: Runtime, data: TenantInput, field: str) -> None:
+async def test_invalid_input_names_the_field(
+    runtime: Runtime, data: TenantInput, field: str
+) -> None:
     with pytest.raises(Invalid) as info:
         await runtime.tenants.create(SYSTEM, data)
     assert info.value.field == field

@@ -18,7 +18,8 @@ async def test_no_key_is_401_with_a_bearer_challenge(client: httpx.AsyncClient) 
 
 
 @pytest.mark.parametrize(
-    "header", ["Bearer tw_not-a-key", "Basic dXNlcjpwYXNz", "Bearer", "tw_plain", "Bearer " + "x" * 300]
+    "header",
+    ["Bearer tw_not-a-key", "Basic dXNlcjpwYXNz", "Bearer", "tw_plain", "Bearer " + "x" * 300],
 )
 async def test_a_wrong_key_is_401(client: httpx.AsyncClient, header: str) -> None:
     r = await client.get("/api/v1/tenants", headers={"Authorization": header})
@@ -87,7 +88,9 @@ async def test_a_tenant_bound_admin_key_cannot_reach_another_tenant(
     key = await make_key(Scope.ADMIN, tenant=alpha)
     other_key = await make_key(Scope.READ, tenant=bravo)
     h = bearer(key)
-    assert (await client.patch(f"/api/v1/tenants/{bravo}", json={"name": "x"}, headers=h)).status_code == 404
+    assert (
+        await client.patch(f"/api/v1/tenants/{bravo}", json={"name": "x"}, headers=h)
+    ).status_code == 404
     assert (await client.delete(f"/api/v1/tenants/{bravo}", headers=h)).status_code == 404
     r = await client.post(
         "/api/v1/apikeys", json={"name": "x", "scopes": ["admin"], "tenant_id": bravo}, headers=h
@@ -105,7 +108,9 @@ async def test_a_tenant_bound_admin_key_cannot_reach_another_tenant(
     assert (await client.get("/api/v1/tenants", headers=bearer(other_key))).status_code == 200
     audit = (await client.get("/api/v1/audit?limit=1000", headers=h)).json()["items"]
     assert audit and {e["tenant_id"] for e in audit} == {alpha}
-    r = await client.post("/api/v1/tenants", json={"id": "n", "name": "N", "tier": "basic"}, headers=h)
+    r = await client.post(
+        "/api/v1/tenants", json={"id": "n", "name": "N", "tier": "basic"}, headers=h
+    )
     assert r.status_code == 403
 
 

@@ -46,7 +46,9 @@ async def unreachable_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]
     await rt.close()
 
 
-async def test_ready_is_503_when_the_database_is_down(unreachable_client: httpx.AsyncClient) -> None:
+async def test_ready_is_503_when_the_database_is_down(
+    unreachable_client: httpx.AsyncClient,
+) -> None:
     r = await unreachable_client.get("/health/ready")
     assert r.status_code == 503
     assert r.json()["checks"] == {"database": "unhealthy"}

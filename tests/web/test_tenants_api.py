@@ -47,7 +47,9 @@ async def test_create_read_update_delete_a_tenant(
 
     audit = (await client.get("/api/v1/audit?object_type=tenant", headers=admin)).json()["items"]
     assert [e["action"] for e in audit] == ["tenant.delete", "tenant.update", "tenant.create"]
-    assert audit[1]["before"]["tier"] == "professional" and audit[1]["after"]["tier"] == "enterprise"
+    assert (
+        audit[1]["before"]["tier"] == "professional" and audit[1]["after"]["tier"] == "enterprise"
+    )
     assert all(e["actor"].startswith("apikey:k_") for e in audit)
 
 
@@ -58,7 +60,9 @@ async def test_duplicate_create_is_409(client: httpx.AsyncClient, admin: dict[st
     assert r.status_code == 409 and "already exists" in r.json()["detail"]
 
 
-async def test_malformed_json_is_422_and_says_so(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+async def test_malformed_json_is_422_and_says_so(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
     r = await client.post(
         "/api/v1/tenants",
         content=b'{"id": "acme", "name": ',
@@ -78,7 +82,10 @@ async def test_malformed_json_is_422_and_says_so(client: httpx.AsyncClient, admi
         ({"id": "acme", "name": "A", "tier": "basic", "colour": "red"}, "colour"),
         ({"id": "acme", "name": "A", "tier": "gold"}, "tier"),
         ({"id": "acme", "name": "A", "tier": "basic", "timezone": "Nowhere/City"}, "timezone"),
-        ({"id": "acme", "name": "A", "tier": "basic", "sla_overrides": {"response_time_ms": -1}}, "sla_overrides"),
+        (
+            {"id": "acme", "name": "A", "tier": "basic", "sla_overrides": {"response_time_ms": -1}},
+            "sla_overrides",
+        ),
     ],
 )
 async def test_a_wrong_field_is_422_naming_it(
@@ -91,7 +98,9 @@ async def test_a_wrong_field_is_422_naming_it(
     assert (await client.get("/api/v1/tenants/acme", headers=admin)).status_code == 404
 
 
-async def test_lists_are_paged_with_a_cursor(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+async def test_lists_are_paged_with_a_cursor(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
     for i in range(7):
         body = {"id": f"t{i}", "name": f"T{i}", "tier": "basic"}
         assert (await client.post("/api/v1/tenants", json=body, headers=admin)).status_code == 201
@@ -111,7 +120,9 @@ async def test_lists_are_paged_with_a_cursor(client: httpx.AsyncClient, admin: d
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
 
 
-@pytest.mark.parametrize("query", ["cursor=%%%", "cursor=abc", "limit=0", "limit=100000", "limit=x"])
+@pytest.mark.parametrize(
+    "query", ["cursor=%%%", "cursor=abc", "limit=0", "limit=100000", "limit=x"]
+)
 async def test_bad_paging_parameters_are_422(
     client: httpx.AsyncClient, admin: dict[str, str], query: str
 ) -> None:
@@ -120,8 +131,12 @@ async def test_bad_paging_parameters_are_422(
     assert r.json()["detail"][0]["loc"][0] == "query"
 
 
-async def test_tiers_lists_the_seed_defaults(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    tiers = {t["name"]: t for t in (await client.get("/api/v1/tiers", headers=admin)).json()["items"]}
+async def test_tiers_lists_the_seed_defaults(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    tiers = {
+        t["name"]: t for t in (await client.get("/api/v1/tiers", headers=admin)).json()["items"]
+    }
     assert set(tiers) == {"basic", "professional", "enterprise"}
     assert tiers["basic"]["sla"]["availability_percentage"] == "99.0"
     assert tiers["enterprise"]["sla"]["error_rate_percentage"] == "0.5"

@@ -36,7 +36,8 @@ def route_template(scope: Scope) -> str:
     inner = getattr(scope.get("route"), "path", None)
     if not inner:
         return "<unmatched>"
-    parts = scope["path"].split("/")
+    path: str = scope["path"]
+    parts = path.split("/")
     return "/".join(parts[: max(len(parts) - inner.count("/"), 0)]) + inner
 
 

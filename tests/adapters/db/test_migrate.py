@@ -10,7 +10,9 @@ from tenantwatch.adapters.db.migrate import current_revision, head_revision, mig
 from tenantwatch.adapters.db.tables import audit_log
 
 
-async def test_it_migrates_an_empty_database_to_head_and_then_does_nothing(database_url: str) -> None:
+async def test_it_migrates_an_empty_database_to_head_and_then_does_nothing(
+    database_url: str,
+) -> None:
     engine = create_engine(database_url)
     try:
         assert await current_revision(engine) is None
@@ -64,7 +66,11 @@ async def test_a_naive_datetime_is_refused(database_url: str) -> None:
             async with engine.begin() as conn:
                 await conn.execute(
                     audit_log.insert().values(
-                        at=datetime(2026, 1, 1), actor="t", action="a", object_type="o", object_id="1"
+                        at=datetime(2026, 1, 1),
+                        actor="t",
+                        action="a",
+                        object_type="o",
+                        object_id="1",
                     )
                 )
     finally:
