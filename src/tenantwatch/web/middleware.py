@@ -33,7 +33,7 @@ def route_template(scope: Scope) -> str:
     FastAPI routers included with a prefix report their own, unprefixed template; the
     prefix is the part of the real path before the segments that template matched.
     """
-    inner = getattr(scope.get("route"), "path", None)
+    inner: str | None = getattr(scope.get("route"), "path", None)
     if not inner:
         return "<unmatched>"
     path: str = scope["path"]
