@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 import pytest
@@ -17,7 +18,7 @@ def _b64(raw: bytes) -> str:
 
 
 @pytest.mark.parametrize(
-    "key", ["acme-corp", "", "a/b+c=d", "ünïcödé", "[1]", 0, 42, -7, 2**63, "42"]
+    "key", ["acme-corp", "", "a/b+c=d", "ünïcödé", "[1]", 0, 42, -7, 2**63 - 1, "42"]
 )
 def test_a_cursor_decodes_to_the_key_it_was_made_from(key: str | int) -> None:
     decoded = decode_cursor(encode_cursor(key))
@@ -86,3 +87,10 @@ def test_a_page_cursor_uses_the_sort_key_of_the_last_item() -> None:
     assert list(page.items) == [{"id": 30}, {"id": 20}]
     assert page.next_cursor is not None
     assert decode_cursor(page.next_cursor) == 20
+
+
+@pytest.mark.parametrize("key", [2**63, -(2**63) - 1, "a\x00b"])
+def test_a_cursor_no_database_could_compare_is_refused(key: object) -> None:
+    forged = base64.urlsafe_b64encode(json.dumps([key]).encode()).decode().rstrip("=")
+    with pytest.raises(ValueError, match="invalid cursor"):
+        decode_cursor(forged)

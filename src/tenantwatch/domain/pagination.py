@@ -28,11 +28,14 @@ def decode_cursor(cursor: str) -> str | int:
         value = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError("invalid cursor; pass the next_cursor of a previous page") from exc
+    # only keys a page could have ended on: 64-bit integers, text a database can compare
     if (
         not isinstance(value, list)
         or len(value) != 1
         or not isinstance(value[0], str | int)
         or isinstance(value[0], bool)
+        or (isinstance(value[0], int) and not -(2**63) <= value[0] < 2**63)
+        or (isinstance(value[0], str) and "\x00" in value[0])
     ):
         raise ValueError("invalid cursor; pass the next_cursor of a previous page")
     return value[0]

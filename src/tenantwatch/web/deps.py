@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 from starlette.exceptions import HTTPException
 
 from tenantwatch.domain.apikeys import Principal, Scope
-from tenantwatch.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from tenantwatch.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
 from tenantwatch.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="an API key: Authorization: Bearer tw_...")
@@ -62,8 +63,18 @@ Reader = Annotated[Principal, Depends(caller(Scope.READ))]
 Writer = Annotated[Principal, Depends(caller(Scope.WRITE))]
 Admin = Annotated[Principal, Depends(caller(Scope.ADMIN))]
 
+
+def _valid_cursor(value: str | None) -> str | None:
+    """Refuse a forged cursor as a 422 on the query parameter (decode_cursor says why)."""
+    if value:  # an empty cursor asks for the first page
+        decode_cursor(value)
+    return value
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Cursor = Annotated[
-    str | None, Query(max_length=512, description="next_cursor of the previous page")
+    str | None,
+    Query(max_length=512, description="next_cursor of the previous page"),
+    AfterValidator(_valid_cursor),
 ]
 DEFAULT_PAGE = DEFAULT_LIMIT

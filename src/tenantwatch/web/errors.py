@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from tenantwatch.web.schemas import NO_NUL
 
 log = structlog.get_logger("tenantwatch.web")
 _QUERY_FIELDS = frozenset({"cursor", "limit"})
@@ -70,6 +71,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             item["msg"] = "request body is not valid JSON: " + str(
                 err.get("ctx", {}).get("error", "")
             )
+        elif err.get("type") == "value_error":
+            # our own validators' sentences, without pydantic's "Value error, " in front
+            item["msg"] = str(err.get("ctx", {}).get("error", item["msg"]))
+        elif err.get("type") == "string_pattern_mismatch" and (
+            err.get("ctx", {}).get("pattern") == NO_NUL
+        ):
+            item["msg"] = "must not contain the NUL character (\\u0000)"
         errors.append(item)
     return JSONResponse({"detail": errors}, status_code=422)
 

@@ -18,12 +18,15 @@ from tenantwatch.domain.tenants import (
 )
 from tenantwatch.domain.tiers import SlaTargets, Tier
 
+# PostgreSQL stores neither NUL in text nor \u0000 in JSON: refuse it at the edge (422), for
+# every free-text value that is stored or compared in SQL, instead of failing there (500)
+NO_NUL = r"^[^\x00]*$"
 TenantId = Annotated[str, Field(pattern=TENANT_ID_PATTERN, examples=["acme-corp"])]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 TierName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$", examples=["enterprise"])]
 Timezone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
 LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN, max_length=100)]
-Labels = dict[LabelName, Annotated[str, Field(max_length=500)]]
+Labels = dict[LabelName, Annotated[str, Field(max_length=500, pattern=NO_NUL)]]
 
 
 class Strict(BaseModel):

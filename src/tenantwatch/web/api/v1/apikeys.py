@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path
 
 from tenantwatch.web.deps import DEFAULT_PAGE, Admin, Cursor, Limit, RequestId, RuntimeDep
 from tenantwatch.web.errors import AUTH, responses
-from tenantwatch.web.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage
+from tenantwatch.web.schemas import NO_NUL, ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyPage
 
 router = APIRouter(prefix="/apikeys", tags=["api keys"], responses=AUTH)
-KeyPath = Annotated[str, Path(max_length=32)]
+KeyPath = Annotated[str, Path(max_length=32, pattern=NO_NUL)]
 
 
 @router.get("", response_model=ApiKeyPage, summary="List API keys (never their secrets)")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from tenantwatch.web.deps import DEFAULT_PAGE, Admin, Cursor, Limit, RuntimeDep
 from tenantwatch.web.errors import AUTH
-from tenantwatch.web.schemas import AuditOut, AuditPage
+from tenantwatch.web.schemas import NO_NUL, AuditOut, AuditPage
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=AUTH)
 
@@ -19,8 +19,8 @@ async def list_audit(
     who: Admin,
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    object_type: Annotated[str | None, Query(max_length=32)] = None,
-    object_id: Annotated[str | None, Query(max_length=200)] = None,
+    object_type: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
+    object_id: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
 ) -> AuditPage:
     page = await rt.audit.list(
         who, cursor=cursor, limit=limit, object_type=object_type, object_id=object_id

@@ -11,10 +11,10 @@ from tenantwatch.runtime import Runtime
 from tenantwatch.services.tenants import TenantInput, TenantPatch
 from tenantwatch.web.deps import DEFAULT_PAGE, Admin, Cursor, Limit, Reader, RequestId, RuntimeDep
 from tenantwatch.web.errors import AUTH, responses
-from tenantwatch.web.schemas import TenantCreate, TenantOut, TenantPage, TenantUpdate
+from tenantwatch.web.schemas import NO_NUL, TenantCreate, TenantOut, TenantPage, TenantUpdate
 
 router = APIRouter(prefix="/tenants", tags=["tenants"], responses=AUTH)
-TenantPath = Annotated[str, Path(max_length=63, description="tenant id (slug)")]
+TenantPath = Annotated[str, Path(max_length=63, pattern=NO_NUL, description="tenant id (slug)")]
 
 
 def _out(rt: Runtime, t: Tenant) -> TenantOut:
@@ -27,7 +27,7 @@ async def list_tenants(
     who: Reader,
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
-    tier: Annotated[str | None, Query(max_length=63)] = None,
+    tier: Annotated[str | None, Query(max_length=63, pattern=NO_NUL)] = None,
     status: TenantStatus | None = None,
 ) -> TenantPage:
     page = await rt.tenants.list(
