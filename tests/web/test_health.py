@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -30,20 +31,26 @@ async def test_ready_and_detailed_report_the_database(client: httpx.AsyncClient)
     assert detailed["details"]["database"]["latency_ms"] >= 0
 
 
+@asynccontextmanager
+async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app on these settings, without running its startup (no migrations)."""
+    rt = build_runtime(settings, Config())
+    app = create_app(settings, runtime=rt)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://tw.test"
+        ) as c:
+            yield c
+    finally:
+        await rt.close()
+
+
 @pytest.fixture
 async def unreachable_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """An app whose PostgreSQL does not exist (nothing listens on port 1)."""
-    settings = Settings(
-        database_url="postgresql+asyncpg://nobody:secret-pw@127.0.0.1:1/none",
-        data_dir=tmp_path,
-    )
-    rt = build_runtime(settings, Config())
-    app = create_app(settings, runtime=rt)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://tw.test"
-    ) as c:
+    url = "postgresql+asyncpg://nobody:secret-pw@127.0.0.1:1/none"
+    async with client_for(Settings(database_url=url, data_dir=tmp_path)) as c:
         yield c
-    await rt.close()
 
 
 async def test_ready_is_503_when_the_database_is_down(
@@ -75,17 +82,6 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
     assert "tenantwatch_db_pool_" in text
 
 
-async def test_metrics_can_require_a_key(runtime_settings_private: httpx.AsyncClient) -> None:
-    assert (await runtime_settings_private.get("/metrics")).status_code == 401
-
-
-@pytest.fixture
-async def runtime_settings_private(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(data_dir=tmp_path, metrics_public=False)
-    rt = build_runtime(settings, Config())
-    app = create_app(settings, runtime=rt)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://tw.test"
-    ) as c:
-        yield c
-    await rt.close()
+async def test_metrics_can_require_a_key(tmp_path: Path) -> None:
+    async with client_for(Settings(data_dir=tmp_path, metrics_public=False)) as c:
+        assert (await c.get("/metrics")).status_code == 401

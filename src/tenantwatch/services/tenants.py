@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 
 from tenantwatch.domain.apikeys import Principal, Scope
@@ -34,6 +35,20 @@ class TenantInput:
     labels: Mapping[str, str] = field(default_factory=dict)
     status: TenantStatus = TenantStatus.ACTIVE
     sla_overrides: Mapping[str, Decimal | int] = field(default_factory=dict)
+
+    def to_tenant(self, managed_by: str, created_at: datetime, updated_at: datetime) -> Tenant:
+        return Tenant(
+            id=self.id,
+            name=self.name,
+            tier=self.tier,
+            timezone=self.timezone,
+            labels=dict(self.labels),
+            status=self.status,
+            sla_overrides=dict(self.sla_overrides),
+            managed_by=managed_by,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -129,34 +144,12 @@ class TenantService:
             sla_overrides=data.sla_overrides,
         )
         now = self._ctx.clock()
-        tenant = Tenant(
-            id=data.id,
-            name=data.name,
-            tier=data.tier,
-            timezone=data.timezone,
-            labels=dict(data.labels),
-            status=data.status,
-            sla_overrides=dict(data.sla_overrides),
-            managed_by="api",
-            created_at=now,
-            updated_at=now,
-        )
+        tenant = data.to_tenant("api", created_at=now, updated_at=now)
         async with self._ctx.uow() as uow:
             if await uow.tenants.get(data.id) is not None:
                 raise Conflict(f"tenant {data.id!r} already exists; choose another id")
             await uow.tenants.insert(tenant)
-            await uow.audit.append(
-                AuditEntry.of(
-                    at=now,
-                    actor=who.actor,
-                    action="tenant.create",
-                    object_type="tenant",
-                    object_id=tenant.id,
-                    tenant_id=tenant.id,
-                    after=tenant.snapshot(),
-                    request_id=request_id,
-                )
-            )
+            await uow.audit.append(_audit(now, who.actor, "create", None, tenant, request_id))
         return tenant
 
     async def update(
@@ -178,19 +171,7 @@ class TenantService:
             if after.snapshot() == before.snapshot():
                 return before
             await uow.tenants.update(after)
-            await uow.audit.append(
-                AuditEntry.of(
-                    at=now,
-                    actor=who.actor,
-                    action="tenant.update",
-                    object_type="tenant",
-                    object_id=tenant_id,
-                    tenant_id=tenant_id,
-                    before=before.snapshot(),
-                    after=after.snapshot(),
-                    request_id=request_id,
-                )
-            )
+            await uow.audit.append(_audit(now, who.actor, "update", before, after, request_id))
         return after
 
     async def delete(
@@ -206,16 +187,7 @@ class TenantService:
             _refuse_config_managed(before)
             await uow.tenants.delete(tenant_id)
             await uow.audit.append(
-                AuditEntry.of(
-                    at=self._ctx.clock(),
-                    actor=who.actor,
-                    action="tenant.delete",
-                    object_type="tenant",
-                    object_id=tenant_id,
-                    tenant_id=tenant_id,
-                    before=before.snapshot(),
-                    request_id=request_id,
-                )
+                _audit(self._ctx.clock(), who.actor, "delete", before, None, request_id)
             )
 
     async def sync_from_config(self, declared: Sequence[TenantInput]) -> SyncReport:
@@ -227,18 +199,8 @@ class TenantService:
             for data in declared:
                 self._validate(tier=data.tier, timezone=data.timezone)
                 current = await uow.tenants.get(data.id)
-                target = Tenant(
-                    id=data.id,
-                    name=data.name,
-                    tier=data.tier,
-                    timezone=data.timezone,
-                    labels=dict(data.labels),
-                    status=data.status,
-                    sla_overrides=dict(data.sla_overrides),
-                    managed_by="config",
-                    created_at=current.created_at if current else now,
-                    updated_at=now,
-                )
+                created_at = current.created_at if current and current.created_at else now
+                target = data.to_tenant("config", created_at=created_at, updated_at=now)
                 if current is None:
                     await uow.tenants.insert(target)
                     report.created.append(data.id)
@@ -248,18 +210,8 @@ class TenantService:
                 else:
                     report.unchanged.append(data.id)
                     continue
-                await uow.audit.append(
-                    AuditEntry.of(
-                        at=now,
-                        actor=CONFIG_ACTOR,
-                        action="tenant.create" if current is None else "tenant.update",
-                        object_type="tenant",
-                        object_id=data.id,
-                        tenant_id=data.id,
-                        before=current.snapshot() if current else None,
-                        after=target.snapshot(),
-                    )
-                )
+                action = "create" if current is None else "update"
+                await uow.audit.append(_audit(now, CONFIG_ACTOR, action, current, target))
             after: str | None = None
             while page := await uow.tenants.list(after=after, limit=500):
                 for tenant in page:
@@ -268,16 +220,7 @@ class TenantService:
                         await uow.tenants.update(released)
                         report.released.append(tenant.id)
                         await uow.audit.append(
-                            AuditEntry.of(
-                                at=now,
-                                actor=CONFIG_ACTOR,
-                                action="tenant.release",
-                                object_type="tenant",
-                                object_id=tenant.id,
-                                tenant_id=tenant.id,
-                                before=tenant.snapshot(),
-                                after=released.snapshot(),
-                            )
+                            _audit(now, CONFIG_ACTOR, "release", tenant, released)
                         )
                 after = page[-1].id
         return report
@@ -289,6 +232,29 @@ class TenantService:
                 return await uow.tenants.counts()
             tenant = await uow.tenants.get(who.tenant_id)
         return [(tenant.tier, str(tenant.status), 1)] if tenant else []
+
+
+def _audit(
+    at: datetime,
+    actor: str,
+    verb: str,
+    before: Tenant | None,
+    after: Tenant | None,
+    request_id: str | None = None,
+) -> AuditEntry:
+    subject = after or before
+    assert subject is not None
+    return AuditEntry.of(
+        at=at,
+        actor=actor,
+        action=f"tenant.{verb}",
+        object_type="tenant",
+        object_id=subject.id,
+        tenant_id=subject.id,
+        before=before.snapshot() if before else None,
+        after=after.snapshot() if after else None,
+        request_id=request_id,
+    )
 
 
 def _refuse_config_managed(tenant: Tenant) -> None:
