@@ -47,3 +47,16 @@ async def test_an_unsafe_request_id_is_replaced(
     assert generated != "bad id\twith spaces" and len(generated) == 32
     (line,) = _request_lines(capsys.readouterr().err)
     assert line["request_id"] == generated
+
+
+async def test_an_unbound_key_logs_the_tenant_it_addresses(
+    client: httpx.AsyncClient,
+    make_key: KeyMaker,
+    two_tenants: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key = await make_key(Scope.ADMIN)
+    configure_logging("info", "json")
+    await client.get(f"/api/v1/tenants/{two_tenants[1]}", headers=bearer(key))
+    (line,) = _request_lines(capsys.readouterr().err)
+    assert line["tenant"] == two_tenants[1]

@@ -83,6 +83,7 @@ class RequestContextMiddleware:
                 route=route,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
-                tenant=state.get("tenant") or getattr(principal, "tenant_id", None),
+                tenant=getattr(principal, "tenant_id", None)
+                or scope.get("path_params", {}).get("tenant_id"),
                 actor=getattr(principal, "actor", None),
             )
