@@ -200,3 +200,19 @@ async def test_config_managed_tenants_refuse_api_changes(runtime: Runtime) -> No
         await runtime.tenants.update(SYSTEM, "a", TenantPatch(name="x"))
     with pytest.raises(Conflict, match="config file"):
         await runtime.tenants.delete(SYSTEM, "a")
+
+
+async def test_concurrent_creates_of_one_id_give_one_tenant_and_conflicts(runtime: Runtime) -> None:
+    import asyncio
+
+    results = await asyncio.gather(
+        *(
+            runtime.tenants.create(SYSTEM, TenantInput(id="race", name=f"R{i}", tier="basic"))
+            for i in range(5)
+        ),
+        return_exceptions=True,
+    )
+    created = [r for r in results if not isinstance(r, BaseException)]
+    assert len(created) == 1
+    assert all(isinstance(r, Conflict) for r in results if isinstance(r, BaseException))
+    assert (await runtime.tenants.get(SYSTEM, "race")).name == created[0].name

@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tenantwatch.adapters.db.tables import tenants
 from tenantwatch.domain.tenants import Tenant, TenantStatus
+from tenantwatch.services.errors import Conflict
 
 
 def _row_to_tenant(row: Any) -> Tenant:
@@ -84,9 +86,15 @@ class SqlTenantRepo:
         return [(r[0], r[1], int(r[2])) for r in await self._conn.execute(q)]
 
     async def insert(self, tenant: Tenant) -> None:
-        await self._conn.execute(
-            insert(tenants).values(id=tenant.id, created_at=tenant.created_at, **_values(tenant))
-        )
+        """Insert a new tenant. Raise Conflict when the id is taken (also by a concurrent insert)."""
+        try:
+            await self._conn.execute(
+                insert(tenants).values(
+                    id=tenant.id, created_at=tenant.created_at, **_values(tenant)
+                )
+            )
+        except IntegrityError:
+            raise Conflict(f"tenant {tenant.id!r} already exists; choose another id") from None
 
     async def update(self, tenant: Tenant) -> None:
         await self._conn.execute(
