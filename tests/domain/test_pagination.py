@@ -94,3 +94,8 @@ def test_a_cursor_no_database_could_compare_is_refused(key: object) -> None:
     forged = base64.urlsafe_b64encode(json.dumps([key]).encode()).decode().rstrip("=")
     with pytest.raises(ValueError, match="invalid cursor"):
         decode_cursor(forged)
+
+
+def test_a_cursor_holding_an_unpaired_surrogate_is_refused() -> None:
+    with pytest.raises(ValueError, match="invalid cursor"):
+        decode_cursor("WyJcdWQ4MDAiXQ")  # ["\ud800"]

@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from tenantwatch.domain.text import storable
+
 T = TypeVar("T")
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
@@ -35,7 +37,7 @@ def decode_cursor(cursor: str) -> str | int:
         or not isinstance(value[0], str | int)
         or isinstance(value[0], bool)
         or (isinstance(value[0], int) and not -(2**63) <= value[0] < 2**63)
-        or (isinstance(value[0], str) and "\x00" in value[0])
+        or (isinstance(value[0], str) and not storable(value[0]))
     ):
         raise ValueError("invalid cursor; pass the next_cursor of a previous page")
     return value[0]

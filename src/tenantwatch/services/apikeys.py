@@ -18,9 +18,11 @@ from tenantwatch.domain.apikeys import (
 )
 from tenantwatch.domain.audit import AuditEntry
 from tenantwatch.domain.pagination import Page, page_from
+from tenantwatch.domain.text import storable, text_problem
 from tenantwatch.services.access import cursor_key, require
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Forbidden, Invalid, NotFound
+from tenantwatch.services.ports import UnitOfWork
 
 TOUCH_EVERY = timedelta(minutes=1)
 BOOTSTRAP_NAME = "bootstrap admin"
@@ -65,6 +67,8 @@ class ApiKeyService:
         require(who, Scope.ADMIN)
         if not scopes:
             raise Invalid("give at least one scope", field="scopes")
+        if problem := text_problem(name, what="name", max_length=200):
+            raise Invalid(problem, field="name")
         if who.tenant_id is not None:
             if tenant_id is not None and tenant_id != who.tenant_id:
                 raise NotFound(f"tenant {tenant_id!r} not found")
@@ -121,25 +125,22 @@ class ApiKeyService:
     async def get(self, who: Principal, key_id: str) -> ApiKey:
         require(who, Scope.ADMIN)
         async with self._ctx.uow() as uow:
-            key = await uow.api_keys.get(key_id)
-        if key is None or not who.sees_tenant(key.tenant_id):
-            raise NotFound(f"API key {key_id!r} not found")
-        return key
+            return await _visible_key(uow, who, key_id)
 
     async def revoke(self, who: Principal, key_id: str, *, request_id: str | None = None) -> ApiKey:
         require(who, Scope.ADMIN)
         now = self._ctx.clock()
         async with self._ctx.uow() as uow:
-            key = await uow.api_keys.get(key_id)
-            if key is None or not who.sees_tenant(key.tenant_id):
-                raise NotFound(f"API key {key_id!r} not found")
+            key = await _visible_key(uow, who, key_id)
             if key.revoked_at is not None:
                 return key
             if key.id == who.key_id:
                 raise Forbidden("a key cannot revoke itself; revoke it with another admin key")
-            await uow.api_keys.revoke(key_id, now)
+            changed = await uow.api_keys.revoke(key_id, now)
             revoked = await uow.api_keys.get(key_id)
             assert revoked is not None
+            if not changed:  # a concurrent request revoked it first, and audited that
+                return revoked
             await uow.audit.append(
                 AuditEntry.of(
                     at=now,
@@ -157,7 +158,7 @@ class ApiKeyService:
 
     async def authenticate(self, secret: str) -> Principal | None:
         """Return the principal of an active key, or None for an unknown or revoked one."""
-        if not secret or len(secret) > 256:
+        if not secret or len(secret) > 256 or not storable(secret):
             return None
         now = self._ctx.clock()
         async with self._ctx.uow() as uow:
@@ -175,3 +176,10 @@ class ApiKeyService:
                 return None
         system = Principal(actor=actor, scopes=effective_scopes([Scope.ADMIN]))
         return await self.issue(system, name=BOOTSTRAP_NAME, scopes=[Scope.ADMIN])
+
+
+async def _visible_key(uow: UnitOfWork, who: Principal, key_id: str) -> ApiKey:
+    key = await uow.api_keys.get(key_id) if storable(key_id) else None
+    if key is None or not who.sees_tenant(key.tenant_id):
+        raise NotFound(f"API key {key_id!r} not found")
+    return key

@@ -17,6 +17,7 @@ from tenantwatch.domain.tenants import (
     tenant_id_problem,
     timezone_problem,
 )
+from tenantwatch.domain.text import storable, text_problem
 from tenantwatch.domain.tiers import SLA_OBJECTIVES
 from tenantwatch.services.access import cursor_key, require
 from tenantwatch.services.context import ServiceContext
@@ -82,28 +83,46 @@ class TenantService:
     def _validate(
         self,
         *,
+        name: str | None = None,
         tier: str | None = None,
         timezone: str | None = None,
         labels: Mapping[str, str] | None = None,
         sla_overrides: Mapping[str, Decimal | int] | None = None,
     ) -> None:
+        if name is not None and (problem := text_problem(name, what="name", max_length=200)):
+            raise Invalid(problem, field="name")
         if tier is not None and self._ctx.tiers.get(tier) is None:
             known = ", ".join(self._ctx.tiers.names())
             raise Invalid(f"unknown tier {tier!r}; use one of {known}", field="tier")
         if timezone is not None and (problem := timezone_problem(timezone)):
             raise Invalid(problem, field="timezone")
-        for name in labels or {}:
-            if problem := label_name_problem(name):
+        for label, value in (labels or {}).items():
+            problem = label_name_problem(label) or text_problem(
+                value, what=f"label {label!r}", max_length=500, min_length=0
+            )
+            if problem:
                 raise Invalid(problem, field="labels")
-        for name in sla_overrides or {}:
-            if name not in SLA_OBJECTIVES:
+        for objective in sla_overrides or {}:
+            if objective not in SLA_OBJECTIVES:
                 raise Invalid(
-                    f"unknown SLA objective {name!r}; use {', '.join(SLA_OBJECTIVES)}",
+                    f"unknown SLA objective {objective!r}; use {', '.join(SLA_OBJECTIVES)}",
                     field="sla_overrides",
                 )
 
+    def _validate_input(self, data: TenantInput) -> None:
+        if problem := tenant_id_problem(data.id):
+            raise Invalid(problem, field="id")
+        self._validate(
+            name=data.name,
+            tier=data.tier,
+            timezone=data.timezone,
+            labels=data.labels,
+            sla_overrides=data.sla_overrides,
+        )
+
     async def _visible(self, uow: UnitOfWork, who: Principal, tenant_id: str) -> Tenant:
-        tenant = await uow.tenants.get(tenant_id) if who.sees_tenant(tenant_id) else None
+        visible = who.sees_tenant(tenant_id) and tenant_id_problem(tenant_id) is None
+        tenant = await uow.tenants.get(tenant_id) if visible else None
         if tenant is None:
             raise not_found(tenant_id)
         return tenant
@@ -119,6 +138,9 @@ class TenantService:
     ) -> Page[Tenant]:
         key = cursor_key(cursor)
         after = None if key is None else str(key)
+        for value, name in ((tier, "tier"), (status, "status")):
+            if value is not None and not storable(value):
+                raise Invalid(f"{name} filter is not valid text", field=name)
         async with self._ctx.uow() as uow:
             rows = await uow.tenants.list(
                 after=after, limit=limit + 1, only=who.tenant_id, tier=tier, status=status
@@ -135,14 +157,7 @@ class TenantService:
         require(who, Scope.ADMIN)
         if who.tenant_id is not None:
             raise Forbidden("creating tenants needs an admin key that is not bound to a tenant")
-        if problem := tenant_id_problem(data.id):
-            raise Invalid(problem, field="id")
-        self._validate(
-            tier=data.tier,
-            timezone=data.timezone,
-            labels=data.labels,
-            sla_overrides=data.sla_overrides,
-        )
+        self._validate_input(data)
         now = self._ctx.clock()
         tenant = data.to_tenant("api", created_at=now, updated_at=now)
         async with self._ctx.uow() as uow:
@@ -156,7 +171,15 @@ class TenantService:
         self, who: Principal, tenant_id: str, patch: TenantPatch, *, request_id: str | None = None
     ) -> Tenant:
         require(who, Scope.ADMIN)
+        if who.tenant_id is not None and (
+            patch.tier is not None or patch.status is not None or patch.sla_overrides is not None
+        ):
+            raise Forbidden(
+                "tier, status and SLA overrides are the platform's to set; use an admin key "
+                "that is not bound to a tenant"
+            )
         self._validate(
+            name=patch.name,
             tier=patch.tier,
             timezone=patch.timezone,
             labels=patch.labels,
@@ -170,7 +193,10 @@ class TenantService:
             after = replace(before, **changes, updated_at=now)
             if after.snapshot() == before.snapshot():
                 return before
-            await uow.tenants.update(after)
+            if not await uow.tenants.update(after, if_updated_at=before.updated_at):
+                raise Conflict(
+                    f"tenant {tenant_id!r} was changed or deleted meanwhile; read it and retry"
+                )
             await uow.audit.append(_audit(now, who.actor, "update", before, after, request_id))
         return after
 
@@ -185,7 +211,8 @@ class TenantService:
                     "deleting a tenant needs an admin key that is not bound to a tenant"
                 )
             _refuse_config_managed(before)
-            await uow.tenants.delete(tenant_id)
+            if not await uow.tenants.delete(tenant_id):
+                raise not_found(tenant_id)  # a concurrent request deleted it first
             await uow.audit.append(
                 _audit(self._ctx.clock(), who.actor, "delete", before, None, request_id)
             )
@@ -197,7 +224,7 @@ class TenantService:
         wanted = {t.id: t for t in declared}
         async with self._ctx.uow() as uow:
             for data in declared:
-                self._validate(tier=data.tier, timezone=data.timezone)
+                self._validate_input(data)
                 current = await uow.tenants.get(data.id)
                 created_at = current.created_at if current and current.created_at else now
                 target = data.to_tenant("config", created_at=created_at, updated_at=now)

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tenantwatch.adapters.db.tables import api_keys
 from tenantwatch.domain.apikeys import ApiKey, Scope
+from tenantwatch.services.errors import NotFound
 
 _PUBLIC = [c for c in api_keys.c if c.name != "key_hash"]
 
@@ -55,6 +57,13 @@ class SqlApiKeyRepo:
         return [_row_to_key(r) for r in await self._conn.execute(q)]
 
     async def insert(self, key: ApiKey, key_hash: str) -> None:
+        """Insert a key. Raise NotFound when its tenant is gone (deleted concurrently)."""
+        try:
+            await self._insert(key, key_hash)
+        except IntegrityError:
+            raise NotFound(f"tenant {key.tenant_id!r} not found") from None
+
+    async def _insert(self, key: ApiKey, key_hash: str) -> None:
         await self._conn.execute(
             insert(api_keys).values(
                 id=key.id,
@@ -68,12 +77,13 @@ class SqlApiKeyRepo:
             )
         )
 
-    async def revoke(self, key_id: str, at: datetime) -> None:
-        await self._conn.execute(
+    async def revoke(self, key_id: str, at: datetime) -> bool:
+        result = await self._conn.execute(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
+        return result.rowcount > 0
 
     async def touch(self, key_id: str, at: datetime) -> None:
         await self._conn.execute(
@@ -87,8 +97,3 @@ class SqlApiKeyRepo:
             )
         )
         return sum(1 for (scopes,) in rows if str(Scope.ADMIN) in scopes)
-
-    async def count(self) -> int:
-        return int(
-            (await self._conn.execute(select(func.count()).select_from(api_keys))).scalar_one()
-        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -56,6 +57,7 @@ class SqlAuditRepo:
         tenant_id: str | None,
         object_type: str | None = None,
         object_id: str | None = None,
+        since: datetime | None = None,
     ) -> Sequence[AuditEntry]:
         q = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         if before_id is not None:
@@ -66,4 +68,6 @@ class SqlAuditRepo:
             q = q.where(audit_log.c.object_type == object_type)
         if object_id is not None:
             q = q.where(audit_log.c.object_id == object_id)
+        if since is not None:
+            q = q.where(audit_log.c.at >= since)
         return [_row_to_entry(r) for r in await self._conn.execute(q)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -96,10 +97,12 @@ class SqlTenantRepo:
         except IntegrityError:
             raise Conflict(f"tenant {tenant.id!r} already exists; choose another id") from None
 
-    async def update(self, tenant: Tenant) -> None:
-        await self._conn.execute(
-            update(tenants).where(tenants.c.id == tenant.id).values(**_values(tenant))
-        )
+    async def update(self, tenant: Tenant, *, if_updated_at: datetime | None = None) -> bool:
+        q = update(tenants).where(tenants.c.id == tenant.id).values(**_values(tenant))
+        if if_updated_at is not None:
+            q = q.where(tenants.c.updated_at == if_updated_at)
+        return (await self._conn.execute(q)).rowcount > 0
 
-    async def delete(self, tenant_id: str) -> None:
-        await self._conn.execute(delete(tenants).where(tenants.c.id == tenant_id))
+    async def delete(self, tenant_id: str) -> bool:
+        result = await self._conn.execute(delete(tenants).where(tenants.c.id == tenant_id))
+        return result.rowcount > 0
