@@ -14,6 +14,7 @@ from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.services.apikeys import ApiKeyService
 from tenantwatch.services.audit import AuditService
 from tenantwatch.services.context import ServiceContext
+from tenantwatch.services.errors import Conflict
 from tenantwatch.services.health import DependencyProbe
 from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
 from tenantwatch.settings import Settings
@@ -75,4 +76,14 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
 async def prepare(runtime: Runtime) -> SyncReport:
     """Apply migrations and sync the config's tenants; return what the sync changed."""
     await migrate(runtime.engine)
-    return await runtime.tenants.sync_from_config(declared_tenants(runtime.config))
+    return await sync_config(runtime)
+
+
+async def sync_config(runtime: Runtime) -> SyncReport:
+    """Sync the config's tenants; safe when several processes start at the same moment."""
+    declared = declared_tenants(runtime.config)
+    try:
+        return await runtime.tenants.sync_from_config(declared)
+    except Conflict:
+        # another process starting at the same moment inserted a tenant first; sync again
+        return await runtime.tenants.sync_from_config(declared)

@@ -7,6 +7,15 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
 
 
 class Settings(BaseSettings):
@@ -32,6 +41,26 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        """Accept sqlite and PostgreSQL URLs, in the async drivers' spelling or the plain one."""
+        if value is None or not value.strip():
+            return None
+        example = "postgresql://user:password@host:5432/db or sqlite:///path/tenantwatch.db"
+        try:
+            url = make_url(value.strip())
+            url.port  # noqa: B018 - parsing the port raises for 'host:notaport'
+        except Exception:
+            raise ValueError(f"not a database URL; write e.g. {example}") from None
+        driver = _DRIVERS.get(url.drivername)
+        if driver is None:
+            raise ValueError(
+                f"unsupported database {url.drivername!r}; tenantwatch runs on SQLite and "
+                f"PostgreSQL, e.g. {example}"
+            )
+        return url.set(drivername=driver).render_as_string(hide_password=False)
 
     @field_validator("listen")
     @classmethod

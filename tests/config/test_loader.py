@@ -436,3 +436,28 @@ def test_load_config_on_a_file_that_is_not_utf8_says_it_cannot_read_it(tmp_path:
     [issue] = info.value.issues
     assert (issue.file, issue.line) == (str(path), 0)
     assert issue.message.startswith("cannot read file: ")
+
+
+def test_it_refuses_names_and_label_values_no_database_can_store() -> None:
+    text = 'tenants:\n  - id: a\n    name: "A\\0"\n    tier: basic\n    labels: {x: "\\udcff"}\n'
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "t.yml", {})
+    messages = [str(i) for i in info.value.issues]
+    assert any(m.startswith("t.yml:3:") and "NUL" in m for m in messages), messages
+    assert any(m.startswith("t.yml:5:") and "not valid Unicode" in m for m in messages), messages
+
+
+def test_it_reports_an_absurd_number_instead_of_crashing() -> None:
+    text = "tenants:\n  - id: a\n    name: A\n    tier: basic\n    sla_overrides:\n" + (
+        "      response_time_ms: " + "9" * 5001 + "\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "t.yml", {})
+    assert str(info.value.issues[0]).startswith("t.yml:6: cannot read value")
+
+
+def test_sla_targets_in_the_config_have_the_same_limits_as_the_api() -> None:
+    text = "tenants:\n  - id: a\n    name: A\n    tier: basic\n    sla_overrides:\n      response_time_ms: 3600001\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "t.yml", {})
+    assert "t.yml:6:" in str(info.value) and "3600000" in str(info.value)

@@ -216,3 +216,22 @@ async def test_concurrent_creates_of_one_id_give_one_tenant_and_conflicts(runtim
     assert len(created) == 1
     assert all(isinstance(r, Conflict) for r in results if isinstance(r, BaseException))
     assert (await runtime.tenants.get(SYSTEM, "race")).name == created[0].name
+
+
+async def test_two_processes_starting_together_both_sync_the_config(runtime: Runtime) -> None:
+    import asyncio
+
+    from tenantwatch.config.model import Config
+    from tenantwatch.runtime import build_runtime, sync_config
+
+    config = Config.model_validate(
+        {"tenants": [{"id": f"c{i}", "name": f"C{i}", "tier": "basic"} for i in range(20)]}
+    )
+    a = build_runtime(runtime.settings, config)
+    b = build_runtime(runtime.settings, config)
+    try:
+        await asyncio.gather(sync_config(a), sync_config(b))
+    finally:
+        await a.close()
+        await b.close()
+    assert len((await runtime.tenants.list(SYSTEM, limit=100)).items) == 20

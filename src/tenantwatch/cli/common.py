@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
+from tenantwatch.adapters.db.engine import redact_url
 from tenantwatch.config import Config, ConfigError, load_config
 from tenantwatch.domain.apikeys import Principal, Scope, effective_scopes
 from tenantwatch.runtime import Runtime, build_runtime
@@ -64,6 +67,21 @@ def cli_principal() -> Principal:
     return Principal(actor=f"cli:{user}", scopes=effective_scopes([Scope.ADMIN]))
 
 
+@contextmanager
+def database_errors(settings: Settings) -> Iterator[None]:
+    """Turn a database that cannot be reached or used into one clear line and exit 1."""
+    try:
+        yield
+    except (OSError, DBAPIError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        err_console.print(
+            f"[red]cannot use the database {redact_url(settings.effective_database_url)}:[/red] "
+            f"{type(reason).__name__}: {reason}".splitlines()[0],
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
+
+
 def with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Run work against a migrated database; service errors become a message and exit 1."""
     config = read_config(settings)
@@ -79,10 +97,8 @@ def with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) ->
             await rt.close()
 
     try:
-        return asyncio.run(main())
+        with database_errors(settings):
+            return asyncio.run(main())
     except ServiceError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
-    except OSError as exc:
-        err_console.print(f"[red]cannot reach the database:[/red] {exc}")
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None

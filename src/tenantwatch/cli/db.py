@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import typer
-
 from tenantwatch.adapters.db.engine import create_engine, redact_url
 from tenantwatch.adapters.db.migrate import migrate as run_migrations
-from tenantwatch.cli.common import console, err_console, settings_from_env
+from tenantwatch.cli.common import console, database_errors, settings_from_env
 
 
 def migrate() -> None:
@@ -23,11 +21,8 @@ def migrate() -> None:
         finally:
             await engine.dispose()
 
-    try:
+    with database_errors(settings):
         before, after = asyncio.run(main())
-    except OSError as exc:
-        err_console.print(f"[red]cannot reach the database {redact_url(url)}:[/red] {exc}")
-        raise typer.Exit(1) from None
     if before == after:
         console.print(f"{redact_url(url)}: already at revision {after}")
     else:

@@ -14,6 +14,7 @@ from tenantwatch.adapters.db.engine import redact_url
 from tenantwatch.cli.common import (
     ConfigOption,
     console,
+    database_errors,
     err_console,
     read_config,
     settings_from_env,
@@ -21,6 +22,7 @@ from tenantwatch.cli.common import (
 from tenantwatch.config import Config
 from tenantwatch.logs import configure_logging
 from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.services.errors import ServiceError
 from tenantwatch.services.tenants import SyncReport
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -31,11 +33,17 @@ class Role(StrEnum):
     API = "api"
 
 
-def _save_key(path: Path, secret: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(secret + "\n")
+def save_key(path: Path, secret: str) -> str | None:
+    """Write the key readable by its owner only; return why it could not be written, or None."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+        with os.fdopen(fd, "w") as f:
+            f.write(secret + "\n")
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 async def _bootstrap(settings: Settings, config: Config) -> tuple[SyncReport, str | None]:
@@ -45,10 +53,7 @@ async def _bootstrap(settings: Settings, config: Config) -> tuple[SyncReport, st
         issued = await rt.api_keys.ensure_admin()
     finally:
         await rt.close()
-    if issued is None:
-        return report, None
-    _save_key(settings.admin_key_file, issued.secret)
-    return report, issued.secret
+    return report, issued.secret if issued else None
 
 
 def serve(
@@ -67,14 +72,13 @@ def serve(
     cfg = read_config(settings, exit_code=2)
     configure_logging(settings.log_level, settings.log_format)
     try:
-        report, secret = asyncio.run(_bootstrap(settings, cfg))
-    except OSError as exc:
-        err_console.print(
-            f"[red]cannot reach the database {redact_url(settings.effective_database_url)}:[/red] "
-            f"{exc}"
-        )
-        raise typer.Exit(1) from None
-    _banner(settings, cfg, report, secret, role)
+        with database_errors(settings):
+            report, secret = asyncio.run(_bootstrap(settings, cfg))
+    except ServiceError as exc:
+        err_console.print(f"[red]cannot apply the config:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    unsaved = save_key(settings.admin_key_file, secret) if secret else None
+    _banner(settings, cfg, report, secret, role, unsaved)
     uvicorn.run(
         create_app(settings, cfg),
         host=settings.host,
@@ -86,7 +90,12 @@ def serve(
 
 
 def _banner(
-    settings: Settings, cfg: Config, report: SyncReport, secret: str | None, role: Role
+    settings: Settings,
+    cfg: Config,
+    report: SyncReport,
+    secret: str | None,
+    role: Role,
+    unsaved: str | None,
 ) -> None:
     console.print(f"[bold]tenantwatch[/bold] ({role} roles) on [link]{settings.base_url}[/link]")
     console.print(f"  API docs:  {settings.base_url}/docs")
@@ -96,7 +105,13 @@ def _banner(
             f"  config:    {settings.config} ({len(cfg.tenants)} tenants: "
             f"{len(report.created)} new, {len(report.updated)} changed)"
         )
-    if secret:
+    if secret and unsaved:
+        console.print(
+            f"  [yellow]admin key (new; could not be kept in {settings.admin_key_file}: "
+            f"{unsaved}; copy it now):[/yellow]"
+        )
+        console.print(f"  {secret}", markup=False, highlight=False, soft_wrap=True)
+    elif secret:
         console.print(f"  admin key (new, kept in {settings.admin_key_file}):")
         console.print(f"  {secret}", markup=False, highlight=False, soft_wrap=True)
     elif settings.admin_key_file.exists():

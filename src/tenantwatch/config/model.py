@@ -14,6 +14,7 @@ from tenantwatch.domain.tenants import (
     tenant_id_problem,
     timezone_problem,
 )
+from tenantwatch.domain.text import text_problem
 from tenantwatch.domain.tiers import BUILTIN_TIERS, DEFAULT_SLA_TARGETS, SlaTargets, Tier
 
 
@@ -40,10 +41,19 @@ def _check_duration(value: object) -> float:
 
 
 def _check_labels(value: dict[str, str]) -> dict[str, str]:
-    for name in value:
-        problem = label_name_problem(name)
+    for name, text in value.items():
+        problem = label_name_problem(name) or text_problem(
+            text, what=f"label {name!r}", max_length=500, min_length=0
+        )
         if problem:
             raise ValueError(problem)
+    return value
+
+
+def _check_name(value: str) -> str:
+    problem = text_problem(value, what="name", max_length=200)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -60,9 +70,9 @@ class _Strict(BaseModel):
 
 class SlaConfig(_Strict):
     availability_percentage: Annotated[Decimal, Field(gt=0, le=100)] | None = None
-    response_time_ms: Annotated[int, Field(gt=0)] | None = None
+    response_time_ms: Annotated[int, Field(gt=0, le=3_600_000)] | None = None
     error_rate_percentage: Annotated[Decimal, Field(ge=0, le=100)] | None = None
-    recovery_time_minutes: Annotated[int, Field(gt=0)] | None = None
+    recovery_time_minutes: Annotated[int, Field(gt=0, le=525_600)] | None = None
 
     def given(self) -> dict[str, Decimal | int]:
         return {k: v for k, v in self.model_dump().items() if v is not None}
@@ -102,7 +112,7 @@ class TierConfig(_Strict):
 
 class TenantConfig(_Strict):
     id: TenantId
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, AfterValidator(_check_name)]
     tier: TierName
     timezone: Timezone = "UTC"
     labels: Labels = {}

@@ -83,8 +83,9 @@ class _Builder:
                     return expanded
         try:
             return self._constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            self.issue(node, f"cannot read value {value!r}: {exc}")
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. an int of 5,000 digits
+            shown = value if len(value) <= 40 else value[:40] + "..."
+            self.issue(node, f"cannot read value {shown!r}: {exc}")
             return None
 
     def _expand(self, node: yaml.Node, value: str) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 
 from tenantwatch import __version__
 from tenantwatch.config.model import Config
+from tenantwatch.logs import configure_logging
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web import errors, health, metrics_route
@@ -27,6 +29,9 @@ def create_app(
     settings: Settings, config: Config | None = None, *, runtime: Runtime | None = None
 ) -> FastAPI:
     """Return the ASGI app. On startup it migrates the database and syncs the config's tenants."""
+    if not structlog.is_configured():
+        # embedded without `tenantwatch serve`: still no rich tracebacks with request locals
+        configure_logging(settings.log_level, settings.log_format)
     rt = runtime or build_runtime(settings, config)
     telemetry = Telemetry(rt.engine)
 
