@@ -134,3 +134,14 @@ async def test_keys_created_through_the_api_show_their_secret_once(
     assert secret not in listing.text and secret not in audit.text
     mine = await client.get("/api/v1/tenants", headers=bearer(secret))
     assert [t["id"] for t in mine.json()["items"]] == [two_tenants[0]]
+
+
+async def test_a_tenant_bound_admin_key_cannot_raise_its_own_tier(
+    client: httpx.AsyncClient, make_key: KeyMaker, two_tenants: tuple[str, str]
+) -> None:
+    alpha, _ = two_tenants
+    h = bearer(await make_key(Scope.ADMIN, tenant=alpha))
+    r = await client.patch(f"/api/v1/tenants/{alpha}", json={"tier": "enterprise"}, headers=h)
+    assert r.status_code == 403 and "not bound to a tenant" in r.json()["detail"]
+    r = await client.patch(f"/api/v1/tenants/{alpha}", json={"name": "Alpha AG"}, headers=h)
+    assert r.status_code == 200 and r.json()["name"] == "Alpha AG"
