@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from enum import StrEnum
 from pathlib import Path
 
@@ -46,6 +47,18 @@ def save_key(path: Path, secret: str) -> str | None:
     return None
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Return why the server could not listen on host:port, or None when it can."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 async def _bootstrap(settings: Settings, config: Config) -> tuple[SyncReport, str | None]:
     rt = build_runtime(settings, config)
     try:
@@ -70,6 +83,13 @@ def serve(
             err_console.print(f"[red]--listen:[/red] {exc}")
             raise typer.Exit(2) from None
     cfg = read_config(settings, exit_code=2)
+    if problem := port_problem(settings.host, settings.port):
+        err_console.print(
+            f"[red]cannot listen on {settings.listen}:[/red] {problem}; is tenantwatch already "
+            "running? Choose another address with --listen or TENANTWATCH_LISTEN",
+            highlight=False,
+        )
+        raise typer.Exit(1)
     configure_logging(settings.log_level, settings.log_format)
     try:
         with database_errors(settings):

@@ -19,3 +19,16 @@ def test_a_key_that_cannot_be_written_says_why(tmp_path: Path) -> None:
     blocker.write_text("")
     problem = save_key(blocker / "admin-key", "tw_x")
     assert problem is not None and "Error" in problem
+
+
+def test_a_busy_port_is_reported_before_anything_starts() -> None:
+    import socket
+
+    from tenantwatch.cli.serve import port_problem
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert port_problem("127.0.0.1", port) is not None
+    assert port_problem("127.0.0.1", port) is None
