@@ -205,7 +205,8 @@ class Head:
         if ids is None:
             ids = np.arange(len(self._series), dtype=np.int64)
         if not negative:
-            return ids.tolist()
+            listed: list[int] = ids.tolist()
+            return listed
         out = []
         for sid in ids.tolist():
             series = self._series[sid]
