@@ -8,12 +8,11 @@ import promql_parser as pp
 
 from tenantwatch.promql.model import METRIC_NAME, Matcher, MatchOp, PromQLError
 
-_OPS: dict[Any, MatchOp] = {
-    pp.MatchOp.Equal: "=",
-    pp.MatchOp.NotEqual: "!=",
-    pp.MatchOp.Re: "=~",
-    pp.MatchOp.NotRe: "!~",
-}
+_OPS: dict[str, MatchOp] = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe": "!~"}
+
+
+def match_op(op: Any) -> MatchOp:
+    return _OPS[str(op).rsplit(".", 1)[-1]]
 
 
 def selector_matchers(node: Any) -> list[Matcher]:
@@ -22,7 +21,7 @@ def selector_matchers(node: Any) -> list[Matcher]:
     if node.name:
         out.append(Matcher.of(METRIC_NAME, "=", node.name))
     for m in node.matchers.matchers:
-        out.append(Matcher.of(m.name, _OPS[m.op], m.value))
+        out.append(Matcher.of(m.name, match_op(m.op), m.value))
     return out
 
 

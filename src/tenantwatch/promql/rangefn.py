@@ -1,0 +1,262 @@
+"""Functions over range vectors: rate and friends, *_over_time, deriv, changes ..."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from tenantwatch.promql.model import FloatArray, IntArray
+from tenantwatch.promql.values import Matrix, RangeSeries, Vec
+
+WindowFn = Callable[[IntArray, FloatArray, int], float | None]
+"""(timestamps, values, step index) -> value or None for no output."""
+
+
+def per_window(m: Matrix, fn: WindowFn, *, keep_name: bool = False, min_samples: int = 1) -> Vec:
+    k = len(m.ends)
+    labels, rows_v, rows_p, drop = [], [], [], []
+    for s in m.series:
+        lo, hi = m.bounds(s)
+        vals = np.zeros(k)
+        present = np.zeros(k, dtype=bool)
+        for j in range(k):
+            a, b = int(lo[j]), int(hi[j])
+            if b - a < min_samples:
+                continue
+            v = fn(s.ts[a:b], s.vals[a:b], j)
+            if v is not None:
+                vals[j] = v
+                present[j] = True
+        if present.any():
+            labels.append(s.labels)
+            rows_v.append(vals)
+            rows_p.append(present)
+            drop.append(s.drop or not keep_name)
+    if not labels:
+        return Vec.empty(k)
+    return Vec(labels, np.vstack(rows_v), np.vstack(rows_p), drop)
+
+
+def extrapolated_rate(m: Matrix, *, is_counter: bool, is_rate: bool) -> Vec:
+    """rate / increase / delta (Prometheus' extrapolatedRate, float samples)."""
+    k = len(m.ends)
+    range_s = m.range_ms / 1000.0
+    starts = (m.ends - m.range_ms).astype(np.float64)
+    ends = m.ends.astype(np.float64)
+    labels, rows_v, rows_p, drop = [], [], [], []
+    for s in m.series:
+        lo, hi = m.bounds(s)
+        n = hi - lo
+        ok = n >= 2
+        if not ok.any():
+            continue
+        first = np.where(ok, lo, 0)
+        last = np.where(ok, hi - 1, 0)
+        v = s.vals
+        if is_counter and len(v) > 1:
+            prev = v[:-1]
+            add = np.where(v[1:] < prev, prev, 0.0)
+            corr = np.concatenate(([0.0], np.cumsum(add)))
+            result = (v[last] - v[first]) + (corr[last] - corr[first])
+        else:
+            result = v[last] - v[first]
+        t_first = s.ts[first].astype(np.float64)
+        t_last = s.ts[last].astype(np.float64)
+        to_start = (t_first - starts) / 1000.0
+        to_end = (ends - t_last) / 1000.0
+        sampled = (t_last - t_first) / 1000.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            avg = sampled / np.maximum(n - 1, 1)
+            threshold = avg * 1.1
+            to_start = np.where(to_start >= threshold, avg / 2, to_start)
+            if is_counter:
+                first_v = v[first]
+                zero = sampled * (first_v / result)
+                clamp = (result > 0) & (first_v >= 0) & (zero < to_start)
+                to_start = np.where(clamp, zero, to_start)
+            to_end = np.where(to_end >= threshold, avg / 2, to_end)
+            factor = (sampled + to_start + to_end) / sampled
+            if is_rate:
+                factor = factor / range_s
+            out = result * factor
+        labels.append(s.labels)
+        rows_v.append(np.where(ok, out, 0.0))
+        rows_p.append(ok)
+        drop.append(True)
+    if not labels:
+        return Vec.empty(k)
+    return Vec(labels, np.vstack(rows_v), np.vstack(rows_p), drop)
+
+
+def instant_delta(m: Matrix, *, is_rate: bool) -> Vec:
+    def fn(ts: IntArray, vals: FloatArray, _j: int) -> float | None:
+        last, prev = float(vals[-1]), float(vals[-2])
+        if is_rate:
+            result = last if last < prev else last - prev
+            dt = (int(ts[-1]) - int(ts[-2])) / 1000.0
+            if dt == 0:
+                return None
+            return result / dt
+        return last - prev
+
+    return per_window(m, fn, min_samples=2)
+
+
+def _fsum(vals: FloatArray) -> float:
+    if np.isfinite(vals).all():
+        try:
+            return math.fsum(vals.tolist())
+        except OverflowError:
+            pass
+    return float(np.sum(vals))
+
+
+def _mean(vals: FloatArray) -> float:
+    n = len(vals)
+    if np.isfinite(vals).all():
+        try:
+            total = math.fsum(vals.tolist())
+            if math.isfinite(total):
+                return total / n
+        except OverflowError:
+            pass
+        return math.fsum((vals / n).tolist())
+    return float(np.mean(vals))
+
+
+def _variance(vals: FloatArray) -> float:
+    n = len(vals)
+    if not np.isfinite(vals).all():
+        return math.nan
+    mean = _mean(vals)
+    return math.fsum(((vals - mean) ** 2).tolist()) / n
+
+
+def _max(vals: FloatArray) -> float:
+    out = float(vals[0])
+    for f in vals.tolist():
+        if f > out or out != out:
+            out = f
+    return out
+
+
+def _min(vals: FloatArray) -> float:
+    out = float(vals[0])
+    for f in vals.tolist():
+        if f < out or out != out:
+            out = f
+    return out
+
+
+def quantile(q: float, values: list[float]) -> float:
+    """Prometheus' quantile over a list of floats (linear interpolation)."""
+    if math.isnan(q) or not values:
+        return math.nan
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    ordered = sorted(values, key=lambda x: (not math.isnan(x), x))
+    n = len(ordered)
+    rank = q * (n - 1)
+    lower = max(0, math.floor(rank))
+    upper = min(n - 1, lower + 1)
+    weight = rank - math.floor(rank)
+    return ordered[lower] * (1 - weight) + ordered[upper] * weight
+
+
+def linear_regression(ts: IntArray, vals: FloatArray, intercept_t: int) -> tuple[float, float]:
+    first = float(vals[0])
+    if bool(np.all(vals == first)) and not math.isnan(first):
+        if math.isinf(first):
+            return math.nan, math.nan
+        return 0.0, first
+    x = (ts - intercept_t).astype(np.float64) / 1000.0
+    n = float(len(vals))
+    sum_x = math.fsum(x.tolist())
+    sum_y = _fsum(vals)
+    sum_xy = _fsum(x * vals)
+    sum_x2 = math.fsum((x * x).tolist())
+    cov = sum_xy - sum_x * sum_y / n
+    var = sum_x2 - sum_x * sum_x / n
+    slope = cov / var if var != 0 else (math.nan if cov == 0 else math.copysign(math.inf, cov))
+    intercept = sum_y / n - slope * sum_x / n
+    return slope, intercept
+
+
+def deriv(m: Matrix) -> Vec:
+    def fn(ts: IntArray, vals: FloatArray, _j: int) -> float:
+        slope, _ = linear_regression(ts, vals, int(ts[0]))
+        return slope
+
+    return per_window(m, fn, min_samples=2)
+
+
+def predict_linear(m: Matrix, duration: FloatArray, eval_times: IntArray) -> Vec:
+    def fn(ts: IntArray, vals: FloatArray, j: int) -> float:
+        slope, intercept = linear_regression(ts, vals, int(eval_times[j]))
+        return slope * float(duration[j]) + intercept
+
+    return per_window(m, fn, min_samples=2)
+
+
+def resets(m: Matrix) -> Vec:
+    def fn(_ts: IntArray, vals: FloatArray, _j: int) -> float:
+        return float(np.count_nonzero(vals[1:] < vals[:-1]))
+
+    return per_window(m, fn)
+
+
+def changes(m: Matrix) -> Vec:
+    def fn(_ts: IntArray, vals: FloatArray, _j: int) -> float:
+        a, b = vals[1:], vals[:-1]
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        return float(np.count_nonzero(~same))
+
+    return per_window(m, fn)
+
+
+OVER_TIME: dict[str, tuple[Callable[[FloatArray], float], bool]] = {
+    "sum_over_time": (_fsum, False),
+    "avg_over_time": (_mean, False),
+    "min_over_time": (_min, False),
+    "max_over_time": (_max, False),
+    "count_over_time": (lambda v: float(len(v)), False),
+    "last_over_time": (lambda v: float(v[-1]), True),
+    "first_over_time": (lambda v: float(v[0]), True),
+    "present_over_time": (lambda v: 1.0, False),
+    "stddev_over_time": (lambda v: math.sqrt(_variance(v)), False),
+    "stdvar_over_time": (_variance, False),
+}
+
+
+def over_time(name: str, m: Matrix) -> Vec:
+    agg, keep = OVER_TIME[name]
+
+    def fn(_ts: IntArray, vals: FloatArray, _j: int) -> float:
+        return agg(vals)
+
+    return per_window(m, fn, keep_name=keep)
+
+
+def quantile_over_time(m: Matrix, q: FloatArray) -> Vec:
+    def fn(_ts: IntArray, vals: FloatArray, j: int) -> float:
+        return quantile(float(q[j]), vals.tolist())
+
+    return per_window(m, fn)
+
+
+def absent_over_time(m: Matrix) -> tuple[FloatArray, np.ndarray]:
+    """Per step: True where no series has a sample in the window."""
+    k = len(m.ends)
+    any_present = np.zeros(k, dtype=bool)
+    for s in m.series:
+        lo, hi = m.bounds(s)
+        any_present |= hi > lo
+    return np.ones(k), ~any_present
+
+
+def rows_of(series: list[RangeSeries]) -> int:
+    return len(series)
