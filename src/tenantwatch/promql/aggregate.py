@@ -53,6 +53,8 @@ def aggregate(ev: Any, node: Any) -> Vec:
             raise PromQLError("bad_data", "count_values needs a string parameter")
     elif op in ("limitk", "limit_ratio"):
         raise PromQLError("bad_data", f"{op} is experimental and not supported")
+    if param is not None and op in ("topk", "bottomk") and np.isnan(param).any():
+        raise PromQLError("bad_data", "Parameter value is NaN")
     v: Vec = ev.eval_vector(node.expr)
     if op == "count_values":
         return _count_values(ev, v, without, names, param_s)
@@ -87,7 +89,12 @@ def aggregate(ev: Any, node: Any) -> Vec:
             out = f.reduceat(filled, starts, axis=0)
         elif op in ("stddev", "stdvar"):
             mean = _avg(masked, present, starts, count)
-            row_mean = mean[np.searchsorted(starts, np.arange(len(order)), side="right") - 1]
+            row_group = np.searchsorted(starts, np.arange(len(order)), side="right") - 1
+            row_mean = mean[row_group]
+            # second pass: correct the mean, so equal values give exactly zero deviation
+            resid = np.where(present, vals - row_mean, 0.0)
+            mean = mean + np.add.reduceat(resid, starts, axis=0) / count
+            row_mean = mean[row_group]
             dev = np.where(present, (vals - row_mean) ** 2, 0.0)
             var = np.add.reduceat(dev, starts, axis=0) / count
             # any infinite input makes the deviation undefined

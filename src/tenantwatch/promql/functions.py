@@ -13,7 +13,7 @@ import promql_parser as pp
 
 from tenantwatch.promql import rangefn
 from tenantwatch.promql.histogram import histogram_fraction, histogram_quantile
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError
+from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError, compile_regex
 from tenantwatch.promql.values import Matrix, Vec, merge_rows
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -227,18 +227,14 @@ def _go_expand(template: str, match: re.Match[str]) -> str:
 def _group(match: re.Match[str], name: str) -> str:
     try:
         value = match.group(int(name)) if name.isdigit() else match.group(name)
-    except (IndexError, error_types()):
+    except IndexError:
         return ""
     return value or ""
 
 
-def error_types() -> type[Exception]:
-    return IndexError
-
-
 def _compile(regex: str, fn: str) -> re.Pattern[str]:
     try:
-        return re.compile(regex, re.DOTALL)
+        return compile_regex(regex)
     except re.error as exc:
         raise PromQLError("bad_data", f"invalid regular expression in {fn}(): {regex}") from exc
 
@@ -306,13 +302,15 @@ def _absent_labels(node: Any) -> Labels:
     if not isinstance(node, pp.VectorSelector):
         return ()
     found: dict[str, str] = {}
+    seen: set[str] = set()
     dup: set[str] = set()
     for m in node.matchers.matchers:
         if m.name == METRIC_NAME:
             continue
-        if m.op == pp.MatchOp.Equal:
-            if m.name in found:
-                dup.add(m.name)
+        if m.name in seen:
+            dup.add(m.name)
+        seen.add(m.name)
+        if str(m.op).endswith("Equal") and not str(m.op).endswith("NotEqual"):
             found[m.name] = m.value
     return tuple(sorted((k, v) for k, v in found.items() if k not in dup and v))
 
@@ -360,7 +358,7 @@ def _range(name: str) -> Callable[[Any, list[Any]], Vec]:
 def _predict_linear(ev: Any, args: list[Any]) -> Vec:
     m: Matrix = ev.eval_matrix(args[0])
     duration = ev.eval_scalar(args[1])
-    return rangefn.predict_linear(m, duration, m.ends)
+    return rangefn.predict_linear(m, duration, ev.times)
 
 
 def _quantile_over_time(ev: Any, args: list[Any]) -> Vec:
@@ -387,6 +385,67 @@ def _histogram_fraction(ev: Any, args: list[Any]) -> Vec:
     upper = ev.eval_scalar(args[1])
     v: Vec = ev.eval_vector(args[2])
     return histogram_fraction(ev, lower, upper, v)
+
+
+def _query_time(part: str) -> Callable[[Any, list[Any]], FloatArray]:
+    def call(ev: Any, args: list[Any]) -> FloatArray:
+        step = int(ev.times[1] - ev.times[0]) if len(ev.times) > 1 else 0
+        value = {
+            "start": ev.start / 1000.0,
+            "end": ev.end / 1000.0,
+            "range": (ev.end - ev.start) / 1000.0,
+            "step": step / 1000.0,
+        }[part]
+        return np.full(ev.k, value)
+
+    return call
+
+
+def _scalar_fold(fold: Callable[[FloatArray, FloatArray], FloatArray]) -> Callable[[Any, list[Any]], FloatArray]:
+    def call(ev: Any, args: list[Any]) -> FloatArray:
+        out = ev.eval_scalar(args[0])
+        for a in args[1:]:
+            out = fold(out, ev.eval_scalar(a))
+        return out
+
+    return call
+
+
+def _histogram_quantiles(ev: Any, args: list[Any]) -> Vec:
+    v: Vec = ev.eval_vector(args[0])
+    label = _string_arg(ev, args[1])
+    if not LABEL_NAME.match(label):
+        raise PromQLError("bad_data", f"invalid label name {label!r}")
+    parts: list[Vec] = []
+    for node in args[2:]:
+        q = ev.eval_scalar(node)
+        out = histogram_quantile(ev, q, v)
+        value = _label_float(float(q[0]))
+        labels = [_set_label(lbl, label, value) for lbl in out.labels]
+        parts.append(Vec(labels, out.vals, out.present, out.drop))
+    parts = [p for p in parts if p.n]
+    if not parts:
+        return Vec.empty(ev.k)
+    return merge_rows(
+        Vec(
+            [lbl for p in parts for lbl in p.labels],
+            np.vstack([p.vals for p in parts]),
+            np.vstack([p.present for p in parts]),
+            [d for p in parts for d in p.drop],
+        )
+    )
+
+
+def _label_float(x: float) -> str:
+    """Prometheus' label formatting of a float: 1 -> "1.0", 0.25 -> "0.25"."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    text = repr(x)
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return text
 
 
 def _native_only(ev: Any, args: list[Any]) -> Vec:
@@ -422,6 +481,13 @@ FUNCTIONS: dict[str, Callable[[Any, list[Any]], Any]] = {
     "quantile_over_time": _quantile_over_time,
     "histogram_quantile": _histogram_quantile,
     "histogram_fraction": _histogram_fraction,
+    "histogram_quantiles": _histogram_quantiles,
+    "start": _query_time("start"),
+    "end": _query_time("end"),
+    "range": _query_time("range"),
+    "step": _query_time("step"),
+    "min_of": _scalar_fold(np.minimum),
+    "max_of": _scalar_fold(np.maximum),
     "histogram_count": _native_only,
     "histogram_sum": _native_only,
     "histogram_avg": _native_only,

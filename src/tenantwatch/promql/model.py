@@ -74,6 +74,51 @@ def _quote(value: str) -> str:
     return f'"{escaped}"'
 
 
+_INLINE_FLAGS = re.compile(r"\(\?([imsU-]+)\)")
+
+
+def go_regex(pattern: str) -> str:
+    """Translate RE2 syntax Python lacks: inline flags such as `((?i)abc)` in mid-pattern
+    become scoped groups `((?i:abc))`; `\\z` becomes `\\Z`."""
+    out: list[str] = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            out.append("\\Z" if pattern[i + 1] == "z" else pattern[i : i + 2])
+            i += 2
+            continue
+        m = _INLINE_FLAGS.match(pattern, i)
+        if m and i > 0:
+            flags = m.group(1).replace("U", "")
+            depth = 0
+            j = m.end()
+            while j < n:
+                ch = pattern[j]
+                if ch == "\\":
+                    j += 2
+                    continue
+                if ch == "(":
+                    depth += 1
+                elif ch == ")":
+                    if depth == 0:
+                        break
+                    depth -= 1
+                j += 1
+            inner = go_regex(pattern[m.end() : j])
+            out.append(f"(?{flags}:{inner})" if flags and flags != "-" else f"(?:{inner})")
+            i = j
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def compile_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(go_regex(pattern), re.DOTALL)
+
+
 MatchOp = Literal["=", "!=", "=~", "!~"]
 
 
@@ -91,7 +136,7 @@ class Matcher:
         regex = None
         if op in ("=~", "!~"):
             try:
-                regex = re.compile(value, re.DOTALL)
+                regex = compile_regex(value)
             except re.error as exc:
                 raise PromQLError("bad_data", f"invalid regular expression {value!r}: {exc}") from exc
         return Matcher(name, op, value, regex)

@@ -104,34 +104,62 @@ def instant_delta(m: Matrix, *, is_rate: bool) -> Vec:
     return per_window(m, fn, min_samples=2)
 
 
+def kahan_inc(inc: float, total: float, c: float) -> tuple[float, float]:
+    """Prometheus' kahanSumInc (Neumaier's variant), so sums round as Prometheus' do."""
+    t = total + inc
+    if math.isinf(t):
+        c = 0.0
+    elif abs(total) >= abs(inc):
+        c += (total - t) + inc
+    else:
+        c += (inc - t) + total
+    return t, c
+
+
 def _fsum(vals: FloatArray) -> float:
-    if np.isfinite(vals).all():
-        try:
-            return math.fsum(vals.tolist())
-        except OverflowError:
-            pass
-    return float(np.sum(vals))
+    total = c = 0.0
+    for f in vals.tolist():
+        total, c = kahan_inc(f, total, c)
+    return total + c
 
 
 def _mean(vals: FloatArray) -> float:
-    n = len(vals)
-    if np.isfinite(vals).all():
-        try:
-            total = math.fsum(vals.tolist())
-            if math.isfinite(total):
-                return total / n
-        except OverflowError:
-            pass
-        return math.fsum((vals / n).tolist())
-    return float(np.mean(vals))
+    total = mean = c = 0.0
+    incremental = False
+    count = 0.0
+    for i, f in enumerate(vals.tolist()):
+        count = float(i + 1)
+        if not incremental:
+            new_total, new_c = kahan_inc(f, total, c)
+            if count == 1 or not math.isinf(new_total):
+                total, c = new_total, new_c
+                continue
+            incremental = True
+            mean = total / (count - 1)
+            c /= count - 1
+        if math.isinf(mean):
+            if math.isinf(f) and (mean > 0) == (f > 0):
+                continue
+            if not math.isinf(f) and not math.isnan(f):
+                continue
+        q = (count - 1) / count
+        mean, c = kahan_inc(f / count, q * mean, q * c)
+    if incremental:
+        return mean + c
+    return total / count + c / count
 
 
 def _variance(vals: FloatArray) -> float:
-    n = len(vals)
-    if not np.isfinite(vals).all():
-        return math.nan
-    mean = _mean(vals)
-    return math.fsum(((vals - mean) ** 2).tolist()) / n
+    """Welford's algorithm with Kahan-compensated mean, as Prometheus computes it."""
+    count = 0.0
+    mean = c_mean = 0.0
+    aux = c_aux = 0.0
+    for f in vals.tolist():
+        count += 1
+        delta = f - (mean + c_mean)
+        mean, c_mean = kahan_inc(delta / count, mean, c_mean)
+        aux, c_aux = kahan_inc(delta * (f - (mean + c_mean)), aux, c_aux)
+    return (aux + c_aux) / count
 
 
 def _max(vals: FloatArray) -> float:
@@ -195,6 +223,7 @@ def deriv(m: Matrix) -> Vec:
 
 
 def predict_linear(m: Matrix, duration: FloatArray, eval_times: IntArray) -> Vec:
+    """Predicted value `duration` seconds after each step's evaluation time."""
     def fn(ts: IntArray, vals: FloatArray, j: int) -> float:
         slope, intercept = linear_regression(ts, vals, int(eval_times[j]))
         return slope * float(duration[j]) + intercept
