@@ -161,7 +161,7 @@ def _quantile(
 
 def _topk(ev: Any, v: Vec, without: bool, names: set[str], param: FloatArray, top: bool) -> Vec:
     k = ev.k
-    keys, gid_list = _groups(v, without, names)
+    _, gid_list = _groups(v, without, names)
     members: dict[int, list[int]] = {}
     for i, g in enumerate(gid_list):
         members.setdefault(g, []).append(i)
@@ -225,7 +225,9 @@ def _count_values(ev: Any, v: Vec, without: bool, names: set[str], label: str) -
         for j in range(k):
             if not v.present[i, j]:
                 continue
-            out_labels = tuple(sorted({**dict(key), label: _format_value(float(v.vals[i, j]))}.items()))
+            out_labels = tuple(
+                sorted({**dict(key), label: _format_value(float(v.vals[i, j]))}.items())
+            )
             row = rows.get(out_labels)
             if row is None:
                 row = rows[out_labels] = np.zeros(k)

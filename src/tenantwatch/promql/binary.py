@@ -40,7 +40,9 @@ def binary(ev: Any, node: Any) -> Any:
     rhs = ev.eval(node.rhs)
     if op in SET_OPS:
         if not isinstance(lhs, Vec) or not isinstance(rhs, Vec):
-            raise PromQLError("bad_data", f"set operator {op!r} not allowed in binary scalar expression")
+            raise PromQLError(
+                "bad_data", f"set operator {op!r} not allowed in binary scalar expression"
+            )
         return _set_op(op, lhs, rhs, mod)
     if isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray):
         with np.errstate(all="ignore"):
@@ -53,7 +55,9 @@ def binary(ev: Any, node: Any) -> Any:
         return _vector_scalar(op, rhs, lhs, swap=True, return_bool=return_bool)
     if isinstance(lhs, Vec) and isinstance(rhs, Vec):
         return _vector_vector(op, lhs, rhs, mod, return_bool)
-    raise PromQLError("bad_data", f"binary expression {op!r} needs scalar or instant vector operands")
+    raise PromQLError(
+        "bad_data", f"binary expression {op!r} needs scalar or instant vector operands"
+    )
 
 
 def _vector_scalar(op: str, v: Vec, s: FloatArray, *, swap: bool, return_bool: bool) -> Vec:
@@ -78,7 +82,9 @@ def _signature_fn(mod: Any) -> Callable[[Labels], Labels]:
     return lambda labels: tuple(p for p in labels if p[0] not in names)
 
 
-def _by_sig(v: Vec, sig: Callable[[Labels], Labels]) -> tuple[list[Labels], dict[Labels, list[int]]]:
+def _by_sig(
+    v: Vec, sig: Callable[[Labels], Labels]
+) -> tuple[list[Labels], dict[Labels, list[int]]]:
     sigs = [sig(labels) for labels in v.labels]
     groups: dict[Labels, list[int]] = {}
     for i, s in enumerate(sigs):
@@ -114,16 +120,18 @@ def _set_op(op: str, lhs: Vec, rhs: Vec, mod: Any) -> Vec:
             rpresent[i] &= ~hit
     both = Vec(
         lhs.labels + rhs.labels,
-        np.vstack([lhs.vals, rhs.vals]) if lhs.n and rhs.n else (lhs.vals if rhs.n == 0 else rhs.vals),
-        np.vstack([lhs.present, rpresent]) if lhs.n and rhs.n else (lhs.present if rhs.n == 0 else rpresent),
+        np.vstack([lhs.vals, rhs.vals])
+        if lhs.n and rhs.n
+        else (lhs.vals if rhs.n == 0 else rhs.vals),
+        np.vstack([lhs.present, rpresent])
+        if lhs.n and rhs.n
+        else (lhs.present if rhs.n == 0 else rpresent),
         lhs.drop + rhs.drop,
     ).compact()
     return merge_rows(both)
 
 
-def _result_labels(
-    many: Labels, one: Labels, mod: Any, card: Any, include: list[str]
-) -> Labels:
+def _result_labels(many: Labels, one: Labels, mod: Any, card: Any, include: list[str]) -> Labels:
     d = dict(many)
     if card == pp.VectorMatchCardinality.OneToOne and mod is not None and mod.matching is not None:
         names = set(mod.matching.labels)

@@ -127,7 +127,10 @@ class Evaluator:
                 return Vec(inner.labels, -inner.vals, inner.present, [True] * inner.n)
             if isinstance(inner, np.ndarray):
                 return -inner
-            raise PromQLError("bad_data", "unary expression only allowed on expressions of type scalar or instant vector")
+            raise PromQLError(
+                "bad_data",
+                "unary expression only allowed on expressions of type scalar or instant vector",
+            )
         if isinstance(node, pp.VectorSelector):
             return self.vector_selector(node)
         if isinstance(node, pp.MatrixSelector):
@@ -135,11 +138,13 @@ class Evaluator:
         if isinstance(node, pp.SubqueryExpr):
             return self.subquery(node)
         if isinstance(node, pp.Call):
-            return functions.call(self, node)
+            called: Value = functions.call(self, node)
+            return called
         if isinstance(node, pp.AggregateExpr):
             return aggregate.aggregate(self, node)
         if isinstance(node, pp.BinaryExpr):
-            return binary.binary(self, node)
+            combined: Value = binary.binary(self, node)
+            return combined
         raise PromQLError("bad_data", f"unsupported expression {node}")
 
     def eval_vector(self, node: Any) -> Vec:
@@ -312,7 +317,12 @@ class Engine:
         self.subquery_step_ms = subquery_step_ms
 
     def _evaluator(
-        self, times: IntArray, start: int, end: int, enforce: Sequence[Matcher], lookback: int | None
+        self,
+        times: IntArray,
+        start: int,
+        end: int,
+        enforce: Sequence[Matcher],
+        lookback: int | None,
     ) -> Evaluator:
         return Evaluator(
             self.source,

@@ -137,7 +137,9 @@ def _date(part: Callable[[datetime], float]) -> Callable[[Any, list[Any]], Vec]:
         if args:
             v: Vec = ev.eval_vector(args[0])
         else:
-            v = Vec([()], (ev.times / 1000.0).reshape(1, -1), np.ones((1, ev.k), dtype=bool), [False])
+            v = Vec(
+                [()], (ev.times / 1000.0).reshape(1, -1), np.ones((1, ev.k), dtype=bool), [False]
+            )
         out = np.zeros_like(v.vals)
         flat_v = v.vals.ravel()
         flat_p = v.present.ravel()
@@ -401,9 +403,11 @@ def _query_time(part: str) -> Callable[[Any, list[Any]], FloatArray]:
     return call
 
 
-def _scalar_fold(fold: Callable[[FloatArray, FloatArray], FloatArray]) -> Callable[[Any, list[Any]], FloatArray]:
+def _scalar_fold(
+    fold: Callable[[FloatArray, FloatArray], FloatArray],
+) -> Callable[[Any, list[Any]], FloatArray]:
     def call(ev: Any, args: list[Any]) -> FloatArray:
-        out = ev.eval_scalar(args[0])
+        out: FloatArray = ev.eval_scalar(args[0])
         for a in args[1:]:
             out = fold(out, ev.eval_scalar(a))
         return out

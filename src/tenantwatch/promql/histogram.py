@@ -136,7 +136,9 @@ def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) 
         if i == 0 and ub > 0:
             lb = 0.0
 
-        def interpolate(x: float, lb: float = lb, ub: float = ub, c: float = c) -> float:
+        def interpolate(
+            x: float, lb: float = lb, ub: float = ub, c: float = c, rank: float = rank
+        ) -> float:
             if math.isinf(lb) or math.isinf(ub):
                 return rank if math.isinf(ub) else c
             return rank + (c - rank) * (x - lb) / (ub - lb)

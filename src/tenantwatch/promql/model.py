@@ -138,7 +138,9 @@ class Matcher:
             try:
                 regex = compile_regex(value)
             except re.error as exc:
-                raise PromQLError("bad_data", f"invalid regular expression {value!r}: {exc}") from exc
+                raise PromQLError(
+                    "bad_data", f"invalid regular expression {value!r}: {exc}"
+                ) from exc
         return Matcher(name, op, value, regex)
 
     def matches(self, value: str) -> bool:

@@ -39,9 +39,68 @@ def per_window(m: Matrix, fn: WindowFn, *, keep_name: bool = False, min_samples:
     return Vec(labels, np.vstack(rows_v), np.vstack(rows_p), drop)
 
 
+def _packed_rate(m: Matrix, *, is_counter: bool, is_rate: bool) -> Vec:
+    """extrapolatedRate for one step, over all series at once (concatenated arrays)."""
+    end = int(m.ends[0])
+    start = end - m.range_ms
+    kept: list[RangeSeries] = []
+    parts_t: list[IntArray] = []
+    parts_v: list[FloatArray] = []
+    for s in m.series:
+        ts = s.ts
+        if len(ts) and (ts[0] <= start or ts[-1] > end):
+            lo = int(np.searchsorted(ts, start, side="right"))
+            hi = int(np.searchsorted(ts, end, side="right"))
+            ts, vals = ts[lo:hi], s.vals[lo:hi]
+        else:
+            vals = s.vals
+        if len(ts) < 2:
+            continue
+        kept.append(s)
+        parts_t.append(ts)
+        parts_v.append(vals)
+    if not kept:
+        return Vec.empty(1)
+    lengths = np.fromiter((len(t) for t in parts_t), dtype=np.int64, count=len(parts_t))
+    ts_all = np.concatenate(parts_t).astype(np.float64)
+    v = np.concatenate(parts_v)
+    last = np.cumsum(lengths) - 1
+    first = last - lengths + 1
+    if is_counter:
+        prev = v[:-1]
+        add = np.where(v[1:] < prev, prev, 0.0)
+        add[first[1:] - 1] = 0.0  # no correction across series boundaries
+        corr = np.concatenate(([0.0], np.cumsum(add)))
+        result = (v[last] - v[first]) + (corr[last] - corr[first])
+    else:
+        result = v[last] - v[first]
+    t_first, t_last = ts_all[first], ts_all[last]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        to_start = (t_first - start) / 1000.0
+        to_end = (end - t_last) / 1000.0
+        sampled = (t_last - t_first) / 1000.0
+        avg = sampled / (lengths - 1)
+        threshold = avg * 1.1
+        to_start = np.where(to_start >= threshold, avg / 2, to_start)
+        if is_counter:
+            first_v = v[first]
+            zero = sampled * (first_v / result)
+            clamp = (result > 0) & (first_v >= 0) & (zero < to_start)
+            to_start = np.where(clamp, zero, to_start)
+        to_end = np.where(to_end >= threshold, avg / 2, to_end)
+        factor = (sampled + to_start + to_end) / sampled
+        if is_rate:
+            factor = factor / (m.range_ms / 1000.0)
+        out = result * factor
+    n = len(kept)
+    return Vec([s.labels for s in kept], out.reshape(n, 1), np.ones((n, 1), dtype=bool), [True] * n)
+
+
 def extrapolated_rate(m: Matrix, *, is_counter: bool, is_rate: bool) -> Vec:
     """rate / increase / delta (Prometheus' extrapolatedRate, float samples)."""
     k = len(m.ends)
+    if k == 1:
+        return _packed_rate(m, is_counter=is_counter, is_rate=is_rate)
     range_s = m.range_ms / 1000.0
     starts = (m.ends - m.range_ms).astype(np.float64)
     ends = m.ends.astype(np.float64)
@@ -224,6 +283,7 @@ def deriv(m: Matrix) -> Vec:
 
 def predict_linear(m: Matrix, duration: FloatArray, eval_times: IntArray) -> Vec:
     """Predicted value `duration` seconds after each step's evaluation time."""
+
     def fn(ts: IntArray, vals: FloatArray, j: int) -> float:
         slope, intercept = linear_regression(ts, vals, int(eval_times[j]))
         return slope * float(duration[j]) + intercept

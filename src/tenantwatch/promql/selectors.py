@@ -37,7 +37,7 @@ def parse_matchers(text: str) -> list[Matcher]:
         raise PromQLError("bad_data", f"invalid series selector {text!r}: {exc}") from exc
     if not isinstance(node, pp.VectorSelector):
         raise PromQLError(
-            "bad_data", f"invalid series selector {text!r}: expected a selector like up{{job=\"x\"}}"
+            "bad_data", f'invalid series selector {text!r}: expected a selector like up{{job="x"}}'
         )
     if node.matchers.or_matchers:
         raise PromQLError("bad_data", f"invalid series selector {text!r}: 'or' is not supported")

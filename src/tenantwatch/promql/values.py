@@ -106,7 +106,9 @@ def merge_rows(vec: Vec, *, finalize: bool = False) -> Vec:
     Rows may share a label set only if they are never present at the same step;
     otherwise Prometheus fails the query.
     """
-    labels = [effective(lbl, d) if finalize else lbl for lbl, d in zip(vec.labels, vec.drop, strict=True)]
+    labels = [
+        effective(lbl, d) if finalize else lbl for lbl, d in zip(vec.labels, vec.drop, strict=True)
+    ]
     first: dict[Labels, int] = {}
     dupes = False
     for i, lbl in enumerate(labels):
