@@ -85,10 +85,9 @@ def _platform() -> Head:
             head.append(up, t, 0.0 if tenant == "acme" and i > 100 else 1.0)
             head.append(tokens, t, i * 15 * 95.0)
             head.append(limit, t, 100.0 * 3600)
-            for j, le in enumerate(les):
+            for le in les:
                 fast = {"0.1": 0.5, "0.5": 0.97}.get(le, 1.0)
                 share = (0.5 if le not in ("5.0", "+Inf") else 1.0) if slow else fast
-                )
                 bucket = labels_of(
                     {
                         "__name__": "ai_shifu_request_duration_seconds_bucket",
