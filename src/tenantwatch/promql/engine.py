@@ -8,6 +8,7 @@ work on whole arrays. The rules followed are in ../shared/REFERENCE.md section A
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -62,8 +63,10 @@ class Evaluator:
         enforce: Sequence[Matcher],
         max_samples: int,
         subquery_step_ms: int = DEFAULT_SUBQUERY_STEP_MS,
+        deadline: float | None = None,
     ) -> None:
         self.source = source
+        self.deadline = deadline
         self.times = times
         self.start = start
         self.end = end
@@ -89,6 +92,7 @@ class Evaluator:
             enforce=self.enforce,
             max_samples=self.max_samples,
             subquery_step_ms=self.subquery_step_ms,
+            deadline=self.deadline,
         )
         ev.samples_loaded = self.samples_loaded
         ev.warnings = self.warnings
@@ -114,6 +118,9 @@ class Evaluator:
     # -- dispatch ----------------------------------------------------------------------
     def eval(self, node: Any) -> Value:
         from tenantwatch.promql import aggregate, binary, functions
+
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise PromQLError("timeout", "query timed out in expression evaluation")
 
         if isinstance(node, pp.NumberLiteral):
             return np.full(self.k, float(node.val))
@@ -310,11 +317,13 @@ class Engine:
         lookback_ms: int = DEFAULT_LOOKBACK_MS,
         max_samples: int = 50_000_000,
         subquery_step_ms: int = DEFAULT_SUBQUERY_STEP_MS,
+        timeout_s: float = 120.0,
     ) -> None:
         self.source = source
         self.lookback_ms = lookback_ms
         self.max_samples = max_samples
         self.subquery_step_ms = subquery_step_ms
+        self.timeout_s = timeout_s
 
     def _evaluator(
         self,
@@ -333,6 +342,7 @@ class Engine:
             enforce=enforce,
             max_samples=self.max_samples,
             subquery_step_ms=self.subquery_step_ms,
+            deadline=time.monotonic() + self.timeout_s,
         )
 
     def instant(
