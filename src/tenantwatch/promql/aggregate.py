@@ -10,6 +10,7 @@ import numpy as np
 import promql_parser as pp
 
 from tenantwatch.promql.functions import LABEL_NAME
+from tenantwatch.promql.histogram import go_g
 from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError
 from tenantwatch.promql.rangefn import quantile
 from tenantwatch.promql.values import Vec
@@ -47,6 +48,13 @@ def aggregate(ev: Any, node: Any) -> Vec:
     param = None
     if op in ("topk", "bottomk", "quantile"):
         param = ev.eval_scalar(node.param)
+        if op == "quantile":
+            bad = param[(param < 0) | (param > 1) | np.isnan(param)]
+            if len(bad):
+                ev.warn(
+                    "PromQL warning: quantile value should be between 0 and 1, "
+                    f"got {go_g(float(bad[0]))}{ev.pos(node.param)}"
+                )
     elif op == "count_values":
         param_s = ev.eval(node.param)
         if not isinstance(param_s, str):
@@ -103,7 +111,7 @@ def aggregate(ev: Any, node: Any) -> Vec:
             out = np.sqrt(var) if op == "stddev" else var
         elif op == "quantile":
             assert param is not None
-            out = _quantile(ev, param, vals, present, starts, ng)
+            out = _quantile(param, vals, present, starts, ng)
         else:
             raise PromQLError("bad_data", f"unsupported aggregation {op!r}")
     drop = [False] * ng
@@ -141,12 +149,7 @@ def _avg(masked: FloatArray, present: Any, starts: Any, count: FloatArray) -> Fl
     return out
 
 
-def _quantile(
-    ev: Any, q: FloatArray, vals: FloatArray, present: Any, starts: Any, ng: int
-) -> FloatArray:
-    bad = q[(q < 0) | (q > 1)]
-    if len(bad):
-        ev.warn(f"PromQL warning: quantile value should be between 0 and 1, got {bad[0]:g}")
+def _quantile(q: FloatArray, vals: FloatArray, present: Any, starts: Any, ng: int) -> FloatArray:
     k = vals.shape[1]
     out = np.full((ng, k), math.nan)
     bounds = [*starts.tolist(), len(vals)]

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import promql_parser as pp
 
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError, format_labels
+from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError, go_labels
 from tenantwatch.promql.values import Vec, merge_rows
 
 ARITH: dict[str, Callable[[FloatArray, FloatArray], FloatArray]] = {
@@ -167,11 +167,11 @@ def _vector_vector(op: str, lhs: Vec, rhs: Vec, mod: Any, return_bool: bool) -> 
             counts = one.present[rows].sum(axis=0)
             if (counts > 1).any():
                 j = int(np.argmax(counts > 1))
-                dup = [one.labels[r] for r in rows if one.present[r, j]][:2]
+                dup = sorted(one.labels[r] for r in rows if one.present[r, j])[:2]
                 raise PromQLError(
                     "execution",
-                    f"found duplicate series for the match group {format_labels(s)} on the {side} "
-                    f"hand-side of the operation: [{format_labels(dup[0])}, {format_labels(dup[1])}]"
+                    f"found duplicate series for the match group {go_labels(s)} on the {side} "
+                    f"hand-side of the operation: [{go_labels(dup[0])}, {go_labels(dup[1])}]"
                     ";many-to-many matching not allowed: matching labels must be unique on one side",
                 )
     oany = _any_present(one, ogroups)

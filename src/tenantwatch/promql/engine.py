@@ -32,7 +32,8 @@ from tenantwatch.promql.model import (
     VectorResult,
     stale_mask,
 )
-from tenantwatch.promql.parse import parse_query
+from tenantwatch.promql.parse import line_col, parse_query
+from tenantwatch.promql.printer import render
 from tenantwatch.promql.selectors import selector_matchers
 from tenantwatch.promql.values import Matrix, RangeSeries, Vec, effective, merge_rows
 
@@ -64,9 +65,11 @@ class Evaluator:
         max_samples: int,
         subquery_step_ms: int = DEFAULT_SUBQUERY_STEP_MS,
         deadline: float | None = None,
+        query: str = "",
     ) -> None:
         self.source = source
         self.deadline = deadline
+        self.query = query
         self.times = times
         self.start = start
         self.end = end
@@ -77,6 +80,7 @@ class Evaluator:
         self.samples_loaded = 0
         self.warnings: list[str] = []
         self.infos: list[str] = []
+        self.current_call: Any = None
 
     @property
     def k(self) -> int:
@@ -93,11 +97,16 @@ class Evaluator:
             max_samples=self.max_samples,
             subquery_step_ms=self.subquery_step_ms,
             deadline=self.deadline,
+            query=self.query,
         )
         ev.samples_loaded = self.samples_loaded
         ev.warnings = self.warnings
         ev.infos = self.infos
         return ev
+
+    def pos(self, node: Any) -> str:
+        """` (line:col)` of a node in the query text, as Prometheus suffixes annotations."""
+        return f" ({position(self.query, node)})"
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -332,10 +341,12 @@ class Engine:
         end: int,
         enforce: Sequence[Matcher],
         lookback: int | None,
+        query: str = "",
     ) -> Evaluator:
         return Evaluator(
             self.source,
             times,
+            query=query,
             start=start,
             end=end,
             lookback_ms=lookback if lookback else self.lookback_ms,
@@ -354,7 +365,7 @@ class Engine:
         lookback_ms: int | None = None,
     ) -> QueryResult:
         expr = parse_query(query)
-        ev = self._evaluator(np.array([t], dtype=np.int64), t, t, enforce, lookback_ms)
+        ev = self._evaluator(np.array([t], dtype=np.int64), t, t, enforce, lookback_ms, query)
         value = ev.eval(expr)
         result: ScalarResult | StringResult | VectorResult | MatrixResult
         if isinstance(value, np.ndarray):
@@ -400,7 +411,7 @@ class Engine:
             )
         expr = parse_query(query)
         times = np.arange(start, end + 1, step, dtype=np.int64)
-        ev = self._evaluator(times, start, end, enforce, lookback_ms)
+        ev = self._evaluator(times, start, end, enforce, lookback_ms, query)
         value = ev.eval(expr)
         tl = times.tolist()
         if isinstance(value, np.ndarray):
@@ -446,3 +457,15 @@ def _matrix_result(m: Matrix) -> MatrixResult:
 
 def is_finite(v: float) -> bool:
     return math.isfinite(v)
+
+
+def position(query: str, node: Any) -> str:
+    """Where a node's text starts in the query (promql-parser keeps no positions)."""
+    try:
+        text = render(node)
+    except ValueError:
+        text = ""
+    at = query.find(text) if text else -1
+    if at < 0 and isinstance(node, pp.VectorSelector) and node.name:
+        at = query.find(node.name)
+    return line_col(query, max(at, 0))

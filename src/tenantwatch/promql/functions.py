@@ -175,8 +175,15 @@ DATES: dict[str, Callable[[datetime], float]] = {
 
 def _sort(descending: bool) -> Callable[[Any, list[Any]], Vec]:
     def call(ev: Any, args: list[Any]) -> Vec:
+        node = ev.current_call
         v: Vec = ev.eval_vector(args[0])
-        if ev.k != 1 or v.n == 0:
+        if ev.k != 1:
+            ev.warn(
+                "PromQL warning: sort is ineffective for range queries since results are "
+                f"always ordered by labels{ev.pos(node)}"
+            )
+            return v
+        if v.n == 0:
             return v
         vals = v.vals[:, 0]
         nan = np.isnan(vals)
@@ -366,27 +373,36 @@ def _predict_linear(ev: Any, args: list[Any]) -> Vec:
 def _quantile_over_time(ev: Any, args: list[Any]) -> Vec:
     q = ev.eval_scalar(args[0])
     m: Matrix = ev.eval_matrix(args[1])
-    bad = q[(q < 0) | (q > 1)]
+    bad = q[(q < 0) | (q > 1) | np.isnan(q)]
     if len(bad):
-        ev.warn(f"quantile value should be between 0 and 1, got {_fmt(float(bad[0]))}")
+        ev.warn(
+            "PromQL warning: quantile value should be between 0 and 1, "
+            f"got {_go_g(float(bad[0]))}{ev.pos(args[0])}"
+        )
     return rangefn.quantile_over_time(m, q)
 
 
-def _fmt(v: float) -> str:
-    return repr(v).rstrip("0").rstrip(".") if "e" not in repr(v) else repr(v)
+def _go_g(v: float) -> str:
+    """Go's %g for a float."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    text = repr(v)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _histogram_quantile(ev: Any, args: list[Any]) -> Vec:
     q = ev.eval_scalar(args[0])
     v: Vec = ev.eval_vector(args[1])
-    return histogram_quantile(ev, q, v)
+    return histogram_quantile(ev, q, v, args[0], args[1])
 
 
 def _histogram_fraction(ev: Any, args: list[Any]) -> Vec:
     lower = ev.eval_scalar(args[0])
     upper = ev.eval_scalar(args[1])
     v: Vec = ev.eval_vector(args[2])
-    return histogram_fraction(ev, lower, upper, v)
+    return histogram_fraction(ev, lower, upper, v, args[2])
 
 
 def _query_time(part: str) -> Callable[[Any, list[Any]], FloatArray]:
@@ -423,7 +439,7 @@ def _histogram_quantiles(ev: Any, args: list[Any]) -> Vec:
     parts: list[Vec] = []
     for node in args[2:]:
         q = ev.eval_scalar(node)
-        out = histogram_quantile(ev, q, v)
+        out = histogram_quantile(ev, q, v, node, args[0])
         value = _label_float(float(q[0]))
         labels = [_set_label(lbl, label, value) for lbl in out.labels]
         parts.append(Vec(labels, out.vals, out.present, out.drop))
@@ -505,4 +521,5 @@ def call(ev: Any, node: Any) -> Any:
     fn = FUNCTIONS.get(name)
     if fn is None:
         raise PromQLError("bad_data", f"function {name!r} is not supported by tenantwatch")
-    return fn(ev, list(node.args))
+    ev.current_call = node
+    return fn(ev, [a for a in node.args if a is not None])

@@ -31,7 +31,7 @@ def _parse_le(text: str) -> float | None:
         return None
 
 
-def _groups(ev: Any, v: Vec) -> dict[Labels, list[tuple[int, float]]]:
+def _groups(ev: Any, v: Vec, where: str) -> dict[Labels, list[tuple[int, float]]]:
     groups: dict[Labels, list[tuple[int, float]]] = {}
     for i, labels in enumerate(v.labels):
         le_text = None
@@ -43,7 +43,7 @@ def _groups(ev: Any, v: Vec) -> dict[Labels, list[tuple[int, float]]]:
                 rest.append((k, val))
         le = _parse_le(le_text) if le_text is not None else None
         if le is None:
-            ev.warn(BAD_LE.format(le_text or "", name_of(labels)))
+            ev.warn(BAD_LE.format(le_text or "", name_of(labels)) + where)
             continue
         groups.setdefault(tuple(rest), []).append((i, le))
     return groups
@@ -163,10 +163,10 @@ def bucket_fraction(lower: float, upper: float, raw: list[tuple[float, float]]) 
     return (upper_rank - lower_rank) / count
 
 
-def _per_group(ev: Any, v: Vec, compute: Any) -> Vec:
+def _per_group(ev: Any, v: Vec, compute: Any, where: str) -> Vec:
     k = ev.k
     labels, rows_v, rows_p, drop = [], [], [], []
-    for key, members in _groups(ev, v).items():
+    for key, members in _groups(ev, v, where).items():
         vals = np.zeros(k)
         present = np.zeros(k, dtype=bool)
         name = name_of(v.labels[members[0][0]])
@@ -189,25 +189,38 @@ def _per_group(ev: Any, v: Vec, compute: Any) -> Vec:
     return Vec(labels, np.vstack(rows_v), np.vstack(rows_p), drop)
 
 
-def histogram_quantile(ev: Any, q: FloatArray, v: Vec) -> Vec:
-    bad = q[(q < 0) | (q > 1)]
+def go_g(v: float) -> str:
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    text = repr(v)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def histogram_quantile(ev: Any, q: FloatArray, v: Vec, q_node: Any, v_node: Any) -> Vec:
+    bad = q[(q < 0) | (q > 1) | np.isnan(q)]
     if len(bad):
-        ev.warn(f"PromQL warning: quantile value should be between 0 and 1, got {bad[0]:g}")
+        ev.warn(
+            "PromQL warning: quantile value should be between 0 and 1, "
+            f"got {go_g(float(bad[0]))}{ev.pos(q_node)}"
+        )
+    where = ev.pos(v_node)
 
     def compute(j: int, buckets: list[tuple[float, float]], name: str) -> float:
         value, forced = bucket_quantile(float(q[j]), buckets)
         if forced:
-            ev.info(MONOTONIC_INFO.format(name))
+            ev.info(MONOTONIC_INFO.format(name) + where)
         return value
 
-    return _per_group(ev, v, compute)
+    return _per_group(ev, v, compute, where)
 
 
-def histogram_fraction(ev: Any, lower: FloatArray, upper: FloatArray, v: Vec) -> Vec:
+def histogram_fraction(ev: Any, lower: FloatArray, upper: FloatArray, v: Vec, v_node: Any) -> Vec:
     def compute(j: int, buckets: list[tuple[float, float]], name: str) -> float:
         return bucket_fraction(float(lower[j]), float(upper[j]), buckets)
 
-    return _per_group(ev, v, compute)
+    return _per_group(ev, v, compute, ev.pos(v_node))
 
 
 __all__ = ["METRIC_NAME", "histogram_fraction", "histogram_quantile"]

@@ -69,6 +69,11 @@ def format_labels(labels: Labels) -> str:
     return f"{name}{{{rest}}}"
 
 
+def go_labels(labels: Labels) -> str:
+    """`{__name__="x", a="b"}` as Go's labels.String() prints a label set."""
+    return "{" + ", ".join(f"{k}={_quote(v)}" for k, v in labels) + "}"
+
+
 def _quote(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'

@@ -264,7 +264,8 @@ def linear_regression(ts: IntArray, vals: FloatArray, intercept_t: int) -> tuple
     n = float(len(vals))
     sum_x = math.fsum(x.tolist())
     sum_y = _fsum(vals)
-    sum_xy = _fsum(x * vals)
+    with np.errstate(invalid="ignore", over="ignore"):
+        sum_xy = _fsum(x * vals)
     sum_x2 = math.fsum((x * x).tolist())
     cov = sum_xy - sum_x * sum_y / n
     var = sum_x2 - sum_x * sum_x / n

@@ -36,7 +36,9 @@ __all__ = [
 ExpectKind = Literal["ordered", "fail", "warn", "no_warn", "info", "no_info"]
 
 _LOAD = re.compile(r"^load(?:_(with_nhcb))?\s+(.+?)$")
-_EVAL_INSTANT = re.compile(r"^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\s+(.+?))?\s+(.+)$")
+_EVAL_INSTANT = re.compile(
+    r"^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\s+(.+?))?\s+(.+)$"
+)
 _EVAL_RANGE = re.compile(
     r"^eval(?:_(fail|warn|info))?\s+range\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+?)\s+(.+)$"
 )
@@ -77,6 +79,9 @@ class Load:
     interval_ms: int
     series: tuple[SeriesLine, ...]
     with_nhcb: bool = False
+    # Series given `<series>@st <offsets>` start-timestamp lines (not modelled; their
+    # samples load without start timestamps).
+    start_timestamps: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,16 +237,24 @@ class _Parser:
             raise self.error(i, "invalid load command; write `load <interval>`, e.g. `load 1m`")
         interval = self.duration(i, m.group(2), "invalid load interval")
         series: dict[tuple[tuple[str, str], ...], SeriesLine] = {}
+        with_st = []
         last = i
         for j in self.block(i):
             last = j
             name = re.split(r"[\t ]", self.lines[j], maxsplit=1)[0]
             if name.endswith("@st"):
-                # Start timestamps (3.x) only refine counter extrapolation; not modelled.
+                with_st.append(self.series_labels(j, name.removesuffix("@st")))
                 continue
             s = self.series(j)
             series[s.labels] = s  # as upstream, a series given twice keeps its last line
-        return last, Load(i + 1, interval, tuple(series.values()), m.group(1) == "with_nhcb")
+        nhcb = m.group(1) == "with_nhcb"
+        return last, Load(i + 1, interval, tuple(series.values()), nhcb, tuple(with_st))
+
+    def series_labels(self, index: int, descriptor: str) -> tuple[tuple[str, str], ...]:
+        try:
+            return parse_series_line(descriptor)[0]
+        except ValueError as exc:
+            raise self.error(index, str(exc)) from None
 
     def eval(self, i: int) -> tuple[int, Eval]:
         cmd = self.eval_header(i)
@@ -251,7 +264,9 @@ class _Parser:
             line = self.lines[j]
             if line.startswith(("expected_fail_message", "expected_fail_regexp")):
                 if not cmd.fail:
-                    raise self.error(j, f"{line.split()[0]} needs `eval_fail`; or use `expect fail`")
+                    raise self.error(
+                        j, f"{line.split()[0]} needs `eval_fail`; or use `expect fail`"
+                    )
                 self.fail_expectation(cmd, j)
                 return j, cmd  # as upstream, this line ends the block
             if line.startswith(_RANGE_VECTOR):
@@ -284,7 +299,9 @@ class _Parser:
         if m := _EVAL_INSTANT.match(line):
             mod, at, expr = m.group(1), m.group(2), m.group(3)
             if at is None:
-                raise self.error(i, "missing evaluation time; write `eval instant at <time> <expr>`")
+                raise self.error(
+                    i, "missing evaluation time; write `eval instant at <time> <expr>`"
+                )
             t = self.duration(i, at, "invalid evaluation time")
             cmd = Eval(i + 1, "instant", expr, t, t, 0, t)
         elif m := _EVAL_RANGE.match(line):

@@ -150,7 +150,7 @@ def _split_descriptor(line: str) -> tuple[str, str | None, str]:
     if rest and not rest[0].isspace():
         raise ValueError(f"expected a space between the series and its values in {line!r}")
     if not name and body is None:
-        raise ValueError(f"expected a series like name{{label=\"value\"}} in {line!r}")
+        raise ValueError(f'expected a series like name{{label="value"}} in {line!r}')
     return name, body, rest
 
 
