@@ -18,6 +18,7 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(PIP) install -e '.[dev]' 2>&1 | grep -v "is ignored: it is neither" || true
 	@$(BIN)/python -c "import tenantwatch, pytest, schemathesis" || (echo "install failed" && exit 1)
+	@bash scripts/ensure-prometheus.sh
 
 run: install
 	TENANTWATCH_CONFIG=$${TENANTWATCH_CONFIG:-$(DEMO)} $(BIN)/tenantwatch serve

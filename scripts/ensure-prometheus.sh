@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Make `prometheus` and `promtool` available for the tests and benchmarks, from Debian's
+# `prometheus` package, without leaving the Debian service running: the tests start their
+# own Prometheus on free loopback ports.
+#
+# Never fails the build: when it cannot install, it says why and exits 0; the tests that
+# need Prometheus then fail with a clear message when CI=true and skip otherwise.
+set -uo pipefail
+
+say() { echo "ensure-prometheus: $*"; }
+
+if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    say "prometheus is not on PATH and apt-get is not available; install Prometheus" \
+        "(prometheus and promtool) by hand, or the remote-backend tests will skip (fail when CI=true)"
+    exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" != "0" ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        say "prometheus is not on PATH and this user is not root and has no sudo;" \
+            "run 'apt-get install -y --no-install-recommends prometheus' as root"
+        exit 0
+    fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# Keep the package's postinst from starting the service. policy-rc.d is how Debian lets an
+# installer veto service starts; only add one if the machine has none, and remove it after.
+POLICY=/usr/sbin/policy-rc.d
+OWN_POLICY=0
+if [ ! -e "$POLICY" ]; then
+    if printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$POLICY" >/dev/null \
+        && "${SUDO[@]}" chmod 755 "$POLICY"; then
+        OWN_POLICY=1
+    fi
+fi
+cleanup() {
+    if [ "$OWN_POLICY" = 1 ]; then
+        "${SUDO[@]}" rm -f "$POLICY"
+    fi
+}
+trap cleanup EXIT
+
+say "installing Debian's prometheus package (prometheus is not on PATH)"
+if ! "${SUDO[@]}" apt-get install -y --no-install-recommends prometheus; then
+    say "apt-get install failed; refreshing the package lists and trying once more"
+    "${SUDO[@]}" apt-get update -q || true
+    if ! "${SUDO[@]}" apt-get install -y --no-install-recommends prometheus; then
+        say "could not install Debian's prometheus package; the remote-backend tests" \
+            "will skip (fail when CI=true)"
+        exit 0
+    fi
+fi
+
+# Belt and braces: if a service manager started it anyway, stop it, and keep it off at boot.
+# Without a running systemd, `systemctl disable` still edits the unit links offline.
+if command -v systemctl >/dev/null 2>&1; then
+    if [ -d /run/systemd/system ]; then
+        "${SUDO[@]}" systemctl stop prometheus >/dev/null 2>&1 || true
+    fi
+    "${SUDO[@]}" systemctl disable prometheus >/dev/null 2>&1 || true
+fi
+if [ -x /etc/init.d/prometheus ]; then
+    "${SUDO[@]}" /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    if command -v update-rc.d >/dev/null 2>&1; then
+        "${SUDO[@]}" update-rc.d prometheus disable >/dev/null 2>&1 || true
+    fi
+fi
+
+if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+    say "$(prometheus --version 2>&1 | head -n 1)"
+else
+    say "the prometheus package installed, but prometheus or promtool is still not on PATH"
+fi
+exit 0
