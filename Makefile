@@ -21,7 +21,7 @@ install-dev: $(BIN)/python
 	@bash scripts/ensure-prometheus.sh
 
 run: install
-	TENANTWATCH_CONFIG=$${TENANTWATCH_CONFIG:-$(DEMO)} $(BIN)/tenantwatch serve
+	@bash examples/demo/run.sh
 
 lint:
 	$(BIN)/ruff check src tests bench examples
@@ -30,6 +30,7 @@ lint:
 
 types:
 	$(BIN)/mypy
+	$(BIN)/mypy --strict --explicit-package-bases examples/demo/saas_app
 
 pytest:
 	$(BIN)/pytest -q

@@ -10,7 +10,9 @@ from tenantwatch.adapters.db.engine import create_engine, ping
 from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
 from tenantwatch.config.model import Config
+from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.tiers import TierCatalog
+from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
 from tenantwatch.services.apikeys import ApiKeyService
 from tenantwatch.services.audit import AuditService
 from tenantwatch.services.context import ServiceContext
@@ -30,8 +32,11 @@ class Runtime:
     api_keys: ApiKeyService
     audit: AuditService
     probes: dict[str, DependencyProbe] = field(default_factory=dict)
+    metrics: MetricsRuntime | None = None
 
     async def close(self) -> None:
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.engine.dispose()
 
 
@@ -58,18 +63,31 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         uow=SqlUnitOfWorkFactory(engine), tiers=TierCatalog.with_custom(config.custom_tiers())
     )
 
+    tenants = TenantService(ctx)
+
     async def database() -> None:
         await ping(engine)
+
+    async def tenant_tiers() -> dict[str, str]:
+        out: dict[str, str] = {}
+        cursor = None
+        while True:
+            page = await tenants.list(SYSTEM, cursor=cursor, limit=500)
+            out.update((t.id, t.tier) for t in page.items)
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
 
     return Runtime(
         settings=settings,
         config=config,
         engine=engine,
         ctx=ctx,
-        tenants=TenantService(ctx),
+        tenants=tenants,
         api_keys=ApiKeyService(ctx),
         audit=AuditService(ctx),
         probes={"database": database},
+        metrics=build_metrics(settings.data_dir, config, ctx.tiers, tenant_tiers=tenant_tiers),
     )
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import typer
 
 from tenantwatch import __version__
-from tenantwatch.cli import apikeys, config_cmd, db, promql_cmd, query, serve, status, tenants
+from tenantwatch.cli import (
+    apikeys,
+    backfill,
+    config_cmd,
+    db,
+    promql_cmd,
+    query,
+    serve,
+    status,
+    tenants,
+)
 
 app = typer.Typer(
     name="tenantwatch",
@@ -37,6 +47,7 @@ app.command("serve")(serve.serve)
 app.command("migrate")(db.migrate)
 app.command("status")(status.status)
 app.command("query")(query.query)
+app.command("backfill")(backfill.backfill)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(apikeys.app, name="apikey")

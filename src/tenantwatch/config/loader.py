@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.metrics_checks import metrics_issues, scrape_issues
 from tenantwatch.config.model import Config
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
 from tenantwatch.domain.tiers import BUILTIN_TIERS
@@ -66,8 +67,8 @@ def _issues_from(exc: ValidationError, file: str, lines: LineMap) -> list[Config
 
 
 def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[ConfigIssue]:
-    """Check what spans entries (tier references, unique ids) on the raw data, so these
-    problems are reported even when other parts of the file fail validation."""
+    """Check what spans entries (tier references, unique ids, scrape jobs) on the raw data,
+    so these problems are reported even when other parts of the file fail validation."""
     issues = []
     tiers = data.get("tiers")
     known = set(BUILTIN_TIERS) | (set(tiers) if isinstance(tiers, dict) else set())
@@ -96,4 +97,6 @@ def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[Confi
                     )
                 )
             seen.add(tid)
+    issues += metrics_issues(data, file, lines)
+    issues += scrape_issues(data, file, lines, seen)
     return issues

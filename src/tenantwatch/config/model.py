@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from tenantwatch.domain.durations import parse_duration
+from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
+from tenantwatch.config.types import Duration
 from tenantwatch.domain.tenants import (
     TenantStatus,
     label_name_problem,
@@ -32,14 +33,6 @@ def _check_tenant_id(value: str) -> str:
     return value
 
 
-def _check_duration(value: object) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        return parse_duration(value)
-    raise ValueError("expected a duration such as '30s', '5m' or '1h30m'")
-
-
 def _check_labels(value: dict[str, str]) -> dict[str, str]:
     for name, text in value.items():
         problem = label_name_problem(name) or text_problem(
@@ -59,7 +52,6 @@ def _check_name(value: str) -> str:
 
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 TenantId = Annotated[str, AfterValidator(_check_tenant_id)]
-Duration = Annotated[float, BeforeValidator(_check_duration)]
 Labels = Annotated[dict[str, str], AfterValidator(_check_labels)]
 TierName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 
@@ -121,10 +113,12 @@ class TenantConfig(_Strict):
 
 
 class Config(_Strict):
-    """tenantwatch.yml. Later sections (checks, scrape_configs, rule_files, ...) join here."""
+    """tenantwatch.yml. Later sections (checks, rule_files, ...) join here."""
 
     tiers: dict[TierName, TierConfig] = {}
     tenants: list[TenantConfig] = []
+    metrics: MetricsConfig = MetricsConfig()
+    scrape_configs: list[ScrapeConfig] = []
 
     def custom_tiers(self) -> dict[str, Tier]:
         return {name: tier.to_tier(name) for name, tier in self.tiers.items()}

@@ -11,10 +11,12 @@ from fastapi import FastAPI
 from tenantwatch import __version__
 from tenantwatch.config.model import Config
 from tenantwatch.logs import configure_logging
+from tenantwatch.metrics.scrape_metrics import ScrapeCollector
+from tenantwatch.metrics.store_metrics import StoreCollector
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web import errors, health, metrics_route
-from tenantwatch.web.api import v1
+from tenantwatch.web.api import prom, push, v1
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
 
@@ -34,13 +36,21 @@ def create_app(
         configure_logging(settings.log_level, settings.log_format)
     rt = runtime or build_runtime(settings, config)
     telemetry = Telemetry(rt.engine)
+    if rt.metrics is not None:
+        telemetry.registry.register(StoreCollector(rt.metrics.store))
+        telemetry.registry.register(ScrapeCollector(rt.metrics.scrapes))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await prepare(rt)
+        metrics = rt.metrics if rt.metrics is not None and not rt.metrics.running else None
+        if metrics is not None:
+            await metrics.start()
         try:
             yield
         finally:
+            if metrics is not None:
+                await metrics.stop()
             if runtime is None:
                 await rt.close()
 
@@ -59,5 +69,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(v1.router)
+    app.include_router(prom.router)
+    app.include_router(push.router)
     app.add_middleware(RequestContextMiddleware, telemetry=telemetry)
     return app

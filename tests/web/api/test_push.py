@@ -67,7 +67,7 @@ def L(**labels: str) -> Labels:
 async def test_a_put_stores_the_group_with_its_grouping_labels(
     client: httpx.AsyncClient, writer: dict[str, str], metrics: MetricsRuntime
 ) -> None:
-    body = "# TYPE backup_bytes gauge\nbackup_bytes{disk=\"a\"} 1024\n"
+    body = '# TYPE backup_bytes gauge\nbackup_bytes{disk="a"} 1024\n'
     before = time.time()
     r = await client.put("/metrics/job/backup/instance/db-1", content=body, headers=writer)
     assert r.status_code == 200, r.text
@@ -128,7 +128,9 @@ async def test_base64_path_segments_are_decoded(
     client: httpx.AsyncClient, writer: dict[str, str], metrics: MetricsRuntime
 ) -> None:
     path = base64.urlsafe_b64encode(b"/var/tmp").decode().rstrip("=")
-    r = await client.put(f"/metrics/job/cleaner/path@base64/{path}", content="a 1\n", headers=writer)
+    r = await client.put(
+        f"/metrics/job/cleaner/path@base64/{path}", content="a 1\n", headers=writer
+    )
     assert r.status_code == 200
     assert L(__name__="a", job="cleaner", path="/var/tmp") in stored(metrics, "a")
 
@@ -186,7 +188,9 @@ async def test_a_malformed_push_names_the_line_and_stores_nothing(
 async def test_a_push_with_timestamps_is_refused_naming_the_line(
     client: httpx.AsyncClient, writer: dict[str, str], metrics: MetricsRuntime
 ) -> None:
-    r = await client.put("/metrics/job/j", content="# HELP a x\na 1\nb 2 1700000000000\n", headers=writer)
+    r = await client.put(
+        "/metrics/job/j", content="# HELP a x\na 1\nb 2 1700000000000\n", headers=writer
+    )
     assert r.status_code == 400
     assert r.json()["detail"].startswith("line 3: pushed metrics must not carry timestamps")
     assert stored(metrics, "a") == {}
@@ -263,8 +267,12 @@ async def test_a_tenant_key_pushes_into_its_own_tenant(
     alpha, bravo = two_tenants
     key_a = bearer(await make_key(Scope.WRITE, tenant=alpha))
     key_b = bearer(await make_key(Scope.WRITE, tenant=bravo))
-    assert (await client.put("/metrics/job/batch", content="a 1\n", headers=key_a)).status_code == 200
-    assert (await client.put("/metrics/job/batch", content="a 2\n", headers=key_b)).status_code == 200
+    assert (
+        await client.put("/metrics/job/batch", content="a 1\n", headers=key_a)
+    ).status_code == 200
+    assert (
+        await client.put("/metrics/job/batch", content="a 2\n", headers=key_b)
+    ).status_code == 200
     # same job, two tenants: two groups, neither replaced the other
     assert stored(metrics, "a") == {
         L(__name__="a", job="batch", tenant="alpha"): [1.0],
@@ -386,7 +394,9 @@ async def test_unsupported_remote_write_formats_are_415(
     reason: str,
 ) -> None:
     body = write_body(TimeSeries(L(__name__="x"), ((1, 1.0),)))
-    r = await client.post("/api/v1/write", content=body, headers={**writer, **RW_HEADERS, **headers})
+    r = await client.post(
+        "/api/v1/write", content=body, headers={**writer, **RW_HEADERS, **headers}
+    )
     assert r.status_code == 415
     assert reason in r.json()["detail"]
 

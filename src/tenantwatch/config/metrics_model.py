@@ -1,0 +1,219 @@
+"""The `metrics:` and `scrape_configs:` sections of tenantwatch.yml (a Prometheus subset).
+
+Secrets (passwords, bearer tokens) are SecretStr, so they never show in a repr or a log.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from tenantwatch.config.types import Duration
+from tenantwatch.domain.tenants import label_name_problem
+from tenantwatch.domain.text import text_problem
+
+DEFAULT_SCRAPE_INTERVAL = 15.0
+DEFAULT_SCRAPE_TIMEOUT = 10.0
+DEFAULT_FLUSH_INTERVAL = 5.0
+
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def target_problem(value: str) -> str | None:
+    """Return why value is not a scrape target address (host:port), or None when it is."""
+    if "://" in value or "/" in value:
+        return (
+            f"target {value!r} must be host:port; put the scheme in 'scheme:' "
+            "and the path in 'metrics_path:'"
+        )
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return f"target {value!r} must be host:port with a port from 1 to 65535, e.g. 'app:9100'"
+    if not _HOST.match(host) or (host.startswith("[") is False and ":" in host):
+        return (
+            f"target {value!r}: {host!r} is not a host name or IP address "
+            "(write IPv6 addresses in brackets, e.g. '[::1]:9100')"
+        )
+    return None
+
+
+def _check_target(value: str) -> str:
+    problem = target_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_target_labels(value: dict[str, str]) -> dict[str, str]:
+    for name, text in value.items():
+        problem = label_name_problem(name) or text_problem(
+            text, what=f"label {name!r}", max_length=500, min_length=0
+        )
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+def _check_job_name(value: str) -> str:
+    problem = text_problem(value, what="job_name", max_length=200)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_metrics_path(value: str) -> str:
+    if not value.startswith("/") or "?" in value or "#" in value or " " in value:
+        raise ValueError(
+            f"metrics_path {value!r} must be a path starting with '/', e.g. '/metrics'; "
+            "put query parameters under 'params:'"
+        )
+    return value
+
+
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"url {value!r} must be an http:// or https:// URL")
+    return value
+
+
+Target = Annotated[str, AfterValidator(_check_target)]
+TargetLabels = Annotated[dict[str, str], AfterValidator(_check_target_labels)]
+JobName = Annotated[str, AfterValidator(_check_job_name)]
+MetricsPath = Annotated[str, AfterValidator(_check_metrics_path)]
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+
+
+class BasicAuthConfig(_Strict):
+    username: str
+    password: SecretStr | None = None
+    password_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_password(self) -> BasicAuthConfig:
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("give either password or password_file, not both")
+        return self
+
+
+class AuthorizationConfig(_Strict):
+    type: str = "Bearer"
+    credentials: SecretStr | None = None
+    credentials_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> AuthorizationConfig:
+        if self.credentials is not None and self.credentials_file is not None:
+            raise ValueError("give either credentials or credentials_file, not both")
+        if self.type.lower() == "basic":
+            raise ValueError("authorization type 'Basic' is not allowed; use basic_auth instead")
+        if not self.type or " " in self.type:
+            raise ValueError(f"authorization type {self.type!r} must be one word, e.g. 'Bearer'")
+        return self
+
+
+class TlsConfig(_Strict):
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    server_name: str | None = None
+    insecure_skip_verify: bool = False
+
+    @model_validator(mode="after")
+    def _cert_and_key(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("a client certificate needs both cert_file and key_file")
+        return self
+
+
+class HttpClientConfig(_Strict):
+    """How to authenticate to an HTTP endpoint: at most one of the three ways."""
+
+    basic_auth: BasicAuthConfig | None = None
+    authorization: AuthorizationConfig | None = None
+    bearer_token: SecretStr | None = None
+    bearer_token_file: Path | None = None
+    tls_config: TlsConfig = TlsConfig()
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> HttpClientConfig:
+        given = [
+            name
+            for name in ("basic_auth", "authorization", "bearer_token", "bearer_token_file")
+            if getattr(self, name) is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(
+                f"give at most one of basic_auth, authorization, bearer_token and "
+                f"bearer_token_file (found {', '.join(given)})"
+            )
+        return self
+
+    def effective_authorization(self) -> AuthorizationConfig | None:
+        """The authorization, with the bearer_token shorthands spelled out."""
+        if self.bearer_token is not None:
+            return AuthorizationConfig(credentials=self.bearer_token)
+        if self.bearer_token_file is not None:
+            return AuthorizationConfig(credentials_file=self.bearer_token_file)
+        return self.authorization
+
+
+class StaticConfig(_Strict):
+    targets: list[Target]
+    labels: TargetLabels = {}
+
+
+class ScrapeConfig(HttpClientConfig):
+    """One scrape job, as in Prometheus' scrape_config (static targets only)."""
+
+    job_name: JobName
+    static_configs: list[StaticConfig] = []
+    metrics_path: MetricsPath = "/metrics"
+    scheme: Literal["http", "https"] = "http"
+    scrape_interval: Duration | None = Field(default=None, gt=0)
+    scrape_timeout: Duration | None = Field(default=None, gt=0)
+    honor_labels: bool = False
+    honor_timestamps: bool = True
+    params: dict[str, list[str]] = {}
+
+    def interval(self, defaults: MetricsConfig) -> float:
+        return self.scrape_interval or defaults.scrape_interval
+
+    def timeout(self, defaults: MetricsConfig) -> float:
+        """The scrape timeout; as in Prometheus, a default never exceeds the interval."""
+        if self.scrape_timeout is not None:
+            return self.scrape_timeout
+        return min(defaults.scrape_timeout, self.interval(defaults))
+
+
+class RemoteAuthConfig(HttpClientConfig):
+    """Credentials for the remote Prometheus-compatible server."""
+
+
+class MetricsConfig(_Strict):
+    """Where metrics live: the embedded store, or a remote Prometheus-compatible server."""
+
+    backend: Literal["embedded", "remote"] = "embedded"
+    url: HttpUrl | None = None
+    remote_write_url: HttpUrl | None = None
+    auth: RemoteAuthConfig = RemoteAuthConfig()
+    remote_write_forward: bool | None = None
+    flush_interval: Duration = Field(default=DEFAULT_FLUSH_INTERVAL, gt=0, le=300)
+    data_dir: Path | None = None
+    scrape_interval: Duration = Field(default=DEFAULT_SCRAPE_INTERVAL, gt=0)
+    scrape_timeout: Duration = Field(default=DEFAULT_SCRAPE_TIMEOUT, gt=0)
+
+    @property
+    def forwards_writes(self) -> bool:
+        """True when ingested samples are also sent to the remote server by remote-write."""
+        if self.backend != "remote":
+            return False
+        return True if self.remote_write_forward is None else self.remote_write_forward

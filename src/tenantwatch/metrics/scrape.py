@@ -1,0 +1,294 @@
+"""The scrape manager: one asyncio task per target, fetching and storing its metrics.
+
+Each target is scraped at a fixed phase of its interval (a hash of the target, as in
+Prometheus), with its own timeout, so a slow or failing target never delays another.
+A failed scrape writes `up 0` and stale markers for the series the target had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import aiohttp
+import structlog
+
+from tenantwatch import __version__
+from tenantwatch.metrics.exposition import ExpositionError, is_openmetrics
+from tenantwatch.metrics.http_auth import CredentialsError, authorization_header, ssl_context
+from tenantwatch.metrics.scrape_cache import Appender, ScrapeCache
+from tenantwatch.metrics.scrape_labels import (
+    ACCEPT_HEADER,
+    first_delay,
+    next_tick,
+    report_labels,
+    report_values,
+    scrape_offset,
+)
+from tenantwatch.metrics.scrape_targets import ScrapeTarget
+from tenantwatch.metrics.store import UnknownSeriesRef
+from tenantwatch.promql.model import STALE_NAN
+
+log = structlog.get_logger(__name__)
+
+USER_AGENT = f"tenantwatch/{__version__}"
+
+
+class ScrapeFailed(Exception):
+    """A scrape that yielded no samples; the message says why, as Prometheus' lastError."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScrapeReport:
+    target: ScrapeTarget
+    started: float
+    duration_s: float
+    up: bool
+    scraped: int = 0
+    added: int = 0
+    stale: int = 0
+    error: str | None = None
+
+
+class ScrapeLoop:
+    """Scrapes one target on its schedule and writes what it finds."""
+
+    def __init__(
+        self,
+        target: ScrapeTarget,
+        store: Appender,
+        session: aiohttp.ClientSession,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.target = target
+        self.store = store
+        self.session = session
+        self.clock = clock
+        self.cache = ScrapeCache(
+            target.labels,
+            honor_labels=target.honor_labels,
+            honor_timestamps=target.honor_timestamps,
+        )
+        self._report_refs: dict[str, int] = {}
+        self._ssl: ssl.SSLContext | bool | None = None
+        self.last: ScrapeReport | None = None
+        self.scrapes = 0
+        self.failures = 0
+
+    async def run(self) -> None:
+        """Scrape forever at the target's phase of its interval, until cancelled."""
+        interval = self.target.interval_s
+        offset = scrape_offset(self.target.key, interval)
+        loop = asyncio.get_running_loop()
+        start = loop.time() + first_delay(self.clock(), interval, offset)
+        await asyncio.sleep(start - loop.time())
+        while True:
+            try:
+                await self.scrape_once()
+            except Exception:  # a bug must not end this target's scraping for good
+                log.exception("scrape failed unexpectedly", job=self.target.job)
+            await asyncio.sleep(next_tick(start, loop.time(), interval) - loop.time())
+
+    async def scrape_once(self) -> ScrapeReport:
+        """Scrape the target now and store the result, whatever it is."""
+        started = self.clock()
+        t = round(started * 1000)
+        t0 = time.perf_counter()
+        try:
+            body, openmetrics = await self._fetch()
+            result = self.cache.ingest(self.store, body, t, openmetrics=openmetrics)
+        except (ScrapeFailed, ExpositionError) as exc:
+            duration = time.perf_counter() - t0
+            stale = self.cache.fail(self.store, t)
+            report = ScrapeReport(
+                self.target, started, duration, False, stale=stale, error=str(exc)
+            )
+        else:
+            duration = time.perf_counter() - t0
+            report = ScrapeReport(
+                self.target,
+                started,
+                duration,
+                True,
+                scraped=result.scraped,
+                added=result.added,
+                stale=result.stale,
+            )
+        self._report(report, t)
+        self._log_change(report)
+        self.last = report
+        self.scrapes += 1
+        self.failures += not report.up
+        return report
+
+    def mark_stale(self) -> int:
+        """The target is gone: mark every series it wrote stale, its `up` included."""
+        t = round(self.clock() * 1000)
+        stale = self.cache.fail(self.store, t)
+        for name in self._report_refs:
+            self._append_report(name, t, STALE_NAN)
+        return stale + len(self._report_refs)
+
+    # -- internals ---------------------------------------------------------------------
+    def _headers(self) -> dict[str, str]:
+        headers = {
+            "Accept": ACCEPT_HEADER,
+            "Accept-Encoding": "gzip",
+            "User-Agent": USER_AGENT,
+            "X-Prometheus-Scrape-Timeout-Seconds": f"{self.target.timeout_s:g}",
+        }
+        try:
+            authorization = authorization_header(self.target.auth)
+        except CredentialsError as exc:
+            raise ScrapeFailed(str(exc)) from None
+        if authorization:
+            headers["Authorization"] = authorization
+        return headers
+
+    def _ssl_context(self) -> ssl.SSLContext | bool | None:
+        if self._ssl is None and not self.target.tls.is_default:
+            try:
+                self._ssl = ssl_context(self.target.tls)
+            except CredentialsError as exc:
+                raise ScrapeFailed(str(exc)) from None
+        return self._ssl
+
+    async def _fetch(self) -> tuple[str, bool]:
+        """Return the body and whether it is OpenMetrics. Raise ScrapeFailed."""
+        target = self.target
+        headers = self._headers()
+        ssl_arg = self._ssl_context()
+        try:
+            async with asyncio.timeout(target.timeout_s):
+                async with self.session.get(
+                    target.url,
+                    headers=headers,
+                    ssl=ssl_arg if ssl_arg is not None else True,
+                    server_hostname=target.tls.server_name,
+                    allow_redirects=True,
+                ) as response:
+                    if response.status != 200:
+                        raise ScrapeFailed(
+                            f"server returned HTTP status {response.status} {response.reason or ''}".rstrip()
+                        )
+                    raw = await response.read()
+                    content_type = response.headers.get("Content-Type", "")
+        except TimeoutError:
+            raise ScrapeFailed(
+                f"context deadline exceeded: no answer within the scrape timeout "
+                f"({target.timeout_s:g}s)"
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise ScrapeFailed(f"{type(exc).__name__}: {exc}") from None
+        except OSError as exc:
+            raise ScrapeFailed(f"{type(exc).__name__}: {exc}") from None
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ScrapeFailed(f"the body is not UTF-8 text (byte {exc.start})") from None
+        return body, is_openmetrics(content_type)
+
+    def _report(self, report: ScrapeReport, t: int) -> None:
+        values = report_values(
+            up=report.up, duration_s=report.duration_s, scraped=report.scraped, added=report.added
+        )
+        for name, value in values:
+            self._append_report(name, t, value)
+
+    def _append_report(self, name: str, t: int, value: float) -> None:
+        ref = self._report_refs.get(name)
+        if ref is not None:
+            try:
+                self.store.append_ref(ref, t, value)
+                return
+            except UnknownSeriesRef:  # dropped by retention meanwhile
+                pass
+        labels = report_labels(name, self.target.labels)
+        self._report_refs[name] = self.store.append(labels, t, value)
+
+    def _log_change(self, report: ScrapeReport) -> None:
+        before = self.last.up if self.last is not None else True
+        if report.up != before:
+            log.info(
+                "scrape target up" if report.up else "scrape target down",
+                job=self.target.job,
+                instance=self.target.address,
+                error=report.error,
+            )
+
+
+class ScrapeManager:
+    """Runs a ScrapeLoop per target; targets can be replaced while running."""
+
+    def __init__(
+        self,
+        store: Appender,
+        targets: Iterable[ScrapeTarget] = (),
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self._wanted = list(targets)
+        self._loops: dict[ScrapeTarget, ScrapeLoop] = {}
+        self._tasks: dict[ScrapeTarget, asyncio.Task[None]] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def targets(self) -> list[ScrapeTarget]:
+        return list(self._loops) if self._session is not None else list(self._wanted)
+
+    def loops(self) -> list[ScrapeLoop]:
+        return list(self._loops.values())
+
+    async def start(self) -> None:
+        """Open the HTTP session and start a task per target."""
+        if self._session is not None:
+            return
+        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+        self._session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=True, trust_env=False
+        )
+        await self.apply(self._wanted)
+
+    async def apply(self, targets: Iterable[ScrapeTarget]) -> None:
+        """Scrape exactly these targets from now on. A removed target's series are marked
+        stale; a kept target keeps its loop, cache and schedule."""
+        wanted = list(dict.fromkeys(targets))
+        self._wanted = wanted
+        if self._session is None:
+            return
+        keep = set(wanted)
+        for target in [t for t in self._loops if t not in keep]:
+            await self._cancel(target)
+            self._loops.pop(target).mark_stale()
+        for target in wanted:
+            if target not in self._loops:
+                loop = ScrapeLoop(target, self.store, self._session, clock=self.clock)
+                self._loops[target] = loop
+                self._tasks[target] = asyncio.create_task(
+                    loop.run(), name=f"scrape {target.job} {target.address}"
+                )
+
+    async def stop(self) -> None:
+        """Stop every loop and close the session. Series are not marked stale: on a
+        restart they continue."""
+        for target in list(self._tasks):
+            await self._cancel(target)
+        self._loops.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _cancel(self, target: ScrapeTarget) -> None:
+        task = self._tasks.pop(target, None)
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,217 @@
+"""The metric side of a running tenantwatch: store, query backend, scrapes and pushes.
+
+`build_metrics` only constructs; `MetricsRuntime.start()` opens the store (which locks its
+directory), starts the flusher, the push refresher, the remote-write forwarder (remote
+backend) and the scrape loops; `stop()` ends them in reverse order and closes the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
+
+import structlog
+
+from tenantwatch.config.metrics_model import MetricsConfig
+from tenantwatch.config.model import Config
+from tenantwatch.domain.tiers import TierCatalog
+from tenantwatch.metrics.backend import EmbeddedBackend, QueryBackend
+from tenantwatch.metrics.http_auth import HttpAuth, auth_from_config, resolve_secret
+from tenantwatch.metrics.pushgateway import PushGateway
+from tenantwatch.metrics.remote import Auth, BasicAuth, BearerToken, RemoteBackend
+from tenantwatch.metrics.remote_forward import RemoteWriteForwarder
+from tenantwatch.metrics.retention import TenantRetention
+from tenantwatch.metrics.scrape import ScrapeManager
+from tenantwatch.metrics.scrape_targets import targets_from_config
+from tenantwatch.metrics.store import MetricStore
+from tenantwatch.promql.model import Labels
+
+log = structlog.get_logger(__name__)
+
+TenantTiers = Callable[[], Awaitable[Mapping[str, str]]]
+RETENTION_REFRESH_S = 60.0
+
+Sample = tuple[Labels, int, float]
+
+
+class ForwardingAppender:
+    """Writes to the store and queues the same samples for remote-write."""
+
+    def __init__(self, store: MetricStore, forwarder: RemoteWriteForwarder) -> None:
+        self.store = store
+        self.forwarder = forwarder
+        self._labels: dict[int, Labels] = {}
+
+    def append(self, labels: Labels, t: int, v: float) -> int:
+        ref = self.store.append(labels, t, v)
+        self._labels[ref] = labels
+        self.forwarder.enqueue(labels, t, v)
+        return ref
+
+    def append_ref(self, ref: int, t: int, v: float) -> None:
+        self.store.append_ref(ref, t, v)  # raises UnknownSeriesRef first for a dropped ref
+        self.forwarder.enqueue(self._labels[ref], t, v)
+
+    def append_many(self, samples: Iterable[Sample], *, durable: bool = False) -> int:
+        batch = list(samples)
+        written = self.store.append_many(batch, durable=durable)
+        self.forwarder.enqueue_many(batch)
+        return written
+
+    async def append_many_durable(self, samples: Iterable[Sample]) -> int:
+        batch = list(samples)
+        written = await self.store.append_many_durable(batch)
+        self.forwarder.enqueue_many(batch)
+        return written
+
+
+def remote_auth(auth: HttpAuth | None) -> Auth:
+    """The remote backend's credentials, with files read now. Raise CredentialsError."""
+    if auth is None:
+        return None
+    if auth.scheme == "Basic":
+        return BasicAuth(auth.username or "", resolve_secret(auth))
+    return BearerToken(resolve_secret(auth), scheme=auth.scheme)
+
+
+class MetricsRuntime:
+    def __init__(
+        self,
+        *,
+        config: MetricsConfig,
+        store: MetricStore,
+        appender: MetricStore | ForwardingAppender,
+        queries: QueryBackend,
+        scrapes: ScrapeManager,
+        push: PushGateway,
+        retention: TenantRetention,
+        forwarder: RemoteWriteForwarder | None = None,
+        tenant_tiers: TenantTiers | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.appender = appender
+        self.queries = queries
+        self.scrapes = scrapes
+        self.push = push
+        self.retention = retention
+        self.forwarder = forwarder
+        self.tenant_tiers = tenant_tiers
+        self.running = False
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Open the store and start every background task. Raise if the store is locked."""
+        if self.running:
+            return
+        await self.refresh_retention()
+        await asyncio.to_thread(self.store.open)
+        loaded = await asyncio.to_thread(self.push.load)
+        self._stop = asyncio.Event()
+        background = {
+            "metrics flusher": self.store.run_flusher(self._stop),
+            "push refresher": self.push.run_refresher(self._stop),
+            "retention refresher": self._refresh_retention_forever(),
+        }
+        if self.forwarder is not None:
+            background["remote-write forwarder"] = self.forwarder.run(self._stop)
+        self._tasks = [asyncio.create_task(c, name=n) for n, c in background.items()]
+        await self.scrapes.start()
+        self.running = True
+        log.info(
+            "metrics started",
+            backend=self.config.backend,
+            targets=len(self.scrapes.targets),
+            push_groups=loaded,
+        )
+
+    async def stop(self) -> None:
+        """Stop scraping and pushing, flush and close the store."""
+        if not self.running:
+            return
+        self.running = False
+        await self.scrapes.stop()
+        self._stop.set()
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, Exception):
+                log.error("metrics task failed", error=repr(result))
+        self._tasks = []
+        await asyncio.to_thread(self.store.close)
+        if isinstance(self.queries, RemoteBackend):
+            await self.queries.close()
+
+    async def write(self, samples: list[Sample]) -> int:
+        """Store samples durably (they survive a crash once this returns)."""
+        return await self.appender.append_many_durable(samples)
+
+    async def refresh_retention(self) -> None:
+        if self.tenant_tiers is None:
+            return
+        try:
+            self.retention.update(await self.tenant_tiers())
+        except Exception as exc:  # keep the last known retention; try again later
+            log.warning("cannot read tenant tiers for retention", error=str(exc))
+
+    async def _refresh_retention_forever(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), RETENTION_REFRESH_S)
+            if not self._stop.is_set():
+                await self.refresh_retention()
+
+
+def store_directory(data_dir: Path, config: MetricsConfig) -> Path:
+    return config.data_dir if config.data_dir is not None else data_dir / "metrics"
+
+
+def build_metrics(
+    data_dir: Path,
+    config: Config,
+    tiers: TierCatalog,
+    *,
+    tenant_tiers: TenantTiers | None = None,
+) -> MetricsRuntime:
+    """Construct the metric side; nothing is opened until start()."""
+    metrics = config.metrics
+    retention = TenantRetention(tiers)
+    retention.update({t.id: t.tier for t in config.tenants})
+    store = MetricStore(
+        store_directory(data_dir, metrics),
+        flush_interval_s=metrics.flush_interval,
+        retention_ms=retention,
+    )
+    queries: QueryBackend
+    forwarder: RemoteWriteForwarder | None = None
+    appender: MetricStore | ForwardingAppender = store
+    if metrics.backend == "remote":
+        assert metrics.url is not None
+        auth = remote_auth(auth_from_config(metrics.auth))
+        # the remote backend engineer's client; it answers every query the engine would
+        queries = RemoteBackend(metrics.url, auth=auth)
+        if metrics.forwards_writes:
+            write_url = metrics.remote_write_url or metrics.url.rstrip("/") + "/api/v1/write"
+            forwarder = RemoteWriteForwarder(write_url, auth)
+            appender = ForwardingAppender(store, forwarder)
+    else:
+        queries = EmbeddedBackend(store)
+    scrapes = ScrapeManager(appender, targets_from_config(config.scrape_configs, metrics))
+    push = PushGateway(
+        appender,
+        store_directory(data_dir, metrics) / "push",
+        refresh_interval=metrics.scrape_interval,
+    )
+    return MetricsRuntime(
+        config=metrics,
+        store=store,
+        appender=appender,
+        queries=queries,
+        scrapes=scrapes,
+        push=push,
+        retention=retention,
+        forwarder=forwarder,
+        tenant_tiers=tenant_tiers,
+    )

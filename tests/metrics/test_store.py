@@ -1,0 +1,350 @@
+"""MetricStore: appends, WAL replay, checkpoints, retention, recovery from damage, stats."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from tenantwatch.metrics import wal
+from tenantwatch.metrics.store import (
+    DAY_MS,
+    MetricStore,
+    StoreInUse,
+    UnknownSeriesRef,
+)
+from tenantwatch.metrics.store_metrics import StoreCollector
+from tenantwatch.promql.model import Labels, Matcher, label_value, labels_of
+
+NOW_S = 1_800_000_000.0
+NOW = int(NOW_S * 1000)
+ALL = [Matcher.of("__name__", "=~", ".+")]
+
+
+def lbl(**kv: str) -> Labels:
+    return labels_of(kv)
+
+
+def clock() -> float:
+    return NOW_S
+
+
+def dump(store: MetricStore) -> dict[Labels, list[tuple[int, float]]]:
+    return {
+        d.labels: list(zip(d.ts.tolist(), d.vals.tolist(), strict=True))
+        for d in store.select(ALL, 0, 2**62)
+    }
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> Iterator[MetricStore]:
+    store = MetricStore(tmp_path / "m", clock=clock)
+    store.open()
+    yield store
+    if store._wal is not None:
+        store.close()
+
+
+def crash(store: MetricStore) -> None:
+    """Forget the store as a killed process would: no flush, no checkpoint."""
+    assert store._lock_fd is not None
+    os.close(store._lock_fd)
+    store._lock_fd = None
+    store._wal = None
+
+
+def reopen(path: Path, **kw: object) -> MetricStore:
+    store = MetricStore(path, clock=clock, **kw)  # type: ignore[arg-type]
+    store.open()
+    return store
+
+
+def test_a_memory_store_serves_what_was_appended() -> None:
+    store = MetricStore(None)
+    store.open()
+    ref = store.append(lbl(__name__="up", job="api"), NOW, 1.0)
+    store.append_ref(ref, NOW + 15_000, 0.0)
+    store.append_many([(lbl(__name__="up", job="db"), NOW, 1.0)])
+    store.flush()
+    store.checkpoint()
+    store.close()
+    assert dump(store) == {
+        lbl(__name__="up", job="api"): [(NOW, 1.0), (NOW + 15_000, 0.0)],
+        lbl(__name__="up", job="db"): [(NOW, 1.0)],
+    }
+    assert store.series([Matcher.of("job", "=", "db")], 0, 2**62) == [lbl(__name__="up", job="db")]
+    assert store.label_names(ALL, 0, 2**62) == ["__name__", "job"]
+    assert store.label_values("job", ALL, NOW + 1, 2**62) == ["api"]
+
+
+def test_close_and_reopen_restores_every_sample_and_keeps_refs(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    refs = {}
+    for i in range(300):
+        labels = lbl(__name__="req_total", tenant=f"t{i % 7}", i=str(i))
+        refs[labels] = store.append(labels, NOW - 60_000, float(i))
+        store.append_ref(refs[labels], NOW, float(i + 1))
+    before = dump(store)
+    store.close()
+    assert [p.name for p in wal.list_checkpoints(tmp_path)] == ["checkpoint.00000001"]
+    again = reopen(tmp_path)
+    assert again.open_report.checkpoint == "checkpoint.00000001"
+    assert dump(again) == before
+    for labels, ref in refs.items():
+        assert again.append(labels, NOW + 1, 0.0) == ref
+    again.close()
+
+
+def test_a_crash_keeps_what_was_flushed_and_loses_only_the_buffer(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    store.append(lbl(__name__="a"), NOW, 1.0)
+    store.flush()
+    store.append(lbl(__name__="a"), NOW + 1, 2.0)  # buffered, never flushed
+    store.append(lbl(__name__="b"), NOW, 3.0)
+    crash(store)
+    again = reopen(tmp_path)
+    assert dump(again) == {lbl(__name__="a"): [(NOW, 1.0)]}
+    assert again.open_report.samples_replayed == 1
+
+
+def test_durable_batches_are_on_disk_when_append_many_returns(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    store.append_many([(lbl(__name__="pushed", i=str(i)), NOW, float(i)) for i in range(5)])
+    assert _wal_samples(tmp_path) == 0  # buffered only
+    store.append_many([(lbl(__name__="pushed", i="9"), NOW, 9.0)], durable=True)
+    assert _wal_samples(tmp_path) == 6  # its own batch and everything buffered before it
+    crash(store)
+    assert len(dump(reopen(tmp_path))) == 6
+
+
+def _wal_samples(root: Path) -> int:
+    total = 0
+    for _, path in wal.list_segments(root / "wal"):
+        for kind, payload in wal.read_segment(path).records:
+            if kind == wal.SAMPLES:
+                total += len(wal.decode_samples(payload)[0])
+    return total
+
+
+def test_a_bad_sample_stores_nothing_of_its_batch(opened: MetricStore) -> None:
+    good = (lbl(__name__="ok"), NOW, 1.0)
+    with pytest.raises(ValueError, match=r"sample 1: .*sorted by name"):
+        opened.append_many([good, ((("b", "1"), ("a", "2")), NOW, 1.0)])
+    with pytest.raises(ValueError, match=r"sample 1: timestamp 1.5 is not an integer"):
+        opened.append_many([good, (lbl(__name__="ok"), 1.5, 1.0)])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match=r"sample 2: could not convert"):
+        opened.append_many([good, good, (lbl(__name__="ok"), NOW, "x")])  # type: ignore[list-item]
+    assert dump(opened) == {}
+    assert opened.stats().samples_appended == 0
+
+
+def test_append_by_an_unknown_ref_says_so(opened: MetricStore) -> None:
+    with pytest.raises(UnknownSeriesRef):
+        opened.append_ref(42, NOW, 1.0)
+
+
+def test_a_store_must_be_opened_and_only_once(tmp_path: Path) -> None:
+    store = MetricStore(tmp_path)
+    with pytest.raises(RuntimeError, match="call open"):
+        store.append(lbl(__name__="a"), NOW, 1.0)
+    store.open()
+    with pytest.raises(StoreInUse, match="in use by another tenantwatch process"):
+        MetricStore(tmp_path).open()
+    store.close()
+    MetricStore(tmp_path).open()  # released on close
+
+
+def test_checkpoint_drops_the_segments_it_covers_and_replay_continues_after_it(
+    tmp_path: Path,
+) -> None:
+    store = reopen(tmp_path)
+    store.append(lbl(__name__="a"), NOW, 1.0)
+    store.flush()
+    store.checkpoint()
+    store.append(lbl(__name__="a"), NOW + 1, 2.0)
+    store.append(lbl(__name__="b"), NOW, 3.0)
+    store.flush()
+    assert [n for n, _ in wal.list_segments(tmp_path / "wal")] == [2]
+    crash(store)
+    again = reopen(tmp_path)
+    assert again.open_report.checkpoint == "checkpoint.00000001"
+    assert dump(again) == {
+        lbl(__name__="a"): [(NOW, 1.0), (NOW + 1, 2.0)],
+        lbl(__name__="b"): [(NOW, 3.0)],
+    }
+
+
+def test_out_of_order_and_overwritten_samples_replay_to_the_same_state(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    a = lbl(__name__="a")
+    for t, v in [(NOW, 1.0), (NOW + 20, 2.0), (NOW + 10, 3.0), (NOW + 20, 4.0), (NOW, 5.0)]:
+        store.append(a, t, v)
+    store.flush()
+    store.checkpoint()  # the checkpoint and the WAL after it overlap: replay is idempotent
+    store.append(a, NOW + 10, 6.0)
+    store.append(a, NOW + 5, 7.0)
+    store.flush()
+    before = dump(store)
+    crash(store)
+    assert (
+        dump(reopen(tmp_path))
+        == before
+        == {a: [(NOW, 5.0), (NOW + 5, 7.0), (NOW + 10, 6.0), (NOW + 20, 4.0)]}
+    )
+
+
+def test_retention_follows_each_series_tenant_and_drops_empty_series(tmp_path: Path) -> None:
+    days = {"gold": 30, "basic": 1}
+
+    def retention(labels: Labels) -> int:
+        return days.get(label_value(labels, "tenant"), 15) * DAY_MS
+
+    store = reopen(tmp_path, retention_ms=retention)
+    for tenant in ("gold", "basic", "none"):
+        for age_days in (20, 10, 0.5):
+            store.append(lbl(__name__="m", tenant=tenant), NOW - int(age_days * DAY_MS), age_days)
+    store.append(lbl(__name__="old", tenant="basic"), NOW - 2 * DAY_MS, 1.0)
+    dropped = store.apply_retention(NOW)
+    assert dropped == 0 + 2 + 1 + 1
+    assert {
+        label_value(k, "tenant") + "/" + label_value(k, "__name__"): [v for _, v in s]
+        for k, s in dump(store).items()
+    } == {
+        "gold/m": [20, 10, 0.5],
+        "basic/m": [0.5],
+        "none/m": [10, 0.5],
+    }
+    store.close()
+    again = reopen(tmp_path, retention_ms=retention)
+    assert again.head.active == 3  # the dropped series does not come back
+
+
+def test_an_unfinished_checkpoint_temp_file_is_ignored_and_removed(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    store.append(lbl(__name__="a"), NOW, 1.0)
+    store.flush()
+    crash(store)
+    junk = tmp_path / "checkpoint.00000001.tmp"
+    junk.write_bytes(wal.CHECKPOINT_MAGIC + os.urandom(500))  # died mid-write
+    again = reopen(tmp_path)
+    assert not junk.exists()
+    assert dump(again) == {lbl(__name__="a"): [(NOW, 1.0)]}
+    assert any("unfinished checkpoint" in p for p in again.open_report.problems)
+
+
+def test_a_corrupt_checkpoint_is_set_aside_and_the_store_still_starts(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    store.append(lbl(__name__="a"), NOW, 1.0)
+    store.checkpoint()
+    store.append(lbl(__name__="b"), NOW, 2.0)
+    store.flush()
+    crash(store)
+    path = tmp_path / "checkpoint.00000001"
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF
+    path.write_bytes(bytes(data))
+    again = reopen(tmp_path)
+    assert (tmp_path / "checkpoint.00000001.corrupt").exists()
+    assert dump(again) == {lbl(__name__="b"): [(NOW, 2.0)]}  # what the WAL still holds
+    assert any("checkpoint.00000001" in p for p in again.open_report.problems)
+
+
+def test_a_torn_wal_tail_is_cut_off_and_the_store_keeps_working(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    store.append(lbl(__name__="a"), NOW, 1.0)
+    store.flush()
+    store.append(lbl(__name__="a"), NOW + 1, 2.0)
+    store.flush()
+    crash(store)
+    segment = wal.segment_path(tmp_path / "wal", 1)
+    size = segment.stat().st_size
+    os.truncate(segment, size - 7)  # the last record was half written
+    with open(segment, "ab") as f:
+        f.write(b"\0" * 100)
+    again = reopen(tmp_path)
+    assert dump(again) == {lbl(__name__="a"): [(NOW, 1.0)]}
+    assert any("torn or corrupt" in p for p in again.open_report.problems)
+    again.append(lbl(__name__="a"), NOW + 2, 3.0)
+    again.flush()
+    crash(again)
+    third = reopen(tmp_path)
+    assert dump(third) == {lbl(__name__="a"): [(NOW, 1.0), (NOW + 2, 3.0)]}
+    assert third.open_report.problems == []  # the tail was repaired
+
+
+async def test_the_flusher_flushes_checkpoints_and_flushes_once_more_on_stop(
+    tmp_path: Path,
+) -> None:
+    store = MetricStore(tmp_path, flush_interval_s=0.05, checkpoint_interval_s=0.2, clock=clock)
+    store.open()
+    stop = asyncio.Event()
+    task = asyncio.create_task(store.run_flusher(stop))
+    store.append(lbl(__name__="a"), NOW, 1.0)
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if store.last_checkpoint is not None:
+            break
+    assert store.last_flush is not None
+    assert store.last_checkpoint is not None
+    store.append(lbl(__name__="a"), NOW + 1, 2.0)
+    stop.set()
+    await task
+    crash(store)
+    assert dump(reopen(tmp_path)) == {lbl(__name__="a"): [(NOW, 1.0), (NOW + 1, 2.0)]}
+
+
+async def test_queries_in_threads_run_safely_beside_appends_on_the_loop(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    stop = threading.Event()
+
+    def query() -> int:
+        n = 0
+        while not stop.is_set():
+            for data in store.select(ALL, 0, 2**62):
+                assert np.array_equal(data.vals, (data.ts - NOW).astype(float))
+            store.label_values("i", ALL, 0, 2**62)
+            n += 1
+        return n
+
+    readers = [asyncio.create_task(asyncio.to_thread(query)) for _ in range(2)]
+    for step in range(300):
+        for i in range(50):
+            store.append(lbl(__name__="m", i=str(i + step // 30 * 50)), NOW + step, float(step))
+        if step % 50 == 0:
+            await asyncio.to_thread(store.flush)
+        await asyncio.sleep(0)
+    stop.set()
+    assert all(n > 0 for n in await asyncio.gather(*readers))
+    store.close()
+
+
+def test_stats_and_the_collector_report_the_store(opened: MetricStore) -> None:
+    for i in range(10):
+        ref = opened.append(lbl(__name__="m", i=str(i)), NOW, 1.0)
+        opened.append_ref(ref, NOW + 1, 2.0)
+    opened.flush()
+    stats = opened.stats()
+    assert stats.active_series == 10
+    assert stats.samples == 20
+    assert stats.samples_appended == 20
+    assert stats.wal_bytes > 0
+    assert 16 <= stats.bytes_per_sample < 1000
+    assert stats.last_flush == NOW_S
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(opened))
+    text = generate_latest(registry).decode()
+    for line in (
+        "tenantwatch_metric_store_active_series 10.0",
+        "tenantwatch_metric_store_samples 20.0",
+        "tenantwatch_metric_store_samples_appended_total 20.0",
+        f"tenantwatch_metric_store_last_flush_timestamp_seconds {NOW_S}",
+    ):
+        assert line in text
+    assert "tenantwatch_metric_store_bytes_per_sample " in text
+    assert f"tenantwatch_metric_store_wal_bytes {float(stats.wal_bytes)}" in text
