@@ -6,9 +6,11 @@ import http.client
 import json
 import math
 import os
+import socket
 import statistics
 import subprocess
 import sys
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +69,48 @@ def process_tree(pid: int) -> list[int]:
 def rss_bytes(pid: int) -> int:
     """Resident set size of the process (/proc/<pid>/statm)."""
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_SIZE
+
+
+def start_tenantwatch(workdir: Path, config_text: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `tenantwatch serve` on a free port with config_text; return the process and
+    its /metrics URL once the port accepts connections (uvicorn listens after startup).
+    Raises BenchError with the end of its log when it exits or does not listen in 2 minutes."""
+    from tests.support import free_port
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "tenantwatch.yml"
+    config.write_text(config_text)
+    port = free_port()
+    env = {
+        **os.environ,
+        "TENANTWATCH_DATA_DIR": str(workdir / "data"),
+        "TENANTWATCH_CONFIG": str(config),
+        "TENANTWATCH_LISTEN": f"127.0.0.1:{port}",
+        "TENANTWATCH_LOG_LEVEL": "warning",
+    }
+    exe = Path(sys.executable).with_name("tenantwatch")
+    with (workdir / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [str(exe), "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://127.0.0.1:{port}/metrics"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    proc.wait()
+    tail = (workdir / "serve.log").read_text(errors="replace")[-2000:]
+    raise BenchError(f"tenantwatch serve did not start; its log ends with:\n{tail}")
 
 
 # -- statistics ---------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import math
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ from bench.common import (
     process_tree,
     require_prometheus,
     rss_bytes,
+    start_tenantwatch,
 )
 
 GOAL_CPU_RATIO = 0.5
@@ -330,41 +330,6 @@ class Scraper:
             series,
             head_bytes,
         )
-
-
-def start_tenantwatch(workdir: Path, config_text: str) -> tuple[subprocess.Popen[bytes], str]:
-    """`tenantwatch serve` on a free port with config_text; returns once /metrics answers."""
-    from tests.support import free_port
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "tenantwatch.yml"
-    config.write_text(config_text)
-    port = free_port()
-    env = {
-        **os.environ,
-        "TENANTWATCH_DATA_DIR": str(workdir / "data"),
-        "TENANTWATCH_CONFIG": str(config),
-        "TENANTWATCH_LISTEN": f"127.0.0.1:{port}",
-        "TENANTWATCH_LOG_LEVEL": "warning",
-    }
-    exe = Path(sys.executable).with_name("tenantwatch")
-    log = (workdir / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [str(exe), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}/metrics"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    tail = (workdir / "serve.log").read_text(errors="replace")[-2000:]
-    raise BenchError(f"tenantwatch serve did not start; its log ends with:\n{tail}")
 
 
 # -- the run --------------------------------------------------------------------------------

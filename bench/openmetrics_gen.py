@@ -202,162 +202,110 @@ def _gauge_walk(
     return np.clip(np.round(walk), lo, hi)
 
 
+class _Families:
+    """Collects families; every series spans `steps` grid points ending at end_ms."""
+
+    def __init__(self, rng: np.random.Generator, steps: int, end_ms: int) -> None:
+        self.rng = rng
+        self.steps = steps
+        self.end_ms = end_ms
+        self.out: list[Family] = []
+
+    def add(
+        self,
+        name: str,
+        kind: str,
+        labels: Sequence[dict[str, str]],
+        values: np.ndarray,
+        *,
+        integer: bool = True,
+        end_ms: int | None = None,
+    ) -> None:
+        """One block of series; counters are named `<family>_total`."""
+        family = name.removesuffix("_total") if kind == "counter" else name
+        block = Block(name, labels, values, self.end_ms if end_ms is None else end_ms, integer)
+        self.out.append(Family(family, kind, f"{family.replace('_', ' ')}.", [block]))
+
+    def histogram(
+        self,
+        name: str,
+        groups: Sequence[dict[str, str]],
+        bounds: Sequence[float],
+        median: np.ndarray,
+        per_step: np.ndarray,
+        sigma: float = 0.9,
+    ) -> None:
+        blocks = _histogram(
+            name, groups, bounds, median, per_step, self.steps, self.end_ms, self.rng, sigma=sigma
+        )
+        self.out.append(Family(name, "histogram", f"{name.replace('_', ' ')}.", blocks))
+
+    def constant(self, rows: Sequence[float] | np.ndarray) -> np.ndarray:
+        return np.repeat(np.asarray(rows, dtype=np.float64)[:, None], self.steps, 1)
+
+
 def families(scale: Scale, end_ms: int, seed: int = 3) -> list[Family]:
     """Every family of the file, values included (a few hundred MB at the default scale)."""
     rng = np.random.default_rng(seed)
     steps = scale.minutes * 60_000 // STEP_MS
-    long_steps = scale.long_minutes * 60_000 // STEP_MS
+    f = _Families(rng, steps, end_ms)
     tenants = tenant_ids(scale.tenants)
-    nt = len(tenants)
     pairs = METHODS_ENDPOINTS[: scale.endpoints]
     groups = [{"endpoint": e, "method": m, "tenant": t} for t in tenants for m, e in pairs]
     ng = len(groups)
     median = rng.lognormal(math.log(0.12), 0.6, ng)
     median[rng.random(ng) < 0.03] = 2.5  # a few slow endpoints: p95 above the 2 s threshold
     per_step = rng.uniform(0.5, 30.0, ng)
-    out = [
-        Family(
-            "ai_shifu_request_duration_seconds",
-            "histogram",
-            "Request latency.",
-            _histogram(
-                "ai_shifu_request_duration_seconds",
-                groups,
-                LATENCY_BUCKETS,
-                median,
-                per_step,
-                steps,
-                end_ms,
-                rng,
-            ),
-        )
-    ]
+    f.histogram("ai_shifu_request_duration_seconds", groups, LATENCY_BUCKETS, median, per_step)
     status_groups = [{**g, "status": s} for g in groups for s in ("success", "error")]
     error_share = np.where(rng.random(ng) < 0.05, 0.2, 0.01)
     rate = np.stack([per_step * (1 - error_share), per_step * error_share], axis=1).reshape(-1)
-    out.append(
-        Family(
-            "ai_shifu_requests",
-            "counter",
-            "Requests handled.",
-            [
-                Block(
-                    "ai_shifu_requests_total",
-                    status_groups,
-                    _counter(rng, rate, steps),
-                    end_ms,
-                    True,
-                )
-            ],
-        )
-    )
-    out.extend(_tenant_families(rng, tenants, steps, long_steps, end_ms))
-    out.extend(_platform_families(rng, nt, steps, long_steps, end_ms))
-    return out
+    f.add("ai_shifu_requests_total", "counter", status_groups, _counter(rng, rate, steps))
+    _tenant_families(f, tenants, scale.long_minutes * 60_000 // STEP_MS)
+    _platform_families(f, scale.long_minutes * 60_000 // STEP_MS)
+    return merged(f.out)
 
 
 def _instance(i: int) -> str:
     return f"10.0.{i % 4}.{10 + i % 7}:8000"
 
 
-def _tenant_families(
-    rng: np.random.Generator, tenants: list[str], steps: int, long_steps: int, end_ms: int
-) -> list[Family]:
-    nt = len(tenants)
+def _tenant_families(f: _Families, tenants: list[str], long_steps: int) -> None:
+    rng, steps, nt = f.rng, f.steps, len(tenants)
     base = [
         {"instance": _instance(i), "job": "ai-shifu-api", "tenant": t}
         for i, t in enumerate(tenants)
     ]
     up = np.ones((nt, steps))
     up[::23, -8:] = 0.0  # every 23rd tenant's API is down for the last two minutes
+    f.add("up", "gauge", base, up)
     tokens_rate = rng.uniform(50, 5000, nt)
+    f.add("ai_shifu_llm_tokens_total", "counter", base, _counter(rng, tokens_rate, long_steps))
     limit = np.round(tokens_rate / 15 * rng.uniform(0.8, 3.0, nt))  # tokens per second
+    f.add("ai_shifu_tenant_token_limit", "gauge", base, f.constant(limit))
+    connections = _gauge_walk(rng, rng.uniform(10, 95, nt), steps, 3.0, 0, 100)
+    f.add("ai_shifu_db_connections", "gauge", base, connections)
     ops = [{"operation": o} for o in ("select", "insert", "update")]
     db_groups = [{**b, **o} for b in base for o in ops]
     db_median = rng.lognormal(math.log(0.02), 0.8, len(db_groups))
     db_median[:: max(1, len(db_groups) // 4)] = 1.6
+    f.histogram(
+        "ai_shifu_db_query_duration_seconds",
+        db_groups,
+        LATENCY_BUCKETS,
+        db_median,
+        rng.uniform(1, 40, len(db_groups)),
+    )
     error_types = ("Unauthorized", "Timeout", "RateLimited", "Internal")
     err_groups = [{**b, "error_type": e} for b in base for e in error_types]
     err_rate = rng.uniform(0, 1.0, len(err_groups))
     err_rate[::41] = 5.0  # a burst of unauthorized attempts for some tenants
     errors = _counter(rng, err_rate, steps)
     errors[7 % len(errors), steps // 2 :] -= errors[7 % len(errors), steps // 2 - 1]  # a reset
+    f.add("ai_shifu_errors_total", "counter", err_groups, errors)
     sessions = _gauge_walk(rng, rng.uniform(0, 40, nt), steps, 2.0, 0, 500)
     sessions[::17] = 0.0
-    return [
-        Family(
-            "up", "gauge", "Whether the target answered.", [Block("up", base, up, end_ms, True)]
-        ),
-        Family(
-            "ai_shifu_llm_tokens",
-            "counter",
-            "LLM tokens used.",
-            [
-                Block(
-                    "ai_shifu_llm_tokens_total",
-                    base,
-                    _counter(rng, tokens_rate, long_steps),
-                    end_ms,
-                    True,
-                )
-            ],
-        ),
-        Family(
-            "ai_shifu_tenant_token_limit",
-            "gauge",
-            "Tokens per second the tenant's plan allows.",
-            [
-                Block(
-                    "ai_shifu_tenant_token_limit",
-                    base,
-                    np.repeat(limit[:, None], steps, 1),
-                    end_ms,
-                    True,
-                )
-            ],
-        ),
-        Family(
-            "ai_shifu_db_connections",
-            "gauge",
-            "Open database connections.",
-            [
-                Block(
-                    "ai_shifu_db_connections",
-                    base,
-                    _gauge_walk(rng, rng.uniform(10, 95, nt), steps, 3.0, 0, 100),
-                    end_ms,
-                    True,
-                )
-            ],
-        ),
-        Family(
-            "ai_shifu_db_query_duration_seconds",
-            "histogram",
-            "Database query latency.",
-            _histogram(
-                "ai_shifu_db_query_duration_seconds",
-                db_groups,
-                LATENCY_BUCKETS,
-                db_median,
-                rng.uniform(1, 40, len(db_groups)),
-                steps,
-                end_ms,
-                rng,
-            ),
-        ),
-        Family(
-            "ai_shifu_errors",
-            "counter",
-            "Errors by type.",
-            [Block("ai_shifu_errors_total", err_groups, errors, end_ms, True)],
-        ),
-        Family(
-            "ai_shifu_active_sessions",
-            "gauge",
-            "Active user sessions.",
-            [Block("ai_shifu_active_sessions", base, sessions, end_ms, True)],
-        ),
-    ]
+    f.add("ai_shifu_active_sessions", "gauge", base, sessions)
 
 
 def _pods(prefix: str, namespace: str, n: int) -> list[dict[str, str]]:
@@ -367,262 +315,105 @@ def _pods(prefix: str, namespace: str, n: int) -> list[dict[str, str]]:
     ]
 
 
-def _platform_families(
-    rng: np.random.Generator, nt: int, steps: int, long_steps: int, end_ms: int
-) -> list[Family]:
+def _platform_families(f: _Families, long_steps: int) -> None:
+    rng, steps = f.rng, f.steps
     pods = [
         *_pods("ai-shifu-api", "ai-shifu", 8),
         *_pods("ai-shifu-worker", "ai-shifu", 4),
         *_pods("mobius-api", "mobius-production", 6),
         *_pods("postgres", "ai-shifu", 2),
     ]
-    np_ = len(pods)
-    cpu_rate = rng.uniform(0.05, 0.6, np_) * 15
+    cpu_rate = rng.uniform(0.05, 0.6, len(pods)) * 15
     cpu_rate[::5] = 0.95 * 15  # busy pods above 80 %
-    cpu = np.round(
-        rng.uniform(100, 10_000, (np_, 1))
-        + np.cumsum(np.abs(rng.normal(cpu_rate[:, None], 0.3, (np_, steps))), axis=1),
-        3,
-    )
-    limits = np.repeat(rng.choice([512.0, 1024.0, 2048.0], np_)[:, None] * 2**20, steps, 1)
-    used = np.round(
-        limits * np.clip(rng.uniform(0.3, 0.95, (np_, 1)) + rng.normal(0, 0.01, (np_, steps)), 0, 1)
-    )
+    cpu_inc = np.abs(rng.normal(cpu_rate[:, None], 0.3, (len(pods), steps)))
+    cpu = rng.uniform(100, 10_000, (len(pods), 1)) + np.cumsum(cpu_inc, axis=1)
+    f.add("container_cpu_usage_seconds_total", "counter", pods, np.round(cpu, 3), integer=False)
+    limits = f.constant(rng.choice([512.0, 1024.0, 2048.0], len(pods)) * 2**20)
+    share = rng.uniform(0.3, 0.95, (len(pods), 1)) + rng.normal(0, 0.01, (len(pods), steps))
+    f.add("container_memory_working_set_bytes", "gauge", pods, np.round(limits * share.clip(0, 1)))
+    f.add("container_spec_memory_limit_bytes", "gauge", pods, limits)
+
     services = ("gateway", "orders", "billing", "search", "auth")
+    codes = {"200": 1800.0, "201": 200.0, "404": 20.0, "500": 2.0, "503": 0.5}
     http = [
         {"instance": f"{s}:8080", "job": s, "method": m, "service": s, "status": c}
         for s in services
         for m in ("GET", "POST")
-        for c in ("200", "201", "404", "500", "503")
+        for c in codes
     ]
-    http_rate = np.array(
-        [
-            {"200": 1800.0, "201": 200.0, "404": 20.0, "500": 2.0, "503": 0.5}[h["status"]]
-            for h in http
-        ]
+    http_rate = np.array([codes[h["status"]] for h in http]) * rng.uniform(0.2, 1.2, len(http))
+    f.add("http_requests_total", "counter", http, _counter(rng, http_rate, steps))
+    f.histogram(
+        "http_request_duration_seconds",
+        [{"service": s} for s in services],
+        LATENCY_BUCKETS,
+        np.array([0.05, 0.2, 2.4, 0.08, 0.03]),
+        np.full(len(services), 500.0),
     )
-    http_rate *= rng.uniform(0.2, 1.2, len(http))
-    up_other = [{"instance": f"{s}:8080", "job": s} for s in services]
-    up_vals = np.ones((len(up_other), steps))
-    up_vals[1, -6:] = 0.0
+    up = np.ones((len(services), steps))
+    up[1, -6:] = 0.0
+    f.add("up", "gauge", [{"instance": f"{s}:8080", "job": s} for s in services], up)
+    db_up = np.vstack([np.ones(steps), np.r_[np.ones(steps - 4), np.zeros(4)]])
+    f.add("postgres_up", "gauge", [{"instance": "db-0:9187"}, {"instance": "db-1:9187"}], db_up)
+    queues = [{"queue": q} for q in ("default", "llm", "email", "reports")]
+    lengths = _gauge_walk(rng, np.array([10.0, 70.0, 2.0, 30.0]), steps, 3.0, 0, 1000)
+    f.add("celery_queue_length", "gauge", queues, lengths)
+
     qtypes = [{"query_type": q} for q in ("search", "summarise", "classify", "forecast")]
+    f.histogram(
+        "mobius_query_duration_seconds",
+        qtypes,
+        LATENCY_BUCKETS,
+        np.array([0.3, 1.0, 0.1, 2.6]),
+        np.full(len(qtypes), 80.0),
+    )
     queries = [{**q, "status": s} for q in qtypes for s in ("success", "error")]
-    integrations = [
-        {"integration": n} for n in ("salesforce", "hubspot", "zendesk", "slack", "stripe", "jira")
-    ]
-    health = np.ones((len(integrations), steps))
+    query_rate = np.array([80.0, 2.0, 50.0, 6.0, 120.0, 1.0, 30.0, 3.0])
+    f.add("mobius_queries_total", "counter", queries, _counter(rng, query_rate, steps))
+    names = ("salesforce", "hubspot", "zendesk", "slack", "stripe", "jira")
+    health = np.ones((len(names), steps))
     health[2, -10:] = 0.0
+    f.add("mobius_integration_health", "gauge", [{"integration": n} for n in names], health)
+    f.histogram(
+        "mobius_query_confidence_score",
+        qtypes,
+        CONFIDENCE_BUCKETS,
+        np.array([0.85, 0.6, 0.9, 0.75]),
+        np.full(len(qtypes), 80.0),
+        sigma=0.2,
+    )
+    spend = rng.uniform(0, 1, (3, long_steps)) * np.array([[0.25], [0.2], [0.001]])
+    cost = np.round(np.array([[812.5], [604.25], [1.5]]) + np.cumsum(spend, axis=1), 6)
+    models = [{"model": m} for m in ("gpt-4o", "claude", "local")]
+    f.add("mobius_model_cost_dollars", "unknown", models, cost, integer=False)
     restarts = np.zeros((6, steps))
     restarts[4] = np.repeat(np.arange(steps // 20 + 1), 20)[:steps]
+    kube = _pods("mobius-api", "mobius-production", 6)
+    f.add("kube_pod_container_status_restarts_total", "counter", kube, restarts)
+
     dbs = [{"datname": d, "server": "db:5432"} for d in ("mobius_production", "postgres")]
-    backends = np.repeat(np.array([[92.0], [3.0]]), steps, 1)
-    customers = [{"plan": p} for p in ("basic", "professional", "enterprise")]
-    now_customers = np.repeat(np.array([[410.0], [220.0], [61.0]]), steps, 1)
-    week_ago = np.repeat(np.array([[400.0], [260.0], [60.0]]), steps, 1)
+    f.add("pg_stat_database_numbackends", "gauge", dbs, f.constant([92.0, 3.0]))
+    # postgres_exporter exports max_connections without `datname`, so the seed rule
+    # matches nothing on real data; the label is added here so the query has work to do.
+    f.add("pg_settings_max_connections", "gauge", dbs, f.constant([100.0, 100.0]))
     statements = [{"datname": "mobius_production", "queryid": str(1000 + i)} for i in range(20)]
-    st_rate = rng.uniform(0.1, 40, len(statements)) * 15
-    return [
-        Family(
-            "container_cpu_usage_seconds",
-            "counter",
-            "CPU seconds.",
-            [Block("container_cpu_usage_seconds_total", pods, cpu, end_ms)],
-        ),
-        Family(
-            "container_memory_working_set_bytes",
-            "gauge",
-            "Working set.",
-            [Block("container_memory_working_set_bytes", pods, used, end_ms, True)],
-        ),
-        Family(
-            "container_spec_memory_limit_bytes",
-            "gauge",
-            "Memory limit.",
-            [Block("container_spec_memory_limit_bytes", pods, limits, end_ms, True)],
-        ),
-        Family(
-            "http_requests",
-            "counter",
-            "HTTP requests.",
-            [Block("http_requests_total", http, _counter(rng, http_rate, steps), end_ms, True)],
-        ),
-        Family(
-            "http_request_duration_seconds",
-            "histogram",
-            "HTTP latency.",
-            _histogram(
-                "http_request_duration_seconds",
-                [{"service": s} for s in services],
-                LATENCY_BUCKETS,
-                np.array([0.05, 0.2, 2.4, 0.08, 0.03]),
-                np.full(len(services), 500.0),
-                steps,
-                end_ms,
-                rng,
-            ),
-        ),
-        Family(
-            "postgres_up",
-            "gauge",
-            "Database reachable.",
-            [
-                Block(
-                    "postgres_up",
-                    [{"instance": "db-0:9187"}, {"instance": "db-1:9187"}],
-                    np.vstack([np.ones(steps), np.r_[np.ones(steps - 4), np.zeros(4)]]),
-                    end_ms,
-                    True,
-                )
-            ],
-        ),
-        Family(
-            "celery_queue_length",
-            "gauge",
-            "Tasks waiting.",
-            [
-                Block(
-                    "celery_queue_length",
-                    [{"queue": q} for q in ("default", "llm", "email", "reports")],
-                    _gauge_walk(rng, np.array([10.0, 70.0, 2.0, 30.0]), steps, 3.0, 0, 1000),
-                    end_ms,
-                    True,
-                )
-            ],
-        ),
-        Family(
-            "mobius_query_duration_seconds",
-            "histogram",
-            "Query latency.",
-            _histogram(
-                "mobius_query_duration_seconds",
-                qtypes,
-                LATENCY_BUCKETS,
-                np.array([0.3, 1.0, 0.1, 2.6]),
-                np.full(len(qtypes), 80.0),
-                steps,
-                end_ms,
-                rng,
-            ),
-        ),
-        Family(
-            "mobius_queries",
-            "counter",
-            "Queries answered.",
-            [
-                Block(
-                    "mobius_queries_total",
-                    queries,
-                    _counter(rng, np.array([80.0, 2.0, 50.0, 6.0, 120.0, 1.0, 30.0, 3.0]), steps),
-                    end_ms,
-                    True,
-                )
-            ],
-        ),
-        Family(
-            "mobius_integration_health",
-            "gauge",
-            "Integration answering.",
-            [Block("mobius_integration_health", integrations, health, end_ms, True)],
-        ),
-        Family(
-            "mobius_query_confidence_score",
-            "histogram",
-            "Answer confidence.",
-            _histogram(
-                "mobius_query_confidence_score",
-                qtypes,
-                CONFIDENCE_BUCKETS,
-                np.array([0.85, 0.6, 0.9, 0.75]),
-                np.full(len(qtypes), 80.0),
-                steps,
-                end_ms,
-                rng,
-                sigma=0.2,
-            ),
-        ),
-        Family(
-            "mobius_model_cost_dollars",
-            "unknown",
-            "Model spend.",
-            [
-                Block(
-                    "mobius_model_cost_dollars",
-                    [{"model": m} for m in ("gpt-4o", "claude", "local")],
-                    np.round(
-                        np.array([[812.5], [604.25], [1.5]])
-                        + np.cumsum(
-                            rng.uniform(0, 1, (3, long_steps)) * np.array([[0.25], [0.2], [0.001]]),
-                            axis=1,
-                        ),
-                        6,
-                    ),
-                    end_ms,
-                )
-            ],
-        ),
-        Family(
-            "kube_pod_container_status_restarts",
-            "counter",
-            "Container restarts.",
-            [
-                Block(
-                    "kube_pod_container_status_restarts_total",
-                    _pods("mobius-api", "mobius-production", 6),
-                    restarts,
-                    end_ms,
-                    True,
-                )
-            ],
-        ),
-        Family(
-            "pg_stat_database_numbackends",
-            "gauge",
-            "Connections per database.",
-            [Block("pg_stat_database_numbackends", dbs, backends, end_ms, True)],
-        ),
-        # postgres_exporter exports max_connections without `datname`, so the seed rule
-        # matches nothing on real data; the label is added here so the query has work to do.
-        Family(
-            "pg_settings_max_connections",
-            "gauge",
-            "max_connections.",
-            [Block("pg_settings_max_connections", dbs, np.full((2, steps), 100.0), end_ms, True)],
-        ),
-        Family(
-            "pg_stat_statements_total_time_seconds",
-            "unknown",
-            "Time in statements.",
-            [
-                Block(
-                    "pg_stat_statements_total_time_seconds",
-                    statements,
-                    np.round(
-                        rng.uniform(1e4, 1e6, (len(statements), 1))
-                        + np.cumsum(
-                            rng.exponential(st_rate[:, None], (len(statements), steps)), axis=1
-                        ),
-                        6,
-                    ),
-                    end_ms,
-                )
-            ],
-        ),
-        Family(
-            "mobius_active_customers",
-            "gauge",
-            "Customers active.",
-            [
-                Block("mobius_active_customers", customers, week_ago, end_ms - WEEK_MS, True),
-                Block("mobius_active_customers", customers, now_customers, end_ms, True),
-            ],
-        ),
-        Family(
-            "up",
-            "gauge",
-            "Whether the target answered.",
-            [Block("up", up_other, up_vals, end_ms, True)],
-        ),
-    ]
+    spent = rng.exponential(
+        rng.uniform(0.1, 40, (len(statements), 1)) * 15, (len(statements), steps)
+    )
+    total = rng.uniform(1e4, 1e6, (len(statements), 1)) + np.cumsum(spent, axis=1)
+    f.add(
+        "pg_stat_statements_total_time_seconds",
+        "unknown",
+        statements,
+        np.round(total, 6),
+        integer=False,
+    )
+    customers = [{"plan": p} for p in ("basic", "professional", "enterprise")]
+    week_ago = f.end_ms - WEEK_MS
+    f.add(
+        "mobius_active_customers", "gauge", customers, f.constant([400.0, 260, 60]), end_ms=week_ago
+    )
+    f.add("mobius_active_customers", "gauge", customers, f.constant([410.0, 220, 61]))
 
 
 def merged(fams: Sequence[Family]) -> list[Family]:
@@ -701,7 +492,7 @@ def write(out: TextIO, fams: Sequence[Family]) -> Summary:
 def generate(path: Path, scale: Scale, end_ms: int, seed: int = 3) -> Summary:
     """Write the benchmark's OpenMetrics file to path."""
     with path.open("w", encoding="utf-8", newline="\n", buffering=4 << 20) as out:
-        return write(out, merged(families(scale, end_ms, seed)))
+        return write(out, families(scale, end_ms, seed))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

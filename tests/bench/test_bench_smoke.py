@@ -168,6 +168,7 @@ async def test_a_tiny_ingest_run_measures_both_scrapers(tmp_path: Path) -> None:
     )
     for side in (report.tenantwatch, report.prometheus):
         assert side.samples > 0, side.name
-        assert side.cpu_s > 0, side.name
+        assert side.end.cpu_s > 0, side.name  # the window itself may be under one clock tick
+        assert side.cpu_s >= 0, side.name
         assert side.end.series >= 3 * ingest.series_per_target(1), side.name
         assert side.end.rss > 0
