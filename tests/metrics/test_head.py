@@ -163,6 +163,8 @@ def test_labels_are_interned_across_series() -> None:
     b = head.get_or_create(lbl(__name__="x", tenant="t1", pod="p2"))
     assert a.labels[0] is b.labels[0]
     assert a.labels[2] is b.labels[2]
+    fresh = (("__name__", "y"), ("zone", "eu"))
+    assert head.get_or_create(fresh).labels is fresh  # nothing to share: the caller's tuple
 
 
 def test_readers_in_other_threads_never_see_torn_or_failing_reads() -> None:

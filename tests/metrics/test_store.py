@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,12 +93,16 @@ def test_close_and_reopen_restores_every_sample_and_keeps_refs(tmp_path: Path) -
         store.append_ref(refs[labels], NOW, float(i + 1))
     before = dump(store)
     store.close()
-    assert [p.name for p in wal.list_checkpoints(tmp_path)] == ["checkpoint.00000001"]
+    assert [p.name for _, p in wal.list_checkpoints(tmp_path)] == ["checkpoint.00000001"]
     again = reopen(tmp_path)
     assert again.open_report.checkpoint == "checkpoint.00000001"
     assert dump(again) == before
     for labels, ref in refs.items():
         assert again.append(labels, NOW + 1, 0.0) == ref
+    again.close()
+    again.open()  # the same object opens again, from the files
+    assert again.open_report.problems == []
+    assert len(dump(again)) == 300
     again.close()
 
 
@@ -147,6 +152,29 @@ def test_a_bad_sample_stores_nothing_of_its_batch(opened: MetricStore) -> None:
 def test_append_by_an_unknown_ref_says_so(opened: MetricStore) -> None:
     with pytest.raises(UnknownSeriesRef):
         opened.append_ref(42, NOW, 1.0)
+    with pytest.raises(UnknownSeriesRef):
+        opened.labels_of(42)
+    ref = opened.append(lbl(__name__="a", b="c"), NOW, 1.0)
+    assert opened.labels_of(ref) == lbl(__name__="a", b="c")
+
+
+def test_a_whole_scrape_appends_by_refs_all_or_nothing(tmp_path: Path) -> None:
+    store = reopen(tmp_path)
+    refs = [store.append(lbl(__name__="m", i=str(i)), NOW, 0.0) for i in range(3)]
+    store.append_refs(refs, NOW + 15_000, [1.0, 2.0, 3.0])
+    for bad_refs, values, error in [
+        ([refs[0], 99], [1.0, 1.0], UnknownSeriesRef),
+        ([refs[0], -1], [1.0, 1.0], UnknownSeriesRef),
+        (refs, [1.0, "x", 2.0], TypeError),
+        (refs, [1.0], ValueError),
+    ]:
+        with pytest.raises(error):
+            store.append_refs(bad_refs, NOW + 30_000, values)  # type: ignore[arg-type]
+    store.flush()
+    crash(store)
+    assert dump(reopen(tmp_path)) == {
+        lbl(__name__="m", i=str(i)): [(NOW, 0.0), (NOW + 15_000, i + 1.0)] for i in range(3)
+    }
 
 
 def test_a_store_must_be_opened_and_only_once(tmp_path: Path) -> None:
@@ -299,6 +327,31 @@ async def test_the_flusher_flushes_checkpoints_and_flushes_once_more_on_stop(
     assert dump(reopen(tmp_path)) == {lbl(__name__="a"): [(NOW, 1.0), (NOW + 1, 2.0)]}
 
 
+async def test_a_slow_checkpoint_does_not_hold_up_flushes(tmp_path: Path) -> None:
+    store = MetricStore(tmp_path, flush_interval_s=0.05, checkpoint_interval_s=0.05, clock=clock)
+    store.open()
+    real_checkpoint = store.checkpoint
+    checkpointing = threading.Event()
+
+    def slow_checkpoint() -> None:
+        checkpointing.set()
+        time.sleep(1.0)
+        real_checkpoint()
+
+    store.checkpoint = slow_checkpoint  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(store.run_flusher(stop))
+    while not checkpointing.is_set():
+        await asyncio.sleep(0.01)
+    store.append(lbl(__name__="a"), NOW, 1.0)
+    await asyncio.sleep(0.4)  # the checkpoint is still sleeping
+    assert _wal_samples(tmp_path) == 1
+    stop.set()
+    await task  # waits for the checkpoint to finish
+    assert store.last_checkpoint is not None
+    store.close()
+
+
 async def test_queries_in_threads_run_safely_beside_appends_on_the_loop(tmp_path: Path) -> None:
     store = reopen(tmp_path)
     stop = threading.Event()
@@ -324,6 +377,47 @@ async def test_queries_in_threads_run_safely_beside_appends_on_the_loop(tmp_path
     store.close()
 
 
+def test_checkpoints_and_retention_in_a_thread_lose_nothing_appended_meanwhile(
+    tmp_path: Path,
+) -> None:
+    store = reopen(tmp_path)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    checkpoints = [0]
+
+    def housekeeping() -> None:
+        try:
+            while not stop.is_set():
+                store.checkpoint()
+                store.apply_retention(NOW)
+                checkpoints[0] += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=housekeeping)
+    worker.start()
+    expected: dict[Labels, list[tuple[int, float]]] = {}
+    try:
+        for step in range(400):
+            for i in range(20):
+                labels = lbl(__name__="m", i=str(i + 20 * (step // 100)))
+                store.append(labels, NOW + step, float(step))
+                expected.setdefault(labels, []).append((NOW + step, float(step)))
+            if step % 25 == 0:
+                store.flush()
+            time.sleep(0.0005)
+    finally:
+        stop.set()
+        worker.join()
+    assert not errors, errors[0]
+    assert checkpoints[0] >= 5
+    store.flush()
+    crash(store)
+    again = reopen(tmp_path)
+    assert again.open_report.checkpoint is not None
+    assert dump(again) == expected
+
+
 def test_stats_and_the_collector_report_the_store(opened: MetricStore) -> None:
     for i in range(10):
         ref = opened.append(lbl(__name__="m", i=str(i)), NOW, 1.0)
@@ -343,7 +437,7 @@ def test_stats_and_the_collector_report_the_store(opened: MetricStore) -> None:
         "tenantwatch_metric_store_active_series 10.0",
         "tenantwatch_metric_store_samples 20.0",
         "tenantwatch_metric_store_samples_appended_total 20.0",
-        f"tenantwatch_metric_store_last_flush_timestamp_seconds {NOW_S}",
+        "tenantwatch_metric_store_last_flush_timestamp_seconds 1.8e+09",
     ):
         assert line in text
     assert "tenantwatch_metric_store_bytes_per_sample " in text

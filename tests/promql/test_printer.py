@@ -9,7 +9,8 @@ from pathlib import Path
 import promql_parser as pp
 import pytest
 
-from tenantwatch.promql.printer import duration, number, quote, render
+from tenantwatch.promql.model import Matcher
+from tenantwatch.promql.printer import duration, number, quote, render, seconds, selector
 from tenantwatch.promql.testscript import Eval, parse_script
 
 CONFORMANCE = sorted((Path(__file__).parent / "conformance").glob("*.test"))
@@ -83,12 +84,61 @@ def test_numbers_durations_and_strings() -> None:
     assert number(float("nan")) == "NaN"
     assert duration(timedelta(days=7)) == "1w"
     assert duration(timedelta(days=8)) == "8d"
+    assert duration(timedelta(days=8, milliseconds=1)) == "8d1ms"
+    assert duration(timedelta(minutes=-90)) == "-1h30m"
     assert duration(timedelta(seconds=10, milliseconds=53)) == "10s53ms"
     assert duration(timedelta(0)) == "0s"
     assert quote('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+    assert seconds(1_700_000_000_123) == "1700000000.123"
+    assert seconds(-1_500) == "-1.500"
 
 
 def test_an_at_before_1970_is_a_clear_error_not_a_panic() -> None:
     # promql-parser panics when asked for such a timestamp; the printer says why instead.
     with pytest.raises(ValueError, match="before 1970"):
         render(pp.parse("foo @ -10"))
+
+
+ACME = [Matcher.of("tenant", "=", "acme")]
+
+
+@pytest.mark.parametrize(
+    ("expr", "enforced"),
+    [
+        ("up", 'up{tenant="acme"}'),
+        (
+            'sum by (job) (rate(x{job="a"}[5m]))',
+            'sum by (job) (rate(x{job="a",tenant="acme"}[5m]))',
+        ),
+        ("max_over_time(x[5m:])", 'max_over_time(x{tenant="acme"}[5m:])'),
+        ('x{a="1" or b="2"}', 'x{a="1",tenant="acme" or b="2",tenant="acme"}'),
+        (
+            '{"my.metric", a="1" or b="2"}',
+            '{__name__="my.metric",a="1",tenant="acme" or b="2",tenant="acme"}',
+        ),
+        ('{"a.b"="c"}', '{"a.b"="c",tenant="acme"}'),
+        ("x @ 1700000000.123 offset -90s", 'x{tenant="acme"} @ 1700000000.123 offset -1m30s'),
+        (
+            "vector(1) + on() group_left sum(x)",
+            'vector(1) + on () group_left () sum(x{tenant="acme"})',
+        ),
+        ('"text"', '"text"'),
+    ],
+)
+def test_enforced_matchers_join_every_selector(expr: str, enforced: str) -> None:
+    assert render(pp.parse(expr), enforce=ACME) == enforced
+
+
+def test_enforcing_and_pinning_together_enforce_inside_subqueries_too() -> None:
+    tree = pp.parse("max_over_time(rate(x[1m])[5m:1m]) / y")
+
+    printed = render(tree, pin=60_000, enforce=ACME)
+
+    assert printed == (
+        'max_over_time(rate(x{tenant="acme"}[1m])[5m:1m] @ 60.000) / y{tenant="acme"} @ 60.000'
+    )
+
+
+def test_series_selector_keeps_the_matchers_in_order() -> None:
+    matchers = [*ACME, Matcher.of("job", "!~", "a.*"), Matcher.of("a.b", "=", 'q"')]
+    assert selector(matchers) == '{tenant="acme",job!~"a.*","a.b"="q\\""}'

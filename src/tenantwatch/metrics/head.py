@@ -155,6 +155,13 @@ class MemSeries:
         self._replace((new_ts, new_vals))
         return True
 
+    def extend(self, ts: bytes | memoryview, vals: bytes | memoryview) -> None:
+        """Append raw int64 timestamps and float64 values that are known to be ascending,
+        unique and newer than the last sample (replay's fast path; no checks)."""
+        cur_ts, cur_vals = self._data
+        cur_vals.frombytes(vals)
+        cur_ts.frombytes(ts)
+
     def merge(self, ts: IntArray, vals: FloatArray) -> int:
         """Merge a batch of samples in any order; a later value wins on equal timestamps.
         Returns how many samples were added."""
@@ -234,6 +241,7 @@ class Head:
 
     def __init__(self) -> None:
         self._series: list[MemSeries | None] = []
+        self.by_id = self._series  # read-only for callers: index = series ref, None if dropped
         self._ids: dict[Labels, int] = {}
         self._postings: dict[str, dict[str, array[int]]] = {}
         self._strings: dict[str, str] = {}
@@ -244,16 +252,21 @@ class Head:
 
     # -- writing -------------------------------------------------------------------
     def intern(self, labels: Labels) -> Labels:
+        """The label set with shared pair and string objects; the caller's own tuple when
+        it is made of the shared pairs already (so a caller keeping it costs nothing)."""
         out = []
+        same = type(labels) is tuple
         pairs, strings = self._pairs, self._strings
         for pair in labels:
             found = pairs.get(pair)
             if found is None:
                 k, v = pair
-                found = (strings.setdefault(k, k), strings.setdefault(v, v))
+                k2, v2 = strings.setdefault(k, k), strings.setdefault(v, v)
+                found = pair if k2 is k and v2 is v and type(pair) is tuple else (k2, v2)
                 pairs[found] = found
+            same = same and found is pair
             out.append(found)
-        return tuple(out)
+        return labels if same else tuple(out)
 
     def lookup(self, labels: Labels) -> MemSeries | None:
         try:

@@ -1,20 +1,16 @@
 """Query a remote Prometheus-compatible server (Prometheus, Thanos, Mimir, VictoriaMetrics).
 
 Tenant enforcement rewrites the query before it leaves: the enforced matchers are added to
-every selector of the parsed expression, and the tree is printed back by our own printer,
-because promql-parser's `str()` loses subqueries without a step (`foo[5m:]` -> `foo[5m]`),
-mangles `or` matchers and quoted label names, and prints negative `@` times as 0.
+every selector of the parsed expression by tenantwatch.promql.printer, which prints the tree
+back exactly where promql-parser's own `str()` would not.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -37,18 +33,8 @@ from tenantwatch.promql.model import (
     VectorResult,
     labels_of,
 )
+from tenantwatch.promql.printer import render, seconds, selector
 
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-# MatchOp values are not hashable, so this is a list searched by equality.
-_MATCH_OPS = [
-    (pp.MatchOp.Equal, "="),
-    (pp.MatchOp.NotEqual, "!="),
-    (pp.MatchOp.Re, "=~"),
-    (pp.MatchOp.NotRe, "!~"),
-]
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 _KINDS: dict[str, ErrorType] = {
     k: k for k in ("bad_data", "execution", "timeout", "canceled", "internal", "unavailable")
 }
@@ -122,14 +108,14 @@ def scrub(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-# ---------------------------------------------------------------- PromQL printer
+# ---------------------------------------------------------------- tenant enforcement
 
 
 def enforce_query(query: str, enforce: Sequence[Matcher]) -> str:
     """query with enforce added to every selector; the original text when enforce is empty.
 
-    Raises PromQLError("bad_data") when query does not parse: without a tree the matchers
-    cannot be enforced, so nothing is sent.
+    Raises PromQLError("bad_data") when query does not parse or cannot be printed back:
+    without a tree the matchers cannot be enforced, so nothing is sent.
     """
     if not enforce:
         return query
@@ -137,185 +123,12 @@ def enforce_query(query: str, enforce: Sequence[Matcher]) -> str:
         expr = pp.parse(query)
     except ValueError as exc:
         raise PromQLError("bad_data", f"parse error: {exc}") from exc
-    return _Printer(enforce).expr(expr)
-
-
-def format_selector(matchers: Sequence[Matcher]) -> str:
-    """`{a="b",c=~"d"}`, a series selector for match[]."""
-    return "{" + ",".join(_matcher_text(m.name, m.op, m.value) for m in matchers) + "}"
-
-
-def _quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _label(name: str) -> str:
-    return name if _LABEL_NAME.match(name) else _quote(name)
-
-
-def _matcher_text(name: str, op: str, value: str) -> str:
-    return f"{_label(name)}{op}{_quote(value)}"
-
-
-def _op_text(op: pp.MatchOp) -> str:
-    for known, text in _MATCH_OPS:
-        if op == known:
-            return text
-    raise PromQLError("internal", f"cannot forward the label matcher operator {op}")
-
-
-def _number(v: float) -> str:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(float(v))
-
-
-def format_duration(d: timedelta) -> str:
-    """d in Prometheus' duration syntax (`1h30m`, `-5m`, `1s500ms`)."""
-    ms = d // _MS
-    if ms == 0:
-        return "0s"
-    sign, ms = ("-", -ms) if ms < 0 else ("", ms)
-    out = []
-    for unit, size in (
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-        ("ms", 1),
-    ):
-        count, ms = divmod(ms, size)
-        if count:
-            out.append(f"{count}{unit}")
-    return sign + "".join(out)
-
-
-class _Printer:
-    """Prints a parsed expression back to PromQL, adding matchers to every selector."""
-
-    def __init__(self, enforce: Sequence[Matcher]) -> None:
-        self.extra = [_matcher_text(m.name, m.op, m.value) for m in enforce]
-
-    def expr(self, e: Any) -> str:
-        if isinstance(e, pp.VectorSelector):
-            return self.selector(e) + self.modifiers(e.at, e.offset)
-        if isinstance(e, pp.MatrixSelector):
-            vs = e.vector_selector
-            return f"{self.selector(vs)}[{format_duration(e.range)}]" + self.modifiers(
-                vs.at, vs.offset
-            )
-        if isinstance(e, pp.SubqueryExpr):
-            return self.subquery(e)
-        if isinstance(e, pp.Call):
-            return f"{e.func.name}({', '.join(self.expr(a) for a in e.args)})"
-        if isinstance(e, pp.AggregateExpr):
-            return self.aggregate(e)
-        if isinstance(e, pp.BinaryExpr):
-            return f"{self.expr(e.lhs)} {e.op}{self.bin_modifier(e.modifier)} {self.expr(e.rhs)}"
-        if isinstance(e, pp.UnaryExpr):
-            inner = e.expr
-            negative = isinstance(inner, pp.NumberLiteral) and inner.val < 0
-            text = self.expr(inner)
-            return f"-({text})" if negative or isinstance(inner, pp.UnaryExpr) else f"-{text}"
-        if isinstance(e, pp.ParenExpr):
-            return f"({self.expr(e.expr)})"
-        if isinstance(e, pp.NumberLiteral):
-            return _number(e.val)
-        if isinstance(e, pp.StringLiteral):
-            return _quote(e.val)
-        raise PromQLError("internal", f"cannot forward a {type(e).__name__} expression")
-
-    def selector(self, vs: pp.VectorSelector) -> str:
-        base = [_matcher_text(m.name, _op_text(m.op), m.value) for m in vs.matchers.matchers]
-        name = vs.name or ""
-        if name and not _METRIC_NAME.match(name):
-            base.insert(0, _matcher_text("__name__", "=", name))
-            name = ""
-        groups = [
-            [_matcher_text(m.name, _op_text(m.op), m.value) for m in group]
-            for group in vs.matchers.or_matchers
-        ]
-        if groups:
-            inner = " or ".join(",".join([*base, *g, *self.extra]) for g in groups)
-        else:
-            inner = ",".join([*base, *self.extra])
-        return f"{name}{{{inner}}}"
-
-    def subquery(self, e: pp.SubqueryExpr) -> str:
-        inner = self.expr(e.expr)
-        simple = (pp.VectorSelector, pp.Call, pp.ParenExpr, pp.AggregateExpr, pp.SubqueryExpr)
-        if not isinstance(e.expr, simple):
-            inner = f"({inner})"
-        step = format_duration(e.step) if e.step is not None else ""
-        return f"{inner}[{format_duration(e.range or timedelta(0))}:{step}]" + self.modifiers(
-            e.at, e.offset
-        )
-
-    def aggregate(self, e: pp.AggregateExpr) -> str:
-        grouping = ""
-        if e.modifier is not None:
-            kind = "by" if e.modifier.type == pp.AggModifierType.By else "without"
-            grouping = f" {kind} ({', '.join(_label(n) for n in e.modifier.labels)}) "
-        args = self.expr(e.expr)
-        if e.param is not None:
-            args = f"{self.expr(e.param)}, {args}"
-        return f"{e.op}{grouping}({args})"
-
-    def bin_modifier(self, m: pp.BinModifier | None) -> str:
-        if m is None:
-            return ""
-        out = " bool" if m.return_bool else ""
-        if m.matching is not None:
-            kind = "on" if m.matching.type == pp.LabelModifierType.Include else "ignoring"
-            out += f" {kind}({', '.join(_label(n) for n in m.matching.labels)})"
-        if m.card in (pp.VectorMatchCardinality.ManyToOne, pp.VectorMatchCardinality.OneToMany):
-            side = "left" if m.card == pp.VectorMatchCardinality.ManyToOne else "right"
-            out += f" group_{side}({', '.join(_label(n) for n in m.group_labels or [])})"
-        fill = m.fill_values
-        if fill is not None and fill.lhs is not None and fill.lhs == fill.rhs:
-            out += f" fill({_number(fill.lhs)})"
-        elif fill is not None:
-            if fill.lhs is not None:
-                out += f" fill_left({_number(fill.lhs)})"
-            if fill.rhs is not None:
-                out += f" fill_right({_number(fill.rhs)})"
-        return out
-
-    def modifiers(self, at: pp.AtModifier | None, offset: timedelta | None) -> str:
-        out = ""
-        if at is not None:
-            out += f" @ {_at_text(at)}"
-        if offset is not None and offset != timedelta(0):
-            out += f" offset {format_duration(offset)}"
-        return out
-
-
-def _at_text(at: pp.AtModifier) -> str:
-    if at.type == pp.AtModifierType.Start:
-        return "start()"
-    if at.type == pp.AtModifierType.End:
-        return "end()"
     try:
-        when = at.at
-    except BaseException as exc:
-        # promql-parser panics reading an `@` before 1970; a panic is a BaseException.
-        if type(exc).__name__ != "PanicException":
-            raise
-        when = None
-    if when is not None and when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    if when is None:
+        return render(expr, enforce=enforce)
+    except ValueError as exc:
         raise PromQLError(
-            "bad_data", "an @ time before 1970 cannot be forwarded to the remote backend"
-        )
-    ms = (when - _EPOCH) // _MS
-    return f"{ms // 1000}.{ms % 1000:03d}"
+            "bad_data", f"the query cannot be forwarded to the remote backend: {exc}"
+        ) from exc
 
 
 # ---------------------------------------------------------------- results
@@ -384,12 +197,6 @@ def error_of(status: int, text: str, where: str) -> PromQLError:
     return PromQLError("unavailable", f"{where} answered HTTP {status}: {snippet}")
 
 
-def _seconds(ms: int) -> str:
-    sign = "-" if ms < 0 else ""
-    ms = abs(ms)
-    return f"{sign}{ms // 1000}.{ms % 1000:03d}"
-
-
 # ---------------------------------------------------------------- backend
 
 
@@ -436,7 +243,7 @@ class RemoteBackend:
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
     ) -> QueryResult:
-        form = [("query", enforce_query(query, enforce)), ("time", _seconds(t))]
+        form = [("query", enforce_query(query, enforce)), ("time", seconds(t))]
         return await self._query("/api/v1/query", form, lookback_ms)
 
     async def range(
@@ -451,9 +258,9 @@ class RemoteBackend:
     ) -> QueryResult:
         form = [
             ("query", enforce_query(query, enforce)),
-            ("start", _seconds(start)),
-            ("end", _seconds(end)),
-            ("step", _seconds(step)),
+            ("start", seconds(start)),
+            ("end", seconds(end)),
+            ("step", seconds(step)),
         ]
         return await self._query("/api/v1/query_range", form, lookback_ms)
 
@@ -568,9 +375,9 @@ def _match_params(
 ) -> list[tuple[str, str]]:
     """match[] fields: each selector with enforce added, or enforce alone when none."""
     if not selectors:
-        return [("match[]", format_selector(enforce))] if enforce else []
-    return [("match[]", format_selector([*s, *enforce])) for s in selectors]
+        return [("match[]", selector(enforce))] if enforce else []
+    return [("match[]", selector([*s, *enforce])) for s in selectors]
 
 
 def _window(mint: int, maxt: int) -> list[tuple[str, str]]:
-    return [("start", _seconds(mint)), ("end", _seconds(maxt))]
+    return [("start", seconds(mint)), ("end", seconds(maxt))]

@@ -24,6 +24,7 @@ never persisted.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,6 +151,12 @@ class RollupCache:
         if not len(head_ts):
             return tail_ts, tail_vals
         return np.concatenate([head_ts, tail_ts]), np.concatenate([head_vals, tail_vals])
+
+    def prune(self, alive: Callable[[int], bool]) -> None:
+        """Drop the rollups of series for which alive(series ref) is False."""
+        with self._lock:
+            self._entries = {k: e for k, e in self._entries.items() if alive(k[0])}
+            self._size = sum(len(e.ts) for e in self._entries.values())
 
     def forget(self) -> None:
         with self._lock:

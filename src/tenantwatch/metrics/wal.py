@@ -8,7 +8,7 @@ A store directory holds:
 
 Every record is framed as u32 payload length | u32 CRC-32 of (type byte + payload) |
 u8 type | payload, so a torn or zero-filled tail is detected and ends the segment.
-  SERIES  (1): JSON [[ref, [[name, value], ...]], ...]
+  SERIES  (1): zstd(JSON [[ref, [[name, value], ...]], ...])
   SAMPLES (2): u32 count | zstd(refs as deltas, int64 | timestamps as deltas, int64 |
                values, float64)
   META    (3): JSON object (a checkpoint's first record)
@@ -69,11 +69,11 @@ def _unframe(buf: memoryview, offset: int) -> tuple[int, memoryview, int] | None
 
 def encode_series(series: Sequence[tuple[int, Labels]]) -> bytes:
     text = json.dumps([[ref, labels] for ref, labels in series], separators=(",", ":"))
-    return frame(SERIES, text.encode())
+    return frame(SERIES, bytes(cramjam.zstd.compress(text.encode(), _ZSTD_LEVEL)))
 
 
 def decode_series(payload: memoryview) -> list[tuple[int, Labels]]:
-    rows = json.loads(bytes(payload))
+    rows = json.loads(bytes(cramjam.zstd.decompress(bytes(payload))))
     return [(int(ref), tuple((str(k), str(v)) for k, v in labels)) for ref, labels in rows]
 
 
@@ -331,15 +331,19 @@ def write_checkpoint(
     final = directory / checkpoint_name(segment)
     tmp = final.with_name(final.name + ".tmp")
     totals = {"blocks": 0}
-    with open(tmp, "wb") as f:
-        f.write(CHECKPOINT_MAGIC)
-        f.write(frame(META, json.dumps({**meta, "segment": segment}).encode()))
-        for block in blocks:
-            f.write(block)
-            totals["blocks"] += 1
-        f.write(frame(END, json.dumps(totals).encode()))
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            f.write(CHECKPOINT_MAGIC)
+            f.write(frame(META, json.dumps({**meta, "segment": segment}).encode()))
+            for block in blocks:
+                f.write(block)
+                totals["blocks"] += 1
+            f.write(frame(END, json.dumps(totals).encode()))
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # e.g. a full disk: give the space back
+        raise
     os.replace(tmp, final)
     fsync_dir(directory)
     return final

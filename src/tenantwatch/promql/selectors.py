@@ -12,6 +12,7 @@ _OPS: dict[str, MatchOp] = {"Equal": "=", "NotEqual": "!=", "Re": "=~", "NotRe":
 
 
 def match_op(op: Any) -> MatchOp:
+    """The operator of a promql-parser matcher as text: `=`, `!=`, `=~` or `!~`."""
     return _OPS[str(op).rsplit(".", 1)[-1]]
 
 

@@ -14,7 +14,8 @@ from typing import Any
 import promql_parser as pp
 
 from tenantwatch.promql import printer
-from tenantwatch.promql.model import METRIC_NAME, Labels, Matcher, MatchOp, label_value
+from tenantwatch.promql.model import METRIC_NAME, Labels, Matcher, label_value
+from tenantwatch.promql.selectors import match_op
 
 # Functions whose result depends on the evaluation time even when their arguments are
 # pinned with `@` (upstream's AtModifierUnsafeFunctions): no `@` variants for these.
@@ -129,14 +130,6 @@ def _children(node: Any) -> list[Any]:
     return []
 
 
-def _op(op: Any) -> MatchOp:
-    if op == pp.MatchOp.Equal:
-        return "="
-    if op == pp.MatchOp.NotEqual:
-        return "!="
-    return "=~" if op == pp.MatchOp.Re else "!~"
-
-
 def selectors(tree: Any) -> list[list[list[Matcher]]]:
     """Each vector selector of the tree as alternatives (`or`) of matcher lists."""
     out = []
@@ -144,7 +137,9 @@ def selectors(tree: Any) -> list[list[list[Matcher]]]:
         if isinstance(node, pp.VectorSelector):
             base = [Matcher.of(METRIC_NAME, "=", node.name)] if node.name else []
             groups = node.matchers.or_matchers or [node.matchers.matchers]
-            out.append([base + [Matcher.of(m.name, _op(m.op), m.value) for m in g] for g in groups])
+            out.append(
+                [base + [Matcher.of(m.name, match_op(m.op), m.value) for m in g] for g in groups]
+            )
     return out
 
 
