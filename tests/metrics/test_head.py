@@ -250,3 +250,22 @@ def test_an_active_series_with_20_samples_costs_under_1_kib() -> None:
     assert per_series < 1024, f"{per_series:.0f} bytes per series"
     estimate = head.stats().bytes / n
     assert abs(estimate - per_series) < 0.2 * per_series  # what /metrics reports is honest
+
+
+def test_select_packed_holds_what_select_returns() -> None:
+    from tenantwatch.promql.model import Matcher, labels_of
+
+    head = Head()
+    for i in range(5):
+        labels = labels_of({"__name__": "x", "i": str(i)})
+        for t in range(0, 100_000, 10_000):
+            head.append(labels, t + i, float(t + i))
+    matchers = [Matcher.of("__name__", "=", "x"), Matcher.of("i", "!=", "3")]
+    packed = head.select_packed(matchers, 20_000, 50_000)
+    plain = head.select(matchers, 20_000, 50_000)
+    assert packed.labels == [sd.labels for sd in plain]
+    assert packed.lengths.tolist() == [len(sd.ts) for sd in plain]
+    assert packed.ts.tolist() == [t for sd in plain for t in sd.ts.tolist()]
+    assert packed.vals.tolist() == [v for sd in plain for v in sd.vals.tolist()]
+    empty = head.select_packed([Matcher.of("__name__", "=", "nope")], 0, 1)
+    assert empty.labels == [] and len(empty.ts) == 0

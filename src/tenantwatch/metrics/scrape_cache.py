@@ -10,7 +10,7 @@ Series of the previous scrape that are missing from this one get a stale marker.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +26,10 @@ class Appender(Protocol):
     def append(self, labels: Labels, t: int, v: float) -> int: ...
 
     def append_ref(self, ref: int, t: int, v: float) -> None: ...
+
+    def append_refs(self, refs: Sequence[int], t: int, vals: Sequence[float]) -> None: ...
+
+    def labels_of(self, ref: int) -> Labels: ...
 
 
 @dataclass(eq=False, slots=True)
@@ -51,6 +55,8 @@ def _write(store: Appender, entry: _Entry, t: int, v: float) -> None:
         except UnknownSeriesRef:  # dropped by retention meanwhile: append by labels
             pass
     entry.ref = store.append(entry.labels, t, v)
+    # keep the store's interned label set, not a second copy
+    entry.labels = store.labels_of(entry.ref)
 
 
 class ScrapeCache:
@@ -74,31 +80,44 @@ class ScrapeCache:
         parsed = parse_lines_cached(body, self._series, openmetrics=openmetrics)
         # the body parsed: from here on nothing can fail halfway for a reason of the body
         by_exposed, entry_of = self._by_exposed, self._entry
-        append_ref = store.append_ref
         honor_ts = self.honor_timestamps
         added = 0
         seen: list[_Entry] = []
         current: set[_Entry] = set()
+        # the common case, known series at the scrape's time, goes to the store in one batch
+        batch_refs: list[int] = []
+        batch_vals: list[float] = []
+        slow: list[tuple[_Entry, int, float]] = []
         for labels, value, ts in zip(parsed.labels, parsed.values, parsed.timestamps, strict=True):
             entry = by_exposed.get(id(labels))
             if entry is None or entry.exposed is not labels:
                 entry = entry_of(labels)
             seen.append(entry)
             if ts is not None and honor_ts:
-                at = ts
-            else:
-                # series with their own timestamps are never marked stale (as in Prometheus)
-                at = t
-                current.add(entry)
+                slow.append((entry, ts, value))
+                continue
+            # series with their own timestamps are never marked stale (as in Prometheus)
+            current.add(entry)
             ref = entry.ref
-            if ref is not None:
-                try:
-                    append_ref(ref, at, value)
-                    continue
-                except UnknownSeriesRef:  # dropped by retention meanwhile: append by labels
-                    pass
-            added += ref is None
-            entry.ref = store.append(entry.labels, at, value)
+            if ref is None:
+                slow.append((entry, t, value))
+            else:
+                batch_refs.append(ref)
+                batch_vals.append(value)
+        if batch_refs:
+            try:
+                store.append_refs(batch_refs, t, batch_vals)
+            except UnknownSeriesRef:  # some were dropped by retention meanwhile
+                by_ref = {e.ref: e for e in seen if e.ref is not None}
+                slow[:0] = [(by_ref[r], t, v) for r, v in zip(batch_refs, batch_vals, strict=True)]
+        for entry, at, value in slow:
+            new = entry.ref is None
+            _write(store, entry, at, value)
+            if new:
+                added += 1
+                # re-key by the store's label tuple so the cache holds no copy of its own
+                self._by_labels.pop(entry.labels, None)
+                self._by_labels[entry.labels] = entry
         stale = self._mark_stale(store, self._previous - current, t)
         self._previous = current
         self._forget_unseen(seen)

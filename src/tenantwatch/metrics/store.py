@@ -34,7 +34,7 @@ import structlog
 from tenantwatch.metrics import wal as walfile
 from tenantwatch.metrics.head import MAX_TIME, MIN_TIME, Head, MemSeries, check_labels
 from tenantwatch.metrics.rollup import RollupCache, choose_step
-from tenantwatch.promql.model import Labels, Matcher, SeriesData
+from tenantwatch.promql.model import Labels, Matcher, PackedSeries, SeriesData
 
 log = structlog.get_logger("tenantwatch.metrics.store")
 
@@ -562,6 +562,10 @@ class MetricStore:
             log.error(f"metric store {what} failed", directory=str(self.directory), error=repr(exc))
 
     # -- reading -------------------------------------------------------------------
+    def select_packed(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> PackedSeries:
+        """Raw samples of every matching series, packed (see PackedSeries)."""
+        return self.head.select_packed(matchers, mint, maxt)
+
     def select(
         self,
         matchers: Sequence[Matcher],

@@ -22,6 +22,7 @@ from tenantwatch.promql.model import (
     Labels,
     Matcher,
     MatrixResult,
+    PackedSeries,
     PromQLError,
     QueryResult,
     Sample,
@@ -213,36 +214,44 @@ class Evaluator:
         k = len(refs)
         lo_t = int(refs.min()) - self.lookback_ms + 1
         hi_t = int(refs.max())
-        data = self.source.select(self.matchers(node), lo_t, hi_t)
+        packed = self.select_packed(node, lo_t, hi_t)
+        n = len(packed.labels)
+        if n == 0:
+            return Vec.empty(k), np.empty((0, k), dtype=np.int64)
+        ends = np.cumsum(packed.lengths)
+        if k == 1:
+            # every selected sample is inside the lookback window: take each series' last
+            last = ends - 1
+            vals = packed.vals[last]
+            ts = packed.ts[last]
+            labels_1 = packed.labels
+            keep = ~stale_mask(vals)
+            if not keep.all():
+                idx = np.flatnonzero(keep)
+                labels_1 = [packed.labels[i] for i in idx.tolist()]
+                vals, ts = vals[idx], ts[idx]
+            m = len(labels_1)
+            return (
+                Vec(labels_1, vals.reshape(m, 1), np.ones((m, 1), dtype=bool), [False] * m),
+                ts.reshape(m, 1),
+            )
+        starts = ends - packed.lengths
         labels: list[Labels] = []
         rows_v: list[FloatArray] = []
         rows_p: list[Any] = []
         rows_t: list[IntArray] = []
-        for sd in data:
-            n = len(sd.ts)
-            if n == 0:
-                continue
-            self.count_samples(n)
-            if k == 1:
-                v = float(sd.vals[n - 1])
-                t = int(sd.ts[n - 1])
-                stale = bool(stale_mask(sd.vals[n - 1 :])[0])
-                if stale or t <= int(refs[0]) - self.lookback_ms:
-                    continue
-                labels.append(sd.labels)
-                rows_v.append(np.array([v]))
-                rows_p.append(np.array([True]))
-                rows_t.append(np.array([t], dtype=np.int64))
-                continue
-            idx = np.searchsorted(sd.ts, refs, side="right") - 1
+        for i, lbl in enumerate(packed.labels):
+            a, b = int(starts[i]), int(ends[i])
+            sts = packed.ts[a:b]
+            idx = np.searchsorted(sts, refs, side="right") - 1
             valid = idx >= 0
-            idx_c = np.maximum(idx, 0)
-            ts = sd.ts[idx_c]
-            vals = sd.vals[idx_c]
+            idx_c = np.maximum(idx, 0) + a
+            ts = packed.ts[idx_c]
+            vals = packed.vals[idx_c]
             present = valid & (ts > refs - self.lookback_ms) & ~stale_mask(vals)
             if not present.any():
                 continue
-            labels.append(sd.labels)
+            labels.append(lbl)
             rows_v.append(vals)
             rows_p.append(present)
             rows_t.append(ts)
@@ -259,20 +268,40 @@ class Evaluator:
         ends = self.at_times(vs.at, vs.offset)
         return self.select_range(vs, ends, range_ms)
 
+    def select_packed(self, vs: Any, mint: int, maxt: int) -> PackedSeries:
+        """All matching series' samples in [mint, maxt], packed, from any source."""
+        matchers = self.matchers(vs)
+        packed = getattr(self.source, "select_packed", None)
+        if packed is not None:
+            found: PackedSeries = packed(matchers, mint, maxt)
+        else:
+            data = [sd for sd in self.source.select(matchers, mint, maxt) if len(sd.ts)]
+            found = PackedSeries(
+                [sd.labels for sd in data],
+                np.fromiter((len(sd.ts) for sd in data), dtype=np.int64, count=len(data)),
+                np.concatenate([sd.ts for sd in data]) if data else np.empty(0, np.int64),
+                np.concatenate([sd.vals for sd in data]) if data else np.empty(0),
+            )
+        self.count_samples(len(found.ts))
+        return found
+
     def select_range(self, vs: Any, ends: IntArray, range_ms: int) -> Matrix:
         lo_t = int(ends.min()) - range_ms + 1
         hi_t = int(ends.max())
-        series: list[RangeSeries] = []
-        for sd in self.source.select(self.matchers(vs), lo_t, hi_t):
-            if len(sd.ts) == 0:
-                continue
-            stale = stale_mask(sd.vals)
-            ts, vals = (sd.ts, sd.vals) if not stale.any() else (sd.ts[~stale], sd.vals[~stale])
-            if len(ts) == 0:
-                continue
-            self.count_samples(len(ts))
-            series.append(RangeSeries(sd.labels, ts, vals))
-        return Matrix(series, ends, range_ms)
+        packed = self.select_packed(vs, lo_t, hi_t)
+        stale = stale_mask(packed.vals)
+        if stale.any():
+            keep = ~stale
+            owner = np.repeat(np.arange(len(packed.labels)), packed.lengths)
+            lengths = np.bincount(owner[keep], minlength=len(packed.labels))
+            live = lengths > 0
+            packed = PackedSeries(
+                [lbl for lbl, ok in zip(packed.labels, live.tolist(), strict=True) if ok],
+                lengths[live],
+                packed.ts[keep],
+                packed.vals[keep],
+            )
+        return Matrix(None, ends, range_ms, packed)
 
     def subquery(self, node: Any) -> Matrix:
         range_ms = ms(node.range)

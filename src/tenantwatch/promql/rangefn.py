@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tenantwatch.promql.model import FloatArray, IntArray
+from tenantwatch.promql.model import FloatArray, IntArray, Labels
 from tenantwatch.promql.values import Matrix, RangeSeries, Vec
 
 WindowFn = Callable[[IntArray, FloatArray, int], float | None]
@@ -43,6 +43,24 @@ def _packed_rate(m: Matrix, *, is_counter: bool, is_rate: bool) -> Vec:
     """extrapolatedRate for one step, over all series at once (concatenated arrays)."""
     end = int(m.ends[0])
     start = end - m.range_ms
+    p = m.packed
+    if p is not None:
+        # a one-step selection holds exactly the window's samples
+        enough = p.lengths >= 2
+        if not enough.any():
+            return Vec.empty(1)
+        kept_labels = p.labels
+        lengths = p.lengths
+        ts_all = p.ts.astype(np.float64)
+        v = p.vals
+        if not enough.all():
+            owner = np.repeat(enough, p.lengths)
+            kept_labels = [lbl for lbl, ok in zip(p.labels, enough.tolist(), strict=True) if ok]
+            lengths = p.lengths[enough]
+            ts_all, v = ts_all[owner], v[owner]
+        return _rate_core(
+            kept_labels, lengths, ts_all, v, start, end, m.range_ms, is_counter, is_rate
+        )
     kept: list[RangeSeries] = []
     parts_t: list[IntArray] = []
     parts_v: list[FloatArray] = []
@@ -62,8 +80,30 @@ def _packed_rate(m: Matrix, *, is_counter: bool, is_rate: bool) -> Vec:
     if not kept:
         return Vec.empty(1)
     lengths = np.fromiter((len(t) for t in parts_t), dtype=np.int64, count=len(parts_t))
-    ts_all = np.concatenate(parts_t).astype(np.float64)
-    v = np.concatenate(parts_v)
+    return _rate_core(
+        [s.labels for s in kept],
+        lengths,
+        np.concatenate(parts_t).astype(np.float64),
+        np.concatenate(parts_v),
+        start,
+        end,
+        m.range_ms,
+        is_counter,
+        is_rate,
+    )
+
+
+def _rate_core(
+    labels: list[Labels],
+    lengths: IntArray,
+    ts_all: FloatArray,
+    v: FloatArray,
+    start: int,
+    end: int,
+    range_ms: int,
+    is_counter: bool,
+    is_rate: bool,
+) -> Vec:
     last = np.cumsum(lengths) - 1
     first = last - lengths + 1
     if is_counter:
@@ -90,10 +130,10 @@ def _packed_rate(m: Matrix, *, is_counter: bool, is_rate: bool) -> Vec:
         to_end = np.where(to_end >= threshold, avg / 2, to_end)
         factor = (sampled + to_start + to_end) / sampled
         if is_rate:
-            factor = factor / (m.range_ms / 1000.0)
+            factor = factor / (range_ms / 1000.0)
         out = result * factor
-    n = len(kept)
-    return Vec([s.labels for s in kept], out.reshape(n, 1), np.ones((n, 1), dtype=bool), [True] * n)
+    n = len(labels)
+    return Vec(list(labels), out.reshape(n, 1), np.ones((n, 1), dtype=bool), [True] * n)
 
 
 def extrapolated_rate(m: Matrix, *, is_counter: bool, is_rate: bool) -> Vec:

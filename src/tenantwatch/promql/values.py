@@ -23,6 +23,7 @@ from tenantwatch.promql.model import (
     FloatArray,
     IntArray,
     Labels,
+    PackedSeries,
     PromQLError,
     drop_name,
 )
@@ -83,13 +84,38 @@ class RangeSeries:
     drop: bool = False
 
 
-@dataclass(slots=True)
 class Matrix:
-    """Series' raw samples plus, per step, the window (end - range, end]."""
+    """Series' raw samples plus, per step, the window (end - range, end].
 
-    series: list[RangeSeries]
-    ends: IntArray
-    range_ms: int
+    Selectors hand over their samples packed (one pair of arrays for all series); the
+    per-series view is built only for functions that need it.
+    """
+
+    __slots__ = ("_series", "ends", "packed", "range_ms")
+
+    def __init__(
+        self,
+        series: list[RangeSeries] | None,
+        ends: IntArray,
+        range_ms: int,
+        packed: PackedSeries | None = None,
+    ) -> None:
+        self._series = series
+        self.ends = ends
+        self.range_ms = range_ms
+        self.packed = packed
+
+    @property
+    def series(self) -> list[RangeSeries]:
+        if self._series is None:
+            p = self.packed
+            assert p is not None
+            bounds = np.concatenate(([0], np.cumsum(p.lengths))).tolist()
+            self._series = [
+                RangeSeries(lbl, p.ts[a:b], p.vals[a:b])
+                for lbl, a, b in zip(p.labels, bounds, bounds[1:], strict=False)
+            ]
+        return self._series
 
     def bounds(self, s: RangeSeries) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
         lo = np.searchsorted(s.ts, self.ends - self.range_ms, side="right")
