@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import structlog
@@ -42,17 +42,23 @@ class ForwardingAppender:
     def __init__(self, store: MetricStore, forwarder: RemoteWriteForwarder) -> None:
         self.store = store
         self.forwarder = forwarder
-        self._labels: dict[int, Labels] = {}
 
     def append(self, labels: Labels, t: int, v: float) -> int:
         ref = self.store.append(labels, t, v)
-        self._labels[ref] = labels
         self.forwarder.enqueue(labels, t, v)
         return ref
 
     def append_ref(self, ref: int, t: int, v: float) -> None:
         self.store.append_ref(ref, t, v)  # raises UnknownSeriesRef first for a dropped ref
-        self.forwarder.enqueue(self._labels[ref], t, v)
+        self.forwarder.enqueue(self.store.labels_of(ref), t, v)
+
+    def append_refs(self, refs: Sequence[int], t: int, vals: Sequence[float]) -> None:
+        self.store.append_refs(refs, t, vals)  # all or nothing
+        labels_of = self.store.labels_of
+        self.forwarder.enqueue_many((labels_of(r), t, v) for r, v in zip(refs, vals, strict=True))
+
+    def labels_of(self, ref: int) -> Labels:
+        return self.store.labels_of(ref)
 
     def append_many(self, samples: Iterable[Sample], *, durable: bool = False) -> int:
         batch = list(samples)
