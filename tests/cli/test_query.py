@@ -27,7 +27,6 @@ from tenantwatch.promql.model import labels_of
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
-from tenantwatch.web.api import prom
 from tenantwatch.web.app import create_app
 
 END = 1_700_000_000  # seconds; samples every 15 s for the 10 minutes before
@@ -92,8 +91,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     else:
         rt.metrics.queries = backend  # type: ignore[union-attr]
     app = create_app(settings, runtime=rt)
-    if not any(getattr(r, "path", None) == "/api/v1/query" for r in app.routes):
-        app.include_router(prom.router)
 
     saved_logging = structlog.get_config()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

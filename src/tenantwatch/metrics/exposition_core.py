@@ -73,12 +73,15 @@ class SeriesCache:
     of the `# TYPE` in effect when it was first parsed.
     """
 
-    __slots__ = ("_interned", "_om", "_text")
+    __slots__ = ("_interned", "_om", "_pairs", "_text")
 
-    def __init__(self) -> None:
+    def __init__(self, pairs: dict[tuple[str, str], tuple[str, str]] | None = None) -> None:
+        """pairs: a (name, value) interning table to share, e.g. the metric store's, so a
+        parsed label set costs only its outer tuple."""
         self._text: dict[str, Labels] = {}
         self._om: dict[str, Labels] = {}
         self._interned: dict[Labels, Labels] = {}
+        self._pairs = pairs
 
     def __len__(self) -> int:
         return len(self._text) + len(self._om)
@@ -168,7 +171,7 @@ def _parse(data: str, cache: SeriesCache, om: bool, strict: bool) -> ParsedExpos
                         mtype = text
                     metadata.setdefault(name, {})[kind] = text
                     continue
-            labels, value, ts = _sample(line, series, cache._interned, om, mtype)
+            labels, value, ts = _sample(line, series, cache._interned, om, mtype, cache._pairs)
         except BadLine as exc:
             raise ExpositionError(_line_index(lines, line) + 1, str(exc)) from None
         add_labels(labels)
@@ -199,6 +202,7 @@ def _sample(
     interned: dict[Labels, Labels],
     om: bool,
     mtype: str,
+    pairs: dict[tuple[str, str], tuple[str, str]] | None = None,
 ) -> tuple[Labels, float, int | None]:
     """One sample line that the fast path did not take (timestamps, new series, errors)."""
     sp = line.find(" ")
@@ -221,6 +225,8 @@ def _sample(
             except BadLine:
                 pass
     labels, value, ts, key = parse_line(line, key, om, mtype)
+    if pairs is not None and labels not in interned:
+        labels = tuple([pairs.setdefault(p, p) for p in labels])
     labels = interned.setdefault(labels, labels)
     series[key] = labels
     return labels, value, ts

@@ -252,6 +252,10 @@ class Head:
         self.active = 0
 
     # -- writing -------------------------------------------------------------------
+    @property
+    def label_pairs(self) -> dict[tuple[str, str], tuple[str, str]]:
+        return self._pairs
+
     def intern(self, labels: Labels) -> Labels:
         """The label set with shared pair and string objects; the caller's own tuple when
         it is made of the shared pairs already (so a caller keeping it costs nothing)."""

@@ -73,6 +73,7 @@ class ScrapeLoop:
             target.labels,
             honor_labels=target.honor_labels,
             honor_timestamps=target.honor_timestamps,
+            pairs=getattr(store, "label_pairs", None),
         )
         self._report_refs: dict[str, int] = {}
         self._ssl: ssl.SSLContext | bool | None = None

@@ -62,11 +62,19 @@ def _write(store: Appender, entry: _Entry, t: int, v: float) -> None:
 class ScrapeCache:
     """One target's series, and which of them its last scrape had."""
 
-    def __init__(self, target: Labels, *, honor_labels: bool, honor_timestamps: bool) -> None:
+    def __init__(
+        self,
+        target: Labels,
+        *,
+        honor_labels: bool,
+        honor_timestamps: bool,
+        pairs: dict[tuple[str, str], tuple[str, str]] | None = None,
+    ) -> None:
+        """pairs: the store's label-pair interning table, so parsed label sets share it."""
         self.target = target
         self.honor_labels = honor_labels
         self.honor_timestamps = honor_timestamps
-        self._series = SeriesCache()
+        self._series = SeriesCache(pairs)
         self._by_exposed: dict[int, _Entry] = {}
         self._by_labels: dict[Labels, _Entry] = {}
         self._previous: set[_Entry] = set()

@@ -589,6 +589,11 @@ class MetricStore:
                 out.append(SeriesData(series.labels, ts, vals))
         return out
 
+    @property
+    def label_pairs(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """The head's (name, value) interning table, for parsers to share."""
+        return self.head.label_pairs
+
     def labels_of(self, ref: int) -> Labels:
         """The stored (interned) labels of a series ref; a caller that keeps these rather
         than its own copy saves a label set per series. Raises UnknownSeriesRef."""

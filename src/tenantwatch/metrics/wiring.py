@@ -60,6 +60,10 @@ class ForwardingAppender:
     def labels_of(self, ref: int) -> Labels:
         return self.store.labels_of(ref)
 
+    @property
+    def label_pairs(self) -> dict[tuple[str, str], tuple[str, str]]:
+        return self.store.label_pairs
+
     def append_many(self, samples: Iterable[Sample], *, durable: bool = False) -> int:
         batch = list(samples)
         written = self.store.append_many(batch, durable=durable)

@@ -145,10 +145,8 @@ def use(runtime: Runtime, queries: object) -> None:
 
 @pytest.fixture
 async def api(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app with the Prometheus routes (included here until web/app.py does)."""
+    """The real app, Prometheus routes included."""
     app = create_app(runtime.settings, runtime=runtime)
-    if not any(getattr(r, "path", None) == "/api/v1/query" for r in app.routes):
-        app.include_router(prom.router)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://tw.test") as c:
         yield c
