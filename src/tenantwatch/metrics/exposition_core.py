@@ -86,6 +86,10 @@ class SeriesCache:
     def __len__(self) -> int:
         return len(self._text) + len(self._om)
 
+    def texts(self, *, openmetrics: bool) -> dict[str, Labels]:
+        """Series text -> label set, for the format's lines (read only)."""
+        return self._om if openmetrics else self._text
+
     def _prune(self, series: dict[str, Labels], live: set[int]) -> None:
         if len(series) <= 2 * len(live) + 1024:
             return

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tenantwatch.metrics.exposition import SeriesCache, parse_lines_cached
+from tenantwatch.metrics.exposition_core import SPECIALS
 from tenantwatch.metrics.scrape_labels import sample_labels
 from tenantwatch.metrics.store import UnknownSeriesRef
 from tenantwatch.promql.model import STALE_NAN, Labels
@@ -37,6 +38,7 @@ class _Entry:
     exposed: Labels
     labels: Labels
     ref: int | None = None
+    gen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,11 @@ class ScrapeCache:
         self._by_exposed: dict[int, _Entry] = {}
         self._by_labels: dict[Labels, _Entry] = {}
         self._previous: set[_Entry] = set()
+        # steady state: the last scrape's series text -> entry, and its comment lines
+        self._fast: dict[str, _Entry] = {}
+        self._fast_meta = ""
+        self._fast_om = False
+        self._gen = 0
 
     def __len__(self) -> int:
         return len(self._by_labels)
@@ -85,6 +92,81 @@ class ScrapeCache:
     def ingest(self, store: Appender, body: str, t: int, *, openmetrics: bool) -> IngestResult:
         """Append a scrape's samples at time t (ms). Raise ExpositionError, appending
         nothing, when the body is malformed."""
+        self._gen += 1
+        done = self._ingest_known(store, body, t, openmetrics)
+        if done is not None:
+            return done
+        result = self._ingest_parsed(store, body, t, openmetrics)
+        self._remember(body, openmetrics)
+        return result
+
+    def _ingest_known(
+        self, store: Appender, body: str, t: int, openmetrics: bool
+    ) -> IngestResult | None:
+        """The steady state in one pass: the same series as last time, the same comment
+        lines, no timestamps. None (nothing appended) sends the scrape to the full parser,
+        which also gives any error its line."""
+        fast = self._fast
+        if not fast or openmetrics != self._fast_om:
+            return None
+        lines = body.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        if openmetrics and (not lines or lines[-1] != "# EOF"):
+            return None
+        get = fast.get
+        gen = self._gen
+        refs: list[int] = []
+        vals: list[float] = []
+        meta: list[str] = []
+        for line in lines:
+            key, _, vs = line.rpartition(" ")
+            entry = get(key)
+            if entry is None:
+                if line[:1] == "#":
+                    meta.append(line)
+                    continue
+                if not line and not openmetrics:
+                    continue
+                return None
+            if entry.gen == gen:
+                return None  # a repeated series: the full parser counts it
+            try:
+                value = float(vs)
+            except ValueError:
+                return None
+            # float() also takes "1_0", "+nan", " 1" and non-ASCII digits; Go does not
+            if not (
+                (value - value == 0.0 and vs.isascii() and vs.isprintable() and "_" not in vs)
+                or vs in SPECIALS
+            ):
+                return None
+            entry.gen = gen
+            refs.append(entry.ref)  # type: ignore[arg-type]
+            vals.append(value)
+        if len(refs) != len(fast) or "\n".join(meta) != self._fast_meta:
+            return None
+        try:
+            store.append_refs(refs, t, vals)
+        except UnknownSeriesRef:  # dropped by retention meanwhile: the full path re-adds
+            self._fast = {}
+            return None
+        return IngestResult(len(refs), 0, 0, 0)
+
+    def _remember(self, body: str, openmetrics: bool) -> None:
+        """After a full parse: map each series text of this scrape to its entry."""
+        texts = self._series.texts(openmetrics=openmetrics)
+        by_exposed, previous = self._by_exposed, self._previous
+        fast: dict[str, _Entry] = {}
+        for text, exposed in texts.items():
+            entry = by_exposed.get(id(exposed))
+            if entry is not None and entry.exposed is exposed and entry in previous:
+                fast[text] = entry
+        self._fast = fast if len(fast) == len(previous) else {}
+        self._fast_om = openmetrics
+        self._fast_meta = "\n".join(line for line in body.split("\n") if line[:1] == "#")
+
+    def _ingest_parsed(self, store: Appender, body: str, t: int, openmetrics: bool) -> IngestResult:
         parsed = parse_lines_cached(body, self._series, openmetrics=openmetrics)
         # the body parsed: from here on nothing can fail halfway for a reason of the body
         by_exposed, entry_of = self._by_exposed, self._entry
@@ -135,6 +217,7 @@ class ScrapeCache:
         """A failed scrape: mark every series of the last scrape stale; return how many."""
         stale = self._mark_stale(store, self._previous, t)
         self._previous = set()
+        self._fast = {}
         return stale
 
     def _entry(self, exposed: Labels) -> _Entry:

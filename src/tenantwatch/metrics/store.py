@@ -365,7 +365,13 @@ class MetricStore:
             if None in targets:
                 raise UnknownSeriesRef(refs[targets.index(None)])
             for series, v in zip(targets, values, strict=True):
-                series.append(t, v)  # type: ignore[union-attr]
+                # MemSeries.append inlined: this loop is the scrape hot path
+                ts, vs = series._data  # type: ignore[union-attr]
+                if ts and t <= ts[-1]:
+                    series.append(t, v)  # type: ignore[union-attr]
+                else:
+                    vs.append(v)
+                    ts.append(t)
             self._appended += len(refs)
             if self._durable:
                 p = self._pending
