@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tenantwatch.metrics.exposition import SeriesCache, parse_lines_cached
-from tenantwatch.metrics.exposition_core import SPECIALS
+from tenantwatch.metrics.exposition_scan import SPECIALS
 from tenantwatch.metrics.scrape_labels import sample_labels
 from tenantwatch.metrics.store import UnknownSeriesRef
 from tenantwatch.promql.model import STALE_NAN, Labels
