@@ -41,7 +41,7 @@ log = structlog.get_logger("tenantwatch.metrics.store")
 DAY_MS = 86_400_000
 DEFAULT_RETENTION_MS = 15 * DAY_MS
 RETENTION_EVERY_S = 3600.0
-STATS_EVERY_S = 15.0
+STATS_EVERY_S = 60.0
 # When the flusher falls this far behind, the appender flushes itself rather than grow.
 _PENDING_LIMIT = 1 << 22
 _BLOCK_SERIES = 4096
