@@ -398,8 +398,15 @@ class Head:
                 out.append(SeriesData(series.labels, ts, vals))
         return out
 
-    def select_packed(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> PackedSeries:
-        """As select, with every series' samples in one pair of arrays (no numpy object
+    def select_packed(
+        self,
+        matchers: Sequence[Matcher],
+        mint: int,
+        maxt: int,
+        *,
+        max_step_ms: int | None = None,
+    ) -> PackedSeries:
+        """As select (the head keeps no rollups: max_step_ms is accepted and ignored), with every series' samples in one pair of arrays (no numpy object
         per series: the C-level array slices and extends cost about a microsecond)."""
         labels: list[Labels] = []
         lengths: array[int] = array("q")

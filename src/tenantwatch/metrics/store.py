@@ -568,9 +568,27 @@ class MetricStore:
             log.error(f"metric store {what} failed", directory=str(self.directory), error=repr(exc))
 
     # -- reading -------------------------------------------------------------------
-    def select_packed(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> PackedSeries:
-        """Raw samples of every matching series, packed (see PackedSeries)."""
-        return self.head.select_packed(matchers, mint, maxt)
+    def select_packed(
+        self,
+        matchers: Sequence[Matcher],
+        mint: int,
+        maxt: int,
+        *,
+        max_step_ms: int | None = None,
+    ) -> PackedSeries:
+        """Samples of every matching series, packed (see PackedSeries): raw, or a rollup
+        when max_step_ms allows one for this span (rules in rollup.py)."""
+        if choose_step(mint, maxt, max_step_ms) is None:
+            return self.head.select_packed(matchers, mint, maxt)
+        data = [
+            sd for sd in self.select(matchers, mint, maxt, max_step_ms=max_step_ms) if len(sd.ts)
+        ]
+        return PackedSeries(
+            [sd.labels for sd in data],
+            np.fromiter((len(sd.ts) for sd in data), dtype=np.int64, count=len(data)),
+            np.concatenate([sd.ts for sd in data]) if data else np.empty(0, np.int64),
+            np.concatenate([sd.vals for sd in data]) if data else np.empty(0),
+        )
 
     def select(
         self,

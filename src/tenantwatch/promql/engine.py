@@ -82,6 +82,7 @@ class Evaluator:
         self.warnings: list[str] = []
         self.infos: list[str] = []
         self.current_call: Any = None
+        self.rollup_ok = False
 
     @property
     def k(self) -> int:
@@ -268,12 +269,20 @@ class Evaluator:
         ends = self.at_times(vs.at, vs.offset)
         return self.select_range(vs, ends, range_ms)
 
-    def select_packed(self, vs: Any, mint: int, maxt: int) -> PackedSeries:
-        """All matching series' samples in [mint, maxt], packed, from any source."""
+    def select_packed(
+        self, vs: Any, mint: int, maxt: int, *, max_step_ms: int | None = None
+    ) -> PackedSeries:
+        """All matching series' samples in [mint, maxt], packed, from any source.
+
+        max_step_ms lets a source answer from a downsampled rollup (long rate windows)."""
         matchers = self.matchers(vs)
         packed = getattr(self.source, "select_packed", None)
         if packed is not None:
-            found: PackedSeries = packed(matchers, mint, maxt)
+            found: PackedSeries = (
+                packed(matchers, mint, maxt, max_step_ms=max_step_ms)
+                if max_step_ms is not None
+                else packed(matchers, mint, maxt)
+            )
         else:
             data = [sd for sd in self.source.select(matchers, mint, maxt) if len(sd.ts)]
             found = PackedSeries(
@@ -288,7 +297,9 @@ class Evaluator:
     def select_range(self, vs: Any, ends: IntArray, range_ms: int) -> Matrix:
         lo_t = int(ends.min()) - range_ms + 1
         hi_t = int(ends.max())
-        packed = self.select_packed(vs, lo_t, hi_t)
+        # rate/increase/delta over long windows tolerate samples a tenth of the window apart
+        max_step = range_ms // 10 if self.rollup_ok else None
+        packed = self.select_packed(vs, lo_t, hi_t, max_step_ms=max_step)
         stale = stale_mask(packed.vals)
         if stale.any():
             keep = ~stale

@@ -342,7 +342,13 @@ def _absent_over_time(ev: Any, args: list[Any]) -> Vec:
 
 def _range(name: str) -> Callable[[Any, list[Any]], Vec]:
     def call(ev: Any, args: list[Any]) -> Vec:
-        m: Matrix = ev.eval_matrix(args[0])
+        ev.rollup_ok = name in ("rate", "increase", "delta") and isinstance(
+            args[0], pp.MatrixSelector
+        )
+        try:
+            m: Matrix = ev.eval_matrix(args[0])
+        finally:
+            ev.rollup_ok = False
         if name == "rate":
             return rangefn.extrapolated_rate(m, is_counter=True, is_rate=True)
         if name == "increase":

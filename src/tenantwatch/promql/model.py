@@ -186,8 +186,16 @@ class PackedSeries:
 
 
 class PackedSource(Protocol):
-    def select_packed(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> PackedSeries:
-        """As SeriesSource.select, packed; series without samples in range are left out."""
+    def select_packed(
+        self,
+        matchers: Sequence[Matcher],
+        mint: int,
+        maxt: int,
+        *,
+        max_step_ms: int | None = None,
+    ) -> PackedSeries:
+        """As SeriesSource.select, packed; series without samples in range are left out.
+        max_step_ms: samples that far apart are enough (a source may read a rollup)."""
         ...
 
 
