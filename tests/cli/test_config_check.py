@@ -51,14 +51,14 @@ def files(tmp_path: Path) -> Path:
 def test_config_check_of_a_good_file_exits_0_and_says_ok(files: Path) -> None:
     result = run("config", "check", "good.yml", cwd=files)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["good.yml: OK (1 tenants, 0 custom tiers)"]
+    assert result.stdout.splitlines() == ["good.yml: OK (1 tenants, 0 custom tiers, 0 scrape jobs)"]
     assert result.stderr == ""
 
 
 def test_config_check_of_the_demo_file_exits_0(tmp_path: Path) -> None:
     result = run("config", "check", str(DEMO), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "OK (6 tenants, 1 custom tiers)" in result.stdout
+    assert "OK (6 tenants, 1 custom tiers, 1 scrape jobs)" in result.stdout
 
 
 def test_config_check_of_a_broken_file_exits_1(files: Path) -> None:
@@ -77,7 +77,7 @@ def test_config_check_of_several_files_reports_each_and_fails_if_any_is_broken(
 ) -> None:
     result = run("config", "check", "good.yml", "broken.yml", cwd=files)
     assert result.returncode == 1
-    assert result.stdout.splitlines() == ["good.yml: OK (1 tenants, 0 custom tiers)"]
+    assert result.stdout.splitlines() == ["good.yml: OK (1 tenants, 0 custom tiers, 0 scrape jobs)"]
     assert result.stderr.splitlines() == [BROKEN_LINE]
 
 

@@ -28,7 +28,8 @@ def check(
                 err_console.print(str(issue), markup=False, highlight=False)
             continue
         console.print(
-            f"{file}: OK ({len(config.tenants)} tenants, {len(config.tiers)} custom tiers)",
+            f"{file}: OK ({len(config.tenants)} tenants, {len(config.tiers)} custom tiers, "
+            f"{len(config.scrape_configs)} scrape jobs)",
             markup=False,
             highlight=False,
         )

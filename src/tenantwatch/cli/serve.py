@@ -125,6 +125,12 @@ def _banner(
             f"  config:    {settings.config} ({len(cfg.tenants)} tenants: "
             f"{len(report.created)} new, {len(report.updated)} changed)"
         )
+    targets = sum(len(sc.targets) for job in cfg.scrape_configs for sc in job.static_configs)
+    where = f"remote {cfg.metrics.url}" if cfg.metrics.backend == "remote" else "embedded store"
+    console.print(
+        f"  metrics:   {where}; scraping {targets} targets in {len(cfg.scrape_configs)} jobs; "
+        "Prometheus API at /api/v1/query"
+    )
     if secret and unsaved:
         console.print(
             f"  [yellow]admin key (new; could not be kept in {settings.admin_key_file}: "
@@ -141,6 +147,13 @@ def _banner(
     console.print(
         f'  try: curl -H "Authorization: Bearer $(cat {settings.admin_key_file})" '
         f"{settings.base_url}/api/v1/tenants",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"  try: tenantwatch query --url {settings.base_url} "
+        f"--key $(cat {settings.admin_key_file}) 'sum by (tenant) (up)'",
         markup=False,
         highlight=False,
         soft_wrap=True,
