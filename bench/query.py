@@ -44,7 +44,8 @@ from tenantwatch.metrics.store import MetricStore
 from tenantwatch.promql.engine import Engine
 from tenantwatch.promql.model import QueryResult
 
-SEED_RULES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "seed-rules"
+# the seeds' rule files, copied from ../shared/fixtures/seed-rules/ into the repository
+SEED_RULES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "seed-rules"
 EXTRA_QUERIES = (
     (
         "p95 by tenant",
