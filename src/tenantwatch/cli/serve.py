@@ -153,7 +153,7 @@ def _banner(
     )
     console.print(
         f"  try: tenantwatch query --url {settings.base_url} "
-        f"--key $(cat {settings.admin_key_file}) 'sum by (tenant) (up)'",
+        f"--key $(cat {settings.admin_key_file}) 'up'",
         markup=False,
         highlight=False,
         soft_wrap=True,
