@@ -1,0 +1,1 @@
+"""Health-check probes: one small module per check kind (http, tcp, dns, tls, postgres, redis)."""
