@@ -1,0 +1,170 @@
+"""PostgreSQL probe: connect, run a query, report connections in use against max_connections."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from tenantwatch.adapters.probes.result import ProbeResult
+from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
+
+_SCHEMES = ("postgres", "postgresql")
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresConfig:
+    """A DSN (it may hold a password, so it stays out of repr), a query and its expected value.
+
+    `expected` is compared with the first column of the first row as text: booleans read
+    "true"/"false", NULL reads "null", anything else is str(value).
+    """
+
+    dsn: str = field(repr=False)
+    timeout_s: float = 10.0
+    query: str = "SELECT 1"
+    expected: str | None = None
+
+    def __post_init__(self) -> None:
+        scheme = self.dsn.split("://", 1)[0] if "://" in self.dsn else ""
+        if scheme not in _SCHEMES:
+            raise ValueError(
+                f"postgres check: DSN {redact_dsn(self.dsn)!r} is not a URL; "
+                "write it as postgresql://user:password@host:5432/dbname"
+            )
+        check_timeout("postgres", self.timeout_s)
+        if not self.query.strip():
+            raise ValueError("postgres check: 'query' is empty; leave it out to run SELECT 1")
+
+    @property
+    def safe_dsn(self) -> str:
+        """The DSN with its password replaced by ***."""
+        return redact_dsn(self.dsn)
+
+
+def redact_dsn(dsn: str) -> str:
+    """Return dsn with its password (in the userinfo or ?password=) shown as ***, wherever it is."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return "<unparseable DSN>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, hosts = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{hosts}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*")
+    return _scrub(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)), dsn)
+
+
+def _secrets(dsn: str) -> list[str]:
+    """Every spelling of the DSN's password that could end up in an error message."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return [dsn]
+    found: list[str] = []
+    if parts.password:
+        found += [parts.password, unquote(parts.password)]
+    found += [v for k, v in parse_qsl(parts.query) if k == "password" and v]
+    return [s for s in found if s]
+
+
+def _scrub(text: str, dsn: str) -> str:
+    for secret in _secrets(dsn):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def probe_postgres(cfg: PostgresConfig) -> ProbeResult:
+    """Connect and run cfg.query; return the outcome. Never raises for network or SQL trouble."""
+    start = time.perf_counter()
+    phases: dict[str, float] = {}
+    details: dict[str, Any] = {"dsn": cfg.safe_dsn}
+    conn: asyncpg.Connection | None = None
+    body = b""
+    error: str | None = None
+    try:
+        async with asyncio.timeout(cfg.timeout_s):
+            conn = await asyncpg.connect(cfg.dsn, timeout=cfg.timeout_s)
+            phases["connect"] = time.perf_counter() - start
+            value = await conn.fetchval(cfg.query)
+            phases["processing"] = time.perf_counter() - start - phases["connect"]
+            text = _as_text(value)
+            body = text.encode()
+            details["value"] = text
+            if cfg.expected is not None and text != cfg.expected:
+                error = f"query returned {text!r}, expected {cfg.expected!r}"
+            details.update(await _server_figures(conn))
+    except TimeoutError:
+        error = timed_out(cfg.timeout_s)
+    except OSError as exc:
+        error = describe_network_error(exc)
+    except asyncpg.InvalidPasswordError as exc:
+        error = f"authentication failed: {exc}"
+    except asyncpg.PostgresError as exc:
+        stage = "query failed" if conn is not None else "connection rejected"
+        error = f"{stage}: {exc}"
+    except (asyncpg.InterfaceError, ValueError) as exc:
+        # Bad DSN options and protocol trouble surface here, sometimes quoting the DSN.
+        error = f"postgres client error: {exc}"
+    finally:
+        if conn is not None:
+            await _close(conn)
+    if error is not None:
+        error = _scrub(error, cfg.dsn)
+    return ProbeResult(
+        ok=error is None,
+        duration_s=time.perf_counter() - start,
+        status_code=None,
+        body=body,
+        body_size=len(body),
+        phases=phases,
+        certificate_expiry=None,
+        connected=conn is not None,
+        error=error,
+        details=details,
+    )
+
+
+async def _server_figures(conn: asyncpg.Connection) -> dict[str, Any]:
+    """Server version and connection usage; figures the role may not read are left out."""
+    figures: dict[str, Any] = {}
+    figures["server_version"] = conn.get_settings().server_version.split()[0]
+    try:
+        figures["connections_in_use"] = int(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            )
+        )
+        figures["max_connections"] = int(await conn.fetchval("SHOW max_connections"))
+    except asyncpg.PostgresError:
+        pass
+    if figures.get("max_connections"):
+        figures["connections_used_ratio"] = (
+            figures["connections_in_use"] / figures["max_connections"]
+        )
+    return figures
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    try:
+        await conn.close(timeout=1.0)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        conn.terminate()

@@ -1,0 +1,126 @@
+"""Redis probe: PING, then report used_memory and connected_clients from INFO."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import redis.asyncio
+import redis.exceptions
+
+from tenantwatch.adapters.probes.result import ProbeResult
+from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
+
+_SCHEMES = ("redis", "rediss", "unix")
+_INFO_FIGURES = ("redis_version", "used_memory", "maxmemory", "connected_clients", "maxclients")
+
+
+@dataclass(frozen=True, slots=True)
+class RedisConfig:
+    """A Redis URL (it may hold a password, so it stays out of repr) and a timeout."""
+
+    url: str = field(repr=False)
+    timeout_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        scheme = self.url.split("://", 1)[0] if "://" in self.url else ""
+        if scheme not in _SCHEMES:
+            raise ValueError(
+                f"redis check: URL {redact_url(self.url)!r} is not a Redis URL; "
+                "write it as redis://[:password@]host:6379/0 (rediss:// for TLS)"
+            )
+        check_timeout("redis", self.timeout_s)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password replaced by ***."""
+        return redact_url(self.url)
+
+
+def redact_url(url: str) -> str:
+    """Return url with the password in its userinfo shown as ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password is None:
+        return url
+    userinfo, hosts = parts.netloc.rsplit("@", 1)
+    netloc = userinfo.split(":", 1)[0] + ":***@" + hosts
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _scrub(text: str, url: str) -> str:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return text
+    for secret in {password or "", unquote(password or "")} - {""}:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _describe(exc: redis.exceptions.RedisError) -> str:
+    # redis-py wraps socket errors in its own ConnectionError; the cause says what happened.
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, OSError):
+        return describe_network_error(cause)
+    if isinstance(exc, redis.exceptions.AuthenticationError):
+        return f"authentication failed: {exc}"
+    if isinstance(exc, redis.exceptions.TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+async def probe_redis(cfg: RedisConfig) -> ProbeResult:
+    """PING the server and read INFO; return the outcome. Never raises for network trouble."""
+    start = time.perf_counter()
+    phases: dict[str, float] = {}
+    details: dict[str, Any] = {"url": cfg.safe_url}
+    connected = False
+    body = b""
+    error: str | None = None
+    client = redis.asyncio.from_url(
+        cfg.url,
+        single_connection_client=True,
+        socket_connect_timeout=cfg.timeout_s,
+        socket_timeout=cfg.timeout_s,
+        # A probe reports what it saw; retries would hide flaps and stretch the timeout.
+        retry_on_timeout=False,
+        retry=None,
+    )
+    try:
+        async with asyncio.timeout(cfg.timeout_s):
+            await client.initialize()
+            connected = True
+            phases["connect"] = time.perf_counter() - start
+            pong = await client.ping()
+            phases["processing"] = time.perf_counter() - start - phases["connect"]
+            body = b"PONG" if pong is True else str(pong).encode()
+            info = await client.info()
+            details.update({k: info[k] for k in _INFO_FIGURES if k in info})
+    except TimeoutError:
+        error = timed_out(cfg.timeout_s)
+    except redis.exceptions.RedisError as exc:
+        error = _scrub(_describe(exc), cfg.url)
+    except OSError as exc:
+        error = describe_network_error(exc)
+    finally:
+        with contextlib.suppress(OSError, redis.exceptions.RedisError):
+            await client.aclose()
+    return ProbeResult(
+        ok=error is None,
+        duration_s=time.perf_counter() - start,
+        status_code=None,
+        body=body,
+        body_size=len(body),
+        phases=phases,
+        certificate_expiry=None,
+        connected=connected,
+        error=error,
+        details=details,
+    )
