@@ -15,11 +15,14 @@ from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
 from tenantwatch.services.apikeys import ApiKeyService
 from tenantwatch.services.audit import AuditService
+from tenantwatch.services.checks import CheckService, CheckSyncReport
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Conflict
 from tenantwatch.services.health import DependencyProbe
 from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
 from tenantwatch.settings import Settings
+from tenantwatch.workers.check_engine import CheckEngine
+from tenantwatch.workers.check_samples import Sample
 
 
 @dataclass
@@ -31,13 +34,22 @@ class Runtime:
     tenants: TenantService
     api_keys: ApiKeyService
     audit: AuditService
+    checks: CheckService
+    check_engine: CheckEngine
     probes: dict[str, DependencyProbe] = field(default_factory=dict)
     metrics: MetricsRuntime | None = None
+    check_sync: CheckSyncReport | None = None
 
     async def close(self) -> None:
+        await self.check_engine.stop()
         if self.metrics is not None:
             await self.metrics.stop()
         await self.engine.dispose()
+
+    def write_samples(self, samples: list[Sample]) -> None:
+        """Append samples to the metric store (dropped while it is not running)."""
+        if self.metrics is not None and self.metrics.running and samples:
+            self.metrics.appender.append_many(samples)
 
 
 def declared_tenants(config: Config) -> list[TenantInput]:
@@ -78,7 +90,13 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
                 return out
             cursor = page.next_cursor
 
-    return Runtime(
+    checks = CheckService(ctx)
+    runtime: Runtime
+
+    def sink(samples: list[Sample]) -> None:
+        runtime.write_samples(samples)
+
+    runtime = Runtime(
         settings=settings,
         config=config,
         engine=engine,
@@ -86,9 +104,18 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         tenants=tenants,
         api_keys=ApiKeyService(ctx),
         audit=AuditService(ctx),
+        checks=checks,
+        check_engine=CheckEngine(
+            checks,
+            ctx.tiers,
+            config.check_runner,
+            sink=sink,
+            claim=engine.dialect.name == "postgresql",
+        ),
         probes={"database": database},
         metrics=build_metrics(settings.data_dir, config, ctx.tiers, tenant_tiers=tenant_tiers),
     )
+    return runtime
 
 
 async def prepare(runtime: Runtime) -> SyncReport:
@@ -101,7 +128,12 @@ async def sync_config(runtime: Runtime) -> SyncReport:
     """Sync the config's tenants; safe when several processes start at the same moment."""
     declared = declared_tenants(runtime.config)
     try:
-        return await runtime.tenants.sync_from_config(declared)
+        report = await runtime.tenants.sync_from_config(declared)
     except Conflict:
         # another process starting at the same moment inserted a tenant first; sync again
-        return await runtime.tenants.sync_from_config(declared)
+        report = await runtime.tenants.sync_from_config(declared)
+    try:
+        runtime.check_sync = await runtime.checks.sync_from_config(runtime.config.checks)
+    except Conflict:
+        runtime.check_sync = await runtime.checks.sync_from_config(runtime.config.checks)
+    return report

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tenantwatch.config.checks_issues import checks_issues
+from tenantwatch.config.checks_model import KIND_MODELS
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.metrics_checks import metrics_issues, scrape_issues
 from tenantwatch.config.model import Config
@@ -50,10 +52,19 @@ def parse_config(text: str, file: str, env: Mapping[str, str]) -> Config:
     return config
 
 
+def _without_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Drop the parts of an error location that are not keys in the file: pydantic's
+    union member names and the kind tag of a check (checks.0.http.url -> checks.0.url)."""
+    out = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+    if len(out) > 2 and out[0] == "checks" and out[2] in KIND_MODELS:
+        out = out[:2] + out[3:]
+    return out
+
+
 def _issues_from(exc: ValidationError, file: str, lines: LineMap) -> list[ConfigIssue]:
     out = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+        loc = _without_tags(err["loc"])
         where = ".".join(str(p) for p in loc) or "top level"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -99,4 +110,5 @@ def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[Confi
             seen.add(tid)
     issues += metrics_issues(data, file, lines)
     issues += scrape_issues(data, file, lines, seen)
+    issues += checks_issues(data, file, lines, seen)
     return issues

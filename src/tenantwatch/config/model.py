@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from tenantwatch.config.checks_model import CheckConfig
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
 from tenantwatch.config.types import Duration
 from tenantwatch.domain.tenants import (
@@ -112,6 +113,16 @@ class TenantConfig(_Strict):
     sla_overrides: SlaConfig = SlaConfig()
 
 
+class CheckRunnerConfig(_Strict):
+    """How many checks run at once, overall and per target host."""
+
+    concurrency: int = Field(256, ge=1, le=100_000)
+    per_host_concurrency: int = Field(32, ge=1, le=100_000)
+    results_retention: Duration | None = Field(
+        None, description="keep raw results this long; default: the tenant tier's retention"
+    )
+
+
 class Config(_Strict):
     """tenantwatch.yml. Later sections (checks, rule_files, ...) join here."""
 
@@ -119,6 +130,8 @@ class Config(_Strict):
     tenants: list[TenantConfig] = []
     metrics: MetricsConfig = MetricsConfig()
     scrape_configs: list[ScrapeConfig] = []
+    checks: list[CheckConfig] = []
+    check_runner: CheckRunnerConfig = CheckRunnerConfig()
 
     def custom_tiers(self) -> dict[str, Tier]:
         return {name: tier.to_tier(name) for name, tier in self.tiers.items()}

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from tenantwatch.domain.apikeys import ApiKey
 from tenantwatch.domain.audit import AuditEntry
+from tenantwatch.domain.checks import (
+    Check,
+    CheckRun,
+    CheckState,
+    RollupDelta,
+    RollupRow,
+    StateChangeRecord,
+)
+from tenantwatch.domain.heartbeat import HeartbeatState, PingKind
 from tenantwatch.domain.tenants import Tenant
 
 
@@ -75,6 +84,68 @@ class AuditRepo(Protocol):
     ) -> Sequence[AuditEntry]: ...
 
 
+class CheckRepo(Protocol):
+    async def get(self, check_id: str) -> Check | None: ...
+    async def many(self, check_ids: Sequence[str]) -> Sequence[Check]: ...
+    async def by_token(self, token: str) -> Check | None: ...
+    async def list(
+        self,
+        *,
+        after: str | None,
+        limit: int,
+        tenant_id: str | None = None,
+        kind: str | None = None,
+    ) -> Sequence[Check]: ...
+    async def all(self, *, tenant_id: str | None = None) -> Sequence[Check]: ...
+    async def version(self) -> tuple[int, datetime | None]: ...
+    async def insert(self, check: Check) -> None: ...
+    async def update(self, check: Check) -> bool: ...
+    async def delete(self, check_id: str) -> bool: ...
+    async def delete_tenant_data(self, tenant_id: str) -> None: ...
+    async def states(self, check_ids: Iterable[str] | None = None) -> dict[str, CheckState]: ...
+    async def tenant_states(
+        self, tenant_id: str | None
+    ) -> Sequence[tuple[Check, CheckState, Mapping[str, Any]]]: ...
+    async def save_states(self, states: Sequence[tuple[CheckState, Mapping[str, Any]]]) -> None: ...
+    async def claim_slots(self, worker: str, wanted: Sequence[tuple[str, int]]) -> set[str]: ...
+    async def add_runs(self, runs: Sequence[CheckRun]) -> None: ...
+    async def add_changes(self, changes: Sequence[StateChangeRecord]) -> None: ...
+    async def runs(
+        self,
+        *,
+        tenant_id: str | None,
+        check_id: str | None = None,
+        since: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> Sequence[tuple[int, CheckRun]]: ...
+    async def changes(
+        self,
+        *,
+        tenant_id: str | None,
+        check_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[StateChangeRecord]: ...
+    async def add_rollups(self, deltas: Sequence[RollupDelta]) -> None: ...
+    async def rollups(
+        self, *, check_id: str, resolution: str, since: datetime
+    ) -> Sequence[RollupRow]: ...
+    async def prune(
+        self,
+        tenant_id: str,
+        *,
+        results_before: datetime,
+        rollups_before: Mapping[str, datetime],
+    ) -> int: ...
+    async def heartbeat_states(self, check_ids: Sequence[str]) -> dict[str, HeartbeatState]: ...
+    async def save_heartbeats(
+        self,
+        states: Mapping[str, HeartbeatState],
+        pings: Sequence[tuple[str, str, datetime, PingKind, int | None, str | None]],
+    ) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository: commits on clean exit, rolls back on error."""
 
@@ -86,6 +157,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditRepo: ...
+
+    @property
+    def checks(self) -> CheckRepo: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -211,6 +211,7 @@ class TenantService:
                     "deleting a tenant needs an admin key that is not bound to a tenant"
                 )
             _refuse_config_managed(before)
+            await uow.checks.delete_tenant_data(tenant_id)
             if not await uow.tenants.delete(tenant_id):
                 raise not_found(tenant_id)  # a concurrent request deleted it first
             await uow.audit.append(

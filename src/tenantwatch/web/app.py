@@ -15,7 +15,7 @@ from tenantwatch.metrics.scrape_metrics import ScrapeCollector
 from tenantwatch.metrics.store_metrics import StoreCollector
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
-from tenantwatch.web import errors, health, metrics_route
+from tenantwatch.web import errors, health, metrics_route, ping
 from tenantwatch.web.api import prom, push, v1
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
@@ -28,9 +28,16 @@ DESCRIPTION = (
 
 
 def create_app(
-    settings: Settings, config: Config | None = None, *, runtime: Runtime | None = None
+    settings: Settings,
+    config: Config | None = None,
+    *,
+    runtime: Runtime | None = None,
+    run_checks: bool | None = None,
 ) -> FastAPI:
-    """Return the ASGI app. On startup it migrates the database and syncs the config's tenants."""
+    """Return the ASGI app. On startup it migrates the database and syncs the config's tenants
+    and checks. The check scheduler runs unless run_checks is False (by default it runs when
+    the app builds its own runtime)."""
+    scheduling = run_checks if run_checks is not None else runtime is None
     if not structlog.is_configured():
         # embedded without `tenantwatch serve`: still no rich tracebacks with request locals
         configure_logging(settings.log_level, settings.log_format)
@@ -46,9 +53,12 @@ def create_app(
         metrics = rt.metrics if rt.metrics is not None and not rt.metrics.running else None
         if metrics is not None:
             await metrics.start()
+        if scheduling:
+            await rt.check_engine.start()
         try:
             yield
         finally:
+            await rt.check_engine.stop()
             if metrics is not None:
                 await metrics.stop()
             if runtime is None:
@@ -71,5 +81,7 @@ def create_app(
     app.include_router(v1.router)
     app.include_router(prom.router)
     app.include_router(push.router)
+    app.include_router(ping.router)
     app.add_middleware(RequestContextMiddleware, telemetry=telemetry)
+    app.add_middleware(ping.PingFastPath)
     return app

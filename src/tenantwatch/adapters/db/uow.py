@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tenantwatch.adapters.db.repos.apikeys import SqlApiKeyRepo
 from tenantwatch.adapters.db.repos.audit import SqlAuditRepo
+from tenantwatch.adapters.db.repos.checks import SqlCheckRepo
 from tenantwatch.adapters.db.repos.tenants import SqlTenantRepo
 
 
@@ -15,6 +16,7 @@ class SqlUnitOfWork:
     tenants: SqlTenantRepo
     api_keys: SqlApiKeyRepo
     audit: SqlAuditRepo
+    checks: SqlCheckRepo
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -26,6 +28,7 @@ class SqlUnitOfWork:
         self.tenants = SqlTenantRepo(self._conn)
         self.api_keys = SqlApiKeyRepo(self._conn)
         self.audit = SqlAuditRepo(self._conn)
+        self.checks = SqlCheckRepo(self._conn)
         return self
 
     async def __aexit__(

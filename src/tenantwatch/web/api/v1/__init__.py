@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from tenantwatch.web.api.v1 import apikeys, audit, tenants, tiers
+from tenantwatch.web.api.v1 import apikeys, audit, checks, monitoring, tenants, tiers
 
 router = APIRouter(prefix="/api/v1")
-for module in (tenants, tiers, apikeys, audit):
+for module in (tenants, tiers, apikeys, audit, checks, monitoring):
     router.include_router(module.router)

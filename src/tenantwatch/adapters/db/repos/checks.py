@@ -1,0 +1,544 @@
+"""Checks, their state, results, state changes, rollups and heartbeat pings in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tenantwatch.adapters.db.tables import (
+    check_events,
+    check_results,
+    check_rollups,
+    check_state,
+    checks,
+    heartbeat_pings,
+)
+from tenantwatch.domain.checks import (
+    Check,
+    CheckKind,
+    CheckRun,
+    CheckState,
+    CheckStatus,
+    ConditionResult,
+    RollupDelta,
+    RollupRow,
+    StateChangeRecord,
+)
+from tenantwatch.domain.heartbeat import HeartbeatState, PingKind
+from tenantwatch.services.errors import Conflict
+
+NO_SLOT = -(2**62)
+
+
+def _row_to_check(row: Any) -> Check:
+    return Check(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        kind=CheckKind(row.kind),
+        settings=dict(row.settings),
+        conditions=tuple(row.conditions),
+        interval_s=row.interval_s,
+        timeout_s=row.timeout_s,
+        jitter_s=row.jitter_s,
+        failure_threshold=row.failure_threshold,
+        success_threshold=row.success_threshold,
+        critical=bool(row.critical),
+        enabled=bool(row.enabled),
+        labels=dict(row.labels),
+        token=row.token,
+        managed_by=row.managed_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _check_values(c: Check) -> dict[str, Any]:
+    return {
+        "tenant_id": c.tenant_id,
+        "name": c.name,
+        "kind": str(c.kind),
+        "settings": dict(c.settings),
+        "conditions": list(c.conditions),
+        "interval_s": c.interval_s,
+        "timeout_s": c.timeout_s,
+        "jitter_s": c.jitter_s,
+        "failure_threshold": c.failure_threshold,
+        "success_threshold": c.success_threshold,
+        "critical": c.critical,
+        "enabled": c.enabled,
+        "labels": dict(c.labels),
+        "token": c.token,
+        "managed_by": c.managed_by,
+        "updated_at": c.updated_at,
+    }
+
+
+def _row_to_state(row: Any) -> CheckState:
+    return CheckState(
+        check_id=row.check_id,
+        status=CheckStatus(row.status),
+        failures=row.failures,
+        successes=row.successes,
+        since=row.since,
+        last_run_at=row.last_run_at,
+        last_ok=row.last_ok,
+        last_duration_s=row.last_duration_s,
+        last_error=row.last_error,
+        reason=row.reason,
+    )
+
+
+def _state_values(s: CheckState) -> dict[str, Any]:
+    return {
+        "status": str(s.status),
+        "failures": s.failures,
+        "successes": s.successes,
+        "since": s.since,
+        "last_run_at": s.last_run_at,
+        "last_ok": s.last_ok,
+        "last_duration_s": s.last_duration_s,
+        "last_error": s.last_error,
+        "reason": s.reason,
+    }
+
+
+def _row_to_run(row: Any) -> CheckRun:
+    return CheckRun(
+        check_id=row.check_id,
+        tenant_id=row.tenant_id,
+        kind=CheckKind(row.details.get("kind", "http")) if row.details else CheckKind.HTTP,
+        at=row.at,
+        ok=bool(row.ok),
+        duration_s=row.duration_s,
+        status_code=row.status_code,
+        error=row.error,
+        conditions=tuple(
+            ConditionResult(c["condition"], bool(c["ok"]), c.get("detail", ""))
+            for c in row.conditions
+        ),
+        phases=dict(row.phases),
+        details={k: v for k, v in row.details.items() if k != "kind"},
+    )
+
+
+def _run_values(r: CheckRun) -> dict[str, Any]:
+    return {
+        "check_id": r.check_id,
+        "tenant_id": r.tenant_id,
+        "at": r.at,
+        "ok": r.ok,
+        "duration_s": r.duration_s,
+        "status_code": r.status_code,
+        "error": r.error,
+        "conditions": [
+            {"condition": c.condition, "ok": c.ok, "detail": c.detail} for c in r.conditions
+        ],
+        "phases": dict(r.phases),
+        "details": {**_jsonable(r.details), "kind": str(r.kind)},
+    }
+
+
+def _jsonable(details: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in details.items():
+        if v is None or isinstance(v, bool | int | float | str):
+            out[k] = v
+        elif isinstance(v, list | tuple | set | frozenset):
+            out[k] = [x if isinstance(x, bool | int | float | str) else str(x) for x in v]
+        elif isinstance(v, Mapping):
+            out[k] = _jsonable(v)
+        else:
+            out[k] = str(v)
+    return out
+
+
+class SqlCheckRepo:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    @property
+    def _dialect(self) -> str:
+        return self._conn.dialect.name
+
+    # -- checks ------------------------------------------------------------------------
+
+    async def get(self, check_id: str) -> Check | None:
+        row = (await self._conn.execute(select(checks).where(checks.c.id == check_id))).first()
+        return _row_to_check(row) if row else None
+
+    async def many(self, check_ids: Sequence[str]) -> Sequence[Check]:
+        if not check_ids:
+            return []
+        q = select(checks).where(checks.c.id.in_(list(check_ids)))
+        return [_row_to_check(r) for r in (await self._conn.execute(q)).all()]
+
+    async def by_token(self, token: str) -> Check | None:
+        row = (await self._conn.execute(select(checks).where(checks.c.token == token))).first()
+        return _row_to_check(row) if row else None
+
+    async def list(
+        self,
+        *,
+        after: str | None,
+        limit: int,
+        tenant_id: str | None = None,
+        kind: str | None = None,
+    ) -> Sequence[Check]:
+        q = select(checks).order_by(checks.c.id).limit(limit)
+        if after is not None:
+            q = q.where(checks.c.id > after)
+        if tenant_id is not None:
+            q = q.where(checks.c.tenant_id == tenant_id)
+        if kind is not None:
+            q = q.where(checks.c.kind == kind)
+        return [_row_to_check(r) for r in (await self._conn.execute(q)).all()]
+
+    async def all(self, *, tenant_id: str | None = None) -> Sequence[Check]:
+        q = select(checks).order_by(checks.c.id)
+        if tenant_id is not None:
+            q = q.where(checks.c.tenant_id == tenant_id)
+        return [_row_to_check(r) for r in (await self._conn.execute(q)).all()]
+
+    async def version(self) -> tuple[int, datetime | None]:
+        """(count, latest updated_at): changes when any check is added, changed or removed."""
+        row = (await self._conn.execute(select(func.count(), func.max(checks.c.updated_at)))).one()
+        latest = row[1]
+        if isinstance(latest, str):  # SQLite aggregates lose the column type
+            latest = datetime.fromisoformat(latest)
+        return int(row[0]), latest
+
+    async def insert(self, check: Check) -> None:
+        values = {**_check_values(check), "id": check.id, "created_at": check.created_at}
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(insert(checks).values(**values))
+                await self._conn.execute(
+                    insert(check_state).values(
+                        check_id=check.id,
+                        tenant_id=check.tenant_id,
+                        status=str(CheckStatus.UNKNOWN),
+                        failures=0,
+                        successes=0,
+                        last_slot=NO_SLOT,
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(f"check id {check.id!r} is taken; choose another id") from None
+
+    async def update(self, check: Check) -> bool:
+        result = await self._conn.execute(
+            update(checks).where(checks.c.id == check.id).values(**_check_values(check))
+        )
+        return bool(result.rowcount)
+
+    async def delete(self, check_id: str) -> bool:
+        for table in (check_results, check_events, check_rollups, heartbeat_pings):
+            await self._conn.execute(delete(table).where(table.c.check_id == check_id))
+        await self._conn.execute(delete(check_state).where(check_state.c.check_id == check_id))
+        result = await self._conn.execute(delete(checks).where(checks.c.id == check_id))
+        return bool(result.rowcount)
+
+    async def delete_tenant_data(self, tenant_id: str) -> None:
+        """Remove results, events, rollups and pings of a tenant (its checks cascade)."""
+        for table in (check_results, check_events, check_rollups, heartbeat_pings):
+            await self._conn.execute(delete(table).where(table.c.tenant_id == tenant_id))
+
+    # -- state -------------------------------------------------------------------------
+
+    async def states(self, check_ids: Iterable[str] | None = None) -> dict[str, CheckState]:
+        q = select(check_state)
+        ids = None if check_ids is None else list(check_ids)
+        if ids is not None:
+            if not ids:
+                return {}
+            q = q.where(check_state.c.check_id.in_(ids))
+        return {r.check_id: _row_to_state(r) for r in (await self._conn.execute(q)).all()}
+
+    async def tenant_states(
+        self, tenant_id: str | None
+    ) -> Sequence[tuple[Check, CheckState, Mapping[str, Any]]]:
+        q = select(checks, check_state).join(check_state, check_state.c.check_id == checks.c.id)
+        if tenant_id is not None:
+            q = q.where(checks.c.tenant_id == tenant_id)
+        q = q.order_by(checks.c.tenant_id, checks.c.id)
+        rows = (await self._conn.execute(q)).all()
+        return [(_row_to_check(r), _row_to_state(r), dict(r.details or {})) for r in rows]
+
+    async def save_states(self, states: Sequence[tuple[CheckState, Mapping[str, Any]]]) -> None:
+        if not states:
+            return
+        params = [
+            {"b_id": s.check_id, **_state_values(s), "details": _jsonable(d)} for s, d in states
+        ]
+        stmt = (
+            update(check_state)
+            .where(check_state.c.check_id == _bind("b_id"))
+            .values({c: _bind(c) for c in (*_state_values(states[0][0]), "details")})
+        )
+        await self._conn.execute(stmt, params)
+
+    async def claim_slots(self, worker: str, wanted: Sequence[tuple[str, int]]) -> set[str]:
+        """Claim run slots; a slot is won by exactly one worker. Return the ids won."""
+        if not wanted:
+            return set()
+        if self._dialect == "postgresql":
+            rows = await self._conn.execute(
+                text(
+                    "UPDATE check_state AS s SET last_slot = v.slot, worker = :worker "
+                    "FROM unnest(CAST(:ids AS text[]), CAST(:slots AS bigint[])) AS v(id, slot) "
+                    "WHERE s.check_id = v.id AND s.last_slot < v.slot RETURNING s.check_id"
+                ),
+                {"worker": worker, "ids": [w[0] for w in wanted], "slots": [w[1] for w in wanted]},
+            )
+            return {r[0] for r in rows.all()}
+        won: set[str] = set()
+        for check_id, slot in wanted:
+            result = await self._conn.execute(
+                update(check_state)
+                .where(and_(check_state.c.check_id == check_id, check_state.c.last_slot < slot))
+                .values(last_slot=slot, worker=worker)
+            )
+            if result.rowcount:
+                won.add(check_id)
+        return won
+
+    # -- results -----------------------------------------------------------------------
+
+    async def add_runs(self, runs: Sequence[CheckRun]) -> None:
+        if runs:
+            await self._conn.execute(insert(check_results), [_run_values(r) for r in runs])
+
+    async def add_changes(self, changes: Sequence[StateChangeRecord]) -> None:
+        if changes:
+            await self._conn.execute(
+                insert(check_events),
+                [
+                    {
+                        "check_id": c.check_id,
+                        "tenant_id": c.tenant_id,
+                        "at": c.at,
+                        "old": str(c.old),
+                        "new": str(c.new),
+                        "reason": c.reason,
+                    }
+                    for c in changes
+                ],
+            )
+
+    async def runs(
+        self,
+        *,
+        tenant_id: str | None,
+        check_id: str | None = None,
+        since: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> Sequence[tuple[int, CheckRun]]:
+        q = select(check_results).order_by(check_results.c.id.desc()).limit(limit)
+        if tenant_id is not None:
+            q = q.where(check_results.c.tenant_id == tenant_id)
+        if check_id is not None:
+            q = q.where(check_results.c.check_id == check_id)
+        if since is not None:
+            q = q.where(check_results.c.at >= since)
+        if before_id is not None:
+            q = q.where(check_results.c.id < before_id)
+        return [(r.id, _row_to_run(r)) for r in (await self._conn.execute(q)).all()]
+
+    async def changes(
+        self,
+        *,
+        tenant_id: str | None,
+        check_id: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> Sequence[StateChangeRecord]:
+        q = select(check_events).order_by(check_events.c.id.desc()).limit(limit)
+        if tenant_id is not None:
+            q = q.where(check_events.c.tenant_id == tenant_id)
+        if check_id is not None:
+            q = q.where(check_events.c.check_id == check_id)
+        if since is not None:
+            q = q.where(check_events.c.at >= since)
+        return [
+            StateChangeRecord(
+                r.check_id, r.tenant_id, r.at, CheckStatus(r.old), CheckStatus(r.new), r.reason
+            )
+            for r in (await self._conn.execute(q)).all()
+        ]
+
+    async def add_rollups(self, deltas: Sequence[RollupDelta]) -> None:
+        if not deltas:
+            return
+        ins = (
+            pg_insert(check_rollups)
+            if self._dialect == "postgresql"
+            else sqlite_insert(check_rollups)
+        )
+        excluded = ins.excluded
+        stmt = ins.on_conflict_do_update(
+            index_elements=["check_id", "resolution", "bucket"],
+            set_={
+                "runs": check_rollups.c.runs + excluded.runs,
+                "ok_runs": check_rollups.c.ok_runs + excluded.ok_runs,
+                "duration_sum": check_rollups.c.duration_sum + excluded.duration_sum,
+                "duration_max": func.max(check_rollups.c.duration_max, excluded.duration_max)
+                if self._dialect == "sqlite"
+                else func.greatest(check_rollups.c.duration_max, excluded.duration_max),
+            },
+        )
+        await self._conn.execute(
+            stmt,
+            [
+                {
+                    "check_id": d.check_id,
+                    "tenant_id": d.tenant_id,
+                    "resolution": d.resolution,
+                    "bucket": d.bucket,
+                    "runs": d.runs,
+                    "ok_runs": d.ok_runs,
+                    "duration_sum": d.duration_sum,
+                    "duration_max": d.duration_max,
+                }
+                for d in deltas
+            ],
+        )
+
+    async def rollups(
+        self, *, check_id: str, resolution: str, since: datetime
+    ) -> Sequence[RollupRow]:
+        q = (
+            select(check_rollups)
+            .where(
+                check_rollups.c.check_id == check_id,
+                check_rollups.c.resolution == resolution,
+                check_rollups.c.bucket >= since,
+            )
+            .order_by(check_rollups.c.bucket)
+        )
+        return [
+            RollupRow(
+                r.check_id,
+                r.resolution,
+                r.bucket,
+                r.runs,
+                r.ok_runs,
+                r.duration_sum,
+                r.duration_max,
+            )
+            for r in (await self._conn.execute(q)).all()
+        ]
+
+    async def prune(
+        self, tenant_id: str, *, results_before: datetime, rollups_before: Mapping[str, datetime]
+    ) -> int:
+        """Delete a tenant's raw results and rollups older than their retention."""
+        n = (
+            await self._conn.execute(
+                delete(check_results).where(
+                    check_results.c.tenant_id == tenant_id, check_results.c.at < results_before
+                )
+            )
+        ).rowcount
+        await self._conn.execute(
+            delete(heartbeat_pings).where(
+                heartbeat_pings.c.tenant_id == tenant_id, heartbeat_pings.c.at < results_before
+            )
+        )
+        for resolution, before in rollups_before.items():
+            await self._conn.execute(
+                delete(check_rollups).where(
+                    check_rollups.c.tenant_id == tenant_id,
+                    check_rollups.c.resolution == resolution,
+                    check_rollups.c.bucket < before,
+                )
+            )
+        return int(n or 0)
+
+    # -- heartbeats --------------------------------------------------------------------
+
+    async def heartbeat_states(self, check_ids: Sequence[str]) -> dict[str, HeartbeatState]:
+        if not check_ids:
+            return {}
+        q = select(
+            check_state.c.check_id,
+            check_state.c.hb_last_ping,
+            check_state.c.hb_last_start,
+            check_state.c.hb_last_fail,
+            check_state.c.hb_last_kind,
+            check_state.c.hb_last_duration_s,
+            checks.c.created_at,
+        ).join(checks, checks.c.id == check_state.c.check_id)
+        q = q.where(check_state.c.check_id.in_(list(check_ids)))
+        out = {}
+        for r in (await self._conn.execute(q)).all():
+            out[r.check_id] = HeartbeatState(
+                created=r.created_at,
+                last_ping=r.hb_last_ping,
+                last_start=r.hb_last_start,
+                last_fail=r.hb_last_fail,
+                last_kind=PingKind(r.hb_last_kind) if r.hb_last_kind else None,
+                last_duration_s=r.hb_last_duration_s,
+            )
+        return out
+
+    async def save_heartbeats(
+        self,
+        states: Mapping[str, HeartbeatState],
+        pings: Sequence[tuple[str, str, datetime, PingKind, int | None, str | None]],
+    ) -> None:
+        """Store the heartbeat states and the pings that led to them."""
+        if states:
+            await self._conn.execute(
+                update(check_state)
+                .where(check_state.c.check_id == _bind("b_id"))
+                .values(
+                    hb_last_ping=_bind("p"),
+                    hb_last_start=_bind("s"),
+                    hb_last_fail=_bind("f"),
+                    hb_last_kind=_bind("k"),
+                    hb_last_duration_s=_bind("d"),
+                ),
+                [
+                    {
+                        "b_id": cid,
+                        "p": s.last_ping,
+                        "s": s.last_start,
+                        "f": s.last_fail,
+                        "k": str(s.last_kind) if s.last_kind else None,
+                        "d": s.last_duration_s,
+                    }
+                    for cid, s in states.items()
+                ],
+            )
+        if pings:
+            await self._conn.execute(
+                insert(heartbeat_pings),
+                [
+                    {
+                        "check_id": cid,
+                        "tenant_id": tid,
+                        "at": at,
+                        "kind": str(kind),
+                        "exit_status": status,
+                        "remote_addr": addr,
+                    }
+                    for cid, tid, at, kind, status, addr in pings
+                ],
+            )
+
+    async def ping_count(self, check_id: str) -> int:
+        q = select(func.count()).where(heartbeat_pings.c.check_id == check_id)
+        return int((await self._conn.execute(q)).scalar_one())
+
+
+def _bind(name: str) -> Any:
+    return bindparam(name)

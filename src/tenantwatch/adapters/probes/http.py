@@ -1,0 +1,248 @@
+"""HTTP probe on aiohttp: status, body, phase timings and the TLS certificate's expiry.
+
+One ClientSession per prober with `force_close=True`: every check opens a new connection,
+as a health check should (a pooled connection would hide connect and TLS trouble).
+Phases, as blackbox_exporter names them:
+- dns: resolving the host (absent for an IP address);
+- connect: TCP connect, plus the TLS handshake for https: aiohttp opens both in one step,
+  so the handshake alone is not observable here (the `tls` check kind times it apart);
+- processing: from the request being sent to the response headers;
+- transfer: from the headers to the end of the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace, TracebackType
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+from cryptography import x509
+
+from tenantwatch.adapters.probes.result import ProbeResult
+from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    url: str
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    basic_auth: tuple[str, str] | None = field(default=None, repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+    expected_status: tuple[tuple[int, int], ...] = ((200, 399),)
+    follow_redirects: bool = True
+    verify_tls: bool = True
+    timeout_s: float = 10.0
+    max_body_bytes: int = 1_048_576
+    ca_file: str | None = None
+
+    def __post_init__(self) -> None:
+        if urlsplit(self.url).scheme not in ("http", "https") or not urlsplit(self.url).hostname:
+            raise ValueError(
+                f"http check: url {safe_url(self.url)!r} must start with http:// or https:// "
+                "and name a host"
+            )
+        check_timeout("http", self.timeout_s)
+
+
+def safe_url(url: str) -> str:
+    """The URL without the userinfo's password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def _expected(codes: tuple[tuple[int, int], ...]) -> str:
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in codes)
+
+
+def _trace() -> aiohttp.TraceConfig:
+    """Callbacks that stamp times on the request's own namespace (trace_request_ctx)."""
+    tc = aiohttp.TraceConfig()
+
+    async def dns_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+        ctx.trace_request_ctx.dns_start = time.perf_counter()
+
+    async def dns_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+        ctx.trace_request_ctx.dns_end = time.perf_counter()
+
+    async def conn_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+        ctx.trace_request_ctx.conn_start = time.perf_counter()
+
+    async def conn_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+        ctx.trace_request_ctx.conn_end = time.perf_counter()
+
+    async def headers_sent(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+        ctx.trace_request_ctx.sent = time.perf_counter()
+
+    tc.on_dns_resolvehost_start.append(dns_start)
+    tc.on_dns_resolvehost_end.append(dns_end)
+    tc.on_connection_create_start.append(conn_start)
+    tc.on_connection_create_end.append(conn_end)
+    tc.on_request_headers_sent.append(headers_sent)
+    return tc
+
+
+class _CertConnector(aiohttp.TCPConnector):
+    """Keeps each new TLS connection's leaf certificate on the request's trace namespace
+    (a small response may release its connection before the caller could look at it)."""
+
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+        proto = await super()._create_connection(req, traces, timeout)
+        transport = proto.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+        if ssl_object is not None and traces:
+            ctx = traces[0]._trace_config_ctx.trace_request_ctx
+            if isinstance(ctx, SimpleNamespace):
+                ctx.der = ssl_object.getpeercert(binary_form=True)
+                ctx.tls_version = ssl_object.version()
+        return proto
+
+
+def _cert_expiry(ctx: SimpleNamespace) -> datetime | None:
+    der = getattr(ctx, "der", None)
+    if not der:
+        return None
+    cert = x509.load_der_x509_certificate(der)
+    return cert.not_valid_after_utc.astimezone(UTC)
+
+
+class HttpProber:
+    """Probes HTTP(S) endpoints; one per process, closed on shutdown."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = _CertConnector(force_close=True, limit=0, ttl_dns_cache=10)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                trace_configs=[_trace()],
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=True,
+            )
+        return self._session
+
+    def _ssl(self, cfg: HttpConfig) -> ssl.SSLContext:
+        key = (cfg.verify_tls, cfg.ca_file)
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            ctx = ssl.create_default_context(cafile=cfg.ca_file)
+            if not cfg.verify_tls:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            self._contexts[key] = ctx
+        return ctx
+
+    async def probe(self, cfg: HttpConfig) -> ProbeResult:
+        """Make the request and judge the status; never raises for network trouble."""
+        session = self._get_session()
+        ctx = SimpleNamespace()
+        headers = dict(cfg.headers)
+        if cfg.bearer_token:
+            headers["Authorization"] = f"Bearer {cfg.bearer_token}"
+        if cfg.basic_auth:
+            headers["Authorization"] = aiohttp.encode_basic_auth(*cfg.basic_auth)
+        https = cfg.url.startswith("https:")
+        start = time.perf_counter()
+        status: int | None = None
+        body = b""
+        size = 0
+        expiry: datetime | None = None
+        details: dict[str, Any] = {"url": safe_url(cfg.url)}
+        error: str | None = None
+        connected = False
+        phases: dict[str, float] = {}
+        got_headers = start
+        try:
+            async with asyncio.timeout(cfg.timeout_s):
+                async with session.request(
+                    cfg.method,
+                    cfg.url,
+                    headers=headers,
+                    data=cfg.body,
+                    allow_redirects=cfg.follow_redirects,
+                    ssl=self._ssl(cfg) if https else False,
+                    trace_request_ctx=ctx,
+                ) as resp:
+                    got_headers = time.perf_counter()
+                    connected = True
+                    status = resp.status
+                    details["redirects"] = len(resp.history)
+                    async for chunk in resp.content.iter_any():
+                        size += len(chunk)
+                        if len(body) < cfg.max_body_bytes:
+                            body += chunk[: cfg.max_body_bytes - len(body)]
+        except TimeoutError:
+            error = timed_out(cfg.timeout_s)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            reason = getattr(exc.certificate_error, "verify_message", None) or str(exc)
+            error = f"TLS certificate verify failed: {reason}"
+        except aiohttp.ClientSSLError as exc:
+            error = f"TLS error: {exc}"
+        except aiohttp.ClientConnectorError as exc:
+            error = describe_network_error(exc.os_error, urlsplit(cfg.url).hostname)
+        except aiohttp.TooManyRedirects:
+            error = "too many redirects"
+        except aiohttp.ClientError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        except OSError as exc:
+            error = describe_network_error(exc)
+        end = time.perf_counter()
+        expiry = _cert_expiry(ctx)
+        if getattr(ctx, "tls_version", None):
+            details["tls_version"] = ctx.tls_version
+        connected = connected or hasattr(ctx, "conn_end")
+        if hasattr(ctx, "dns_start") and hasattr(ctx, "dns_end"):
+            phases["dns"] = ctx.dns_end - ctx.dns_start
+        if hasattr(ctx, "conn_start") and hasattr(ctx, "conn_end"):
+            phases["connect"] = ctx.conn_end - ctx.conn_start
+        if hasattr(ctx, "sent") and status is not None:
+            phases["processing"] = max(0.0, got_headers - ctx.sent)
+            phases["transfer"] = end - got_headers
+        if (
+            error is None
+            and status is not None
+            and not any(a <= status <= b for a, b in cfg.expected_status)
+        ):
+            error = f"status {status} not in expected {_expected(cfg.expected_status)}"
+        return ProbeResult(
+            ok=error is None,
+            duration_s=end - start,
+            status_code=status,
+            body=body,
+            body_size=size,
+            phases=phases,
+            certificate_expiry=expiry,
+            connected=connected,
+            error=error,
+            details=details,
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> HttpProber:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -1,0 +1,53 @@
+"""Checks on the `checks:` section that span entries: ids and tenant references."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenantwatch.config.errors import ConfigIssue
+from tenantwatch.config.yaml_lines import LineMap
+
+
+def checks_issues(
+    data: dict[str, Any], file: str, lines: LineMap, tenants: set[str]
+) -> list[ConfigIssue]:
+    """Every check needs a unique id and a tenant declared in the file."""
+    section = data.get("checks")
+    if section is None:
+        return []
+    if not isinstance(section, list):
+        return [ConfigIssue(file, lines.line_of(("checks",)), "checks must be a list of checks")]
+    issues: list[ConfigIssue] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(section):
+        if not isinstance(entry, dict):
+            continue
+        cid, tenant = entry.get("id"), entry.get("tenant")
+        if "id" not in entry:
+            issues.append(
+                ConfigIssue(
+                    file,
+                    lines.line_of(("checks", i)),
+                    "a check in the config needs an 'id' (e.g. id: acme-api) so its history "
+                    "survives edits",
+                )
+            )
+        elif isinstance(cid, str):
+            if cid in seen:
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        lines.line_of(("checks", i, "id")),
+                        f"duplicate check id {cid!r}; each check has its own id",
+                    )
+                )
+            seen.add(cid)
+        if isinstance(tenant, str) and tenant not in tenants:
+            issues.append(
+                ConfigIssue(
+                    file,
+                    lines.line_of(("checks", i, "tenant")),
+                    f"check {cid!r}: tenant {tenant!r} is not declared under 'tenants:'",
+                )
+            )
+    return issues

@@ -1,0 +1,550 @@
+"""Check use cases: CRUD (API and config), recording runs, history and tenant health."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from tenantwatch.config.checks_model import HeartbeatCheckConfig, _Common
+from tenantwatch.domain.apikeys import Principal, Scope
+from tenantwatch.domain.audit import AuditEntry
+from tenantwatch.domain.checks import (
+    Check,
+    CheckKind,
+    CheckRun,
+    CheckState,
+    RollupDelta,
+    StateChangeRecord,
+    advance,
+    public_settings,
+)
+from tenantwatch.domain.heartbeat import HeartbeatState, PingKind, Schedule, apply_ping, judge
+from tenantwatch.domain.pagination import Page, page_from
+from tenantwatch.domain.tenant_health import CheckHealth, TenantHealth, tenant_health
+from tenantwatch.domain.tenants import tenant_id_problem
+from tenantwatch.services.access import cursor_key, require
+from tenantwatch.services.context import ServiceContext
+from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound
+from tenantwatch.services.ports import UnitOfWork
+
+CONFIG_ACTOR = "config"
+ROLLUPS = {"1m": 60, "1h": 3600, "1d": 86400}
+ROLLUP_RETENTION_S = {"1m": 7 * 86400, "1h": 90 * 86400, "1d": 730 * 86400}
+
+
+def check_from_model(
+    model: _Common, *, check_id: str, managed_by: str, now: datetime, token: str | None
+) -> Check:
+    kind = CheckKind(model.model_dump()["kind"])
+    return Check(
+        id=check_id,
+        tenant_id=model.tenant,
+        name=model.name or check_id,
+        kind=kind,
+        settings=model.settings(),
+        conditions=tuple(model.conditions),
+        interval_s=model.interval,
+        timeout_s=model.timeout,
+        jitter_s=model.jitter,
+        failure_threshold=model.failure_threshold,
+        success_threshold=model.success_threshold,
+        critical=model.critical,
+        enabled=model.enabled,
+        labels=dict(model.labels),
+        token=token if kind is CheckKind.HEARTBEAT else None,
+        managed_by=managed_by,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def schedule_of(check: Check) -> Schedule:
+    s = check.settings
+    return Schedule(
+        grace_s=float(s.get("grace", 3600.0)),
+        period_s=s.get("period"),
+        cron=s.get("cron"),
+        tz=s.get("tz", "UTC"),
+    )
+
+
+def heartbeat_run(check: Check, state: HeartbeatState, now: datetime) -> CheckRun:
+    """A heartbeat's run: the verdict on its pings at `now`."""
+    verdict = judge(schedule_of(check), state, now)
+    return CheckRun(
+        check_id=check.id,
+        tenant_id=check.tenant_id,
+        kind=check.kind,
+        at=now,
+        ok=verdict.up,
+        duration_s=state.last_duration_s or 0.0,
+        error=None if verdict.up else verdict.reason,
+        details={
+            "heartbeat": str(verdict.status),
+            "reason": verdict.reason,
+            "last_ping": state.last_ping.isoformat() if state.last_ping else None,
+            "next_deadline": verdict.next_deadline.isoformat() if verdict.next_deadline else None,
+        },
+    )
+
+
+def _snapshot(c: Check) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "tenant_id": c.tenant_id,
+        "name": c.name,
+        "kind": str(c.kind),
+        "settings": public_settings(c.kind, c.settings),
+        "conditions": list(c.conditions),
+        "interval_s": c.interval_s,
+        "timeout_s": c.timeout_s,
+        "enabled": c.enabled,
+    }
+
+
+def _comparable(c: Check) -> tuple[Any, ...]:
+    return (
+        c.tenant_id,
+        c.name,
+        c.kind,
+        dict(c.settings),
+        c.conditions,
+        c.interval_s,
+        c.timeout_s,
+        c.jitter_s,
+        c.failure_threshold,
+        c.success_threshold,
+        c.critical,
+        c.enabled,
+        dict(c.labels),
+    )
+
+
+def _audit(
+    at: datetime,
+    actor: str,
+    verb: str,
+    before: Check | None,
+    after: Check | None,
+    request_id: str | None = None,
+) -> AuditEntry:
+    subject = after or before
+    assert subject is not None
+    return AuditEntry.of(
+        at=at,
+        actor=actor,
+        action=f"check.{verb}",
+        object_type="check",
+        object_id=subject.id,
+        tenant_id=subject.tenant_id,
+        before=_snapshot(before) if before else None,
+        after=_snapshot(after) if after else None,
+        request_id=request_id,
+    )
+
+
+@dataclass(frozen=True)
+class CheckSyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    states: dict[str, CheckState]
+    changes: list[StateChangeRecord]
+
+
+def rollup_deltas(runs: Sequence[CheckRun]) -> Sequence[RollupDelta]:
+    acc: dict[tuple[str, str, datetime], list[Any]] = {}
+    for r in runs:
+        epoch = r.at.timestamp()
+        for res, width in ROLLUPS.items():
+            bucket = datetime.fromtimestamp(epoch - epoch % width, tz=r.at.tzinfo)
+            key = (r.check_id, res, bucket)
+            a = acc.get(key)
+            if a is None:
+                acc[key] = [r.tenant_id, 1, int(r.ok), r.duration_s, r.duration_s]
+            else:
+                a[1] += 1
+                a[2] += int(r.ok)
+                a[3] += r.duration_s
+                a[4] = max(a[4], r.duration_s)
+    return [
+        RollupDelta(cid, a[0], res, bucket, a[1], a[2], a[3], a[4])
+        for (cid, res, bucket), a in acc.items()
+    ]
+
+
+class CheckService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def _visible(self, uow: UnitOfWork, who: Principal, check_id: str) -> Check:
+        check = await uow.checks.get(check_id)
+        if check is None or not who.sees_tenant(check.tenant_id):
+            raise NotFound(f"check {check_id!r} not found")
+        return check
+
+    async def get(self, who: Principal, check_id: str) -> tuple[Check, CheckState]:
+        async with self._ctx.uow() as uow:
+            check = await self._visible(uow, who, check_id)
+            states = await uow.checks.states([check_id])
+        return check, states.get(check_id, CheckState(check_id))
+
+    async def list(
+        self,
+        who: Principal,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        tenant_id: str | None = None,
+        kind: CheckKind | None = None,
+    ) -> Page[tuple[Check, CheckState]]:
+        key = cursor_key(cursor)
+        after = None if key is None else str(key)
+        scope = self._tenant_filter(who, tenant_id)
+        async with self._ctx.uow() as uow:
+            rows = await uow.checks.list(
+                after=after, limit=limit + 1, tenant_id=scope, kind=str(kind) if kind else None
+            )
+            states = await uow.checks.states([c.id for c in rows])
+        page = page_from(rows, limit, lambda c: c.id)
+        return Page(
+            items=[(c, states.get(c.id, CheckState(c.id))) for c in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    def _tenant_filter(self, who: Principal, tenant_id: str | None) -> str | None:
+        if tenant_id is not None and tenant_id_problem(tenant_id):
+            raise NotFound(f"tenant {tenant_id!r} not found")
+        if who.tenant_id is None:
+            return tenant_id
+        if tenant_id is not None and tenant_id != who.tenant_id:
+            raise NotFound(f"tenant {tenant_id!r} not found")
+        return who.tenant_id
+
+    async def _tenant_visible(self, uow: UnitOfWork, who: Principal, tenant_id: str) -> str:
+        """Return the tier of a tenant the principal sees; 404 otherwise."""
+        visible = who.sees_tenant(tenant_id) and tenant_id_problem(tenant_id) is None
+        tenant = await uow.tenants.get(tenant_id) if visible else None
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id!r} not found")
+        return tenant.tier
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def create(
+        self, who: Principal, model: _Common, *, request_id: str | None = None
+    ) -> Check:
+        require(who, Scope.WRITE)
+        self._refuse_python(model)
+        now = self._ctx.clock()
+        kind = model.model_dump()["kind"]
+        check_id = model.id or f"{model.tenant}-{kind}-{secrets.token_hex(4)}"
+        token = secrets.token_urlsafe(18) if isinstance(model, HeartbeatCheckConfig) else None
+        check = check_from_model(model, check_id=check_id, managed_by="api", now=now, token=token)
+        async with self._ctx.uow() as uow:
+            await self._tenant_visible(uow, who, model.tenant)
+            if await uow.checks.get(check_id) is not None:
+                raise Conflict(f"check id {check_id!r} is taken; choose another id")
+            await uow.checks.insert(check)
+            await uow.audit.append(_audit(now, who.actor, "create", None, check, request_id))
+        return check
+
+    async def replace(
+        self, who: Principal, check_id: str, model: _Common, *, request_id: str | None = None
+    ) -> Check:
+        require(who, Scope.WRITE)
+        self._refuse_python(model)
+        now = self._ctx.clock()
+        async with self._ctx.uow() as uow:
+            before = await self._visible(uow, who, check_id)
+            self._refuse_config_managed(before)
+            if model.id is not None and model.id != check_id:
+                raise Invalid("the id in the body differs from the one in the path", field="id")
+            if model.tenant != before.tenant_id:
+                raise Invalid("a check cannot move to another tenant; create a new one", "tenant")
+            after = check_from_model(
+                model, check_id=check_id, managed_by="api", now=now, token=before.token
+            )
+            if after.kind is CheckKind.HEARTBEAT and after.token is None:
+                after = replace(after, token=secrets.token_urlsafe(18))
+            after = replace(after, created_at=before.created_at)
+            await uow.checks.update(after)
+            await uow.audit.append(_audit(now, who.actor, "update", before, after, request_id))
+        return after
+
+    async def delete(self, who: Principal, check_id: str, *, request_id: str | None = None) -> None:
+        require(who, Scope.WRITE)
+        now = self._ctx.clock()
+        async with self._ctx.uow() as uow:
+            before = await self._visible(uow, who, check_id)
+            self._refuse_config_managed(before)
+            await uow.checks.delete(check_id)
+            await uow.audit.append(_audit(now, who.actor, "delete", before, None, request_id))
+
+    @staticmethod
+    def _refuse_python(model: _Common) -> None:
+        if model.model_dump()["kind"] == "python":
+            raise Forbidden(
+                "python checks run code on the server, so they are declared in tenantwatch.yml "
+                "only; use an http check to call your endpoint instead"
+            )
+
+    @staticmethod
+    def _refuse_config_managed(check: Check) -> None:
+        if check.managed_by == "config":
+            raise Conflict(f"check {check.id!r} is declared in the config file; change it there")
+
+    async def sync_from_config(self, declared: Sequence[_Common]) -> CheckSyncReport:
+        """Make the stored config checks match the file: add, change and remove."""
+        report = CheckSyncReport()
+        now = self._ctx.clock()
+        async with self._ctx.uow() as uow:
+            existing = {c.id: c for c in await uow.checks.all()}
+            wanted: set[str] = set()
+            for model in declared:
+                assert model.id is not None  # the config loader demands ids
+                wanted.add(model.id)
+                current = existing.get(model.id)
+                token = current.token if current and current.token else secrets.token_urlsafe(18)
+                target = check_from_model(
+                    model, check_id=model.id, managed_by="config", now=now, token=token
+                )
+                if current is None:
+                    await uow.checks.insert(target)
+                    report.created.append(target.id)
+                elif current.managed_by == "config" and _comparable(current) == _comparable(target):
+                    continue
+                elif current.tenant_id != target.tenant_id:
+                    raise Conflict(
+                        f"check {target.id!r} belongs to tenant {current.tenant_id!r}; "
+                        "give the config's check another id"
+                    )
+                else:
+                    target = replace(target, created_at=current.created_at)
+                    await uow.checks.update(target)
+                    report.updated.append(target.id)
+                verb = "create" if current is None else "update"
+                await uow.audit.append(_audit(now, CONFIG_ACTOR, verb, current, target))
+            for check in existing.values():
+                if check.managed_by == "config" and check.id not in wanted:
+                    await uow.checks.delete(check.id)
+                    report.deleted.append(check.id)
+                    await uow.audit.append(_audit(now, CONFIG_ACTOR, "delete", check, None))
+        return report
+
+    # -- runs --------------------------------------------------------------------------------
+
+    async def record(self, runs: Sequence[CheckRun]) -> RecordOutcome:
+        """Store runs, move each check's state, record the state changes, update rollups."""
+        if not runs:
+            return RecordOutcome({}, [])
+        async with self._ctx.uow() as uow:
+            ids = list({r.check_id for r in runs})
+            checks = {c.id: c for c in await uow.checks.many(ids)}
+            states = await uow.checks.states(ids)
+            kept = [r for r in runs if r.check_id in checks]  # deleted meanwhile: dropped
+            changes: list[StateChangeRecord] = []
+            details: dict[str, dict[str, Any]] = {}
+            for run in sorted(kept, key=lambda r: r.at):
+                check = checks[run.check_id]
+                state = states.get(run.check_id, CheckState(run.check_id))
+                state, change = advance(
+                    check,
+                    state,
+                    ok=run.ok,
+                    error=run.error,
+                    duration_s=run.duration_s,
+                    now=run.at,
+                )
+                states[run.check_id] = state
+                details[run.check_id] = dict(run.details)
+                if change is not None:
+                    changes.append(
+                        StateChangeRecord(
+                            change.check_id,
+                            check.tenant_id,
+                            change.at,
+                            change.old,
+                            change.new,
+                            change.reason,
+                        )
+                    )
+            await uow.checks.add_runs(kept)
+            await uow.checks.save_states([(states[cid], d) for cid, d in details.items()])
+            await uow.checks.add_changes(changes)
+            await uow.checks.add_rollups(rollup_deltas(kept))
+        return RecordOutcome({cid: states[cid] for cid in details}, changes)
+
+    async def claim(self, worker: str, wanted: Sequence[tuple[str, int]]) -> set[str]:
+        async with self._ctx.uow() as uow:
+            return await uow.checks.claim_slots(worker, wanted)
+
+    async def enabled_checks(
+        self,
+    ) -> tuple[tuple[int, datetime | None], Sequence[Check], dict[str, str]]:
+        """Every enabled check of an active tenant, with each tenant's tier, and a version."""
+        async with self._ctx.uow() as uow:
+            version = await uow.checks.version()
+            checks = [c for c in await uow.checks.all() if c.enabled]
+            tiers: dict[str, str] = {}
+            after: str | None = None
+            while page := await uow.tenants.list(after=after, limit=500):
+                tiers.update((t.id, t.tier) for t in page if str(t.status) == "active")
+                after = page[-1].id
+        return version, [c for c in checks if c.tenant_id in tiers], tiers
+
+    async def checks_version(self) -> tuple[int, datetime | None]:
+        async with self._ctx.uow() as uow:
+            return await uow.checks.version()
+
+    async def tenant_checks(self, who: Principal, tenant_id: str) -> Sequence[Check]:
+        async with self._ctx.uow() as uow:
+            await self._tenant_visible(uow, who, tenant_id)
+            return [c for c in await uow.checks.all(tenant_id=tenant_id) if c.enabled]
+
+    async def heartbeat_states(self, check_ids: Sequence[str]) -> dict[str, HeartbeatState]:
+        async with self._ctx.uow() as uow:
+            return await uow.checks.heartbeat_states(check_ids)
+
+    async def by_token(self, token: str) -> Check | None:
+        async with self._ctx.uow() as uow:
+            check = await uow.checks.by_token(token)
+        return check if check is not None and check.kind is CheckKind.HEARTBEAT else None
+
+    async def save_pings(
+        self,
+        pings: Sequence[tuple[Check, datetime, PingKind, int | None, str | None]],
+    ) -> dict[str, HeartbeatState]:
+        """Apply pings in order to their checks' heartbeat state and store both."""
+        if not pings:
+            return {}
+        async with self._ctx.uow() as uow:
+            states = await uow.checks.heartbeat_states(list({p[0].id for p in pings}))
+            for check, at, kind, _status, _addr in pings:
+                if check.id in states:
+                    states[check.id] = apply_ping(states[check.id], kind, at)
+            kept = [p for p in pings if p[0].id in states]
+            await uow.checks.save_heartbeats(
+                states,
+                [(c.id, c.tenant_id, at, kind, st, addr) for c, at, kind, st, addr in kept],
+            )
+        return states
+
+    # -- history and health --------------------------------------------------------------------
+
+    async def history(
+        self,
+        who: Principal,
+        *,
+        tenant_id: str | None,
+        check_id: str | None = None,
+        hours: float = 24,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[tuple[int, CheckRun]]:
+        key = cursor_key(cursor)
+        if key is not None and not isinstance(key, int):
+            raise Invalid("invalid cursor; pass the next_cursor of a previous page", "cursor")
+        since = self._ctx.clock() - timedelta(hours=hours)
+        async with self._ctx.uow() as uow:
+            if tenant_id is not None:
+                await self._tenant_visible(uow, who, tenant_id)
+            if check_id is not None:
+                await self._visible(uow, who, check_id)
+            scope = tenant_id if tenant_id is not None else who.tenant_id
+            rows = await uow.checks.runs(
+                tenant_id=scope, check_id=check_id, since=since, before_id=key, limit=limit + 1
+            )
+        return page_from(rows, limit, lambda r: r[0])
+
+    async def changes(
+        self,
+        who: Principal,
+        *,
+        tenant_id: str | None,
+        check_id: str | None = None,
+        hours: float = 24,
+        limit: int = 100,
+    ) -> Sequence[StateChangeRecord]:
+        since = self._ctx.clock() - timedelta(hours=hours)
+        async with self._ctx.uow() as uow:
+            if tenant_id is not None:
+                await self._tenant_visible(uow, who, tenant_id)
+            if check_id is not None:
+                await self._visible(uow, who, check_id)
+            scope = tenant_id if tenant_id is not None else who.tenant_id
+            return await uow.checks.changes(
+                tenant_id=scope, check_id=check_id, since=since, limit=limit
+            )
+
+    async def uptime(
+        self, who: Principal, check_id: str, *, resolution: str, since: datetime
+    ) -> Sequence[Any]:
+        if resolution not in ROLLUPS:
+            raise Invalid(f"resolution must be one of {', '.join(ROLLUPS)}", "resolution")
+        async with self._ctx.uow() as uow:
+            await self._visible(uow, who, check_id)
+            return list(
+                await uow.checks.rollups(check_id=check_id, resolution=resolution, since=since)
+            )
+
+    async def health(self, who: Principal, tenant_id: str) -> TenantHealth:
+        async with self._ctx.uow() as uow:
+            tier = await self._tenant_visible(uow, who, tenant_id)
+            rows = await uow.checks.tenant_states(tenant_id)
+        return self._health_of(tenant_id, tier, rows)
+
+    def _health_of(
+        self, tenant_id: str, tier: str, rows: Sequence[tuple[Check, CheckState, Any]]
+    ) -> TenantHealth:
+        t = self._ctx.tiers.get(tier)
+        rt_ms = t.sla.response_time_ms if t else 500
+        checks = [CheckHealth(c, s, d) for c, s, d in rows if c.enabled]
+        return tenant_health(tenant_id, checks, rt_ms)
+
+    async def platform(self, who: Principal) -> Sequence[TenantHealth]:
+        """The health of every tenant the principal sees (active tenants only)."""
+        require(who, Scope.READ)
+        async with self._ctx.uow() as uow:
+            tiers: dict[str, str] = {}
+            after: str | None = None
+            while page := await uow.tenants.list(after=after, limit=500, only=who.tenant_id):
+                tiers.update((t.id, t.tier) for t in page if str(t.status) == "active")
+                after = page[-1].id
+            rows = await uow.checks.tenant_states(who.tenant_id)
+        by_tenant: dict[str, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_tenant[row[0].tenant_id].append(row)
+        return [self._health_of(tid, tier, by_tenant.get(tid, [])) for tid, tier in tiers.items()]
+
+    async def prune(self, results_retention_s: float | None = None) -> int:
+        """Delete raw results past each tenant tier's retention and rollups past theirs."""
+        now = self._ctx.clock()
+        removed = 0
+        async with self._ctx.uow() as uow:
+            after: str | None = None
+            tenants = []
+            while page := await uow.tenants.list(after=after, limit=500):
+                tenants += list(page)
+                after = page[-1].id
+            for tenant in tenants:
+                tier = self._ctx.tiers.get(tenant.tier)
+                keep = results_retention_s or (tier.retention_seconds if tier else 15 * 86400)
+                removed += await uow.checks.prune(
+                    tenant.id,
+                    results_before=now - timedelta(seconds=keep),
+                    rollups_before={
+                        r: now - timedelta(seconds=s) for r, s in ROLLUP_RETENTION_S.items()
+                    },
+                )
+        return removed

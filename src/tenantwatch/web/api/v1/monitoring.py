@@ -1,0 +1,321 @@
+"""The seed 002 health APIs: /api/v1/monitoring/health-checks, /health and /dashboard/health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query
+from pydantic import BaseModel, ConfigDict
+
+from tenantwatch.domain.checks import CheckKind, CheckRun, CheckStatus
+from tenantwatch.domain.tenant_health import HealthStatus, TenantHealth, platform_status
+from tenantwatch.runtime import Runtime
+from tenantwatch.web.check_schemas import RunOut, StateChangeOut, StateOut, TenantHealthOut
+from tenantwatch.web.deps import Reader, RuntimeDep, Writer
+from tenantwatch.web.errors import AUTH, responses
+
+router = APIRouter(prefix="/monitoring", tags=["monitoring"], responses=AUTH)
+TenantPath = Annotated[str, Path(max_length=63, pattern=r"^[^\x00]*$", description="tenant id")]
+
+# seed 002's check categories (HealthCheckType) by check kind
+CATEGORY = {
+    CheckKind.HTTP: "http_endpoint",
+    CheckKind.POSTGRES: "database",
+    CheckKind.REDIS: "redis",
+    CheckKind.TCP: "external_apis",
+    CheckKind.DNS: "external_apis",
+    CheckKind.TLS: "external_apis",
+    CheckKind.PYTHON: "business_logic",
+    CheckKind.HEARTBEAT: "heartbeat",
+}
+SEED_CATEGORIES = ("http_endpoint", "database", "redis", "kubernetes", "external_apis")
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    check_type: str = "comprehensive"
+    include_deep_checks: bool = True
+
+
+class ComprehensiveResult(BaseModel):
+    tenant_id: str
+    overall_status: str
+    health_score: float | None
+    response_time: float | None
+    checks: dict[str, str | None]
+    resource_usage: dict[str, float | None]
+    sla_compliant: bool
+    violations: list[str]
+    timestamp: datetime
+    results: list[RunOut]
+
+
+class HistoryOut(BaseModel):
+    tenant_id: str
+    hours: float
+    count: int
+    results: list[RunOut]
+    state_changes: list[StateChangeOut]
+    next_cursor: str | None
+
+
+class CheckSummary(BaseModel):
+    id: str
+    name: str
+    kind: str
+    critical: bool
+    state: StateOut
+
+
+class SummaryOut(TenantHealthOut):
+    tier: str
+    checks: list[CheckSummary]
+    state_changes: list[StateChangeOut]
+
+
+class PlatformOut(BaseModel):
+    overall_status: str
+    total_tenants: int
+    healthy_tenants: int
+    degraded_tenants: int
+    unhealthy_tenants: int
+    unknown_tenants: int
+    average_health_score: float | None
+    tenants: list[TenantHealthOut]
+
+
+def _category_status(runs: list[CheckRun]) -> str:
+    ok = sum(1 for r in runs if r.ok)
+    if ok == len(runs):
+        return "healthy"
+    return "unhealthy" if ok == 0 else "degraded"
+
+
+def _resource_usage(health: TenantHealth) -> dict[str, float | None]:
+    base: dict[str, float | None] = {
+        "cpu_percent": None,
+        "memory_percent": None,
+        "disk_percent": None,
+    }
+    return {**base, **health.resources}
+
+
+async def _tier_response_ms(rt: Runtime, tenant_id: str, who: Any) -> tuple[str, int]:
+    tenant = await rt.tenants.get(who, tenant_id)
+    tier = rt.ctx.tiers.get(tenant.tier)
+    return tenant.tier, tier.sla.response_time_ms if tier else 500
+
+
+@router.post(
+    "/health-checks/{tenant_id}",
+    response_model=ComprehensiveResult,
+    summary="Run a tenant's checks now and return the comprehensive result",
+    responses=responses(404),
+)
+async def run_tenant_checks(
+    tenant_id: TenantPath,
+    rt: RuntimeDep,
+    who: Writer,
+    body: Annotated[RunRequest | None, Body()] = None,
+) -> ComprehensiveResult:
+    checks = await rt.checks.tenant_checks(who, tenant_id)
+    runs, _ = await rt.check_engine.run_now(checks)
+    _, limit_ms = await _tier_response_ms(rt, tenant_id, who)
+    health = await rt.checks.health(who, tenant_id)
+    by_category: dict[str, list[CheckRun]] = {}
+    for r in runs:
+        by_category.setdefault(CATEGORY[r.kind], []).append(r)
+    categories: dict[str, str | None] = {c: None for c in SEED_CATEGORIES}
+    categories.update({c: _category_status(rs) for c, rs in by_category.items()})
+    violations = [f"{r.check_id}: {r.error}" for r in runs if not r.ok]
+    timed = [r.duration_s * 1000 for r in runs if r.kind is not CheckKind.HEARTBEAT]
+    avg = round(sum(timed) / len(timed), 3) if timed else None
+    if avg is not None and avg > limit_ms:
+        violations.append(f"average response time {avg:.0f} ms is over the tier's {limit_ms} ms")
+    return ComprehensiveResult(
+        tenant_id=tenant_id,
+        overall_status=str(health.status),
+        health_score=health.score,
+        response_time=avg,
+        checks=categories,
+        resource_usage=_resource_usage(health),
+        sla_compliant=not violations,
+        violations=violations,
+        timestamp=rt.ctx.clock(),
+        results=[RunOut.of(r) for r in runs],
+    )
+
+
+@router.get(
+    "/health-checks/{tenant_id}",
+    response_model=HistoryOut,
+    summary="A tenant's check results, newest first",
+    responses=responses(404),
+)
+async def tenant_history(
+    tenant_id: TenantPath,
+    rt: RuntimeDep,
+    who: Reader,
+    hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> HistoryOut:
+    page = await rt.checks.history(
+        who, tenant_id=tenant_id, hours=hours, limit=limit, cursor=cursor or None
+    )
+    changes = await rt.checks.changes(who, tenant_id=tenant_id, hours=hours, limit=limit)
+    return HistoryOut(
+        tenant_id=tenant_id,
+        hours=hours,
+        count=len(page.items),
+        results=[RunOut.of(r, i) for i, r in page.items],
+        state_changes=[StateChangeOut.of(c) for c in changes],
+        next_cursor=page.next_cursor,
+    )
+
+
+def _platform(healths: Sequence[TenantHealth], limit: int) -> PlatformOut:
+    statuses = [h.status for h in healths]
+    scores = [h.score for h in healths if h.score is not None]
+    worst_first = sorted(
+        healths, key=lambda h: (h.score if h.score is not None else 101.0, h.tenant_id)
+    )
+    return PlatformOut(
+        overall_status=str(platform_status(statuses)),
+        total_tenants=len(healths),
+        healthy_tenants=statuses.count(HealthStatus.HEALTHY),
+        degraded_tenants=statuses.count(HealthStatus.DEGRADED),
+        unhealthy_tenants=statuses.count(HealthStatus.UNHEALTHY),
+        unknown_tenants=statuses.count(HealthStatus.UNKNOWN),
+        average_health_score=round(sum(scores) / len(scores), 1) if scores else None,
+        tenants=[TenantHealthOut.of(h) for h in worst_first[:limit]],
+    )
+
+
+@router.get(
+    "/health/platform",
+    response_model=PlatformOut,
+    summary="Every tenant's health, worst first",
+)
+async def platform_health(
+    rt: RuntimeDep,
+    who: Reader,
+    limit: Annotated[int, Query(ge=1, le=1000, description="tenants listed")] = 100,
+) -> PlatformOut:
+    return _platform(await rt.checks.platform(who), limit)
+
+
+@router.get(
+    "/health/{tenant_id}/summary",
+    response_model=SummaryOut,
+    summary="A tenant's health: status, score, checks and recent state changes",
+    responses=responses(404),
+)
+async def tenant_summary(tenant_id: TenantPath, rt: RuntimeDep, who: Reader) -> SummaryOut:
+    health = await rt.checks.health(who, tenant_id)
+    tier, _ = await _tier_response_ms(rt, tenant_id, who)
+    checks = []
+    cursor = None
+    while True:
+        page = await rt.checks.list(who, tenant_id=tenant_id, limit=500, cursor=cursor)
+        checks += [
+            CheckSummary(
+                id=c.id, name=c.name, kind=str(c.kind), critical=c.critical, state=StateOut.of(s)
+            )
+            for c, s in page.items
+        ]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    changes = await rt.checks.changes(who, tenant_id=tenant_id, hours=24, limit=50)
+    base = TenantHealthOut.of(health)
+    return SummaryOut(
+        **base.model_dump(),
+        tier=tier,
+        checks=checks,
+        state_changes=[StateChangeOut.of(c) for c in changes],
+    )
+
+
+class RecentCheck(BaseModel):
+    tenant_id: str
+    check_id: str
+    status: str
+    response_time: float
+    timestamp: datetime
+    sla_compliant: bool
+
+
+class ActiveAlert(BaseModel):
+    alert_id: str
+    tenant_id: str
+    severity: str
+    message: str
+    duration: float
+
+
+class DashboardOut(BaseModel):
+    platform_health: dict[str, Any]
+    recent_checks: list[RecentCheck]
+    active_alerts: list[ActiveAlert]
+
+
+@router.get(
+    "/dashboard/health",
+    response_model=DashboardOut,
+    summary="The health dashboard: platform summary, latest checks and checks that are down",
+)
+async def dashboard(rt: RuntimeDep, who: Reader) -> DashboardOut:
+    healths = await rt.checks.platform(who)
+    platform = _platform(healths, 0)
+    recent = await rt.checks.history(who, tenant_id=None, hours=1, limit=20)
+    tiers = {t.tenant_id: t for t in healths}
+    now = rt.ctx.clock()
+    alerts: list[ActiveAlert] = []
+    cursor = None
+    while len(alerts) < 10:
+        page = await rt.checks.list(who, limit=500, cursor=cursor)
+        for c, s in page.items:
+            if s.status is CheckStatus.DOWN and c.enabled and len(alerts) < 10:
+                alerts.append(
+                    ActiveAlert(
+                        alert_id=f"check:{c.id}",
+                        tenant_id=c.tenant_id,
+                        severity="critical" if c.critical else "warning",
+                        message=f"{c.name} is down: {s.last_error or s.reason or ''}".strip(),
+                        duration=round((now - (s.since or now)).total_seconds() / 60, 2),
+                    )
+                )
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    compliant = sum(1 for h in healths if h.status is HealthStatus.HEALTHY)
+    return DashboardOut(
+        platform_health={
+            "overall_status": platform.overall_status,
+            "total_tenants": platform.total_tenants,
+            "healthy_tenants": platform.healthy_tenants,
+            "unhealthy_tenants": platform.unhealthy_tenants,
+            "degraded_tenants": platform.degraded_tenants,
+            "active_alerts": len(alerts),
+            "sla_compliance": round(100 * compliant / len(healths), 2) if healths else 0.0,
+        },
+        recent_checks=[
+            RecentCheck(
+                tenant_id=r.tenant_id,
+                check_id=r.check_id,
+                status="healthy" if r.ok else "unhealthy",
+                response_time=round(r.duration_s * 1000, 3),
+                timestamp=r.at,
+                sla_compliant=r.ok and r.duration_s * 1000 <= _limit(tiers.get(r.tenant_id)),
+            )
+            for _, r in recent.items
+        ],
+        active_alerts=alerts,
+    )
+
+
+def _limit(health: TenantHealth | None) -> float:
+    return float(health.sla_response_time_ms) if health is not None else float("inf")

@@ -1,0 +1,98 @@
+"""The health-check side of a running tenantwatch: scheduler, executor and ping intake."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import structlog
+
+from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
+from tenantwatch.config.model import CheckRunnerConfig
+from tenantwatch.domain.checks import Check, CheckKind, CheckRun
+from tenantwatch.domain.tiers import TierCatalog
+from tenantwatch.services.checks import CheckService, RecordOutcome, heartbeat_run
+from tenantwatch.workers.check_samples import run_samples
+from tenantwatch.workers.checks import CheckScheduler, SampleSink
+from tenantwatch.workers.pings import PingIntake
+
+log = structlog.get_logger(__name__)
+PRUNE_EVERY_S = 3600.0
+
+
+class CheckEngine:
+    def __init__(
+        self,
+        service: CheckService,
+        tiers: TierCatalog,
+        config: CheckRunnerConfig,
+        *,
+        sink: SampleSink | None = None,
+        claim: bool = False,
+    ) -> None:
+        self.service = service
+        self.config = config
+        self.sink = sink
+        self.executor = ProbeExecutor()
+        self.scheduler = CheckScheduler(
+            service,
+            self.executor,
+            tiers,
+            host_of=target_host,
+            sink=sink,
+            claim=claim,
+            concurrency=config.concurrency,
+            per_host=config.per_host_concurrency,
+        )
+        self.pings = PingIntake(service)
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        self._stop = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self.scheduler.run(self._stop), name="check scheduler"),
+            asyncio.create_task(self._prune_forever(), name="check pruning"),
+        ]
+        log.info("checks started", worker=self.scheduler.worker, claim=self.scheduler.claim)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.pings.close()
+        await self.executor.close()
+
+    async def run_now(self, checks: Sequence[Check]) -> tuple[list[CheckRun], RecordOutcome]:
+        """Run the given checks at once (heartbeats are judged), record and return them."""
+        probed = [c for c in checks if c.kind is not CheckKind.HEARTBEAT]
+        beats = [c for c in checks if c.kind is CheckKind.HEARTBEAT]
+        runs = list(await asyncio.gather(*(self.executor.run(c) for c in probed)))
+        if beats:
+            states = await self.service.heartbeat_states([c.id for c in beats])
+            now = self.executor.clock()
+            runs += [heartbeat_run(c, states[c.id], now) for c in beats if c.id in states]
+        outcome = await self.service.record(runs)
+        if self.sink is not None:
+            with contextlib.suppress(Exception):
+                self.sink(run_samples(runs, outcome.states))
+        return runs, outcome
+
+    async def _prune_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                removed = await self.service.prune(self.config.results_retention)
+                if removed:
+                    log.info("pruned check results", removed=removed)
+            except Exception as exc:
+                log.warning("cannot prune check results", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), PRUNE_EVERY_S)
