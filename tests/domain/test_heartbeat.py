@@ -112,7 +112,7 @@ def test_bad_schedules_say_what_to_fix(kwargs: dict[str, object], words: str) ->
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        judge(EVERY_MINUTE, pinged(), datetime(2026, 1, 1))  # noqa: DTZ001
+        judge(EVERY_MINUTE, pinged(), datetime(2026, 1, 1))
 
 
 @pytest.mark.parametrize(

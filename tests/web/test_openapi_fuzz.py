@@ -52,7 +52,7 @@ CHECKS = (
     response_schema_conformance,
 )
 # Paths served without a key: the service endpoints and the API's own documentation
-UNAUTHENTICATED = ("/health", "/metrics", "/openapi.json", "/docs")
+UNAUTHENTICATED = ("/health", "/metrics", "/openapi.json", "/docs", "/ping/")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 

@@ -90,27 +90,36 @@ async def _answer(request: Request, token: str, suffix: str | None) -> PlainText
     return PlainTextResponse(text, status_code=code)
 
 
-@router.api_route(
-    "/{token}",
-    methods=["GET", "POST", "HEAD"],
-    summary="Heartbeat: the job succeeded",
-    response_class=PlainTextResponse,
-    responses={404: {"description": "unknown token"}},
-)
 async def ping_success(token: Token, request: Request) -> PlainTextResponse:
+    """Heartbeat: the job succeeded."""
     return await _answer(request, token, None)
 
 
-@router.api_route(
-    "/{token}/{signal}",
-    methods=["GET", "POST", "HEAD"],
-    summary="Heartbeat: /start, /fail or /<exit status 0-255>",
-    response_class=PlainTextResponse,
-    responses={400: {"description": "unknown signal"}, 404: {"description": "unknown token"}},
-)
 async def ping_signal(
     token: Token,
     signal: Annotated[str, Path(max_length=8, pattern=r"^(start|fail|\d{1,3})$")],
     request: Request,
 ) -> PlainTextResponse:
+    """Heartbeat: /start, /fail or /<exit status 0-255>."""
     return await _answer(request, token, signal)
+
+
+for _method in ("GET", "POST", "HEAD"):
+    router.add_api_route(
+        "/{token}",
+        ping_success,
+        methods=[_method],
+        summary="Heartbeat: the job succeeded",
+        operation_id=f"ping_success_{_method.lower()}",
+        response_class=PlainTextResponse,
+        responses={404: {"description": "unknown token"}},
+    )
+    router.add_api_route(
+        "/{token}/{signal}",
+        ping_signal,
+        methods=[_method],
+        summary="Heartbeat: /start, /fail or /<exit status 0-255>",
+        operation_id=f"ping_signal_{_method.lower()}",
+        response_class=PlainTextResponse,
+        responses={400: {"description": "unknown signal"}, 404: {"description": "unknown token"}},
+    )

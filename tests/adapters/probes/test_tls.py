@@ -61,7 +61,7 @@ async def test_a_valid_chain(valid: tuple[int, datetime], ca_file: str) -> None:
 async def test_an_unknown_ca_is_invalid_but_expiry_is_still_read(
     valid: tuple[int, datetime],
 ) -> None:
-    port, expiry = valid
+    port, _ = valid
     result = await probe_tls(TlsConfig("127.0.0.1", port))
     assert not result.ok and "certificate chain invalid" in (result.error or "")
     assert result.certificate_expiry is not None

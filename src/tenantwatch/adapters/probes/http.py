@@ -97,7 +97,7 @@ class _CertConnector(aiohttp.TCPConnector):
     """Keeps each new TLS connection's leaf certificate on the request's trace namespace
     (a small response may release its connection before the caller could look at it)."""
 
-    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109
         proto = await super()._create_connection(req, traces, timeout)
         transport = proto.transport
         ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None

@@ -1,0 +1,157 @@
+"""/api/v1/checks, the seed 002 monitoring APIs and /ping, over HTTP, with tenant isolation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tenantwatch.domain.apikeys import Scope
+from tenantwatch.runtime import Runtime
+from tests.checks_support import http_target
+from tests.conftest import KeyMaker
+from tests.support import bearer
+
+
+@pytest.fixture
+async def admin(make_key: KeyMaker) -> dict[str, str]:
+    return bearer(await make_key(Scope.ADMIN))
+
+
+async def test_check_crud_run_and_history(
+    client: httpx.AsyncClient, admin: dict[str, str], two_tenants: Any, make_key: KeyMaker
+) -> None:
+    async with http_target() as target:
+        body = {
+            "id": "alpha-api",
+            "tenant": "alpha",
+            "kind": "http",
+            "url": target.url + "/health",
+            "headers": {"Authorization": "Bearer hush"},
+            "conditions": ["[STATUS] == 200", "len([BODY].items) > 1"],
+        }
+        created = await client.post("/api/v1/checks", json=body, headers=admin)
+        assert created.status_code == 201, created.text
+        out = created.json()
+        assert out["state"]["status"] == "unknown" and out["managed_by"] == "api"
+        assert out["settings"]["headers"]["Authorization"] == "***"
+        assert "hush" not in created.text
+        run = await client.post("/api/v1/checks/alpha-api/run", headers=admin)
+        assert run.status_code == 200 and run.json()["ok"] is True
+        assert [c["ok"] for c in run.json()["conditions"]] == [True, True]
+        assert (await client.post("/api/v1/checks", json=body, headers=admin)).status_code == 409
+        target.body = b'{"items": []}'
+        failed = (await client.post("/api/v1/checks/alpha-api/run", headers=admin)).json()
+        assert failed["ok"] is False and "len([BODY].items) (0) > 1" in failed["error"]
+        results = await client.get("/api/v1/checks/alpha-api/results", headers=admin)
+        assert [r["ok"] for r in results.json()["items"]] == [False, True]
+        # the other tenant's key sees none of it
+        bravo = bearer(await make_key(Scope.WRITE, tenant="bravo"))
+        for path in (
+            "/api/v1/checks/alpha-api",
+            "/api/v1/checks/alpha-api/results",
+            "/api/v1/monitoring/health/alpha/summary",
+            "/api/v1/monitoring/health-checks/alpha",
+        ):
+            assert (await client.get(path, headers=bravo)).status_code == 404, path
+        assert (await client.get("/api/v1/checks", headers=bravo)).json()["items"] == []
+        assert (await client.delete("/api/v1/checks/alpha-api", headers=bravo)).status_code == 404
+        replaced = await client.put(
+            "/api/v1/checks/alpha-api", json={**body, "conditions": []}, headers=admin
+        )
+        assert replaced.status_code == 200 and replaced.json()["conditions"] == []
+        assert (await client.delete("/api/v1/checks/alpha-api", headers=admin)).status_code == 204
+        assert (await client.get("/api/v1/checks/alpha-api", headers=admin)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"tenant": "alpha", "kind": "http", "url": "ftp://x"}, "url"),
+        (
+            {"tenant": "alpha", "kind": "http", "url": "http://x", "conditions": ["[NOPE] == 1"]},
+            "unknown placeholder",
+        ),
+        ({"tenant": "alpha", "kind": "smtp"}, "kind"),
+        ({"tenant": "alpha", "kind": "heartbeat"}, "period"),
+        ({"tenant": "alpha", "kind": "tcp", "host": "h", "port": 1, "interval": "500ms"}, "1s"),
+        ({"tenant": "alpha", "kind": "tcp", "host": "h\u0000", "port": 1}, "NUL"),
+    ],
+)
+async def test_bad_checks_are_422_saying_why(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    two_tenants: Any,
+    body: dict[str, Any],
+    words: str,
+) -> None:
+    answer = await client.post("/api/v1/checks", json=body, headers=admin)
+    assert answer.status_code == 422, answer.text
+    assert words in answer.text
+
+
+async def test_seed_002_monitoring_apis(
+    client: httpx.AsyncClient, admin: dict[str, str], two_tenants: Any
+) -> None:
+    async with http_target() as target:
+        for tenant in ("alpha", "bravo"):
+            body = {
+                "id": f"{tenant}-web",
+                "tenant": tenant,
+                "kind": "http",
+                "url": f"{target.url}/{tenant}",
+            }
+            assert (await client.post("/api/v1/checks", json=body, headers=admin)).is_success
+        now = await client.post(
+            "/api/v1/monitoring/health-checks/alpha",
+            json={"check_type": "comprehensive", "include_deep_checks": True},
+            headers=admin,
+        )
+        assert now.status_code == 200, now.text
+        result = now.json()
+        assert (
+            result["overall_status"] == "healthy" and result["checks"]["http_endpoint"] == "healthy"
+        )
+        assert result["checks"]["database"] is None and result["sla_compliant"] is True
+        assert len(result["results"]) == 1
+        await client.post("/api/v1/monitoring/health-checks/bravo", headers=admin)
+    history = await client.get(
+        "/api/v1/monitoring/health-checks/alpha?hours=24&limit=100", headers=admin
+    )
+    assert history.json()["count"] == 1
+    assert history.json()["state_changes"][0]["new"] == "up"
+    platform = (await client.get("/api/v1/monitoring/health/platform", headers=admin)).json()
+    assert platform["total_tenants"] == 2 and platform["healthy_tenants"] == 2
+    summary = (await client.get("/api/v1/monitoring/health/alpha/summary", headers=admin)).json()
+    assert summary["status"] == "healthy" and summary["health_score"] == 100.0
+    assert summary["tier"] == "enterprise" and summary["checks"][0]["id"] == "alpha-web"
+    dash = (await client.get("/api/v1/monitoring/dashboard/health", headers=admin)).json()
+    assert dash["platform_health"]["total_tenants"] == 2
+    assert len(dash["recent_checks"]) == 2 and dash["active_alerts"] == []
+
+
+async def test_heartbeat_ping_urls(
+    client: httpx.AsyncClient, admin: dict[str, str], two_tenants: Any, runtime: Runtime
+) -> None:
+    body = {
+        "id": "alpha-backup",
+        "tenant": "alpha",
+        "kind": "heartbeat",
+        "period": "1h",
+        "grace": "10m",
+    }
+    created = (await client.post("/api/v1/checks", json=body, headers=admin)).json()
+    url = created["ping_url"]
+    assert url.startswith("http://") and "/ping/" in url
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    for suffix, method in (("", "GET"), ("/start", "POST"), ("/0", "HEAD"), ("/fail", "GET")):
+        answer = await client.request(method, "/" + path + suffix)
+        assert answer.status_code == 200, (suffix, answer.text)
+    assert (await client.get("/" + path + "/log2")).status_code == 400
+    assert (await client.get("/ping/unknown-token")).text == "not found"
+    run = (await client.post("/api/v1/checks/alpha-backup/run", headers=admin)).json()
+    assert run["ok"] is False and "reported failure" in run["error"]
+    async with runtime.ctx.uow() as uow:
+        assert await uow.checks.ping_count("alpha-backup") == 4
+    await runtime.check_engine.pings.close()
