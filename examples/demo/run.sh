@@ -7,7 +7,8 @@ BIN=.venv/bin
 CONFIG="${TENANTWATCH_CONFIG:-examples/demo/tenantwatch.yml}"
 APP_PORT="${DEMO_APP_PORT:-9464}"
 mkdir -p var
-"$BIN/python" -m examples.demo.saas_app --port "$APP_PORT" --config "$CONFIG" >var/demo-app.log 2>&1 &
+"$BIN/python" -m examples.demo.saas_app --port "$APP_PORT" --config "$CONFIG" \
+  --heartbeat "http://${TENANTWATCH_LISTEN:-127.0.0.1:8080}/ping/demo-globex-nightly-export" >var/demo-app.log 2>&1 &
 APP_PID=$!
 trap 'kill "$APP_PID" 2>/dev/null || true' EXIT INT TERM
 echo "demo SaaS app: http://127.0.0.1:${APP_PORT}/metrics (log: var/demo-app.log)"

@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from .app import Simulator, serve
+from .heartbeat import feed
 from .tenants import ConfigError, load_config, parse_tenant_args
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "tenantwatch.yml"
@@ -40,7 +43,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="only the faults forced through POST /admin/fault",
     )
+    parser.add_argument(
+        "--heartbeat",
+        metavar="URL",
+        default=None,
+        help="ping this heartbeat URL (tenantwatch /ping/<token>) like a periodic job",
+    )
+    parser.add_argument(
+        "--heartbeat-period", type=float, default=60.0, help="seconds between job runs"
+    )
     return parser.parse_args(argv)
+
+
+def _heartbeat(args: argparse.Namespace) -> Coroutine[Any, Any, None] | None:
+    if not args.heartbeat:
+        return None
+    return feed(args.heartbeat, args.heartbeat_period, args.seed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sim = Simulator(tenants, args.seed, random_faults=not args.no_random_faults)
     try:
-        asyncio.run(serve(sim, args.host, args.port))
+        asyncio.run(serve(sim, args.host, args.port, heartbeat=_heartbeat(args)))
     except OSError as exc:
         print(
             f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",

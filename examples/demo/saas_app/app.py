@@ -7,8 +7,9 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -239,8 +240,15 @@ def build_app(sim: Simulator) -> web.Application:
     return app
 
 
-async def serve(sim: Simulator, host: str, port: int) -> None:
-    """Serve sim on host:port until SIGINT or SIGTERM; port 0 picks a free one.
+async def serve(
+    sim: Simulator,
+    host: str,
+    port: int,
+    *,
+    heartbeat: Coroutine[Any, Any, None] | None = None,
+) -> None:
+    """Serve sim on host:port until SIGINT or SIGTERM; port 0 picks a free one. Run the
+    heartbeat job (if given) alongside.
 
     Print one line with the address once it listens. Raise OSError if the port is taken.
     """
@@ -260,6 +268,11 @@ async def serve(sim: Simulator, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        job = asyncio.create_task(heartbeat) if heartbeat is not None else None
         await stop.wait()
+        if job is not None:
+            job.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
     finally:
         await runner.cleanup()

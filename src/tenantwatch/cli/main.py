@@ -8,6 +8,7 @@ from tenantwatch import __version__
 from tenantwatch.cli import (
     apikeys,
     backfill,
+    checks_cmd,
     config_cmd,
     db,
     promql_cmd,
@@ -48,10 +49,12 @@ app.command("migrate")(db.migrate)
 app.command("status")(status.status)
 app.command("query")(query.query)
 app.command("backfill")(backfill.backfill)
+app.command("health")(checks_cmd.health)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(tenants.app, name="tenant")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(promql_cmd.app, name="promql")
+app.add_typer(checks_cmd.app, name="checks")
 
 if __name__ == "__main__":
     app()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 from enum import StrEnum
 from pathlib import Path
@@ -32,6 +33,7 @@ from tenantwatch.web.app import create_app
 class Role(StrEnum):
     ALL = "all"
     API = "api"
+    CHECKS = "checks"
 
 
 def save_key(path: Path, secret: str) -> str | None:
@@ -69,6 +71,21 @@ async def _bootstrap(settings: Settings, config: Config) -> tuple[SyncReport, st
     return report, issued.secret if issued else None
 
 
+async def _run_checks(settings: Settings, config: Config) -> None:
+    """Run only the check scheduler until SIGINT or SIGTERM (no HTTP server)."""
+    rt = build_runtime(settings, config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await prepare(rt)
+        await rt.check_engine.start()
+        await stop.wait()
+    finally:
+        await rt.close()
+
+
 def serve(
     config: Path | None = ConfigOption,
     listen: str | None = typer.Option(None, "--listen", help="host:port (default 127.0.0.1:8080)"),
@@ -83,6 +100,14 @@ def serve(
             err_console.print(f"[red]--listen:[/red] {exc}")
             raise typer.Exit(2) from None
     cfg = read_config(settings, exit_code=2)
+    if role is Role.CHECKS:
+        configure_logging(settings.log_level, settings.log_format)
+        console.print(
+            f"[bold]tenantwatch[/bold] (checks role) on {redact_url(settings.effective_database_url)}"
+        )
+        with database_errors(settings):
+            asyncio.run(_run_checks(settings, cfg))
+        return
     if problem := port_problem(settings.host, settings.port):
         err_console.print(
             f"[red]cannot listen on {settings.listen}:[/red] {problem}; is tenantwatch already "
@@ -100,7 +125,7 @@ def serve(
     unsaved = save_key(settings.admin_key_file, secret) if secret else None
     _banner(settings, cfg, report, secret, role, unsaved)
     uvicorn.run(
-        create_app(settings, cfg),
+        create_app(settings, cfg, run_checks=role is Role.ALL),
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -154,7 +154,7 @@ class _Common(BaseModel):
 
     def settings(self) -> dict[str, Any]:
         """The kind's own fields, as stored with the check."""
-        return self.model_dump(mode="json", exclude=set(_Common.model_fields) | {"kind"})
+        return self.model_dump(mode="json", exclude=set(_Common.model_fields) | {"kind", "token"})
 
 
 class BasicAuthConfig(BaseModel):
@@ -229,6 +229,12 @@ class HeartbeatCheckConfig(_Common):
     cron: str | None = Field(None, description="or a cron expression, e.g. '0 3 * * *'")
     tz: str = "UTC"
     grace: Duration = 3600.0
+    token: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{16,64}$",
+        repr=False,
+        description="the ping URL's secret (16-64 letters, digits, - or _); generated if absent",
+    )
     failure_threshold: int = Field(1, ge=1, le=100)
     success_threshold: int = Field(1, ge=1, le=100)
 

@@ -121,6 +121,7 @@ def _comparable(c: Check) -> tuple[Any, ...]:
         c.critical,
         c.enabled,
         dict(c.labels),
+        c.token,
     )
 
 
@@ -249,7 +250,11 @@ class CheckService:
         now = self._ctx.clock()
         kind = model.model_dump()["kind"]
         check_id = model.id or f"{model.tenant}-{kind}-{secrets.token_hex(4)}"
-        token = secrets.token_urlsafe(18) if isinstance(model, HeartbeatCheckConfig) else None
+        token = (
+            (model.token or secrets.token_urlsafe(18))
+            if isinstance(model, HeartbeatCheckConfig)
+            else None
+        )
         check = check_from_model(model, check_id=check_id, managed_by="api", now=now, token=token)
         async with self._ctx.uow() as uow:
             await self._tenant_visible(uow, who, model.tenant)
@@ -272,8 +277,9 @@ class CheckService:
                 raise Invalid("the id in the body differs from the one in the path", field="id")
             if model.tenant != before.tenant_id:
                 raise Invalid("a check cannot move to another tenant; create a new one", "tenant")
+            given = getattr(model, "token", None)
             after = check_from_model(
-                model, check_id=check_id, managed_by="api", now=now, token=before.token
+                model, check_id=check_id, managed_by="api", now=now, token=given or before.token
             )
             if after.kind is CheckKind.HEARTBEAT and after.token is None:
                 after = replace(after, token=secrets.token_urlsafe(18))
@@ -315,7 +321,9 @@ class CheckService:
                 assert model.id is not None  # the config loader demands ids
                 wanted.add(model.id)
                 current = existing.get(model.id)
-                token = current.token if current and current.token else secrets.token_urlsafe(18)
+                given = getattr(model, "token", None)
+                token = given or (current.token if current and current.token else None)
+                token = token or secrets.token_urlsafe(18)
                 target = check_from_model(
                     model, check_id=model.id, managed_by="config", now=now, token=token
                 )

@@ -231,12 +231,18 @@ class SqlCheckRepo:
                     )
                 )
         except IntegrityError:
-            raise Conflict(f"check id {check.id!r} is taken; choose another id") from None
+            raise Conflict(
+                f"check id {check.id!r} or its ping token is taken; choose another"
+            ) from None
 
     async def update(self, check: Check) -> bool:
-        result = await self._conn.execute(
-            update(checks).where(checks.c.id == check.id).values(**_check_values(check))
-        )
+        try:
+            async with self._conn.begin_nested():
+                result = await self._conn.execute(
+                    update(checks).where(checks.c.id == check.id).values(**_check_values(check))
+                )
+        except IntegrityError:
+            raise Conflict("this ping token is taken; choose another token") from None
         return bool(result.rowcount)
 
     async def delete(self, check_id: str) -> bool:

@@ -1,0 +1,139 @@
+"""tenantwatch health [--tenant T] and tenantwatch checks list|run ID."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from tenantwatch.cli.common import (
+    ConfigOption,
+    cli_principal,
+    console,
+    settings_from_env,
+    with_runtime,
+)
+from tenantwatch.domain.checks import Check, CheckRun, CheckState
+from tenantwatch.domain.tenant_health import TenantHealth
+from tenantwatch.runtime import Runtime
+
+app = typer.Typer(help="List and run health checks.", no_args_is_help=True)
+
+_COLOUR = {
+    "healthy": "green",
+    "up": "green",
+    "degraded": "yellow",
+    "unhealthy": "red",
+    "down": "red",
+    "unknown": "dim",
+}
+
+
+def _status(text: str) -> str:
+    return f"[{_COLOUR.get(text, 'white')}]{text}[/]"
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def health(
+    tenant: str | None = typer.Option(None, "--tenant", help="only this tenant, with its checks"),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Show each tenant's health: status, score and checks up/down."""
+
+    async def work(rt: Runtime) -> tuple[list[TenantHealth], list[tuple[Check, CheckState]]]:
+        who = cli_principal()
+        if tenant is None:
+            return list(await rt.checks.platform(who)), []
+        page = await rt.checks.list(who, tenant_id=tenant, limit=1000)
+        return [await rt.checks.health(who, tenant)], list(page.items)
+
+    healths, checks = with_runtime(settings_from_env(config), work)
+    table = Table(title="tenant health")
+    for col in ("tenant", "status", "score", "up", "down", "avg response", "why"):
+        table.add_column(col, justify="right" if col in ("score", "up", "down") else "left")
+    for h in sorted(healths, key=lambda h: (h.score if h.score is not None else 101, h.tenant_id)):
+        avg = f"{h.avg_response_time_ms:.0f} ms" if h.avg_response_time_ms is not None else "-"
+        table.add_row(
+            h.tenant_id,
+            _status(str(h.status)),
+            "-" if h.score is None else f"{h.score:g}",
+            str(h.checks_up),
+            str(h.checks_down),
+            avg,
+            "; ".join(h.reasons[:2]),
+        )
+    console.print(table)
+    if checks:
+        _print_checks(checks)
+
+
+def _print_checks(rows: list[tuple[Check, CheckState]]) -> None:
+    table = Table(title="checks")
+    for col in ("id", "tenant", "kind", "state", "since", "last run", "last", "error"):
+        table.add_column(col)
+    for c, s in rows:
+        table.add_row(
+            c.id,
+            c.tenant_id,
+            str(c.kind),
+            _status(str(s.status)),
+            s.since.strftime("%Y-%m-%d %H:%M:%S") if s.since else "-",
+            s.last_run_at.strftime("%H:%M:%S") if s.last_run_at else "-",
+            _ms(s.last_duration_s),
+            (s.last_error or "")[:60],
+        )
+    console.print(table)
+
+
+@app.command("list")
+def list_(
+    tenant: str | None = typer.Option(None, "--tenant", help="only this tenant"),
+    config: Path | None = ConfigOption,
+) -> None:
+    """List checks with their state."""
+
+    async def work(rt: Runtime) -> list[tuple[Check, CheckState]]:
+        out: list[tuple[Check, CheckState]] = []
+        cursor = None
+        while True:
+            page = await rt.checks.list(cli_principal(), tenant_id=tenant, cursor=cursor, limit=500)
+            out += page.items
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+    rows = with_runtime(settings_from_env(config), work)
+    _print_checks(rows)
+    console.print(f"{len(rows)} checks")
+
+
+@app.command("run")
+def run(
+    check_id: str = typer.Argument(..., help="the check's id", show_default=False),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Run one check now, record the result and print it."""
+
+    async def work(rt: Runtime) -> CheckRun:
+        check, _ = await rt.checks.get(cli_principal(), check_id)
+        runs, _ = await rt.check_engine.run_now([check])
+        return runs[0]
+
+    result = with_runtime(settings_from_env(config), work)
+    verdict = "[green]passed[/green]" if result.ok else "[red]failed[/red]"
+    console.print(f"{result.check_id}: {verdict} in {_ms(result.duration_s)}")
+    if result.status_code is not None:
+        console.print(f"  status {result.status_code}")
+    for name, seconds in result.phases.items():
+        console.print(f"  {name:<11}{_ms(seconds)}")
+    for c in result.conditions:
+        mark = "[green]✓[/green]" if c.ok else "[red]✗[/red]"
+        console.print(f"  {mark} {c.detail}", highlight=False)
+    if result.error:
+        console.print(f"  [red]{result.error}[/red]", highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
