@@ -6,9 +6,9 @@ run. Heartbeats are not probed here: their runs are judged from pings (services.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from tenantwatch.adapters.probes.dns import DnsConfig, probe_dns
@@ -21,7 +21,7 @@ from tenantwatch.adapters.probes.tcp import TcpConfig, probe_tcp
 from tenantwatch.adapters.probes.tls import TlsConfig, probe_tls
 from tenantwatch.config.checks_model import status_ranges
 from tenantwatch.domain.checks import Check, CheckKind, CheckRun, ConditionResult
-from tenantwatch.domain.conditions import Observation, evaluate_all, parse_condition
+from tenantwatch.domain.conditions import Condition, Observation, evaluate_all, parse_condition
 
 Clock = Callable[[], datetime]
 
@@ -144,9 +144,14 @@ def observation(result: ProbeResult, now: datetime) -> Observation:
     )
 
 
+@functools.lru_cache(maxsize=65536)
+def _parsed(text: str) -> Condition:
+    return parse_condition(text)
+
+
 def judge(check: Check, result: ProbeResult, at: datetime) -> CheckRun:
     """Combine the probe's own verdict with the check's conditions into one run."""
-    conds = [parse_condition(c) for c in check.conditions]
+    conds = [_parsed(c) for c in check.conditions]
     cond_ok, outcomes = evaluate_all(conds, observation(result, at))
     error = result.error
     failed = [o for o in outcomes if not o.ok]
@@ -163,13 +168,9 @@ def judge(check: Check, result: ProbeResult, at: datetime) -> CheckRun:
         error=error,
         conditions=tuple(ConditionResult(o.condition, o.ok, o.detail) for o in outcomes),
         phases=dict(result.phases),
-        details={**_public(result.details), "body_size": result.body_size},
+        details={**result.details, "body_size": result.body_size},
         certificate_expiry=result.certificate_expiry,
     )
-
-
-def _public(details: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(details)
 
 
 class ProbeExecutor:
