@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -352,13 +352,21 @@ class CheckService:
 
     # -- runs --------------------------------------------------------------------------------
 
-    async def record(self, runs: Sequence[CheckRun]) -> RecordOutcome:
-        """Store runs, move each check's state, record the state changes, update rollups."""
+    async def record(
+        self, runs: Sequence[CheckRun], known: Mapping[str, Check] | None = None
+    ) -> RecordOutcome:
+        """Store runs, move each check's state, record the state changes, update rollups.
+
+        `known` are the checks as the caller (the scheduler) has them; checks not in it are
+        read from the database. A run of a check deleted meanwhile is dropped."""
         if not runs:
             return RecordOutcome({}, [])
         async with self._ctx.uow() as uow:
             ids = list({r.check_id for r in runs})
-            checks = {c.id: c for c in await uow.checks.many(ids)}
+            checks = {i: known[i] for i in ids if known is not None and i in known}
+            missing = [i for i in ids if i not in checks]
+            if missing:
+                checks.update((c.id, c) for c in await uow.checks.many(missing))
             states = await uow.checks.states(ids)
             kept = [r for r in runs if r.check_id in checks]  # deleted meanwhile: dropped
             changes: list[StateChangeRecord] = []

@@ -104,6 +104,7 @@ class CheckScheduler:
         self.refresh_s = refresh_s
         self.flush_s = flush_s
         self.plan: dict[str, _Planned] = {}
+        self._checks: dict[str, Check] = {}
         self._heap: list[tuple[float, str]] = []
         self._version: object = None
         self._flow = _Flow()
@@ -132,6 +133,7 @@ class CheckScheduler:
                 check, interval, offset_s(check.id, spread), self.host_of(check)
             )
         self.plan = plan
+        self._checks = {cid: p.check for cid, p in plan.items()}
         self._heap = []
         for p in plan.values():
             slot = slot_of(now, p.interval_s, p.offset)
@@ -248,7 +250,7 @@ class CheckScheduler:
             return None
         batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
         try:
-            outcome = await self.service.record(batch)
+            outcome = await self.service.record(batch, self._checks)
         except Exception as exc:
             log.error("cannot record check runs; will retry", error=repr(exc), runs=len(batch))
             self._pending = batch + self._pending

@@ -179,13 +179,25 @@ class ProbeExecutor:
     def __init__(self, clock: Clock = _now) -> None:
         self.clock = clock
         self._http: HttpProber | None = None
+        # probe configs are built once per version of a check
+        self._probes: dict[str, tuple[Check, Callable[[], Awaitable[ProbeResult]]]] = {}
+
+    def _probe(self, check: Check, http: HttpProber) -> Callable[[], Awaitable[ProbeResult]]:
+        cached = self._probes.get(check.id)
+        if cached is not None and cached[0] is check:
+            return cached[1]
+        probe = _probe_for(check, http)
+        if len(self._probes) > 200_000:
+            self._probes.clear()
+        self._probes[check.id] = (check, probe)
+        return probe
 
     async def run(self, check: Check) -> CheckRun:
         if self._http is None:
             self._http = HttpProber()
         at = self.clock()
         try:
-            probe = _probe_for(check, self._http)
+            probe = self._probe(check, self._http)
         except (ValueError, KeyError, TypeError) as exc:
             result = ProbeResult(ok=False, duration_s=0.0, error=f"invalid settings: {exc}")
         else:
@@ -196,3 +208,4 @@ class ProbeExecutor:
         if self._http is not None:
             await self._http.close()
             self._http = None
+        self._probes.clear()

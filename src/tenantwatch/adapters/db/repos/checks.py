@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
@@ -146,13 +147,18 @@ def _run_values(r: CheckRun) -> dict[str, Any]:
     }
 
 
+_SCALARS = (bool, int, float, str)
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
 def _jsonable(details: Mapping[str, Any]) -> dict[str, Any]:
+    """details as JSON-ready values (anything unknown becomes its text)."""
     out: dict[str, Any] = {}
     for k, v in details.items():
-        if v is None or isinstance(v, bool | int | float | str):
+        if v is None or isinstance(v, _SCALARS):
             out[k] = v
-        elif isinstance(v, list | tuple | set | frozenset):
-            out[k] = [x if isinstance(x, bool | int | float | str) else str(x) for x in v]
+        elif isinstance(v, _SEQUENCES):
+            out[k] = [x if isinstance(x, _SCALARS) else str(x) for x in v]
         elif isinstance(v, Mapping):
             out[k] = _jsonable(v)
         else:
@@ -177,8 +183,9 @@ class SqlCheckRepo:
     async def many(self, check_ids: Sequence[str]) -> Sequence[Check]:
         if not check_ids:
             return []
-        q = select(checks).where(checks.c.id.in_(list(check_ids)))
-        return [_row_to_check(r) for r in (await self._conn.execute(q)).all()]
+        q = select(checks).where(checks.c.id.in_(bindparam("ids", expanding=True)))
+        rows = (await self._conn.execute(q, {"ids": list(check_ids)})).all()
+        return [_row_to_check(r) for r in rows]
 
     async def by_token(self, token: str) -> Check | None:
         row = (await self._conn.execute(select(checks).where(checks.c.token == token))).first()
@@ -262,11 +269,14 @@ class SqlCheckRepo:
     async def states(self, check_ids: Iterable[str] | None = None) -> dict[str, CheckState]:
         q = select(check_state)
         ids = None if check_ids is None else list(check_ids)
+        params: dict[str, Any] = {}
         if ids is not None:
             if not ids:
                 return {}
-            q = q.where(check_state.c.check_id.in_(ids))
-        return {r.check_id: _row_to_state(r) for r in (await self._conn.execute(q)).all()}
+            q = q.where(check_state.c.check_id.in_(bindparam("ids", expanding=True)))
+            params["ids"] = ids
+        rows = (await self._conn.execute(q, params)).all()
+        return {r.check_id: _row_to_state(r) for r in rows}
 
     async def tenant_states(
         self, tenant_id: str | None
@@ -284,6 +294,9 @@ class SqlCheckRepo:
         params = [
             {"b_id": s.check_id, **_state_values(s), "details": _jsonable(d)} for s, d in states
         ]
+        if self._dialect == "sqlite":
+            await _sqlite_many(self._conn, _UPDATE_STATE, _STATE_COLUMNS, params)
+            return
         stmt = (
             update(check_state)
             .where(check_state.c.check_id == _bind("b_id"))
@@ -319,8 +332,13 @@ class SqlCheckRepo:
     # -- results -----------------------------------------------------------------------
 
     async def add_runs(self, runs: Sequence[CheckRun]) -> None:
-        if runs:
-            await self._conn.execute(insert(check_results), [_run_values(r) for r in runs])
+        if not runs:
+            return
+        rows = [_run_values(r) for r in runs]
+        if self._dialect == "sqlite":
+            await _sqlite_many(self._conn, _INSERT_RESULT, _RESULT_COLUMNS, rows)
+        else:
+            await self._conn.execute(insert(check_results), rows)
 
     async def add_changes(self, changes: Sequence[StateChangeRecord]) -> None:
         if changes:
@@ -548,3 +566,84 @@ class SqlCheckRepo:
 
 def _bind(name: str) -> Any:
     return bindparam(name)
+
+
+# -- the hot writes on SQLite, without per-row statement processing -----------------------
+# The scheduler writes every run's result, state and rollups; on SQLite these go straight
+# to the driver's executemany with values encoded as SQLAlchemy would store them.
+
+_RESULT_COLUMNS = (
+    "check_id",
+    "tenant_id",
+    "at",
+    "ok",
+    "duration_s",
+    "status_code",
+    "error",
+    "conditions",
+    "phases",
+    "details",
+)
+_INSERT_RESULT = (
+    f"INSERT INTO check_results ({', '.join(_RESULT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _RESULT_COLUMNS)})"
+)
+_STATE_COLUMNS = (
+    "status",
+    "failures",
+    "successes",
+    "since",
+    "last_run_at",
+    "last_ok",
+    "last_duration_s",
+    "last_error",
+    "reason",
+    "details",
+    "b_id",
+)
+_UPDATE_STATE = (
+    "UPDATE check_state SET "
+    + ", ".join(f"{c} = ?" for c in _STATE_COLUMNS[:-1])
+    + " WHERE check_id = ?"
+)
+_ROLLUP_COLUMNS = (
+    "check_id",
+    "tenant_id",
+    "resolution",
+    "bucket",
+    "runs",
+    "ok_runs",
+    "duration_sum",
+    "duration_max",
+)
+_UPSERT_ROLLUP = (
+    f"INSERT INTO check_rollups ({', '.join(_ROLLUP_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _ROLLUP_COLUMNS)}) "
+    "ON CONFLICT (check_id, resolution, bucket) DO UPDATE SET "
+    "runs = runs + excluded.runs, ok_runs = ok_runs + excluded.ok_runs, "
+    "duration_sum = duration_sum + excluded.duration_sum, "
+    "duration_max = max(duration_max, excluded.duration_max)"
+)
+
+
+def vars_of(d: RollupDelta) -> dict[str, Any]:
+    return {name: getattr(d, name) for name in _ROLLUP_COLUMNS}
+
+
+def _sqlite_value(value: Any) -> Any:
+    """A value as SQLAlchemy stores it in SQLite (UtcDateTime, JSON, Boolean)."""
+    if isinstance(value, datetime):
+        utc = value.astimezone(UTC)
+        return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value
+
+
+async def _sqlite_many(
+    conn: AsyncConnection, sql: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    params = [tuple(_sqlite_value(row[c]) for c in columns) for row in rows]
+    await conn.exec_driver_sql(sql, params)
