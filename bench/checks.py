@@ -177,7 +177,7 @@ async def sustained(workdir: Path, url: str, n: int, seconds: float) -> tuple[fl
         await rt.close()
 
 
-CLIENTS = 128
+CLIENTS = 512
 
 
 async def _pinger(host: str, port: int, path: str, count: int) -> int:

@@ -544,20 +544,21 @@ class SqlCheckRepo:
                 ],
             )
         if pings:
-            await self._conn.execute(
-                insert(heartbeat_pings),
-                [
-                    {
-                        "check_id": cid,
-                        "tenant_id": tid,
-                        "at": at,
-                        "kind": str(kind),
-                        "exit_status": status,
-                        "remote_addr": addr,
-                    }
-                    for cid, tid, at, kind, status, addr in pings
-                ],
-            )
+            rows = [
+                {
+                    "check_id": cid,
+                    "tenant_id": tid,
+                    "at": at,
+                    "kind": str(kind),
+                    "exit_status": status,
+                    "remote_addr": addr,
+                }
+                for cid, tid, at, kind, status, addr in pings
+            ]
+            if self._dialect == "sqlite":
+                await _sqlite_many(self._conn, _INSERT_PING, _PING_COLUMNS, rows)
+            else:
+                await self._conn.execute(insert(heartbeat_pings), rows)
 
     async def ping_count(self, check_id: str) -> int:
         q = select(func.count()).where(heartbeat_pings.c.check_id == check_id)
@@ -623,6 +624,13 @@ _UPSERT_ROLLUP = (
     "runs = runs + excluded.runs, ok_runs = ok_runs + excluded.ok_runs, "
     "duration_sum = duration_sum + excluded.duration_sum, "
     "duration_max = max(duration_max, excluded.duration_max)"
+)
+
+
+_PING_COLUMNS = ("check_id", "tenant_id", "at", "kind", "exit_status", "remote_addr")
+_INSERT_PING = (
+    f"INSERT INTO heartbeat_pings ({', '.join(_PING_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _PING_COLUMNS)})"
 )
 
 
