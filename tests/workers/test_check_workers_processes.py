@@ -45,10 +45,10 @@ def _start(tmp: Path, name: str, db_url: str, config: Path) -> subprocess.Popen[
     )
 
 
-async def _rows(dsn: str, sql: str) -> list[asyncpg.Record]:
+async def _rows(dsn: str, sql: str, *args: object) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
-        return list(await conn.fetch(sql))
+        return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()
 
@@ -78,16 +78,15 @@ async def test_two_workers_share_and_take_over(tmp_path: Path) -> None:
             procs.append(_start(tmp_path, "a", db_url, config))
             await _wait_for(dsn, "SELECT count(*) >= 6 FROM check_results", 60)
             procs.append(_start(tmp_path, "b", db_url, config))
-            await _wait_for(
-                dsn, "SELECT count(DISTINCT worker) = 2 FROM check_state", 60
-            )
+            await _wait_for(dsn, "SELECT count(DISTINCT worker) = 2 FROM check_state", 60)
             # both run checks; no slot is run twice: per check at most one run per 2 s slot
             t0 = time.time()
             await asyncio.sleep(3 * INTERVAL_S)
             per_check = await _rows(
                 dsn,
                 "SELECT check_id, count(*) FROM check_results "
-                f"WHERE at >= to_timestamp({t0}) GROUP BY check_id",
+                "WHERE at >= to_timestamp($1) GROUP BY check_id",
+                t0,
             )
             assert len(per_check) == CHECKS
             assert all(n <= 4 for _, n in per_check), per_check

@@ -6,13 +6,15 @@ Phases, as blackbox_exporter names them:
 - dns: resolving the host (absent for an IP address);
 - connect: TCP connect, plus the TLS handshake for https: aiohttp opens both in one step,
   so the handshake alone is not observable here (the `tls` check kind times it apart);
-- processing: from the request being sent to the response headers;
+- processing: from the connection being ready to the response headers (sending the
+  request and the server's work);
 - transfer: from the headers to the end of the body.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+from aiohttp.helpers import is_ip_address
 from cryptography import x509
 
 from tenantwatch.adapters.probes.result import ProbeResult
@@ -66,46 +69,40 @@ def _expected(codes: tuple[tuple[int, int], ...]) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in codes)
 
 
-def _trace() -> aiohttp.TraceConfig:
-    """Callbacks that stamp times on the request's own namespace (trace_request_ctx)."""
-    tc = aiohttp.TraceConfig()
-
-    async def dns_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-        ctx.trace_request_ctx.dns_start = time.perf_counter()
-
-    async def dns_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-        ctx.trace_request_ctx.dns_end = time.perf_counter()
-
-    async def conn_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-        ctx.trace_request_ctx.conn_start = time.perf_counter()
-
-    async def conn_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-        ctx.trace_request_ctx.conn_end = time.perf_counter()
-
-    async def headers_sent(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-        ctx.trace_request_ctx.sent = time.perf_counter()
-
-    tc.on_dns_resolvehost_start.append(dns_start)
-    tc.on_dns_resolvehost_end.append(dns_end)
-    tc.on_connection_create_start.append(conn_start)
-    tc.on_connection_create_end.append(conn_end)
-    tc.on_request_headers_sent.append(headers_sent)
-    return tc
+# The timings of the request being made in this task; the connector fills them in.
+_TIMINGS: contextvars.ContextVar[SimpleNamespace | None] = contextvars.ContextVar(
+    "tenantwatch_http_timings", default=None
+)
 
 
-class _CertConnector(aiohttp.TCPConnector):
-    """Keeps each new TLS connection's leaf certificate on the request's trace namespace
-    (a small response may release its connection before the caller could look at it)."""
+class _TimingConnector(aiohttp.TCPConnector):
+    """Times DNS and connection set-up and keeps each new TLS connection's leaf
+    certificate, on the namespace of the request being made in the current task
+    (cheaper than aiohttp's trace signals, which cost every request several awaits)."""
+
+    async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
+        ctx = _TIMINGS.get()
+        if ctx is None or is_ip_address(host):
+            return await super()._resolve_host(host, port, traces)
+        start = time.perf_counter()
+        try:
+            return await super()._resolve_host(host, port, traces)
+        finally:
+            ctx.dns = time.perf_counter() - start
 
     async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109
+        ctx = _TIMINGS.get()
+        start = time.perf_counter()
         proto = await super()._create_connection(req, traces, timeout)
+        if ctx is None:
+            return proto
+        ctx.connected = time.perf_counter()
+        ctx.connect = ctx.connected - start - getattr(ctx, "dns", 0.0)
         transport = proto.transport
         ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-        if ssl_object is not None and traces:
-            ctx = traces[0]._trace_config_ctx.trace_request_ctx
-            if isinstance(ctx, SimpleNamespace):
-                ctx.der = ssl_object.getpeercert(binary_form=True)
-                ctx.tls_version = ssl_object.version()
+        if ssl_object is not None:
+            ctx.der = ssl_object.getpeercert(binary_form=True)
+            ctx.tls_version = ssl_object.version()
         return proto
 
 
@@ -126,10 +123,9 @@ class HttpProber:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = _CertConnector(force_close=True, limit=0, ttl_dns_cache=10)
+            connector = _TimingConnector(force_close=True, limit=0, ttl_dns_cache=10)
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                trace_configs=[_trace()],
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=True,
             )
@@ -150,6 +146,7 @@ class HttpProber:
         """Make the request and judge the status; never raises for network trouble."""
         session = self._get_session()
         ctx = SimpleNamespace()
+        token = _TIMINGS.set(ctx)
         headers = dict(cfg.headers)
         if cfg.bearer_token:
             headers["Authorization"] = f"Bearer {cfg.bearer_token}"
@@ -175,7 +172,6 @@ class HttpProber:
                     data=cfg.body,
                     allow_redirects=cfg.follow_redirects,
                     ssl=self._ssl(cfg) if https else False,
-                    trace_request_ctx=ctx,
                 ) as resp:
                     got_headers = time.perf_counter()
                     connected = True
@@ -201,16 +197,19 @@ class HttpProber:
         except OSError as exc:
             error = describe_network_error(exc)
         end = time.perf_counter()
+        _TIMINGS.reset(token)
         expiry = _cert_expiry(ctx)
         if getattr(ctx, "tls_version", None):
             details["tls_version"] = ctx.tls_version
-        connected = connected or hasattr(ctx, "conn_end")
-        if hasattr(ctx, "dns_start") and hasattr(ctx, "dns_end"):
-            phases["dns"] = ctx.dns_end - ctx.dns_start
-        if hasattr(ctx, "conn_start") and hasattr(ctx, "conn_end"):
-            phases["connect"] = ctx.conn_end - ctx.conn_start
-        if hasattr(ctx, "sent") and status is not None:
-            phases["processing"] = max(0.0, got_headers - ctx.sent)
+        connected = connected or hasattr(ctx, "connected")
+        if hasattr(ctx, "dns"):
+            phases["dns"] = ctx.dns
+        if hasattr(ctx, "connect"):
+            phases["connect"] = ctx.connect
+        if status is not None:
+            # from the connection to the response headers: sending the request and the
+            # server's processing
+            phases["processing"] = max(0.0, got_headers - getattr(ctx, "connected", start))
             phases["transfer"] = end - got_headers
         if (
             error is None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -586,8 +586,8 @@ _RESULT_COLUMNS = (
     "details",
 )
 _INSERT_RESULT = (
-    f"INSERT INTO check_results ({', '.join(_RESULT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _RESULT_COLUMNS)})"
+    "INSERT INTO check_results (check_id, tenant_id, at, ok, duration_s, status_code, error, conditions, phases, details) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _STATE_COLUMNS = (
     "status",
@@ -603,9 +603,9 @@ _STATE_COLUMNS = (
     "b_id",
 )
 _UPDATE_STATE = (
-    "UPDATE check_state SET "
-    + ", ".join(f"{c} = ?" for c in _STATE_COLUMNS[:-1])
-    + " WHERE check_id = ?"
+    "UPDATE check_state SET status = ?, failures = ?, successes = ?, since = ?, last_run_at = ?, "
+    "last_ok = ?, last_duration_s = ?, last_error = ?, reason = ?, details = ? "
+    "WHERE check_id = ?"
 )
 _ROLLUP_COLUMNS = (
     "check_id",
@@ -618,8 +618,8 @@ _ROLLUP_COLUMNS = (
     "duration_max",
 )
 _UPSERT_ROLLUP = (
-    f"INSERT INTO check_rollups ({', '.join(_ROLLUP_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _ROLLUP_COLUMNS)}) "
+    "INSERT INTO check_rollups (check_id, tenant_id, resolution, bucket, runs, ok_runs, duration_sum, duration_max) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (check_id, resolution, bucket) DO UPDATE SET "
     "runs = runs + excluded.runs, ok_runs = ok_runs + excluded.ok_runs, "
     "duration_sum = duration_sum + excluded.duration_sum, "
@@ -629,8 +629,8 @@ _UPSERT_ROLLUP = (
 
 _PING_COLUMNS = ("check_id", "tenant_id", "at", "kind", "exit_status", "remote_addr")
 _INSERT_PING = (
-    f"INSERT INTO heartbeat_pings ({', '.join(_PING_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _PING_COLUMNS)})"
+    "INSERT INTO heartbeat_pings (check_id, tenant_id, at, kind, exit_status, remote_addr) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
