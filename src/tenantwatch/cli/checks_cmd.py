@@ -1,4 +1,7 @@
-"""tenantwatch health [--tenant T] and tenantwatch checks list|run ID."""
+"""tenantwatch health [--tenant T] and tenantwatch checks list|run ID.
+
+Like `serve`, these first bring the database in line with the config file (its tenants
+and checks), so they show what the file declares even before the server first ran."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from tenantwatch.cli.common import (
 )
 from tenantwatch.domain.checks import Check, CheckRun, CheckState
 from tenantwatch.domain.tenant_health import TenantHealth
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime import Runtime, sync_config
 
 app = typer.Typer(help="List and run health checks.", no_args_is_help=True)
 
@@ -45,6 +48,7 @@ def health(
     """Show each tenant's health: status, score and checks up/down."""
 
     async def work(rt: Runtime) -> tuple[list[TenantHealth], list[tuple[Check, CheckState]]]:
+        await sync_config(rt)
         who = cli_principal()
         if tenant is None:
             return list(await rt.checks.platform(who)), []
@@ -97,6 +101,7 @@ def list_(
     """List checks with their state."""
 
     async def work(rt: Runtime) -> list[tuple[Check, CheckState]]:
+        await sync_config(rt)
         out: list[tuple[Check, CheckState]] = []
         cursor = None
         while True:
@@ -119,6 +124,7 @@ def run(
     """Run one check now, record the result and print it."""
 
     async def work(rt: Runtime) -> CheckRun:
+        await sync_config(rt)
         check, _ = await rt.checks.get(cli_principal(), check_id)
         runs, _ = await rt.check_engine.run_now([check])
         return runs[0]

@@ -1,0 +1,69 @@
+"""tenantwatch health and tenantwatch checks list|run, on a config with checks."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tenantwatch.cli.main import app
+from tests.checks_support import http_target
+
+runner = CliRunner()
+
+
+def _config(tmp: Path, url: str) -> Path:
+    path = tmp / "tw.yml"
+    path.write_text(
+        "tenants:\n"
+        "  - {id: acme, name: Acme, tier: enterprise}\n"
+        "  - {id: globex, name: Globex, tier: basic}\n"
+        "checks:\n"
+        f"  - {{id: acme-web, tenant: acme, kind: http, url: '{url}/a',"
+        " conditions: ['[STATUS] == 200']}\n"
+        f"  - {{id: globex-web, tenant: globex, kind: http, url: '{url}/g',"
+        " failure_threshold: 1}\n"
+    )
+    return path
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "TENANTWATCH_DATA_DIR": str(tmp_path / "var"),
+        "TENANTWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'tw.db'}",
+        "COLUMNS": "250",
+    }
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    result = runner.invoke(app, args, env=env, terminal_width=200)
+    return result.exit_code, result.output
+
+
+async def test_run_list_and_health(tmp_path: Path, env: dict[str, str]) -> None:
+    async with http_target() as target:
+        cfg = str(_config(tmp_path, target.url))
+        code, out = await asyncio.to_thread(
+            _run, ["checks", "run", "acme-web", "--config", cfg], env
+        )
+        assert code == 0, out
+        assert "acme-web: passed" in out and "[STATUS] (200) == 200" in out
+        target.status = 500
+        code, out = await asyncio.to_thread(
+            _run, ["checks", "run", "globex-web", "--config", cfg], env
+        )
+        assert code == 1 and "status 500 not in expected 200-399" in out
+    code, out = await asyncio.to_thread(_run, ["checks", "list", "--config", cfg], env)
+    assert code == 0 and "2 checks" in out
+    assert "acme-web" in out and "globex-web" in out and "down" in out
+    code, out = await asyncio.to_thread(_run, ["health", "--config", cfg], env)
+    assert code == 0, out
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert "unhealthy" in lines["globex"] and "healthy" in lines["acme"]
+    code, out = await asyncio.to_thread(_run, ["health", "--tenant", "acme", "--config", cfg], env)
+    assert code == 0 and "acme-web" in out and "globex" not in out
+    code, out = await asyncio.to_thread(_run, ["checks", "run", "nope", "--config", cfg], env)
+    assert code == 1 and "not found" in out
