@@ -82,6 +82,20 @@ def _check_values(c: Check) -> dict[str, Any]:
     }
 
 
+_STATE_READ = (
+    "check_id",
+    "status",
+    "failures",
+    "successes",
+    "since",
+    "last_run_at",
+    "last_ok",
+    "last_duration_s",
+    "last_error",
+    "reason",
+)
+
+
 def _row_to_state(row: Any) -> CheckState:
     return CheckState(
         check_id=row.check_id,
@@ -267,7 +281,7 @@ class SqlCheckRepo:
     # -- state -------------------------------------------------------------------------
 
     async def states(self, check_ids: Iterable[str] | None = None) -> dict[str, CheckState]:
-        q = select(check_state)
+        q = select(*(check_state.c[name] for name in _STATE_READ))
         ids = None if check_ids is None else list(check_ids)
         params: dict[str, Any] = {}
         if ids is not None:
@@ -334,11 +348,10 @@ class SqlCheckRepo:
     async def add_runs(self, runs: Sequence[CheckRun]) -> None:
         if not runs:
             return
-        rows = [_run_values(r) for r in runs]
         if self._dialect == "sqlite":
-            await _sqlite_many(self._conn, _INSERT_RESULT, _RESULT_COLUMNS, rows)
+            await self._conn.exec_driver_sql(_INSERT_RESULT, [_sqlite_run(r) for r in runs])
         else:
-            await self._conn.execute(insert(check_results), rows)
+            await self._conn.execute(insert(check_results), [_run_values(r) for r in runs])
 
     async def add_changes(self, changes: Sequence[StateChangeRecord]) -> None:
         if changes:
@@ -636,6 +649,27 @@ _INSERT_PING = (
 
 def vars_of(d: RollupDelta) -> dict[str, Any]:
     return {name: getattr(d, name) for name in _ROLLUP_COLUMNS}
+
+
+def _sqlite_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_run(r: CheckRun) -> tuple[Any, ...]:
+    """A result row for _INSERT_RESULT, encoded as SQLAlchemy would store it in SQLite."""
+    conditions = [{"condition": c.condition, "ok": c.ok, "detail": c.detail} for c in r.conditions]
+    return (
+        r.check_id,
+        r.tenant_id,
+        _sqlite_time(r.at),
+        int(r.ok),
+        r.duration_s,
+        r.status_code,
+        r.error,
+        json.dumps(conditions),
+        json.dumps(dict(r.phases)),
+        json.dumps({**_jsonable(r.details), "kind": str(r.kind)}),
+    )
 
 
 def _sqlite_value(value: Any) -> Any:
