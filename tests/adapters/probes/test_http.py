@@ -156,6 +156,8 @@ async def test_https_reports_certificate_expiry(
         assert trusted.certificate_expiry is not None
         assert abs((trusted.certificate_expiry - expiry).total_seconds()) < 60
         assert trusted.details["tls_version"].startswith("TLS")
+        assert {"connect", "tls", "processing", "transfer"} <= set(trusted.phases)
+        assert sum(trusted.phases.values()) <= trusted.duration_s + 0.001
         untrusted = await prober.probe(HttpConfig(url))
         assert not untrusted.ok and "certificate verify failed" in (untrusted.error or "")
         insecure = await prober.probe(HttpConfig(url, verify_tls=False))

@@ -4,8 +4,9 @@ One ClientSession per prober with `force_close=True`: every check opens a new co
 as a health check should (a pooled connection would hide connect and TLS trouble).
 Phases, as blackbox_exporter names them:
 - dns: resolving the host (absent for an IP address);
-- connect: TCP connect, plus the TLS handshake for https: aiohttp opens both in one step,
-  so the handshake alone is not observable here (the `tls` check kind times it apart);
+- connect: TCP connect;
+- tls: the TLS handshake (https): the connector connects the socket itself, then hands it
+  to the event loop for the handshake, so the two are timed apart;
 - processing: from the connection being ready to the response headers (sending the
   request and the server's work);
 - transfer: from the headers to the end of the body.
@@ -23,6 +24,7 @@ from types import SimpleNamespace, TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import aiohappyeyeballs
 import aiohttp
 from aiohttp.helpers import is_ip_address
 from cryptography import x509
@@ -90,6 +92,42 @@ class _TimingConnector(aiohttp.TCPConnector):
         finally:
             ctx.dns = time.perf_counter() - start
 
+    async def _wrap_create_connection(
+        self,
+        *args: Any,
+        addr_infos: Any,
+        req: Any,
+        timeout: Any,  # noqa: ASYNC109
+        client_error: type[Exception] = aiohttp.ClientConnectorError,
+        **kwargs: Any,
+    ) -> Any:
+        """For https, connect the socket first and then hand it over for the handshake, so
+        TCP connect and TLS are timed apart; plain http goes the usual way."""
+        ctx = _TIMINGS.get()
+        if ctx is None or not kwargs.get("ssl"):
+            return await super()._wrap_create_connection(
+                *args,
+                addr_infos=addr_infos,
+                req=req,
+                timeout=timeout,
+                client_error=client_error,
+                **kwargs,
+            )
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout.sock_connect):
+                sock = await aiohappyeyeballs.start_connection(addr_infos, loop=loop)
+                ctx.tcp_connected = time.perf_counter()
+                return await loop.create_connection(*args, **kwargs, sock=sock)
+        except ssl.SSLCertVerificationError as exc:
+            raise aiohttp.ClientConnectorCertificateError(req.connection_key, exc) from exc
+        except ssl.SSLError as exc:
+            raise aiohttp.ClientConnectorSSLError(req.connection_key, exc) from exc
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            raise client_error(req.connection_key, exc) from exc
+
     async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109
         ctx = _TIMINGS.get()
         start = time.perf_counter()
@@ -97,7 +135,12 @@ class _TimingConnector(aiohttp.TCPConnector):
         if ctx is None:
             return proto
         ctx.connected = time.perf_counter()
-        ctx.connect = ctx.connected - start - getattr(ctx, "dns", 0.0)
+        tcp_done = getattr(ctx, "tcp_connected", None)
+        if tcp_done is not None:
+            ctx.tls = ctx.connected - tcp_done
+            ctx.connect = tcp_done - start - getattr(ctx, "dns", 0.0)
+        else:
+            ctx.connect = ctx.connected - start - getattr(ctx, "dns", 0.0)
         transport = proto.transport
         ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
         if ssl_object is not None:
@@ -206,6 +249,8 @@ class HttpProber:
             phases["dns"] = ctx.dns
         if hasattr(ctx, "connect"):
             phases["connect"] = ctx.connect
+        if hasattr(ctx, "tls"):
+            phases["tls"] = ctx.tls
         if status is not None:
             # from the connection to the response headers: sending the request and the
             # server's processing
