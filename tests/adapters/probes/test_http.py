@@ -185,3 +185,11 @@ def test_bad_urls_are_refused() -> None:
         HttpConfig("ftp://example.com/")
     with pytest.raises(ValueError, match="\\*\\*\\*"):
         HttpConfig("gopher://u:secret@x/")
+
+
+async def test_errors_never_show_the_url_password(prober: HttpProber) -> None:
+    from tests.support import free_port
+
+    result = await prober.probe(HttpConfig(f"http://user:hunter2@127.0.0.1:{free_port()}/x"))
+    assert not result.ok
+    assert "hunter2" not in repr(result)

@@ -67,6 +67,17 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
+def _scrub(text: str, cfg: HttpConfig) -> str:
+    """text without the request's secrets (URL password, basic auth, bearer token)."""
+    secrets = [urlsplit(cfg.url).password, cfg.bearer_token]
+    if cfg.basic_auth:
+        secrets.append(cfg.basic_auth[1])
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
 def _expected(codes: tuple[tuple[int, int], ...]) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in codes)
 
@@ -256,6 +267,8 @@ class HttpProber:
             # server's processing
             phases["processing"] = max(0.0, got_headers - getattr(ctx, "connected", start))
             phases["transfer"] = end - got_headers
+        if error is not None:
+            error = _scrub(error, cfg)
         if (
             error is None
             and status is not None
