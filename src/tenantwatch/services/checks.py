@@ -25,7 +25,7 @@ from tenantwatch.domain.checks import (
 from tenantwatch.domain.heartbeat import HeartbeatState, PingKind, Schedule, apply_ping, judge
 from tenantwatch.domain.pagination import Page, page_from
 from tenantwatch.domain.tenant_health import CheckHealth, TenantHealth, tenant_health
-from tenantwatch.domain.tenants import tenant_id_problem
+from tenantwatch.domain.tenants import Tenant, tenant_id_problem
 from tenantwatch.services.access import cursor_key, require
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -182,6 +182,20 @@ def rollup_deltas(runs: Sequence[CheckRun]) -> Sequence[RollupDelta]:
     ]
 
 
+async def _all_tenants(uow: UnitOfWork, only: str | None) -> list[Tenant]:
+    out: list[Tenant] = []
+    after: str | None = None
+    while page := await uow.tenants.list(after=after, limit=500, only=only):
+        out += page
+        after = page[-1].id
+    return out
+
+
+async def _active_tiers(uow: UnitOfWork, only: str | None) -> dict[str, str]:
+    """The tier of every active tenant (or of `only`, if it is active)."""
+    return {t.id: t.tier for t in await _all_tenants(uow, only) if str(t.status) == "active"}
+
+
 class CheckService:
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
@@ -239,6 +253,16 @@ class CheckService:
         if tenant is None:
             raise NotFound(f"tenant {tenant_id!r} not found")
         return tenant.tier
+
+    async def _scope(
+        self, uow: UnitOfWork, who: Principal, tenant_id: str | None, check_id: str | None
+    ) -> str | None:
+        """The tenant to filter history by; 404 for a tenant or check the caller cannot see."""
+        if tenant_id is not None:
+            await self._tenant_visible(uow, who, tenant_id)
+        if check_id is not None:
+            await self._visible(uow, who, check_id)
+        return tenant_id if tenant_id is not None else who.tenant_id
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -412,11 +436,7 @@ class CheckService:
         async with self._ctx.uow() as uow:
             version = await uow.checks.version()
             checks = [c for c in await uow.checks.all() if c.enabled]
-            tiers: dict[str, str] = {}
-            after: str | None = None
-            while page := await uow.tenants.list(after=after, limit=500):
-                tiers.update((t.id, t.tier) for t in page if str(t.status) == "active")
-                after = page[-1].id
+            tiers = await _active_tiers(uow, None)
         return version, [c for c in checks if c.tenant_id in tiers], tiers
 
     async def checks_version(self) -> tuple[int, datetime | None]:
@@ -473,11 +493,7 @@ class CheckService:
             raise Invalid("invalid cursor; pass the next_cursor of a previous page", "cursor")
         since = self._ctx.clock() - timedelta(hours=hours)
         async with self._ctx.uow() as uow:
-            if tenant_id is not None:
-                await self._tenant_visible(uow, who, tenant_id)
-            if check_id is not None:
-                await self._visible(uow, who, check_id)
-            scope = tenant_id if tenant_id is not None else who.tenant_id
+            scope = await self._scope(uow, who, tenant_id, check_id)
             rows = await uow.checks.runs(
                 tenant_id=scope, check_id=check_id, since=since, before_id=key, limit=limit + 1
             )
@@ -494,11 +510,7 @@ class CheckService:
     ) -> Sequence[StateChangeRecord]:
         since = self._ctx.clock() - timedelta(hours=hours)
         async with self._ctx.uow() as uow:
-            if tenant_id is not None:
-                await self._tenant_visible(uow, who, tenant_id)
-            if check_id is not None:
-                await self._visible(uow, who, check_id)
-            scope = tenant_id if tenant_id is not None else who.tenant_id
+            scope = await self._scope(uow, who, tenant_id, check_id)
             return await uow.checks.changes(
                 tenant_id=scope, check_id=check_id, since=since, limit=limit
             )
@@ -532,11 +544,7 @@ class CheckService:
         """The health of every tenant the principal sees (active tenants only)."""
         require(who, Scope.READ)
         async with self._ctx.uow() as uow:
-            tiers: dict[str, str] = {}
-            after: str | None = None
-            while page := await uow.tenants.list(after=after, limit=500, only=who.tenant_id):
-                tiers.update((t.id, t.tier) for t in page if str(t.status) == "active")
-                after = page[-1].id
+            tiers = await _active_tiers(uow, who.tenant_id)
             rows = await uow.checks.tenant_states(who.tenant_id)
         by_tenant: dict[str, list[Any]] = defaultdict(list)
         for row in rows:
@@ -548,12 +556,7 @@ class CheckService:
         now = self._ctx.clock()
         removed = 0
         async with self._ctx.uow() as uow:
-            after: str | None = None
-            tenants = []
-            while page := await uow.tenants.list(after=after, limit=500):
-                tenants += list(page)
-                after = page[-1].id
-            for tenant in tenants:
+            for tenant in await _all_tenants(uow, None):
                 tier = self._ctx.tiers.get(tenant.tier)
                 keep = results_retention_s or (tier.retention_seconds if tier else 15 * 86400)
                 removed += await uow.checks.prune(
