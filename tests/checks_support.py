@@ -20,6 +20,7 @@ class Target:
     hits: int = 0
     url: str = ""
     paths: dict[str, int] = field(default_factory=dict)
+    flap: bool = False  # alternate 200 and 500 per path on every request
 
 
 @asynccontextmanager
@@ -31,6 +32,9 @@ async def http_target() -> AsyncIterator[Target]:
         target.paths[request.path] = target.paths.get(request.path, 0) + 1
         if target.delay_s:
             await asyncio.sleep(target.delay_s)
+        if target.flap:
+            status = 200 if target.paths[request.path] % 2 else 500
+            return web.Response(status=status, body=target.body)
         return web.Response(status=target.status, body=target.body)
 
     app = web.Application()

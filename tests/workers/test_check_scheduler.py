@@ -106,3 +106,60 @@ async def test_two_workers_share_checks_and_take_over(runtime: Runtime, two_tena
         stop_b.set()
         await tb
     assert b.runs_done - before >= 8  # b ran every check at least once after a left
+
+
+async def test_flapping_targets_never_change_state(runtime: Runtime, two_tenants: Any) -> None:
+    """200 checks whose target alternates 200 and 500 on every request stay up; a target
+    that stays down turns its checks down only after three failures."""
+    async with http_target() as target:
+        target.flap = True
+        for i in range(200):
+            model = check_model(
+                id=f"flap-{i}",
+                tenant="alpha" if i % 2 else "bravo",
+                kind="http",
+                url=f"{target.url}/flap/{i}",
+                interval="1s",
+                timeout="900ms",
+            )
+            await runtime.checks.create(SYSTEM, model)  # type: ignore[arg-type]
+        stop = asyncio.Event()
+        sched = _scheduler(runtime, "w1", claim=runtime.engine.dialect.name == "postgresql")
+        task = asyncio.create_task(sched.run(stop))
+        await asyncio.sleep(5.5)
+        stop.set()
+        await task
+    changes = await runtime.checks.changes(SYSTEM, tenant_id=None, limit=1000)
+    assert changes, "the checks never ran"
+    assert {(str(c.old), str(c.new)) for c in changes} == {("unknown", "up")}
+    counts = await _results(runtime)
+    assert len(counts) == 200 and min(counts.values()) >= 3
+
+
+async def test_a_late_heartbeat_goes_down_after_its_grace(
+    runtime: Runtime, two_tenants: Any
+) -> None:
+    from tenantwatch.domain.heartbeat import PingKind
+
+    model = check_model(id="job", tenant="alpha", kind="heartbeat", period="1s", grace="1s")
+    check = await runtime.checks.create(SYSTEM, model)  # type: ignore[arg-type]
+    assert check.token
+    await runtime.check_engine.pings.ping(check.token, PingKind.SUCCESS, None, None)
+    stop = asyncio.Event()
+    sched = _scheduler(runtime, "w1", claim=False)
+    task = asyncio.create_task(sched.run(stop))
+    try:
+        await asyncio.sleep(1.2)
+        _, state = await runtime.checks.get(SYSTEM, "job")
+        assert str(state.status) == "up"
+        await asyncio.sleep(2.5)  # past period + grace with no ping
+        _, state = await runtime.checks.get(SYSTEM, "job")
+        assert str(state.status) == "down" and "no ping since" in (state.last_error or "")
+        await runtime.check_engine.pings.ping(check.token, PingKind.SUCCESS, None, None)
+        await asyncio.sleep(1.5)
+        _, state = await runtime.checks.get(SYSTEM, "job")
+        assert str(state.status) == "up"
+    finally:
+        stop.set()
+        await task
+        await runtime.check_engine.pings.close()

@@ -78,7 +78,9 @@ class Check:
 
     def effective_interval(self, tier_interval_s: float) -> float:
         if self.kind is CheckKind.HEARTBEAT:
-            return HEARTBEAT_JUDGE_INTERVAL_S
+            # judged often enough to notice a missed ping within half its grace
+            grace = float(self.settings.get("grace", HEARTBEAT_JUDGE_INTERVAL_S * 2))
+            return min(HEARTBEAT_JUDGE_INTERVAL_S, max(MIN_INTERVAL_S, grace / 2))
         return max(MIN_INTERVAL_S, self.interval_s or tier_interval_s)
 
 
