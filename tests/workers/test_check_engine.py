@@ -67,6 +67,10 @@ async def test_every_kind_and_its_series(runtime: Runtime, two_tenants: Any) -> 
                     await uow.checks.insert(check)
                     checks.append(check)
             runs, _ = await runtime.check_engine.run_now(checks)
+        tailer = runtime.check_engine.tailer
+        assert tailer is not None
+        assert await tailer.poll() == len(checks)  # the stored results become samples
+        assert await tailer.poll() == 0  # once
         by_kind = {str(r.kind): r for r in runs}
         for kind, run in by_kind.items():
             assert run.ok, (kind, run.error, run.conditions)

@@ -80,7 +80,7 @@ async def _run_checks(settings: Settings, config: Config) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await prepare(rt)
-        await rt.check_engine.start()
+        await rt.check_engine.start(schedule=True, samples=False)
         await stop.wait()
     finally:
         await rt.close()

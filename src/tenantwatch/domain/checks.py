@@ -188,6 +188,7 @@ class CheckRun:
     phases: Mapping[str, float] = field(default_factory=dict)
     details: Mapping[str, Any] = field(default_factory=dict)
     certificate_expiry: datetime | None = None
+    state: CheckStatus | None = None  # the check's state after this run, once recorded
 
 
 @dataclass(frozen=True, slots=True)

@@ -395,6 +395,7 @@ class CheckService:
             kept = [r for r in runs if r.check_id in checks]  # deleted meanwhile: dropped
             changes: list[StateChangeRecord] = []
             details: dict[str, dict[str, Any]] = {}
+            stored: list[CheckRun] = []
             for run in sorted(kept, key=lambda r: r.at):
                 check = checks[run.check_id]
                 state = states.get(run.check_id, CheckState(run.check_id))
@@ -408,6 +409,7 @@ class CheckService:
                 )
                 states[run.check_id] = state
                 details[run.check_id] = dict(run.details)
+                stored.append(replace(run, state=state.status))
                 if change is not None:
                     changes.append(
                         StateChangeRecord(
@@ -419,11 +421,20 @@ class CheckService:
                             change.reason,
                         )
                     )
-            await uow.checks.add_runs(kept)
+            await uow.checks.add_runs(stored)
             await uow.checks.save_states([(states[cid], d) for cid, d in details.items()])
             await uow.checks.add_changes(changes)
-            await uow.checks.add_rollups(rollup_deltas(kept))
+            await uow.checks.add_rollups(rollup_deltas(stored))
         return RecordOutcome({cid: states[cid] for cid in details}, changes)
+
+    async def runs_after(self, after_id: int, limit: int = 5000) -> Sequence[tuple[int, CheckRun]]:
+        """Stored results after a result id, oldest first (for writing them as samples)."""
+        async with self._ctx.uow() as uow:
+            return await uow.checks.runs_after(after_id, limit)
+
+    async def last_run_id(self) -> int:
+        async with self._ctx.uow() as uow:
+            return await uow.checks.last_run_id()
 
     async def claim(self, worker: str, wanted: Sequence[tuple[str, int]]) -> set[str]:
         async with self._ctx.uow() as uow:

@@ -53,8 +53,7 @@ def create_app(
         metrics = rt.metrics if rt.metrics is not None and not rt.metrics.running else None
         if metrics is not None:
             await metrics.start()
-        if scheduling:
-            await rt.check_engine.start()
+        await rt.check_engine.start(schedule=scheduling, samples=rt.metrics is not None)
         try:
             yield
         finally:

@@ -13,8 +13,8 @@ from tenantwatch.config.model import CheckRunnerConfig
 from tenantwatch.domain.checks import Check, CheckKind, CheckRun
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.services.checks import CheckService, RecordOutcome, heartbeat_run
-from tenantwatch.workers.check_samples import run_samples
-from tenantwatch.workers.checks import CheckScheduler, SampleSink
+from tenantwatch.workers.check_samples import SampleSink, SampleTailer
+from tenantwatch.workers.checks import CheckScheduler
 from tenantwatch.workers.pings import PingIntake
 
 log = structlog.get_logger(__name__)
@@ -33,14 +33,13 @@ class CheckEngine:
     ) -> None:
         self.service = service
         self.config = config
-        self.sink = sink
+        self.tailer = SampleTailer(service, sink) if sink is not None else None
         self.executor = ProbeExecutor()
         self.scheduler = CheckScheduler(
             service,
             self.executor,
             tiers,
             host_of=target_host,
-            sink=sink,
             claim=claim,
             concurrency=config.concurrency,
             per_host=config.per_host_concurrency,
@@ -53,15 +52,22 @@ class CheckEngine:
     def running(self) -> bool:
         return bool(self._tasks)
 
-    async def start(self) -> None:
+    async def start(self, *, schedule: bool = True, samples: bool = False) -> None:
+        """Start the scheduler (and pruning) and/or writing stored results as samples."""
         if self._tasks:
             return
         self._stop = asyncio.Event()
-        self._tasks = [
-            asyncio.create_task(self.scheduler.run(self._stop), name="check scheduler"),
-            asyncio.create_task(self._prune_forever(), name="check pruning"),
-        ]
-        log.info("checks started", worker=self.scheduler.worker, claim=self.scheduler.claim)
+        if samples and self.tailer is not None:
+            await self.tailer.start_at_end()
+            self._tasks.append(
+                asyncio.create_task(self.tailer.run(self._stop), name="check samples")
+            )
+        if schedule:
+            self._tasks += [
+                asyncio.create_task(self.scheduler.run(self._stop), name="check scheduler"),
+                asyncio.create_task(self._prune_forever(), name="check pruning"),
+            ]
+            log.info("checks started", worker=self.scheduler.worker, claim=self.scheduler.claim)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -81,9 +87,6 @@ class CheckEngine:
             now = self.executor.clock()
             runs += [heartbeat_run(c, states[c.id], now) for c in beats if c.id in states]
         outcome = await self.service.record(runs)
-        if self.sink is not None:
-            with contextlib.suppress(Exception):
-                self.sink(run_samples(runs, outcome.states))
         return runs, outcome
 
     async def _prune_forever(self) -> None:

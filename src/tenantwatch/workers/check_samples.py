@@ -1,13 +1,28 @@
-"""Check runs as metric samples: tenantwatch_check_up, _duration_seconds and the rest."""
+"""Check results as metric samples: tenantwatch_check_up, _duration_seconds and the rest.
+
+The samples come from the stored results, read back in id order by the process that owns
+the metric store (`SampleTailer`): one path whether the checks ran in this process or in
+separate `--role checks` workers.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 
-from tenantwatch.domain.checks import CheckRun, CheckState, CheckStatus
+import structlog
+
+from tenantwatch.domain.checks import CheckRun, CheckStatus
 from tenantwatch.promql.model import Labels, labels_of
+from tenantwatch.services.checks import CheckService
+
+log = structlog.get_logger(__name__)
 
 Sample = tuple[Labels, int, float]
+SampleSink = Callable[[list[Sample]], None]
+TAIL_EVERY_S = 1.0
+TAIL_BATCH = 5000
 
 
 def _adder(out: list[Sample], r: CheckRun) -> Callable[..., None]:
@@ -20,8 +35,8 @@ def _adder(out: list[Sample], r: CheckRun) -> Callable[..., None]:
     return add
 
 
-def run_samples(runs: Sequence[CheckRun], states: Mapping[str, CheckState]) -> list[Sample]:
-    """The samples of a batch of runs, each at its run's time.
+def run_samples(runs: Sequence[CheckRun]) -> list[Sample]:
+    """The samples of stored runs, each at its run's time.
 
     - tenantwatch_check_up: 1 when the run passed (probe and conditions), else 0, as
       blackbox_exporter's probe_success;
@@ -44,7 +59,44 @@ def run_samples(runs: Sequence[CheckRun], states: Mapping[str, CheckState]) -> l
                 "tenantwatch_check_certificate_expiry_timestamp_seconds",
                 r.certificate_expiry.timestamp(),
             )
-        state = states.get(r.check_id)
-        if state is not None and state.status is not CheckStatus.UNKNOWN:
-            add("tenantwatch_check_status", 1.0 if state.status is CheckStatus.UP else 0.0)
+        if r.state is not None and r.state is not CheckStatus.UNKNOWN:
+            add("tenantwatch_check_status", 1.0 if r.state is CheckStatus.UP else 0.0)
     return out
+
+
+class SampleTailer:
+    """Writes each newly stored check result as samples, once, in id order."""
+
+    def __init__(self, service: CheckService, sink: SampleSink) -> None:
+        self.service = service
+        self.sink = sink
+        self.last_id: int | None = None
+        self.written = 0
+
+    async def start_at_end(self) -> None:
+        """Skip the results stored before now (earlier processes wrote their samples)."""
+        self.last_id = await self.service.last_run_id()
+
+    async def poll(self) -> int:
+        """Write the samples of results stored since the last poll; return how many runs."""
+        after = self.last_id or 0
+        rows = await self.service.runs_after(after, TAIL_BATCH)
+        if not rows:
+            return 0
+        try:
+            self.sink(run_samples([run for _, run in rows]))
+        except ValueError as exc:  # e.g. a sample older than the series' last: skip it
+            log.warning("cannot write check samples", error=str(exc), runs=len(rows))
+        self.last_id = rows[-1][0]
+        self.written += len(rows)
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                while await self.poll() == TAIL_BATCH:
+                    pass
+            except Exception as exc:  # the database may be briefly away; try again
+                log.warning("cannot read check results for samples", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), TAIL_EVERY_S)

@@ -10,7 +10,8 @@
   tenants within a global and a per-host concurrency limit. A quarter of the global limit
   is held back for tenants running fewer checks than their fair share, so one tenant's
   slow targets never hold every slot.
-- Results are recorded in batches (state, history, rollups) and written as metric samples.
+- Results are recorded in batches (state, history, rollups); the process that owns the
+  metric store writes them as samples (workers.check_samples).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import structlog
 from tenantwatch.domain.checks import Check, CheckKind, CheckRun, offset_s, slot_of, slot_start
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.services.checks import CheckService, RecordOutcome, heartbeat_run
-from tenantwatch.workers.check_samples import Sample, run_samples
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +46,6 @@ class Executor(Protocol):
     async def close(self) -> None: ...
 
 
-SampleSink = Callable[[list[Sample]], None]
 HostOf = Callable[[Check], str]
 
 
@@ -82,7 +81,6 @@ class CheckScheduler:
         tiers: TierCatalog,
         *,
         host_of: HostOf,
-        sink: SampleSink | None = None,
         claim: bool = False,
         concurrency: int = 256,
         per_host: int = 32,
@@ -95,7 +93,6 @@ class CheckScheduler:
         self.executor = executor
         self.tiers = tiers
         self.host_of = host_of
-        self.sink = sink
         self.claim = claim
         self.concurrency = concurrency
         self.per_host = per_host
@@ -265,11 +262,6 @@ class CheckScheduler:
                 new=str(change.new),
                 reason=change.reason,
             )
-        if self.sink is not None:
-            try:
-                self.sink(run_samples(batch, outcome.states))
-            except Exception as exc:
-                log.warning("cannot write check samples", error=repr(exc))
         if self.on_record is not None:
             self.on_record(outcome)
         return outcome

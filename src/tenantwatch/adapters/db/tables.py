@@ -140,6 +140,7 @@ check_results = Table(
     Column("tenant_id", String(63), nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Column("ok", Boolean, nullable=False),
+    Column("state", String(16), nullable=True),
     Column("duration_s", Float, nullable=False),
     Column("status_code", Integer, nullable=True),
     Column("error", Text, nullable=True),

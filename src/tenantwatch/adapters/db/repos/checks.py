@@ -132,6 +132,7 @@ def _row_to_run(row: Any) -> CheckRun:
         kind=CheckKind(row.details.get("kind", "http")) if row.details else CheckKind.HTTP,
         at=row.at,
         ok=bool(row.ok),
+        state=CheckStatus(row.state) if row.state else None,
         duration_s=row.duration_s,
         status_code=row.status_code,
         error=row.error,
@@ -140,8 +141,22 @@ def _row_to_run(row: Any) -> CheckRun:
             for c in row.conditions
         ),
         phases=dict(row.phases),
-        details={k: v for k, v in row.details.items() if k != "kind"},
+        details={k: v for k, v in row.details.items() if k not in ("kind", "certificate_expiry")},
+        certificate_expiry=_expiry(row.details.get("certificate_expiry")),
     )
+
+
+def _expiry(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def _stored_details(r: CheckRun) -> dict[str, Any]:
+    out = {**_jsonable(r.details), "kind": str(r.kind)}
+    if r.certificate_expiry is not None:
+        out["certificate_expiry"] = r.certificate_expiry.timestamp()
+    return out
 
 
 def _run_values(r: CheckRun) -> dict[str, Any]:
@@ -150,6 +165,7 @@ def _run_values(r: CheckRun) -> dict[str, Any]:
         "tenant_id": r.tenant_id,
         "at": r.at,
         "ok": r.ok,
+        "state": str(r.state) if r.state else None,
         "duration_s": r.duration_s,
         "status_code": r.status_code,
         "error": r.error,
@@ -157,7 +173,7 @@ def _run_values(r: CheckRun) -> dict[str, Any]:
             {"condition": c.condition, "ok": c.ok, "detail": c.detail} for c in r.conditions
         ],
         "phases": dict(r.phases),
-        "details": {**_jsonable(r.details), "kind": str(r.kind)},
+        "details": _stored_details(r),
     }
 
 
@@ -352,6 +368,20 @@ class SqlCheckRepo:
             await self._conn.exec_driver_sql(_INSERT_RESULT, [_sqlite_run(r) for r in runs])
         else:
             await self._conn.execute(insert(check_results), [_run_values(r) for r in runs])
+
+    async def runs_after(self, after_id: int, limit: int) -> Sequence[tuple[int, CheckRun]]:
+        """Results stored after the given id, oldest first."""
+        q = (
+            select(check_results)
+            .where(check_results.c.id > after_id)
+            .order_by(check_results.c.id)
+            .limit(limit)
+        )
+        return [(r.id, _row_to_run(r)) for r in (await self._conn.execute(q)).all()]
+
+    async def last_run_id(self) -> int:
+        value = (await self._conn.execute(select(func.max(check_results.c.id)))).scalar()
+        return int(value or 0)
 
     async def add_changes(self, changes: Sequence[StateChangeRecord]) -> None:
         if changes:
@@ -591,6 +621,7 @@ _RESULT_COLUMNS = (
     "tenant_id",
     "at",
     "ok",
+    "state",
     "duration_s",
     "status_code",
     "error",
@@ -599,8 +630,8 @@ _RESULT_COLUMNS = (
     "details",
 )
 _INSERT_RESULT = (
-    "INSERT INTO check_results (check_id, tenant_id, at, ok, duration_s, status_code, error, conditions, phases, details) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO check_results (check_id, tenant_id, at, ok, state, duration_s, status_code, "
+    "error, conditions, phases, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _STATE_COLUMNS = (
     "status",
@@ -663,12 +694,13 @@ def _sqlite_run(r: CheckRun) -> tuple[Any, ...]:
         r.tenant_id,
         _sqlite_time(r.at),
         int(r.ok),
+        str(r.state) if r.state else None,
         r.duration_s,
         r.status_code,
         r.error,
         json.dumps(conditions),
         json.dumps(dict(r.phases)),
-        json.dumps({**_jsonable(r.details), "kind": str(r.kind)}),
+        json.dumps(_stored_details(r)),
     )
 
 

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(63), nullable=False),
         sa.Column("at", UtcDateTime(), nullable=False),
         sa.Column("ok", sa.Boolean(), nullable=False),
+        sa.Column("state", sa.String(16), nullable=True),
         sa.Column("duration_s", sa.Float(), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
