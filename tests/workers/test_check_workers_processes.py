@@ -13,6 +13,10 @@ from pathlib import Path
 
 import asyncpg
 
+from tenantwatch.config import Config
+from tenantwatch.promql.model import VectorResult
+from tenantwatch.runtime import build_runtime
+from tenantwatch.settings import Settings
 from tests.checks_support import http_target
 from tests.conftest import create_pg_database, drop_pg_database
 
@@ -67,6 +71,22 @@ async def _wait_for(dsn: str, sql: str, timeout: float) -> list[asyncpg.Record]:
         await asyncio.sleep(0.3)
 
 
+async def _api_process_writes_their_samples(db_url: str, tmp: Path) -> None:
+    """The process holding the metric store turns the workers' stored results into series."""
+    rt = build_runtime(Settings(database_url=db_url, data_dir=tmp / "api"), Config())
+    assert rt.metrics is not None and rt.check_engine.tailer is not None
+    await rt.metrics.start()
+    try:
+        assert await rt.check_engine.tailer.poll() > 0
+        result = await rt.metrics.queries.instant(
+            "count(count by (check) (tenantwatch_check_up))", int(time.time() * 1000)
+        )
+        assert isinstance(result.value, VectorResult)
+        assert [s.v for s in result.value.samples] == [float(CHECKS)]
+    finally:
+        await rt.close()
+
+
 async def test_two_workers_share_and_take_over(tmp_path: Path) -> None:
     db_url = await create_pg_database()
     dsn = db_url.replace("postgresql+asyncpg://", "postgresql://")
@@ -103,6 +123,7 @@ async def test_two_workers_share_and_take_over(tmp_path: Path) -> None:
             assert all(at.timestamp() > killed_at for _, at in fresh), fresh
             owners = await _rows(dsn, "SELECT DISTINCT worker FROM check_state")
             assert len(owners) == 1 and owners[0][0].endswith(f":{procs[1].pid}")
+        await _api_process_writes_their_samples(db_url, tmp_path)
     finally:
         for proc in procs:
             if proc.poll() is None:
