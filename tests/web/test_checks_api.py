@@ -46,6 +46,20 @@ async def test_check_crud_run_and_history(
         assert failed["ok"] is False and "len([BODY].items) (0) > 1" in failed["error"]
         results = await client.get("/api/v1/checks/alpha-api/results", headers=admin)
         assert [r["ok"] for r in results.json()["items"]] == [False, True]
+        paged = await client.get("/api/v1/checks/alpha-api/results?limit=1", headers=admin)
+        cursor = paged.json()["next_cursor"]
+        assert cursor and len(paged.json()["items"]) == 1
+        rest = await client.get(
+            f"/api/v1/checks/alpha-api/results?limit=1&cursor={cursor}", headers=admin
+        )
+        assert [r["ok"] for r in rest.json()["items"]] == [True]
+        events = (await client.get("/api/v1/checks/alpha-api/events", headers=admin)).json()
+        assert [(e["old"], e["new"]) for e in events["items"]] == [("unknown", "up")]
+        uptime = await client.get(
+            "/api/v1/checks/alpha-api/uptime?resolution=1h&hours=2", headers=admin
+        )
+        buckets = uptime.json()  # one, or two across an hour boundary
+        assert sum(b["runs"] for b in buckets) == 2 and sum(b["ok_runs"] for b in buckets) == 1
         # the other tenant's key sees none of it
         bravo = bearer(await make_key(Scope.WRITE, tenant="bravo"))
         for path in (

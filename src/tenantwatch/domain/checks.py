@@ -201,6 +201,7 @@ class StateChangeRecord:
     old: CheckStatus
     new: CheckStatus
     reason: str
+    id: int | None = None
 
 
 def redact_url(url: str) -> str:

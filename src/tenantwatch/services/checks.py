@@ -526,15 +526,44 @@ class CheckService:
                 tenant_id=scope, check_id=check_id, since=since, limit=limit
             )
 
+    async def change_page(
+        self,
+        who: Principal,
+        check_id: str,
+        *,
+        hours: float = 24 * 7,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[StateChangeRecord]:
+        """A check's state changes, newest first, paged."""
+        key = cursor_key(cursor)
+        if key is not None and not isinstance(key, int):
+            raise Invalid("invalid cursor; pass the next_cursor of a previous page", "cursor")
+        since = self._ctx.clock() - timedelta(hours=hours)
+        async with self._ctx.uow() as uow:
+            scope = await self._scope(uow, who, None, check_id)
+            rows = await uow.checks.changes(
+                tenant_id=scope, check_id=check_id, since=since, limit=limit + 1, before_id=key
+            )
+        return page_from(rows, limit, lambda c: c.id or 0)
+
     async def uptime(
-        self, who: Principal, check_id: str, *, resolution: str, since: datetime
+        self,
+        who: Principal,
+        check_id: str,
+        *,
+        resolution: str,
+        since: datetime,
+        limit: int = 10_000,
     ) -> Sequence[Any]:
         if resolution not in ROLLUPS:
             raise Invalid(f"resolution must be one of {', '.join(ROLLUPS)}", "resolution")
         async with self._ctx.uow() as uow:
             await self._visible(uow, who, check_id)
             return list(
-                await uow.checks.rollups(check_id=check_id, resolution=resolution, since=since)
+                await uow.checks.rollups(
+                    check_id=check_id, resolution=resolution, since=since, limit=limit
+                )
             )
 
     async def health(self, who: Principal, tenant_id: str) -> TenantHealth:

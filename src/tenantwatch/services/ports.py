@@ -128,10 +128,11 @@ class CheckRepo(Protocol):
         check_id: str | None = None,
         since: datetime | None = None,
         limit: int = 100,
+        before_id: int | None = None,
     ) -> Sequence[StateChangeRecord]: ...
     async def add_rollups(self, deltas: Sequence[RollupDelta]) -> None: ...
     async def rollups(
-        self, *, check_id: str, resolution: str, since: datetime
+        self, *, check_id: str, resolution: str, since: datetime, limit: int = 10_000
     ) -> Sequence[RollupRow]: ...
     async def prune(
         self,

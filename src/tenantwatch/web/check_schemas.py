@@ -179,6 +179,11 @@ class StateChangeOut(BaseModel):
         )
 
 
+class StateChangePage(BaseModel):
+    items: list[StateChangeOut]
+    next_cursor: str | None
+
+
 class RollupOut(BaseModel):
     bucket: datetime
     runs: int

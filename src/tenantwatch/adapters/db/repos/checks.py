@@ -427,8 +427,11 @@ class SqlCheckRepo:
         check_id: str | None = None,
         since: datetime | None = None,
         limit: int = 100,
+        before_id: int | None = None,
     ) -> Sequence[StateChangeRecord]:
         q = select(check_events).order_by(check_events.c.id.desc()).limit(limit)
+        if before_id is not None:
+            q = q.where(check_events.c.id < before_id)
         if tenant_id is not None:
             q = q.where(check_events.c.tenant_id == tenant_id)
         if check_id is not None:
@@ -437,7 +440,13 @@ class SqlCheckRepo:
             q = q.where(check_events.c.at >= since)
         return [
             StateChangeRecord(
-                r.check_id, r.tenant_id, r.at, CheckStatus(r.old), CheckStatus(r.new), r.reason
+                r.check_id,
+                r.tenant_id,
+                r.at,
+                CheckStatus(r.old),
+                CheckStatus(r.new),
+                r.reason,
+                id=r.id,
             )
             for r in (await self._conn.execute(q)).all()
         ]
@@ -480,7 +489,7 @@ class SqlCheckRepo:
         )
 
     async def rollups(
-        self, *, check_id: str, resolution: str, since: datetime
+        self, *, check_id: str, resolution: str, since: datetime, limit: int = 10_000
     ) -> Sequence[RollupRow]:
         q = (
             select(check_rollups)
@@ -490,6 +499,7 @@ class SqlCheckRepo:
                 check_rollups.c.bucket >= since,
             )
             .order_by(check_rollups.c.bucket)
+            .limit(limit)
         )
         return [
             RollupRow(

@@ -17,6 +17,7 @@ from tenantwatch.web.check_schemas import (
     RunOut,
     RunPage,
     StateChangeOut,
+    StateChangePage,
 )
 from tenantwatch.web.deps import DEFAULT_PAGE, Cursor, Limit, Reader, RequestId, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses
@@ -128,7 +129,7 @@ async def check_results(
 
 @router.get(
     "/{check_id}/events",
-    response_model=list[StateChangeOut],
+    response_model=StateChangePage,
     summary="A check's state changes (up, down), newest first",
     responses=responses(404),
 )
@@ -138,11 +139,12 @@ async def check_events(
     who: Reader,
     hours: Hours = 24 * 7,
     limit: Limit = DEFAULT_PAGE,
-) -> list[StateChangeOut]:
-    changes = await rt.checks.changes(
-        who, tenant_id=None, check_id=check_id, hours=hours, limit=limit
+    cursor: Cursor = None,
+) -> StateChangePage:
+    page = await rt.checks.change_page(who, check_id, hours=hours, limit=limit, cursor=cursor)
+    return StateChangePage(
+        items=[StateChangeOut.of(c) for c in page.items], next_cursor=page.next_cursor
     )
-    return [StateChangeOut.of(c) for c in changes]
 
 
 @router.get(
@@ -157,9 +159,10 @@ async def check_uptime(
     who: Reader,
     resolution: Annotated[str, Query(pattern=r"^(1m|1h|1d)$")] = "1h",
     hours: Hours = 24,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="most buckets, oldest first")] = 1000,
 ) -> list[RollupOut]:
     since = rt.ctx.clock() - timedelta(hours=hours)
-    rows = await rt.checks.uptime(who, check_id, resolution=resolution, since=since)
+    rows = await rt.checks.uptime(who, check_id, resolution=resolution, since=since, limit=limit)
     return [
         RollupOut(
             bucket=r.bucket,
