@@ -156,6 +156,12 @@ def _banner(
         f"  metrics:   {where}; scraping {targets} targets in {len(cfg.scrape_configs)} jobs; "
         "Prometheus API at /api/v1/query"
     )
+    tenants_checked = len({c.tenant for c in cfg.checks})
+    console.print(
+        f"  checks:    {len(cfg.checks)} in the config for {tenants_checked} tenants"
+        f"{'' if role is not Role.API else ' (run by --role checks workers)'}; "
+        "seed 002 health APIs at /api/v1/monitoring/; try: tenantwatch health"
+    )
     if secret and unsaved:
         console.print(
             f"  [yellow]admin key (new; could not be kept in {settings.admin_key_file}: "
