@@ -57,7 +57,7 @@ async def test_run_list_and_health(tmp_path: Path, env: dict[str, str]) -> None:
         )
         assert code == 1 and "status 500 not in expected 200-399" in out
     code, out = await asyncio.to_thread(_run, ["checks", "list", "--config", cfg], env)
-    assert code == 0 and "2 checks" in out
+    assert code == 0 and "2 checks" in out and "last 24h" in out and "█" in out
     assert "acme-web" in out and "globex-web" in out and "down" in out
     code, out = await asyncio.to_thread(_run, ["health", "--config", cfg], env)
     assert code == 0, out
@@ -67,3 +67,19 @@ async def test_run_list_and_health(tmp_path: Path, env: dict[str, str]) -> None:
     assert code == 0 and "acme-web" in out and "globex" not in out
     code, out = await asyncio.to_thread(_run, ["checks", "run", "nope", "--config", cfg], env)
     assert code == 1 and "not found" in out
+
+
+def test_uptime_strip_draws_one_mark_per_hour() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tenantwatch.cli.checks_cmd import uptime_strip
+    from tenantwatch.domain.checks import RollupRow
+
+    end = datetime(2026, 11, 22, 13, 30, tzinfo=UTC)
+    hour = end.replace(minute=0)
+
+    def row(hours_ago: int, runs: int, ok: int) -> RollupRow:
+        return RollupRow("c", "1h", hour - timedelta(hours=hours_ago), runs, ok, 0.1, 0.1)
+
+    strip = uptime_strip([row(0, 60, 60), row(1, 1000, 995), row(2, 60, 30)], end, hours=4)
+    assert strip == "[dim]·[/][red]▃[/][yellow]▆[/][green]█[/]"

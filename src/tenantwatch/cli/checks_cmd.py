@@ -5,7 +5,10 @@ and checks), so they show what the file declares even before the server first ra
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -47,15 +50,18 @@ def health(
 ) -> None:
     """Show each tenant's health: status, score and checks up/down."""
 
-    async def work(rt: Runtime) -> tuple[list[TenantHealth], list[tuple[Check, CheckState]]]:
+    async def work(
+        rt: Runtime,
+    ) -> tuple[list[TenantHealth], list[tuple[Check, CheckState]], dict[str, str]]:
         await sync_config(rt)
         who = cli_principal()
         if tenant is None:
-            return list(await rt.checks.platform(who)), []
+            return list(await rt.checks.platform(who)), [], {}
         page = await rt.checks.list(who, tenant_id=tenant, limit=1000)
-        return [await rt.checks.health(who, tenant)], list(page.items)
+        rows = list(page.items)
+        return [await rt.checks.health(who, tenant)], rows, await strips(rt, rows)
 
-    healths, checks = with_runtime(settings_from_env(config), work)
+    healths, checks, strip = with_runtime(settings_from_env(config), work)
     table = Table(title="tenant health")
     for col in ("tenant", "status", "score", "up", "down", "avg response", "why"):
         table.add_column(col, justify="right" if col in ("score", "up", "down") else "left")
@@ -72,15 +78,56 @@ def health(
         )
     console.print(table)
     if checks:
-        _print_checks(checks)
+        _print_checks(checks, strip)
 
 
-def _print_checks(rows: list[tuple[Check, CheckState]]) -> None:
+HOURS = 24
+STRIP_LIMIT = 200  # checks; above this the uptime strip is left out (one query per check)
+
+
+def uptime_strip(buckets: Sequence[Any], end: datetime, hours: int = HOURS) -> str:
+    """One character per hour, oldest first, as status pages draw uptime: a green block for
+    an hour without failures, yellow for at least 99%, red below, a dim dot without runs."""
+    by_hour = {b.bucket: b for b in buckets}
+    last = end.replace(minute=0, second=0, microsecond=0)
+    out = []
+    for i in range(hours - 1, -1, -1):
+        b = by_hour.get(last - timedelta(hours=i))
+        if b is None or not b.runs:
+            out.append("[dim]·[/]")
+        elif b.ok_runs == b.runs:
+            out.append("[green]█[/]")
+        elif b.ok_runs / b.runs >= 0.99:
+            out.append("[yellow]▆[/]")
+        else:
+            out.append("[red]▃[/]")
+    return "".join(out)
+
+
+async def strips(rt: Runtime, rows: Sequence[tuple[Check, CheckState]]) -> dict[str, str]:
+    """The last day's uptime strip of each check (none when there are too many checks)."""
+    if len(rows) > STRIP_LIMIT:
+        return {}
+    now = rt.ctx.clock()
+    since = now - timedelta(hours=HOURS)
+    out = {}
+    for c, _ in rows:
+        buckets = await rt.checks.uptime(cli_principal(), c.id, resolution="1h", since=since)
+        out[c.id] = uptime_strip(buckets, now)
+    return out
+
+
+def _print_checks(
+    rows: Sequence[tuple[Check, CheckState]], strip: Mapping[str, str] | None = None
+) -> None:
     table = Table(title="checks")
-    for col in ("id", "tenant", "kind", "state", "since", "last run", "last", "error"):
-        table.add_column(col)
+    columns = ["id", "tenant", "kind", "state", "since", "last run", "last", "error"]
+    if strip:
+        columns.insert(4, f"last {HOURS}h")
+    for col in columns:
+        table.add_column(col, no_wrap=col.startswith("last "))
     for c, s in rows:
-        table.add_row(
+        cells = [
             c.id,
             c.tenant_id,
             str(c.kind),
@@ -89,7 +136,10 @@ def _print_checks(rows: list[tuple[Check, CheckState]]) -> None:
             s.last_run_at.strftime("%H:%M:%S") if s.last_run_at else "-",
             _ms(s.last_duration_s),
             (s.last_error or "")[:60],
-        )
+        ]
+        if strip:
+            cells.insert(4, strip.get(c.id, ""))
+        table.add_row(*cells)
     console.print(table)
 
 
@@ -100,7 +150,7 @@ def list_(
 ) -> None:
     """List checks with their state."""
 
-    async def work(rt: Runtime) -> list[tuple[Check, CheckState]]:
+    async def work(rt: Runtime) -> tuple[list[tuple[Check, CheckState]], dict[str, str]]:
         await sync_config(rt)
         out: list[tuple[Check, CheckState]] = []
         cursor = None
@@ -108,11 +158,11 @@ def list_(
             page = await rt.checks.list(cli_principal(), tenant_id=tenant, cursor=cursor, limit=500)
             out += page.items
             if page.next_cursor is None:
-                return out
+                return out, await strips(rt, out)
             cursor = page.next_cursor
 
-    rows = with_runtime(settings_from_env(config), work)
-    _print_checks(rows)
+    rows, strip = with_runtime(settings_from_env(config), work)
+    _print_checks(rows, strip)
     console.print(f"{len(rows)} checks")
 
 
