@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import os
 import socket
@@ -101,6 +102,7 @@ class CheckScheduler:
         self.refresh_s = refresh_s
         self.flush_s = flush_s
         self.plan: dict[str, _Planned] = {}
+        self._frozen = False
         self._checks: dict[str, Check] = {}
         self._heap: list[tuple[float, str]] = []
         self._version: object = None
@@ -131,6 +133,12 @@ class CheckScheduler:
             )
         self.plan = plan
         self._checks = {cid: p.check for cid, p in plan.items()}
+        if not self._frozen:
+            # The plan and everything loaded at start-up live as long as the process; moving
+            # them out of the cyclic collector's reach keeps its full passes short (they
+            # otherwise walk every check on every pass and cost a fifth of the CPU per run).
+            gc.freeze()
+            self._frozen = True
         self._heap = []
         for p in plan.values():
             slot = slot_of(now, p.interval_s, p.offset)
