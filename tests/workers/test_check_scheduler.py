@@ -8,6 +8,7 @@ from typing import Any
 
 from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
 from tenantwatch.domain.apikeys import SYSTEM
+from tenantwatch.domain.tenants import TenantStatus
 from tenantwatch.runtime import Runtime
 from tenantwatch.workers.checks import CheckScheduler
 from tests.checks_support import check_model, http_target
@@ -163,3 +164,22 @@ async def test_a_late_heartbeat_goes_down_after_its_grace(
         stop.set()
         await task
         await runtime.check_engine.pings.close()
+
+
+async def test_a_tier_change_reschedules_the_tenants_checks(
+    runtime: Runtime, two_tenants: Any
+) -> None:
+    from tenantwatch.services.tenants import TenantPatch
+
+    model = check_model(id="bravo-web", tenant="bravo", kind="http", url="http://127.0.0.1:9/")
+    await runtime.checks.create(SYSTEM, model)  # type: ignore[arg-type]
+    sched = _scheduler(runtime, "w1", claim=False)
+    assert await sched.refresh()
+    assert sched.plan["bravo-web"].interval_s == 300  # basic
+    assert not await sched.refresh()  # nothing changed
+    await runtime.tenants.update(SYSTEM, "bravo", TenantPatch(tier="enterprise"))
+    assert await sched.refresh()
+    assert sched.plan["bravo-web"].interval_s == 30
+    await runtime.tenants.update(SYSTEM, "bravo", TenantPatch(status=TenantStatus.SUSPENDED))
+    assert await sched.refresh()
+    assert "bravo-web" not in sched.plan

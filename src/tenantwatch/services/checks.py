@@ -442,7 +442,7 @@ class CheckService:
 
     async def enabled_checks(
         self,
-    ) -> tuple[tuple[int, datetime | None], Sequence[Check], dict[str, str]]:
+    ) -> tuple[tuple[object, ...], Sequence[Check], dict[str, str]]:
         """Every enabled check of an active tenant, with each tenant's tier, and a version."""
         async with self._ctx.uow() as uow:
             version = await uow.checks.version()
@@ -450,7 +450,7 @@ class CheckService:
             tiers = await _active_tiers(uow, None)
         return version, [c for c in checks if c.tenant_id in tiers], tiers
 
-    async def checks_version(self) -> tuple[int, datetime | None]:
+    async def checks_version(self) -> tuple[object, ...]:
         async with self._ctx.uow() as uow:
             return await uow.checks.version()
 

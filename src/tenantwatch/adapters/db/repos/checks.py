@@ -20,6 +20,7 @@ from tenantwatch.adapters.db.tables import (
     check_state,
     checks,
     heartbeat_pings,
+    tenants,
 )
 from tenantwatch.domain.checks import (
     Check,
@@ -244,13 +245,16 @@ class SqlCheckRepo:
             q = q.where(checks.c.tenant_id == tenant_id)
         return [_row_to_check(r) for r in (await self._conn.execute(q)).all()]
 
-    async def version(self) -> tuple[int, datetime | None]:
-        """(count, latest updated_at): changes when any check is added, changed or removed."""
-        row = (await self._conn.execute(select(func.count(), func.max(checks.c.updated_at)))).one()
-        latest = row[1]
-        if isinstance(latest, str):  # SQLite aggregates lose the column type
-            latest = datetime.fromisoformat(latest)
-        return int(row[0]), latest
+    async def version(self) -> tuple[object, ...]:
+        """Changes when any check or tenant is added, changed or removed (a tenant's tier
+        sets its checks' default interval, its status whether they run)."""
+        found: list[object] = []
+        for table in (checks, tenants):
+            row = (
+                await self._conn.execute(select(func.count(), func.max(table.c.updated_at)))
+            ).one()
+            found += [int(row[0]), str(row[1])]  # SQLite aggregates come back as text
+        return tuple(found)
 
     async def insert(self, check: Check) -> None:
         values = {**_check_values(check), "id": check.id, "created_at": check.created_at}
