@@ -19,6 +19,7 @@ from tenantwatch.workers.pings import PingIntake
 
 log = structlog.get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
+RUN_NOW_CONCURRENCY = 32  # checks at once when a tenant's checks are run on request
 
 
 class CheckEngine:
@@ -81,7 +82,13 @@ class CheckEngine:
         """Run the given checks at once (heartbeats are judged), record and return them."""
         probed = [c for c in checks if c.kind is not CheckKind.HEARTBEAT]
         beats = [c for c in checks if c.kind is CheckKind.HEARTBEAT]
-        runs = list(await asyncio.gather(*(self.executor.run(c) for c in probed)))
+        limit = asyncio.Semaphore(min(self.config.concurrency, RUN_NOW_CONCURRENCY))
+
+        async def one(check: Check) -> CheckRun:
+            async with limit:
+                return await self.executor.run(check)
+
+        runs = list(await asyncio.gather(*(one(c) for c in probed)))
         if beats:
             states = await self.service.heartbeat_states([c.id for c in beats])
             now = self.executor.clock()
