@@ -13,6 +13,7 @@ from tenantwatch.cli import (
     db,
     promql_cmd,
     query,
+    rules_cmd,
     serve,
     status,
     tenants,
@@ -55,6 +56,7 @@ app.add_typer(tenants.app, name="tenant")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(promql_cmd.app, name="promql")
 app.add_typer(checks_cmd.app, name="checks")
+app.add_typer(rules_cmd.app, name="rules")
 
 if __name__ == "__main__":
     app()

@@ -31,7 +31,7 @@ class LineMap:
 
 
 class _Builder:
-    def __init__(self, file: str, env: Mapping[str, str]) -> None:
+    def __init__(self, file: str, env: Mapping[str, str] | None) -> None:
         self.file = file
         self.env = env
         self.map = LineMap()
@@ -71,7 +71,7 @@ class _Builder:
             self.issue(node, "expected a plain value here")
             return None
         value: str = node.value
-        if expand and "$" in value:
+        if expand and self.env is not None and "$" in value:
             expanded = self._expand(node, value)
             if expanded != value:
                 if node.style is None:  # plain scalar: "${PORT}" may become an int
@@ -102,6 +102,7 @@ class _Builder:
                     "${NAME:-default}, or $$ for a literal '$'",
                 )
                 return match.group(0)
+            assert self.env is not None
             if name in self.env:
                 return self.env[name]
             if default is not None:
@@ -116,17 +117,28 @@ class _Builder:
 
 
 def load_yaml(
-    text: str, file: str, env: Mapping[str, str]
+    text: str, file: str, env: Mapping[str, str] | None
 ) -> tuple[Any, LineMap, list[ConfigIssue]]:
-    """Return the data in a YAML document, the line of each value, and the problems found."""
+    """Return the data in a YAML document, the line of each value, and the problems found.
+
+    With env, ${VAR} in values is expanded; with None (rule files, whose templates use `$`),
+    values are taken as written."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        simple_key = exc.context == "while scanning a simple key" and exc.context_mark
+        if simple_key:  # the line where the unfinished key began, as go-yaml reports it
+            mark = exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or "invalid YAML"
         hint = ""
-        if "mapping values are not allowed" in problem:
+        if simple_key and "could not find expected ':'" in problem:
+            hint = (
+                "; a value that spans lines needs a block scalar ('key: |' then the lines "
+                "indented) or quotes"
+            )
+        elif "mapping values are not allowed" in problem:
             hint = "; quote values that contain ': ' and check the indentation"
         elif "found character '\\t'" in problem:
             hint = "; indent with spaces, not tabs"
