@@ -74,6 +74,18 @@ BAD = {
     ),
     "empty group name": ("groups:\n- name: ''\n  rules: []\n", 2, "needs a 'name'"),
     "neither kind": ("groups:\n- name: g\n  rules:\n  - expr: up\n", 4, "needs 'alert:'"),
+    "unknown template function": (
+        "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    annotations:\n"
+        "      summary: '{{ $value | humanise }}'\n",
+        7,
+        'function "humanise" not defined',
+    ),
+    "unclosed template action": (
+        "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    labels:\n"
+        "      team: '{{ $labels.team'\n",
+        7,
+        "unclosed action",
+    ),
 }
 
 

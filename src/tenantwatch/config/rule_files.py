@@ -12,8 +12,8 @@
           - record: job:requests:rate5m
             expr: sum by (job) (rate(requests_total[5m]))
 
-Every problem is reported as file:line with how to fix it. Templates in labels and
-annotations are kept as written here; their syntax is checked by the rule evaluator.
+Every problem is reported as file:line with how to fix it. Templates in rules' labels and
+annotations are parsed here (syntax and function names) and kept as written.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
+from tenantwatch.domain.alert_templates import template_problem
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.domain.tenants import label_name_problem
 from tenantwatch.promql.model import PromQLError
@@ -165,7 +166,13 @@ class _Checker:
             if isinstance(text, bool) or text is None or isinstance(text, dict | list):
                 self.issue((*where, name), f"{what[:-1]} {name!r} must be a text value")
                 continue
-            out[str(name)] = str(text)
+            text = str(text)
+            if where and where[0] == "groups" and "rules" in where:  # a rule's templates
+                problem = template_problem(text)
+                if problem:
+                    self.issue((*where, name), f"{what[:-1]} {name!r}: template: {problem}")
+                    continue
+            out[str(name)] = text
         return out
 
     def group(self, data: Any, where: tuple[str | int, ...]) -> RuleGroup | None:

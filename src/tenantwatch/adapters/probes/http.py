@@ -1,294 +1,422 @@
 """HTTP probe on aiohttp: status, body, phase timings and the TLS certificate's expiry.
 
-One ClientSession per prober with `force_close=True`: every check opens a new connection,
-as a health check should (a pooled connection would hide connect and TLS trouble).
-Phases, as blackbox_exporter names them:
-- dns: resolving the host (absent for an IP address);
-- connect: TCP connect;
-- tls: the TLS handshake (https): the connector connects the socket itself, then hands it
-  to the event loop for the handshake, so the two are timed apart;
-- processing: from the connection being ready to the response headers (sending the
-  request and the server's work);
-- transfer: from the headers to the end of the body.
+`HttpProber` owns one ClientSession whose connector has `force_close=True` (every check
+opens a new connection, as a health check should: a pooled connection would hide connect
+and TLS trouble) and `limit=0`, plus one TraceConfig whose handlers write timestamps on a
+small per-request `_Timings` object passed as `trace_request_ctx`.
+
+Phases (seconds; disjoint, so they never add up to more than `duration_s`; summed over
+the hops when redirects are followed):
+- dns: `on_dns_resolvehost_start/end`; absent for an IP address or a DNS-cache hit (the
+  connector caches answers for 10 s);
+- connect: from `on_connection_create_start` to the TCP connection being ready, less dns;
+- tls (https): from the TCP connection being ready to `on_connection_create_end`. aiohttp
+  times TCP and TLS as one step, so the split point comes from `TimedSSLContext` (see the
+  tls probe): asyncio creates the SSLObject right after the socket connects;
+- processing: from `on_request_headers_sent` / the last `on_request_chunk_sent` to the
+  response headers;
+- transfer: from the response headers to the end of the body.
+
+The leaf certificate is read from the SSLObject in `on_connection_create_end`, before the
+connection can close, also when `verify_tls=False`. When verification fails the probe
+handshakes once more without verification, so the result still carries the expiry.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import contextlib
+import re
 import ssl
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import SimpleNamespace, TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import aiohappyeyeballs
 import aiohttp
-from aiohttp.helpers import is_ip_address
-from cryptography import x509
 
 from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
+from tenantwatch.adapters.probes.tls import (
+    HANDSHAKE_MARKS,
+    HandshakeMarks,
+    certificate_expiry,
+    client_context,
+    read_certificate,
+    verify_reason,
+)
+
+MAX_REDIRECTS = 10
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 @dataclass(frozen=True, slots=True)
 class HttpConfig:
-    url: str
+    """One HTTP(S) request and the statuses that count as up."""
+
+    url: str  # http:// or https://
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
     basic_auth: tuple[str, str] | None = field(default=None, repr=False)
     bearer_token: str | None = field(default=None, repr=False)
-    expected_status: tuple[tuple[int, int], ...] = ((200, 399),)
+    expected_status: tuple[tuple[int, int], ...] = ((200, 399),)  # inclusive ranges
     follow_redirects: bool = True
     verify_tls: bool = True
     timeout_s: float = 10.0
-    max_body_bytes: int = 1_048_576
-    ca_file: str | None = None
+    max_body_bytes: int = 1_048_576  # the body kept in the result; body_size is all of it
+    ca_file: str | None = None  # extra trust (PEM), on top of the system's CAs
+    # Worked out once here rather than on every request.
+    _headers: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    _secrets: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
+    _safe_url: str = field(default="", init=False, repr=False, compare=False)
+    _timeout: aiohttp.ClientTimeout | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        if urlsplit(self.url).scheme not in ("http", "https") or not urlsplit(self.url).hostname:
-            raise ValueError(
-                f"http check: url {safe_url(self.url)!r} must start with http:// or https:// "
-                "and name a host"
-            )
+        _check_url(self.url)
         check_timeout("http", self.timeout_s)
+        if not _TOKEN.fullmatch(self.method):
+            raise ValueError(f"http check: method {self.method!r} is not valid; e.g. GET or POST")
+        _check_statuses(self.expected_status)
+        _check_max_body(self.max_body_bytes)
+        headers = _request_headers(self)
+        secrets = _secrets_of(self, headers)
+        object.__setattr__(self, "_headers", headers or None)
+        object.__setattr__(self, "_secrets", secrets)
+        object.__setattr__(self, "_safe_url", scrub(safe_url(self.url), secrets))
+        object.__setattr__(self, "_timeout", aiohttp.ClientTimeout(total=self.timeout_s))
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    shown = safe_url(url)
+    if parts is None or parts.scheme not in ("http", "https"):
+        raise ValueError(
+            f"http check: url {shown!r} must start with http:// or https://, "
+            "e.g. https://example.com/health"
+        )
+    if not host:
+        raise ValueError(f"http check: url {shown!r} has no host; e.g. https://example.com/health")
+
+
+def _check_statuses(ranges: tuple[tuple[int, int], ...]) -> None:
+    if not ranges:
+        raise ValueError("http check: 'expected_status' is empty; e.g. ((200, 399),)")
+    for pair in ranges:
+        ok = (
+            isinstance(pair, tuple)
+            and len(pair) == 2
+            and all(isinstance(c, int) and not isinstance(c, bool) for c in pair)
+            and 100 <= pair[0] <= pair[1] <= 599
+        )
+        if not ok:
+            raise ValueError(
+                f"http check: expected status {pair!r} is not a range of codes; "
+                "give (low, high) within 100-599, e.g. (200, 299) or (204, 204)"
+            )
+
+
+def _check_max_body(limit: int) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError(
+            f"http check: max_body_bytes {limit!r} must be a whole number of bytes >= 0"
+        )
+
+
+def _request_headers(cfg: HttpConfig) -> dict[str, str]:
+    """cfg.headers plus the Authorization header; refuses values that would split lines."""
+    headers: dict[str, str] = {}
+    for name, value in cfg.headers:
+        if not _TOKEN.fullmatch(name) or "\r" in value or "\n" in value:
+            raise ValueError(
+                f"http check: header {name!r} is not valid; names are tokens and values "
+                "have no line breaks"
+            )
+        headers[name] = value
+    if cfg.basic_auth is not None and cfg.bearer_token is not None:
+        raise ValueError("http check: give either basic_auth or bearer_token, not both")
+    if cfg.basic_auth is not None:
+        user, password = cfg.basic_auth
+        if ":" in user:
+            raise ValueError("http check: the basic_auth user name must not contain ':'")
+        headers["Authorization"] = aiohttp.encode_basic_auth(user, password)
+    if cfg.bearer_token is not None:
+        if not cfg.bearer_token or any(c.isspace() for c in cfg.bearer_token):
+            raise ValueError("http check: bearer_token is empty or has spaces; give the token")
+        headers["Authorization"] = f"Bearer {cfg.bearer_token}"
+    return headers
+
+
+def _secrets_of(cfg: HttpConfig, headers: dict[str, str]) -> tuple[str, ...]:
+    """The strings that must never show in a result (longest first)."""
+    found = [urlsplit(cfg.url).password, cfg.bearer_token, headers.get("Authorization")]
+    if cfg.basic_auth is not None:
+        found.append(cfg.basic_auth[1])
+        found.append(headers["Authorization"].removeprefix("Basic "))
+    return tuple(sorted({s for s in found if s}, key=len, reverse=True))
 
 
 def safe_url(url: str) -> str:
-    """The URL without the userinfo's password."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL without its user name and password."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid url>"
+    if "@" not in parts.netloc:
         return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-def _scrub(text: str, cfg: HttpConfig) -> str:
-    """text without the request's secrets (URL password, basic auth, bearer token)."""
-    secrets = [urlsplit(cfg.url).password, cfg.bearer_token]
-    if cfg.basic_auth:
-        secrets.append(cfg.basic_auth[1])
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """text with every secret replaced by ***."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+        text = text.replace(secret, "***")
     return text
 
 
-def _expected(codes: tuple[tuple[int, int], ...]) -> str:
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in codes)
+def _expected_status(status: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(low <= status <= high for low, high in ranges)
 
 
-# The timings of the request being made in this task; the connector fills them in.
-_TIMINGS: contextvars.ContextVar[SimpleNamespace | None] = contextvars.ContextVar(
-    "tenantwatch_http_timings", default=None
-)
+def _expected(ranges: tuple[tuple[int, int], ...]) -> str:
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges)
 
 
-class _TimingConnector(aiohttp.TCPConnector):
-    """Times DNS and connection set-up and keeps each new TLS connection's leaf
-    certificate, on the namespace of the request being made in the current task
-    (cheaper than aiohttp's trace signals, which cost every request several awaits)."""
+class _Timings(HandshakeMarks):
+    """Timestamps of one probe, written by the trace handlers (perf_counter seconds)."""
 
-    async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
-        ctx = _TIMINGS.get()
-        if ctx is None or is_ip_address(host):
-            return await super()._resolve_host(host, port, traces)
-        start = time.perf_counter()
-        try:
-            return await super()._resolve_host(host, port, traces)
-        finally:
-            ctx.dns = time.perf_counter() - start
+    __slots__ = (
+        "conn_start",
+        "connect",
+        "connected",
+        "der",
+        "dns",
+        "dns_hop",
+        "dns_start",
+        "hop_open",
+        "processing",
+        "redirects",
+        "sent",
+        "tls",
+        "tls_version",
+    )
 
-    async def _wrap_create_connection(
-        self,
-        *args: Any,
-        addr_infos: Any,
-        req: Any,
-        timeout: Any,  # noqa: ASYNC109
-        client_error: type[Exception] = aiohttp.ClientConnectorError,
-        **kwargs: Any,
-    ) -> Any:
-        """For https, connect the socket first and then hand it over for the handshake, so
-        TCP connect and TLS are timed apart; plain http goes the usual way."""
-        ctx = _TIMINGS.get()
-        if ctx is None or not kwargs.get("ssl"):
-            return await super()._wrap_create_connection(
-                *args,
-                addr_infos=addr_infos,
-                req=req,
-                timeout=timeout,
-                client_error=client_error,
-                **kwargs,
-            )
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout.sock_connect):
-                sock = await aiohappyeyeballs.start_connection(addr_infos, loop=loop)
-                ctx.tcp_connected = time.perf_counter()
-                return await loop.create_connection(*args, **kwargs, sock=sock)
-        except ssl.SSLCertVerificationError as exc:
-            raise aiohttp.ClientConnectorCertificateError(req.connection_key, exc) from exc
-        except ssl.SSLError as exc:
-            raise aiohttp.ClientConnectorSSLError(req.connection_key, exc) from exc
-        except TimeoutError:
-            raise
-        except OSError as exc:
-            raise client_error(req.connection_key, exc) from exc
+    def __init__(self) -> None:
+        super().__init__()
+        self.conn_start = 0.0
+        self.dns_start = 0.0
+        self.dns_hop = 0.0
+        self.hop_open = False
+        self.connected = False
+        self.dns: float | None = None
+        self.connect: float | None = None
+        self.tls: float | None = None
+        self.sent: float | None = None
+        self.processing = 0.0
+        self.redirects = 0
+        self.der: bytes | None = None
+        self.tls_version: str | None = None
 
-    async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:  # noqa: ASYNC109
-        ctx = _TIMINGS.get()
-        start = time.perf_counter()
-        proto = await super()._create_connection(req, traces, timeout)
-        if ctx is None:
-            return proto
-        ctx.connected = time.perf_counter()
-        tcp_done = getattr(ctx, "tcp_connected", None)
-        if tcp_done is not None:
-            ctx.tls = ctx.connected - tcp_done
-            ctx.connect = tcp_done - start - getattr(ctx, "dns", 0.0)
-        else:
-            ctx.connect = ctx.connected - start - getattr(ctx, "dns", 0.0)
-        transport = proto.transport
-        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
-        if ssl_object is not None:
-            ctx.der = ssl_object.getpeercert(binary_form=True)
-            ctx.tls_version = ssl_object.version()
-        return proto
+    def close_hop(self, now: float) -> None:
+        """Book a connection's connect (and tls) time; `now` is when it was ready or failed."""
+        self.hop_open = False
+        tcp_done = self.tcp_done if self.tcp_done is not None else now
+        self.connect = (self.connect or 0.0) + tcp_done - self.conn_start - self.dns_hop
+        if self.tcp_done is not None and now > self.tcp_done:
+            self.tls = (self.tls or 0.0) + now - self.tcp_done
+
+    def phases(self, start: float, got_headers: float | None, end: float) -> dict[str, float]:
+        if self.hop_open and self.tcp_done is not None:
+            self.close_hop(self.tcp_done)  # connected, then the handshake failed
+        phases: dict[str, float] = {}
+        if self.dns is not None:
+            phases["dns"] = self.dns
+        if self.connect is not None:
+            phases["connect"] = max(0.0, self.connect)
+        if self.tls is not None:
+            phases["tls"] = self.tls
+        if got_headers is not None:
+            sent = self.sent if self.sent is not None else start
+            phases["processing"] = self.processing + max(0.0, got_headers - sent)
+            phases["transfer"] = end - got_headers
+        return phases
 
 
-def _cert_expiry(ctx: SimpleNamespace) -> datetime | None:
-    der = getattr(ctx, "der", None)
-    if not der:
-        return None
-    cert = x509.load_der_x509_certificate(der)
-    return cert.not_valid_after_utc.astimezone(UTC)
+def _timings(ctx: SimpleNamespace) -> _Timings:
+    timings: _Timings = ctx.trace_request_ctx
+    return timings
+
+
+async def _on_connection_create_start(
+    _: aiohttp.ClientSession, ctx: SimpleNamespace, __: object
+) -> None:
+    t = _timings(ctx)
+    t.conn_start = time.perf_counter()
+    t.dns_hop = 0.0
+    t.tcp_done = None
+    t.hop_open = True
+
+
+async def _on_dns_start(_: aiohttp.ClientSession, ctx: SimpleNamespace, __: object) -> None:
+    _timings(ctx).dns_start = time.perf_counter()
+
+
+async def _on_dns_end(_: aiohttp.ClientSession, ctx: SimpleNamespace, __: object) -> None:
+    t = _timings(ctx)
+    took = time.perf_counter() - t.dns_start
+    t.dns_hop += took
+    t.dns = (t.dns or 0.0) + took
+
+
+async def _on_connection_create_end(
+    _: aiohttp.ClientSession, ctx: SimpleNamespace, __: object
+) -> None:
+    now = time.perf_counter()
+    t = _timings(ctx)
+    t.connected = True
+    t.close_hop(now)
+    obj = t.ssl_object
+    if obj is not None:
+        t.der = obj.getpeercert(binary_form=True)
+        t.tls_version = obj.version()
+        t.ssl_object = None
+
+
+async def _on_request_sent(_: aiohttp.ClientSession, ctx: SimpleNamespace, __: object) -> None:
+    _timings(ctx).sent = time.perf_counter()
+
+
+async def _on_redirect(_: aiohttp.ClientSession, ctx: SimpleNamespace, __: object) -> None:
+    t = _timings(ctx)
+    if t.sent is not None:
+        t.processing += time.perf_counter() - t.sent
+        t.sent = None
+    t.redirects += 1
+
+
+def _trace_config() -> aiohttp.TraceConfig:
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_start.append(_on_connection_create_start)
+    trace.on_connection_create_end.append(_on_connection_create_end)
+    trace.on_dns_resolvehost_start.append(_on_dns_start)
+    trace.on_dns_resolvehost_end.append(_on_dns_end)
+    trace.on_request_headers_sent.append(_on_request_sent)
+    trace.on_request_chunk_sent.append(_on_request_sent)
+    trace.on_request_redirect.append(_on_redirect)
+    return trace
+
+
+async def _read_body(content: aiohttp.StreamReader, limit: int) -> tuple[bytes, int]:
+    """Read to the end; keep the first `limit` bytes, count them all."""
+    chunks: list[bytes] = []
+    kept = size = 0
+    while chunk := await content.readany():
+        size += len(chunk)
+        if kept < limit:
+            part = chunk[: limit - kept]
+            chunks.append(part)
+            kept += len(part)
+    return b"".join(chunks), size
 
 
 class HttpProber:
-    """Probes HTTP(S) endpoints; one per process, closed on shutdown."""
+    """Probes HTTP(S) endpoints over one session; one per process, closed on shutdown."""
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
-        self._contexts: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+        self._trace = _trace_config()
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = _TimingConnector(force_close=True, limit=0, ttl_dns_cache=10)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=True,
-            )
+    def _open(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(force_close=True, limit=0, ttl_dns_cache=10)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trace_configs=[self._trace],
+            headers={"User-Agent": "tenantwatch"},
+            max_field_size=16384,
+        )
         return self._session
 
-    def _ssl(self, cfg: HttpConfig) -> ssl.SSLContext:
-        key = (cfg.verify_tls, cfg.ca_file)
-        ctx = self._contexts.get(key)
-        if ctx is None:
-            ctx = ssl.create_default_context(cafile=cfg.ca_file)
-            if not cfg.verify_tls:
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-            self._contexts[key] = ctx
-        return ctx
-
     async def probe(self, cfg: HttpConfig) -> ProbeResult:
-        """Make the request and judge the status; never raises for network trouble."""
-        session = self._get_session()
-        ctx = SimpleNamespace()
-        token = _TIMINGS.set(ctx)
-        headers = dict(cfg.headers)
-        if cfg.bearer_token:
-            headers["Authorization"] = f"Bearer {cfg.bearer_token}"
-        if cfg.basic_auth:
-            headers["Authorization"] = aiohttp.encode_basic_auth(*cfg.basic_auth)
-        https = cfg.url.startswith("https:")
-        start = time.perf_counter()
+        """Make the request and judge the status; never raises for network/HTTP/TLS trouble."""
+        session = self._session
+        if session is None or session.closed:
+            session = self._open()
+        t = _Timings()
+        token = HANDSHAKE_MARKS.set(t)
         status: int | None = None
-        body = b""
-        size = 0
-        expiry: datetime | None = None
-        details: dict[str, Any] = {"url": safe_url(cfg.url)}
+        got_headers: float | None = None
+        body, size = b"", 0
         error: str | None = None
-        connected = False
-        phases: dict[str, float] = {}
-        got_headers = start
+        start = time.perf_counter()
         try:
-            async with asyncio.timeout(cfg.timeout_s):
-                async with session.request(
-                    cfg.method,
-                    cfg.url,
-                    headers=headers,
-                    data=cfg.body,
-                    allow_redirects=cfg.follow_redirects,
-                    ssl=self._ssl(cfg) if https else False,
-                ) as resp:
-                    got_headers = time.perf_counter()
-                    connected = True
-                    status = resp.status
-                    details["redirects"] = len(resp.history)
-                    async for chunk in resp.content.iter_any():
-                        size += len(chunk)
-                        if len(body) < cfg.max_body_bytes:
-                            body += chunk[: cfg.max_body_bytes - len(body)]
-        except TimeoutError:
-            error = timed_out(cfg.timeout_s)
+            async with session.request(
+                cfg.method,
+                cfg.url,
+                headers=cfg._headers,
+                data=cfg.body,
+                allow_redirects=cfg.follow_redirects,
+                max_redirects=MAX_REDIRECTS,
+                ssl=client_context(cfg.verify_tls, cfg.ca_file),
+                timeout=cfg._timeout,
+                trace_request_ctx=t,
+            ) as resp:
+                got_headers = time.perf_counter()
+                status = resp.status
+                body, size = await _read_body(resp.content, cfg.max_body_bytes)
         except aiohttp.ClientConnectorCertificateError as exc:
-            reason = getattr(exc.certificate_error, "verify_message", None) or str(exc)
-            error = f"TLS certificate verify failed: {reason}"
-        except aiohttp.ClientSSLError as exc:
-            error = f"TLS error: {exc}"
-        except aiohttp.ClientConnectorError as exc:
-            error = describe_network_error(exc.os_error, urlsplit(cfg.url).hostname)
-        except aiohttp.TooManyRedirects:
-            error = "too many redirects"
-        except aiohttp.ClientError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
-        except OSError as exc:
-            error = describe_network_error(exc)
+            error = f"TLS certificate verify failed: {_cert_reason(exc)}"
+            await _read_expiry(exc, cfg, t, start)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            error = _describe(exc, cfg, t)
+        finally:
+            HANDSHAKE_MARKS.reset(token)
         end = time.perf_counter()
-        _TIMINGS.reset(token)
-        expiry = _cert_expiry(ctx)
-        if getattr(ctx, "tls_version", None):
-            details["tls_version"] = ctx.tls_version
-        connected = connected or hasattr(ctx, "connected")
-        if hasattr(ctx, "dns"):
-            phases["dns"] = ctx.dns
-        if hasattr(ctx, "connect"):
-            phases["connect"] = ctx.connect
-        if hasattr(ctx, "tls"):
-            phases["tls"] = ctx.tls
-        if status is not None:
-            # from the connection to the response headers: sending the request and the
-            # server's processing
-            phases["processing"] = max(0.0, got_headers - getattr(ctx, "connected", start))
-            phases["transfer"] = end - got_headers
         if error is not None:
-            error = _scrub(error, cfg)
-        if (
-            error is None
-            and status is not None
-            and not any(a <= status <= b for a, b in cfg.expected_status)
-        ):
+            error = scrub(error, cfg._secrets)
+        elif status is not None and not _expected_status(status, cfg.expected_status):
             error = f"status {status} not in expected {_expected(cfg.expected_status)}"
+        return self._result(cfg, t, error, status, body, size, start, got_headers, end)
+
+    @staticmethod
+    def _result(
+        cfg: HttpConfig,
+        t: _Timings,
+        error: str | None,
+        status: int | None,
+        body: bytes,
+        size: int,
+        start: float,
+        got_headers: float | None,
+        end: float,
+    ) -> ProbeResult:
+        details: dict[str, Any] = {"url": cfg._safe_url, "redirects": t.redirects}
+        if t.tls_version is not None:
+            details["tls_version"] = t.tls_version
+        expiry: datetime | None = certificate_expiry(t.der) if t.der else None
         return ProbeResult(
             ok=error is None,
             duration_s=end - start,
             status_code=status,
             body=body,
             body_size=size,
-            phases=phases,
+            phases=t.phases(start, got_headers, end),
             certificate_expiry=expiry,
-            connected=connected,
+            connected=t.connected or t.tcp_done is not None,
             error=error,
             details=details,
         )
 
     async def close(self) -> None:
+        """Close the session (and its connector)."""
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -303,3 +431,46 @@ class HttpProber:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+async def _read_expiry(
+    exc: aiohttp.ClientConnectorCertificateError, cfg: HttpConfig, t: _Timings, start: float
+) -> None:
+    """After a failed verification, read the certificate unverified (within the timeout)."""
+    left = cfg.timeout_s - (time.perf_counter() - start)
+    with contextlib.suppress(OSError, TimeoutError):
+        async with asyncio.timeout(max(left, 0.001)):
+            peer = await read_certificate(exc.host, exc.port or 443, exc.host)
+        t.der, t.tls_version = peer.der, peer.tls_version
+
+
+def _cert_reason(exc: aiohttp.ClientConnectorCertificateError) -> str:
+    cause = exc.certificate_error
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return verify_reason(cause)
+    return str(cause)
+
+
+def _describe(exc: BaseException, cfg: HttpConfig, t: _Timings) -> str:
+    """A short sentence for what went wrong (secrets are scrubbed by the caller)."""
+    if isinstance(exc, TimeoutError):
+        return timed_out(cfg.timeout_s)
+    if isinstance(exc, aiohttp.ClientConnectorSSLError | aiohttp.ClientSSLError):
+        cause = getattr(exc, "os_error", exc)
+        return f"TLS handshake failed: {getattr(cause, 'reason', None) or cause}"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        text = describe_network_error(exc.os_error, exc.host)
+        return f"TLS handshake failed: {text}" if t.tcp_done is not None else text
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return f"too many redirects (more than {MAX_REDIRECTS}); check for a redirect loop"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the server closed the connection before a full response"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return f"incomplete response body: {exc}"[:300]
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"invalid response: {exc.message}"[:300]
+    if isinstance(exc, aiohttp.InvalidURL):
+        return f"invalid redirect URL {safe_url(str(exc.url))!r}"[:300]
+    if isinstance(exc, OSError):
+        return describe_network_error(exc)
+    return f"{type(exc).__name__}: {exc}"[:300]

@@ -1,0 +1,649 @@
+"""A subset of Go's text/template, enough for Prometheus alert labels and annotations.
+
+Supported: text and actions with trim markers (`{{-`, `-}}`), comments, pipelines
+(`$value | humanize`, `printf "%.2f" $value`), variables (`$x := ...`, `$x = ...`), field
+access on maps (`$labels.tenant`, `.Labels.job`), parenthesised pipelines, string, raw
+string, number, bool and nil literals, and `if` / `else if` / `else` / `with` / `range`
+(over lists and maps, sorted by key, with `$k, $v :=`) ... `end`. Functions come from the
+caller (see domain.template_funcs); `and`, `or`, `not`, `len`, `index`, `eq`, `ne`, `lt`,
+`le`, `gt`, `ge` are built in, as in Go.
+
+Output follows Go with Prometheus' option missingkey=zero: a missing label reads as "",
+and floats print as `%v` does.
+Nothing is evaluated as Python. Parse errors raise TemplateError naming the position.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+NO_VALUE = "<no value>"
+
+
+class TemplateError(ValueError):
+    """A template that cannot be parsed or executed."""
+
+
+class _Missing:
+    """Go's invalid reflect.Value: a missing map key (prints <no value>)."""
+
+    def __repr__(self) -> str:
+        return NO_VALUE
+
+
+MISSING = _Missing()
+
+
+# -- values as Go prints them -----------------------------------------------------------------
+
+
+def go_float(v: float) -> str:
+    """A float64 as Go's %v (strconv 'g', shortest): 0.1, 100000, 1.234567e+06, +Inf, NaN."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == 0:
+        return "-0" if math.copysign(1.0, v) < 0 else "0"
+    text = repr(v)  # shortest round-trip digits
+    mantissa, _, exp_text = text.partition("e")
+    digits = mantissa.replace("-", "").replace(".", "").lstrip("0") or "0"
+    exp = int(exp_text) if exp_text else _decimal_exponent(abs(v))
+    sign = "-" if v < 0 else ""
+    if exp < -4 or exp >= 6:  # strconv's 'g' with the shortest digits decides at 6
+        first, rest = digits[0], digits[1:].rstrip("0")
+        body = first + ("." + rest if rest else "")
+        return f"{sign}{body}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    return _plain(v)
+
+
+def _decimal_exponent(a: float) -> int:
+    return math.floor(math.log10(a)) if a > 0 else 0
+
+
+def _plain(v: float) -> str:
+    text = repr(v)
+    if "e" in text:
+        text = format(v, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def go_str(value: Any) -> str:
+    """A value as Go's fmt %v prints it."""
+    if value is MISSING:
+        return NO_VALUE
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return go_float(value)
+    if isinstance(value, Mapping):
+        inner = " ".join(f"{go_str(k)}:{go_str(v)}" for k, v in sorted(value.items()))
+        return f"map[{inner}]"
+    if isinstance(value, list | tuple):
+        return "[" + " ".join(go_str(v) for v in value) + "]"
+    return str(value)
+
+
+def truthy(value: Any) -> bool:
+    """Go's template truth: false, 0, nil, empty string/list/map and missing are false."""
+    if value is MISSING or value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str | list | tuple | dict | Mapping):
+        return len(value) > 0
+    return True
+
+
+# -- lexing -----------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<raw>`[^`]*`)
+  | (?P<char>'(?:[^'\\]|\\.)')
+  | (?P<declare>:=)
+  | (?P<assign>=)
+  | (?P<number>[-+]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))
+  | (?P<variable>\$[A-Za-z0-9_]*)
+  | (?P<field>(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\.)
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<pipe>\|)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<comma>,)
+    """,
+    re.VERBOSE,
+)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: str
+    text: str
+    pos: int
+
+
+def _lex(action: str, base: int) -> list[_Tok]:
+    out: list[_Tok] = []
+    pos = 0
+    while pos < len(action):
+        m = _TOKEN.match(action, pos)
+        if m is None:
+            raise TemplateError(f"position {base + pos}: unexpected {action[pos]!r} in action")
+        kind = m.lastgroup or ""
+        if kind != "space":
+            # `.Labels.x` after a variable or a closing parenthesis is field access on it
+            text = m.group()
+            if kind == "field" and out and pos == out[-1].pos + len(out[-1].text) - base:
+                prev = out[-1]
+                if prev.kind in ("variable", "rparen", "chain") and text != ".":
+                    out.append(_Tok("chain", text, base + pos))
+                    pos = m.end()
+                    continue
+            out.append(_Tok(kind, text, base + pos))
+        pos = m.end()
+    return out
+
+
+def _unquote(tok: _Tok) -> str:
+    body = tok.text[1:-1]
+    if tok.kind == "raw":
+        return body
+    out = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+                continue
+            if nxt == "x" and i + 3 < len(body):
+                out.append(chr(int(body[i + 2 : i + 4], 16)))
+                i += 4
+                continue
+            if nxt == "u" and i + 5 < len(body):
+                out.append(chr(int(body[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            raise TemplateError(f"position {tok.pos}: unknown escape \\{nxt} in {tok.text}")
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+# -- parse tree -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Arg:
+    kind: str  # literal, variable, field, chain, pipeline, ident
+    value: Any = None
+    name: str = ""
+    path: tuple[str, ...] = ()
+    inner: Any = None  # a pipeline (for parenthesised args and chains on them)
+
+
+@dataclass(frozen=True, slots=True)
+class _Command:
+    args: tuple[_Arg, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pipeline:
+    commands: tuple[_Command, ...]
+    declare: tuple[str, ...] = ()
+    assign: bool = False
+
+
+@dataclass
+class _Node:
+    kind: str  # text, action, if, range, with
+    text: str = ""
+    pipe: _Pipeline | None = None
+    body: list[_Node] = field(default_factory=list)
+    orelse: list[_Node] = field(default_factory=list)
+
+
+class _PipeParser:
+    def __init__(self, toks: list[_Tok]) -> None:
+        self.toks = toks
+        self.i = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def pipeline(self, *, allow_decl: bool = True) -> _Pipeline:
+        declare: tuple[str, ...] = ()
+        assign = False
+        if allow_decl:
+            declare, assign = self._declaration()
+        commands = [self.command()]
+        while (tok := self.peek()) is not None and tok.kind == "pipe":
+            self.take()
+            commands.append(self.command())
+        return _Pipeline(tuple(commands), declare, assign)
+
+    def _declaration(self) -> tuple[tuple[str, ...], bool]:
+        toks = self.toks[self.i :]
+        if len(toks) >= 2 and toks[0].kind == "variable":
+            if toks[1].kind in ("declare", "assign"):
+                self.i += 2
+                return (toks[0].text,), toks[1].kind == "assign"
+            if (
+                len(toks) >= 4
+                and toks[1].kind == "comma"
+                and toks[2].kind == "variable"
+                and toks[3].kind in ("declare", "assign")
+            ):
+                self.i += 4
+                return (toks[0].text, toks[2].text), toks[3].kind == "assign"
+        return (), False
+
+    def command(self) -> _Command:
+        args: list[_Arg] = []
+        while (tok := self.peek()) is not None and tok.kind not in ("pipe", "rparen"):
+            args.append(self.operand())
+        if not args:
+            where = self.toks[self.i - 1].pos if self.i else 0
+            raise TemplateError(f"position {where}: missing value for command")
+        return _Command(tuple(args))
+
+    def operand(self) -> _Arg:
+        tok = self.take()
+        arg = self._term(tok)
+        while (nxt := self.peek()) is not None and nxt.kind == "chain":
+            self.take()
+            path = tuple(p for p in nxt.text.split(".") if p)
+            arg = _Arg("chain", path=path, inner=arg)
+        return arg
+
+    def _term(self, tok: _Tok) -> _Arg:
+        k = tok.kind
+        if k in ("string", "raw", "char"):
+            text = _unquote(tok)
+            return _Arg("literal", ord(text) if k == "char" else text)
+        if k == "number":
+            t = tok.text
+            if re.fullmatch(r"[-+]?(0[xX][0-9a-fA-F]+|\d+)", t):
+                return _Arg("literal", int(t, 0))
+            return _Arg("literal", float(t))
+        if k == "variable":
+            return _Arg("variable", name=tok.text)
+        if k == "field":
+            return _Arg("field", path=tuple(p for p in tok.text.split(".") if p))
+        if k == "ident":
+            if tok.text in ("true", "false"):
+                return _Arg("literal", tok.text == "true")
+            if tok.text == "nil":
+                return _Arg("literal", None)
+            return _Arg("ident", name=tok.text)
+        if k == "lparen":
+            inner = self.pipeline(allow_decl=False)
+            closing = self.peek()
+            if closing is None or closing.kind != "rparen":
+                raise TemplateError(f"position {tok.pos}: unclosed parenthesis")
+            self.take()
+            return _Arg("pipeline", inner=inner)
+        raise TemplateError(f"position {tok.pos}: unexpected {tok.text!r}")
+
+
+_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
+
+
+def _split(text: str) -> list[tuple[str, str, int]]:
+    """("text", chunk, pos) and ("action", inner, pos) in order, trim markers applied."""
+    parts: list[tuple[str, str, int]] = []
+    pos = 0
+    trim_next = False
+    for m in _ACTION.finditer(text):
+        chunk = text[pos : m.start()]
+        if trim_next:
+            chunk = chunk.lstrip()
+        if m.group(1):
+            chunk = chunk.rstrip()
+        if chunk:
+            parts.append(("text", chunk, pos))
+        parts.append(("action", m.group(2), m.start(2)))
+        trim_next = bool(m.group(3))
+        pos = m.end()
+    rest = text[pos:]
+    if "{{" in rest:
+        raise TemplateError(f"position {pos + rest.index('{{')}: unclosed action (missing }}}})")
+    if trim_next:
+        rest = rest.lstrip()
+    if rest:
+        parts.append(("text", rest, pos))
+    return parts
+
+
+def parse(text: str) -> list[_Node]:
+    """Parse a template. Raise TemplateError naming the position of the problem."""
+    root: list[_Node] = []
+    stack: list[tuple[_Node, list[_Node]]] = []
+    current = root
+    for kind, chunk, pos in _split(text):
+        if kind == "text":
+            current.append(_Node("text", text=chunk))
+            continue
+        inner = chunk.strip()
+        if inner.startswith("/*"):
+            if not inner.endswith("*/"):
+                raise TemplateError(f"position {pos}: unclosed comment")
+            continue
+        toks = _lex(inner, pos)
+        if not toks:
+            raise TemplateError(f"position {pos}: missing value for command")
+        head = toks[0].text if toks[0].kind == "ident" else ""
+        if head in ("if", "range", "with"):
+            pipe = _parse_pipe(toks[1:], pos, head)
+            node = _Node(head, pipe=pipe)
+            current.append(node)
+            stack.append((node, current))
+            current = node.body
+        elif head == "else":
+            if not stack or stack[-1][0].kind not in ("if", "range", "with"):
+                raise TemplateError(f"position {pos}: unexpected {{{{else}}}}")
+            node = stack[-1][0]
+            if len(toks) > 1 and toks[1].kind == "ident" and toks[1].text in ("if", "with"):
+                # else if: a nested node inside the else branch, closed by the same end
+                nested = _Node(toks[1].text, pipe=_parse_pipe(toks[2:], pos, toks[1].text))
+                node.orelse.append(nested)
+                parent_current = stack.pop()[1]
+                stack.append((node, parent_current))
+                stack.append((nested, _CHAINED))
+                current = nested.body
+            else:
+                current = node.orelse
+        elif head == "end":
+            if not stack:
+                raise TemplateError(f"position {pos}: unexpected {{{{end}}}}")
+            node, current = stack.pop()
+            while current is _CHAINED:  # close the else-if chain in one go
+                node, current = stack.pop()
+        elif head in ("define", "template", "block", "break", "continue"):
+            raise TemplateError(f"position {pos}: {{{{{head}}}}} is not supported here")
+        else:
+            current.append(_Node("action", pipe=_parse_pipe(toks, pos, "action")))
+    if stack:
+        raise TemplateError(f"unexpected end of template: {{{{{stack[-1][0].kind}}}}} has no end")
+    return root
+
+
+_CHAINED: list[_Node] = []  # marker: the parent of an else-if node closes with it
+
+
+def _parse_pipe(toks: list[_Tok], pos: int, what: str) -> _Pipeline:
+    if not toks:
+        raise TemplateError(f"position {pos}: missing value for {what}")
+    parser = _PipeParser(toks)
+    pipe = parser.pipeline()
+    if parser.peek() is not None:
+        tok = parser.take()
+        raise TemplateError(f"position {tok.pos}: unexpected {tok.text!r} in {what}")
+    return pipe
+
+
+# -- execution --------------------------------------------------------------------------------
+
+Funcs = Mapping[str, Callable[..., Any]]
+
+
+def _builtin_eq(a: Any, *others: Any) -> bool:
+    return any(_comparable(a) == _comparable(b) for b in others)
+
+
+def _comparable(v: Any) -> Any:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        return float(v)
+    return v
+
+
+def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def compare(a: Any, b: Any) -> bool:
+        a, b = _comparable(a), _comparable(b)
+        if type(a) is not type(b):
+            raise TemplateError("incompatible types for comparison")
+        return op(a, b)
+
+    return compare
+
+
+def _index(item: Any, *keys: Any) -> Any:
+    for key in keys:
+        if isinstance(item, Mapping):
+            item = item.get(key, "")
+        elif isinstance(item, list | tuple | str):
+            item = item[int(key)]
+        else:
+            raise TemplateError(f"can't index item of type {type(item).__name__}")
+    return item
+
+
+BUILTINS: dict[str, Callable[..., Any]] = {
+    "eq": _builtin_eq,
+    "ne": lambda a, b: not _builtin_eq(a, b),
+    "lt": _ordered(lambda a, b: a < b),
+    "le": _ordered(lambda a, b: a <= b),
+    "gt": _ordered(lambda a, b: a > b),
+    "ge": _ordered(lambda a, b: a >= b),
+    "not": lambda v: not truthy(v),
+    "len": lambda v: len(v),
+    "index": _index,
+}
+
+
+class _Scope:
+    def __init__(self, variables: dict[str, Any]) -> None:
+        self.frames = [variables]
+
+    def get(self, name: str) -> Any:
+        for frame in reversed(self.frames):
+            if name in frame:
+                return frame[name]
+        raise TemplateError(f"undefined variable: {name}")
+
+    def declare(self, name: str, value: Any) -> None:
+        self.frames[-1][name] = value
+
+    def assign(self, name: str, value: Any) -> None:
+        for frame in reversed(self.frames):
+            if name in frame:
+                frame[name] = value
+                return
+        raise TemplateError(f"undefined variable: {name}")
+
+
+def _field(value: Any, path: Sequence[str]) -> Any:
+    for name in path:
+        if value is MISSING:
+            return MISSING
+        if isinstance(value, Mapping):
+            value = value.get(name, "")  # Prometheus runs templates with missingkey=zero
+        elif value is None:
+            raise TemplateError(f"nil pointer evaluating .{name}")
+        else:
+            raise TemplateError(f"can't evaluate field {name} in type {type(value).__name__}")
+    return value
+
+
+class _Exec:
+    def __init__(self, funcs: Funcs, dot: Any, variables: Mapping[str, Any]) -> None:
+        self.funcs = {**BUILTINS, **funcs}
+        self.scope = _Scope({"$": dot, **variables})
+
+    def run(self, nodes: Sequence[_Node], dot: Any, out: list[str]) -> None:
+        for node in nodes:
+            if node.kind == "text":
+                out.append(node.text)
+            elif node.kind == "action":
+                assert node.pipe is not None
+                value = self.pipeline(node.pipe, dot)
+                if not node.pipe.declare:
+                    out.append(go_str(value))
+            elif node.kind in ("if", "with"):
+                assert node.pipe is not None
+                self.scope.frames.append({})
+                try:
+                    value = self.pipeline(node.pipe, dot)
+                    if truthy(value):
+                        self.run(node.body, value if node.kind == "with" else dot, out)
+                    else:
+                        self.run(node.orelse, dot, out)
+                finally:
+                    self.scope.frames.pop()
+            elif node.kind == "range":
+                self._range(node, dot, out)
+
+    def _range(self, node: _Node, dot: Any, out: list[str]) -> None:
+        assert node.pipe is not None
+        plain = _Pipeline(node.pipe.commands)
+        value = self.pipeline(plain, dot)
+        if isinstance(value, Mapping):
+            items: list[tuple[Any, Any]] = sorted(value.items(), key=lambda kv: kv[0])
+        elif isinstance(value, list | tuple):
+            items = list(enumerate(value))
+        elif value is None or value is MISSING:
+            items = []
+        else:
+            raise TemplateError(f"range can't iterate over {go_str(value)}")
+        if not items:
+            self.run(node.orelse, dot, out)
+            return
+        for key, item in items:
+            self.scope.frames.append({})
+            try:
+                names = node.pipe.declare
+                if len(names) == 1:
+                    self.scope.declare(names[0], item)
+                elif len(names) == 2:
+                    self.scope.declare(names[0], key)
+                    self.scope.declare(names[1], item)
+                self.run(node.body, item, out)
+            finally:
+                self.scope.frames.pop()
+
+    def pipeline(self, pipe: _Pipeline, dot: Any) -> Any:
+        value: Any = MISSING
+        first = True
+        for command in pipe.commands:
+            value = self.command(command, dot, None if first else value, not first)
+            first = False
+        for name in pipe.declare:
+            if pipe.assign:
+                self.scope.assign(name, value)
+            else:
+                self.scope.declare(name, value)
+        return value
+
+    def command(self, cmd: _Command, dot: Any, piped: Any, has_piped: bool) -> Any:
+        head = cmd.args[0]
+        if head.kind == "ident":
+            fn = self.funcs.get(head.name)
+            if fn is None:
+                raise TemplateError(f'function "{head.name}" not defined')
+            args = [self.arg(a, dot) for a in cmd.args[1:]]
+            if has_piped:
+                args.append(piped)
+            if head.name in ("and", "or"):
+                return self._logic(head.name, args)
+            try:
+                return fn(*args)
+            except TemplateError:
+                raise
+            except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
+                raise TemplateError(f"error calling {head.name}: {exc}") from None
+        if len(cmd.args) > 1 or has_piped:
+            raise TemplateError("can't give argument to non-function")
+        return self.arg(head, dot)
+
+    @staticmethod
+    def _logic(name: str, args: list[Any]) -> Any:
+        for a in args:
+            if truthy(a) is (name == "or"):
+                return a
+        return args[-1]
+
+    def arg(self, a: _Arg, dot: Any) -> Any:
+        if a.kind == "literal":
+            return a.value
+        if a.kind == "variable":
+            return self.scope.get(a.name)
+        if a.kind == "field":
+            return _field(dot, a.path) if a.path else dot
+        if a.kind == "pipeline":
+            return self.pipeline(a.inner, dot)
+        if a.kind == "chain":
+            return _field(self.arg(a.inner, dot), a.path)
+        if a.kind == "ident":
+            fn = self.funcs.get(a.name)
+            if fn is None:
+                raise TemplateError(f'function "{a.name}" not defined')
+            return fn()
+        raise TemplateError(f"unknown argument {a.kind}")
+
+
+BUILTIN_FUNCS = frozenset({*BUILTINS, "and", "or"})
+
+
+def execute(
+    nodes: Sequence[_Node], dot: Any, funcs: Funcs, variables: Mapping[str, Any] | None = None
+) -> str:
+    """Run a parsed template with `dot` as `.`; raise TemplateError when execution fails."""
+    out: list[str] = []
+    funcs = {**funcs, "and": lambda *a: a, "or": lambda *a: a}
+    _Exec(funcs, dot, dict(variables or {})).run(nodes, dot, out)
+    return "".join(out)
+
+
+def check_functions(nodes: Sequence[_Node], known: frozenset[str]) -> list[str]:
+    """The names of functions a template calls that are not known (Go checks at parse)."""
+    missing: list[str] = []
+
+    def visit_pipe(pipe: _Pipeline | None) -> None:
+        if pipe is None:
+            return
+        for cmd in pipe.commands:
+            for a in cmd.args:
+                visit_arg(a)
+
+    def visit_arg(a: _Arg) -> None:
+        if a.kind == "ident" and a.name not in known and a.name not in BUILTIN_FUNCS:
+            missing.append(a.name)
+        if a.kind in ("pipeline", "chain") and a.inner is not None:
+            if isinstance(a.inner, _Pipeline):
+                visit_pipe(a.inner)
+            else:
+                visit_arg(a.inner)
+
+    def visit(ns: Sequence[_Node]) -> None:
+        for n in ns:
+            visit_pipe(n.pipe)
+            visit(n.body)
+            visit(n.orelse)
+
+    visit(nodes)
+    return missing
