@@ -9,6 +9,7 @@ import typer
 from tenantwatch.cli.common import console, err_console
 from tenantwatch.config.errors import ConfigError
 from tenantwatch.config.rule_files import load_rule_file
+from tenantwatch.rules.unittest import run_file
 
 app = typer.Typer(help="Prometheus rule files.", no_args_is_help=True)
 
@@ -32,5 +33,36 @@ def check(
         else:
             console.print(f"  [green]SUCCESS:[/green] {rules.rule_count} rules found")
         console.print()
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("test")
+def test(
+    files: list[Path] = typer.Argument(..., help="unit-test files", show_default=False),
+) -> None:
+    """Run `promtool test rules` unit-test files; end with `N passed, M failed`.
+    Exit 1 when any test fails."""
+    passed = failed = 0
+    for path in files:
+        console.print(f"Unit Testing:  {path}", highlight=False)
+        outcome = run_file(path)
+        if outcome.error is not None:
+            failed += 1
+            console.print("  [red]FAILED:[/red]")
+            err_console.print(outcome.error, highlight=False, markup=False)
+            continue
+        for t in outcome.tests:
+            if t.ok:
+                passed += 1
+                continue
+            failed += 1
+            console.print(f"  [red]FAILED[/red] {t.name}:", highlight=False)
+            for failure in t.failures:
+                console.print(f"    {failure}", highlight=False, markup=False)
+        if outcome.ok:
+            console.print("  [green]SUCCESS[/green]")
+        console.print()
+    console.print(f"{passed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)

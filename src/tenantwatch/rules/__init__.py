@@ -1,0 +1,1 @@
+"""Rule evaluation: Prometheus rule files, their unit tests and (later) the evaluator."""
