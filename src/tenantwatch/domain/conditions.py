@@ -1,22 +1,24 @@
-"""Gatus-style check conditions, parsed by hand (nothing is ever eval'd).
+"""Gatus-style check conditions: a small hand-written parser and a safe evaluator (no eval).
 
     [STATUS] == 200            [RESPONSE_TIME] < 500        [BODY].data.items[0].ok == true
     [BODY] == pat(*healthy*)   len([BODY].items) > 0        [CERTIFICATE_EXPIRATION] > 72h
     [CONNECTED] == true        [DNS_RCODE] == NOERROR       [STATUS] == any(200, 429)
-    has([BODY].errors) == false
+    has([BODY].errors) == false                             [BODY].age == [BODY].id
 
-A condition is `left OP right` with one of == != < <= > >=. Numbers compare as numbers,
-anything else as text with == and != only. Durations (500ms, 30s, 72h, 1h30m, 2d) are
-milliseconds, the unit of [RESPONSE_TIME] and [CERTIFICATE_EXPIRATION].
+A condition is `left OP right` with exactly one of == != < <= > >=. Two numbers compare as
+numbers; anything else compares as text, with == and != only. Durations such as 500ms, 30s,
+72h, 1h30m or 2d are milliseconds when compared with [RESPONSE_TIME] or
+[CERTIFICATE_EXPIRATION]. pat() and any() go on the right of == or !=.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
 
 PLACEHOLDERS = (
     "STATUS",
@@ -29,41 +31,92 @@ PLACEHOLDERS = (
     "VALUE",
 )
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
-_OP = re.compile(r"==|!=|<=|>=|<|>")
-_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_MS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0, "d": 86_400_000.0}
-_PATH_PART = re.compile(r"\.([A-Za-z0-9_\-]+)|\[(\d+)\]")
-_MISSING = object()
+FUNCTIONS = ("len", "has", "pat", "any")
+_TIME_PLACEHOLDERS = ("RESPONSE_TIME", "CERTIFICATE_EXPIRATION")
+_KNOWN = ", ".join(f"[{p}]" for p in PLACEHOLDERS)
+_EXAMPLE = "e.g. [STATUS] == 200"
+_FUNCTION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\(")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DURATION = re.compile(r"-?(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
+_UNIT_MS = {
+    "ns": 1e-6,
+    "us": 1e-3,
+    "µs": 1e-3,
+    "ms": 1.0,
+    "s": 1000.0,
+    "m": 60_000.0,
+    "h": 3_600_000.0,
+    "d": 86_400_000.0,
+}
+_KEY_STOP = frozenset(".[]()<>=!,") | frozenset(" \t\r\n")
+_LITERAL_STOP = frozenset("[]()")
+_SHOWN_MAX = 80
 
 
 class ConditionError(ValueError):
-    """A condition that cannot be parsed; column is 1-based."""
+    """A condition that cannot be parsed; .column is the 1-based column of the problem."""
 
     def __init__(self, message: str, column: int) -> None:
         super().__init__(message)
         self.column = column
 
 
+# -- the parsed form ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
-class _Operand:
-    kind: str  # "placeholder", "len", "has", "literal", "pat", "any"
+class _Placeholder:
     text: str
-    name: str = ""  # placeholder name
+    name: str
     path: tuple[str | int, ...] = ()
-    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """len(...) or has(...) around a placeholder."""
+
+    text: str
+    func: str
+    arg: _Placeholder
+
+
+@dataclass(frozen=True, slots=True)
+class _Literal:
+    text: str
+    duration_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    text: str
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class _AnyOf:
+    text: str
+    values: tuple[_Literal, ...]
+
+
+_Operand = _Placeholder | _Call | _Literal
+_Right = _Operand | _Pattern | _AnyOf
 
 
 @dataclass(frozen=True, slots=True)
 class Condition:
+    """A parsed condition; .text is the original text."""
+
     text: str
     left: _Operand
     op: str
-    right: _Operand
+    right: _Right
 
 
 @dataclass(frozen=True, slots=True)
 class Observation:
+    """What a probe saw; None means the probe has no such fact."""
+
     status: int | None = None
     response_time_ms: float | None = None
     body: bytes = b""
@@ -76,278 +129,451 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class ConditionOutcome:
+    """One condition's verdict; detail is the resolved form, e.g. "[STATUS] (503) == 200"."""
+
     condition: str
     ok: bool
     detail: str
 
 
-def _find_operator(text: str) -> tuple[str, int]:
-    """The operator outside brackets/parentheses and its index."""
-    depth = 0
-    found: list[tuple[str, int]] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-            if depth < 0:
-                raise ConditionError(f"unbalanced {ch!r}; remove it or add its opening pair", i + 1)
-        elif depth == 0:
-            m = _OP.match(text, i)
-            if m:
-                found.append((m.group(), i))
-                i = m.end()
-                continue
-        i += 1
-    if depth != 0:
-        raise ConditionError("unclosed bracket or parenthesis; close it", len(text))
-    if not found:
-        raise ConditionError(
-            "no operator; compare with one of == != < <= > >=, e.g. [STATUS] == 200", 1
-        )
-    if len(found) > 1:
-        raise ConditionError(
-            f"more than one operator ({found[1][0]!r}); a condition compares two things once",
-            found[1][1] + 1,
-        )
-    return found[0]
-
-
-def _parse_path(rest: str, column: int) -> tuple[str | int, ...]:
-    path: list[str | int] = []
-    pos = 0
-    while pos < len(rest):
-        m = _PATH_PART.match(rest, pos)
-        if m is None:
-            raise ConditionError(
-                f"malformed JSON path {rest!r}; write it as .field, .list[0] or [0].field",
-                column + pos,
-            )
-        path.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
-        pos = m.end()
-    return tuple(path)
-
-
-def _placeholder(text: str, column: int) -> _Operand:
-    end = text.find("]")
-    if not text.startswith("[") or end < 0:
-        raise ConditionError(f"expected a placeholder such as [BODY], got {text!r}", column)
-    name = text[1:end]
-    if name not in PLACEHOLDERS:
-        known = ", ".join(f"[{p}]" for p in PLACEHOLDERS)
-        raise ConditionError(f"unknown placeholder [{name}]; use one of {known}", column)
-    rest = text[end + 1 :]
-    if rest and name != "BODY":
-        raise ConditionError(f"only [BODY] takes a JSON path, not [{name}]", column + end + 1)
-    path = _parse_path(rest, column + end + 1)
-    return _Operand("placeholder", text, name=name, path=path)
-
-
-def _function(text: str, column: int) -> _Operand | None:
-    m = re.match(r"^([a-z]+)\((.*)\)$", text, re.DOTALL)
-    if m is None:
-        if re.match(r"^[a-z]+\(", text):
-            raise ConditionError(f"unclosed call {text!r}; close it with ')'", column)
-        return None
-    fn, inner = m.group(1), m.group(2).strip()
-    inner_col = column + len(fn) + 1
-    if fn in ("len", "has"):
-        if not inner.startswith("["):
-            raise ConditionError(f"{fn}() takes a placeholder, e.g. {fn}([BODY].items)", inner_col)
-        p = _placeholder(inner, inner_col)
-        return _Operand(fn, text, name=p.name, path=p.path)
-    if fn == "pat":
-        if not inner:
-            raise ConditionError("pat() needs a pattern, e.g. pat(*healthy*)", inner_col)
-        return _Operand("pat", text, values=(inner,))
-    if fn == "any":
-        values = tuple(v.strip() for v in inner.split(","))
-        if not inner or any(not v for v in values):
-            raise ConditionError("any() needs values, e.g. any(200, 429)", inner_col)
-        return _Operand("any", text, values=values)
-    raise ConditionError(f"unknown function {fn}(); use len(), has(), pat() or any()", column)
-
-
-def _operand(text: str, column: int, side: str) -> _Operand:
-    if not text:
-        raise ConditionError(f"nothing on the {side} of the operator", column)
-    fn = _function(text, column)
-    if fn is not None:
-        if side == "left" and fn.kind in ("pat", "any"):
-            raise ConditionError(f"{fn.kind}() belongs on the right of == or !=", column)
-        return fn
-    if text.startswith("["):
-        return _placeholder(text, column)
-    return _Operand("literal", text)
+# -- parsing -----------------------------------------------------------------------------------
 
 
 def parse_condition(text: str) -> Condition:
-    """Parse one condition. Raise ConditionError (with column) saying how to fix it."""
-    if not isinstance(text, str) or not text.strip():
-        raise ConditionError("empty condition; write e.g. [STATUS] == 200", 1)
-    op, at = _find_operator(text)
-    left_raw, right_raw = text[:at], text[at + len(op) :]
-    left_col = len(left_raw) - len(left_raw.lstrip()) + 1
-    right_col = at + len(op) + len(right_raw) - len(right_raw.lstrip()) + 1
-    left = _operand(left_raw.strip(), left_col, "left")
-    right = _operand(right_raw.strip(), right_col, "right")
-    if right.kind in ("pat", "any") and op not in ("==", "!="):
-        raise ConditionError(f"{right.kind}() works with == and != only", right_col)
-    return Condition(text=text, left=left, op=op, right=right)
+    """Parse one condition; raise ConditionError (with a column) saying how to fix it."""
+    if not text.strip():
+        raise ConditionError(f"empty condition; write one, {_EXAMPLE}", 1)
+    return _Parser(text).condition()
 
 
-# -- evaluation -----------------------------------------------------------------------------
+def _duration_ms(text: str) -> float | None:
+    """Milliseconds in a Go-style duration ("1h30m", "500ms", "2d"), None for anything else."""
+    if not _DURATION.fullmatch(text):
+        return None
+    total = sum(float(n) * _UNIT_MS[unit] for n, unit in _DURATION_PART.findall(text))
+    return -total if text.startswith("-") else total
+
+
+class _Parser:
+    """Recursive descent over the characters of one condition; pos is 0-based."""
+
+    __slots__ = ("pos", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def fail(self, message: str, at: int | None = None) -> ConditionError:
+        return ConditionError(message, (self.pos if at is None else at) + 1)
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def skip_space(self) -> None:
+        while self.peek().isspace():
+            self.pos += 1
+
+    def operator_here(self) -> str | None:
+        return next((op for op in OPERATORS if self.text.startswith(op, self.pos)), None)
+
+    def condition(self) -> Condition:
+        self.skip_space()
+        left = self.left_operand()
+        self.skip_space()
+        op = self.operator()
+        self.skip_space()
+        right = self.right_operand(op)
+        self.skip_space()
+        self.end()
+        return Condition(self.text, left, op, right)
+
+    def operator(self) -> str:
+        op = self.operator_here()
+        if op is not None:
+            self.pos += len(op)
+            return op
+        ch = self.peek()
+        if ch == "=":
+            raise self.fail("a single '=' is not an operator; write == to compare")
+        if ch in (")", "]"):
+            raise self.fail(f"unbalanced {ch!r}; remove it or add its opening pair")
+        raise self.fail(
+            f"no operator; add an operator such as == between the two sides, {_EXAMPLE}"
+        )
+
+    def end(self) -> None:
+        if self.pos >= len(self.text):
+            return
+        op = self.operator_here()
+        if op is not None:
+            raise self.fail(
+                f"more than one operator ({op!r}); a condition compares two things once, "
+                "so split it into two conditions"
+            )
+        ch = self.peek()
+        if ch in (")", "]"):
+            raise self.fail(f"unbalanced {ch!r}; remove it or add its opening pair")
+        raise self.fail(f"unexpected {ch!r} after the right side; remove it")
+
+    def right_operand(self, op: str) -> _Right:
+        start = self.pos
+        if self.pos >= len(self.text):
+            raise self.fail(f"nothing on the right of {op!r}; add a value, {_EXAMPLE}")
+        extra = self.operator_here()
+        if extra is not None:
+            raise self.fail(
+                f"more than one operator ({extra!r}); keep a single operator such as =="
+            )
+        right = self.operand("right")
+        if isinstance(right, _Pattern | _AnyOf) and op not in ("==", "!="):
+            name = right.text.split("(", 1)[0]
+            raise self.fail(f"{name}() works with == and != only; use one of them", start)
+        return right
+
+    def left_operand(self) -> _Operand:
+        start = self.pos
+        left = self.operand("left")
+        if isinstance(left, _Pattern | _AnyOf):
+            name = left.text.split("(", 1)[0]
+            raise self.fail(
+                f"{name}() belongs on the right of == or !=, e.g. [STATUS] == {name}(...)", start
+            )
+        return left
+
+    def operand(self, side: str) -> _Operand | _Pattern | _AnyOf:
+        start = self.pos
+        if self.pos >= len(self.text) or self.operator_here() is not None:
+            raise self.fail(f"nothing on the {side} of the operator; add a value, {_EXAMPLE}")
+        if self.peek() == "[":
+            return self.placeholder()
+        if _FUNCTION.match(self.text, self.pos):
+            return self.call(start)
+        return self.literal()
+
+    def placeholder(self) -> _Placeholder:
+        start = self.pos
+        close = start + 1
+        while close < len(self.text) and self.text[close] not in "[]()":
+            close += 1
+        if close >= len(self.text) or self.text[close] != "]":
+            raise self.fail("unclosed '['; close the placeholder with ']', e.g. [STATUS]", start)
+        name = self.text[start + 1 : close]
+        if name not in PLACEHOLDERS:
+            hint = f"write [{name.upper()}] in capitals" if name.upper() in PLACEHOLDERS else ""
+            raise self.fail(
+                f"unknown placeholder [{name}]; {hint or 'use one of ' + _KNOWN}", start
+            )
+        self.pos = close + 1
+        path_start = self.pos
+        path = self.json_path()
+        if path and name != "BODY":
+            raise self.fail(f"only [BODY] takes a JSON path, not [{name}]", path_start)
+        return _Placeholder(self.text[start : self.pos], name, path)
+
+    def json_path(self) -> tuple[str | int, ...]:
+        path: list[str | int] = []
+        while self.peek() in (".", "["):
+            path.append(self.path_key() if self.peek() == "." else self.path_index())
+        ch = self.peek()
+        if ch and ch not in _KEY_STOP:
+            raise self.fail(f"malformed JSON path at {ch!r}; write .field, .list[0] or [0].field")
+        return tuple(path)
+
+    def path_key(self) -> str:
+        self.pos += 1
+        start = self.pos
+        while self.peek() and self.peek() not in _KEY_STOP:
+            self.pos += 1
+        if self.pos == start:
+            raise self.fail("malformed JSON path: a '.' needs a field name after it, e.g. .items")
+        return self.text[start : self.pos]
+
+    def path_index(self) -> int:
+        opening = self.pos
+        close = self.text.find("]", opening)
+        if close < 0:
+            raise self.fail("unclosed '[' in the JSON path; close it with ']', e.g. [0]", opening)
+        inner = self.text[opening + 1 : close]
+        if not inner.isascii() or not inner.isdigit():
+            raise self.fail(
+                f"malformed JSON path: [{inner}] is not an array index; write a number, e.g. [0]",
+                opening + 1,
+            )
+        self.pos = close + 1
+        return int(inner)
+
+    def call(self, start: int) -> _Call | _Pattern | _AnyOf:
+        opening = self.text.index("(", self.pos)
+        func = self.text[start:opening]
+        if func not in FUNCTIONS:
+            raise self.fail(f"unknown function {func}(); use len(), has(), pat() or any()")
+        self.pos = opening + 1
+        if func in ("len", "has"):
+            return self.placeholder_call(func, start, opening)
+        inner = self.raw_arguments(func, opening)
+        text = self.text[start : self.pos]
+        if func == "pat":
+            if not inner.strip():
+                raise self.fail("pat() needs a pattern, e.g. pat(*healthy*)", opening + 1)
+            return _Pattern(text, inner.strip())
+        return _AnyOf(text, self.any_values(inner, opening + 1))
+
+    def placeholder_call(self, func: str, start: int, opening: int) -> _Call:
+        self.skip_space()
+        if not self.peek():
+            raise self.fail(f"unclosed '(' of {func}(); close it with ')'", opening)
+        if self.peek() != "[":
+            raise self.fail(f"{func}() takes a placeholder, e.g. {func}([BODY].items)")
+        arg = self.placeholder()
+        self.skip_space()
+        if not self.peek() or self.operator_here() is not None:
+            raise self.fail(f"unclosed '(' of {func}(); close it with ')'", opening)
+        if self.peek() != ")":
+            raise self.fail(f"{func}() takes one placeholder; close it with ')' after {arg.text}")
+        self.pos += 1
+        return _Call(self.text[start : self.pos], func, arg)
+
+    def raw_arguments(self, func: str, opening: int) -> str:
+        depth = 1
+        i = opening + 1
+        while i < len(self.text):
+            depth += {"(": 1, ")": -1}.get(self.text[i], 0)
+            if depth == 0:
+                self.pos = i + 1
+                return self.text[opening + 1 : i]
+            i += 1
+        raise self.fail(f"unclosed '(' of {func}(); close it with ')'", opening)
+
+    def any_values(self, inner: str, column0: int) -> tuple[_Literal, ...]:
+        values: list[_Literal] = []
+        offset = 0
+        for item in inner.split(","):
+            if not item.strip():
+                raise self.fail(
+                    "any() needs values separated by commas, e.g. any(200, 429)", column0 + offset
+                )
+            values.append(_Literal(item.strip(), _duration_ms(item.strip())))
+            offset += len(item) + 1
+        return tuple(values)
+
+    def literal(self) -> _Literal:
+        start = self.pos
+        while self.peek() and self.peek() not in _LITERAL_STOP and self.operator_here() is None:
+            self.pos += 1
+        ch = self.peek()
+        if ch in (")", "]"):
+            raise self.fail(f"unbalanced {ch!r}; remove it or add its opening pair")
+        if ch == "[":
+            raise self.fail("a placeholder such as [BODY] must stand on its own; add an operator")
+        if ch == "(":
+            raise self.fail("unexpected '('; only len(), has(), pat() and any() take parentheses")
+        text = self.text[start : self.pos].rstrip()
+        self.pos = start + len(text)
+        return _Literal(text, _duration_ms(text))
+
+
+# -- evaluation --------------------------------------------------------------------------------
 
 
 class _Unresolved(Exception):
-    pass
+    """A side of a condition has no value; the message is the outcome's detail."""
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise _Unresolved("the body is not JSON") from None
+class _Facts:
+    """An observation with its body parsed as JSON at most once."""
+
+    __slots__ = ("_doc", "_parsed", "obs")
+
+    def __init__(self, obs: Observation) -> None:
+        self.obs = obs
+        self._doc: object = None
+        self._parsed: bool | None = None
+
+    def document(self, asked: str) -> object:
+        if self._parsed is None:
+            try:
+                self._doc = json.loads(self.obs.body)
+                self._parsed = True
+            except (ValueError, RecursionError):
+                self._parsed = False
+        if not self._parsed:
+            raise _Unresolved(f"the body is not JSON, so {asked} cannot be read")
+        return self._doc
+
+    def fact(self, name: str) -> object:
+        o = self.obs
+        known: dict[str, object] = {
+            "STATUS": o.status,
+            "RESPONSE_TIME": o.response_time_ms,
+            "CERTIFICATE_EXPIRATION": o.certificate_expiry_ms,
+            "CONNECTED": o.connected,
+            "DNS_RCODE": o.dns_rcode,
+            "IP": o.ip,
+            "VALUE": o.value,
+        }
+        value = known.get(name)
+        if value is None:
+            raise _Unresolved(f"[{name}] is not known for this check")
+        return value
 
 
-def _walk(doc: Any, path: tuple[str | int, ...]) -> Any:
+_MISSING = object()
+
+
+def _walk(doc: object, path: tuple[str | int, ...]) -> object:
     for part in path:
-        if isinstance(part, int):
-            if not isinstance(doc, list) or part >= len(doc):
-                return _MISSING
+        if isinstance(doc, list) and isinstance(part, int) and part < len(doc):
             doc = doc[part]
-        else:
-            if not isinstance(doc, dict) or part not in doc:
-                return _MISSING
-            doc = doc[part]
+            continue
+        if not (isinstance(doc, dict) and isinstance(part, str) and part in doc):
+            return _MISSING
+        doc = doc[part]
     return doc
 
 
-def _fact(op: _Operand, obs: Observation) -> Any:
-    facts: dict[str, Any] = {
-        "STATUS": obs.status,
-        "RESPONSE_TIME": obs.response_time_ms,
-        "CERTIFICATE_EXPIRATION": obs.certificate_expiry_ms,
-        "CONNECTED": obs.connected,
-        "DNS_RCODE": obs.dns_rcode,
-        "IP": obs.ip,
-        "VALUE": obs.value,
-    }
-    if op.name == "BODY":
-        if not op.path:
-            return obs.body.decode("utf-8", "replace")
-        value = _walk(_json(obs.body), op.path)
-        if value is _MISSING:
-            raise _Unresolved(f"{op.text} was not found in the body")
-        return value
-    value = facts[op.name]
-    if value is None:
-        raise _Unresolved(f"[{op.name}] is not known for this check")
+def _placeholder_value(p: _Placeholder, facts: _Facts) -> object:
+    if p.name != "BODY":
+        return facts.fact(p.name)
+    if not p.path:
+        return facts.obs.body.decode("utf-8", "replace")
+    value = _walk(facts.document(p.text), p.path)
+    if value is _MISSING:
+        raise _Unresolved(f"{p.text} was not found in the body")
     return value
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def _resolve(op: _Operand, obs: Observation) -> Any:
-    if op.kind == "placeholder":
-        return _fact(op, obs)
-    if op.kind == "has":
+def _call_value(c: _Call, facts: _Facts) -> object:
+    if c.func == "has":
         try:
-            _fact(_Operand("placeholder", op.text, name=op.name, path=op.path), obs)
+            _placeholder_value(c.arg, facts)
         except _Unresolved:
             return False
         return True
-    if op.kind == "len":
-        value = _fact(_Operand("placeholder", op.text, name=op.name, path=op.path), obs)
-        if op.name == "BODY" and not op.path:
-            return len(obs.body)
-        if isinstance(value, list | dict | str):
-            return len(value)
-        return len(_text(value))
-    text = op.text
-    if _DURATION.fullmatch(text) and not text.isdigit():
-        return sum(float(n) * _UNIT_MS[u] for n, u in _DURATION_PART.findall(text))
-    return text
+    if c.arg.name == "BODY" and not c.arg.path:
+        return len(facts.obs.body)
+    value = _placeholder_value(c.arg, facts)
+    if value is None:
+        return 0
+    if isinstance(value, list | dict | str):
+        return len(value)
+    return len(_text(value))
 
 
-def _number(value: Any) -> float | None:
+def _is_time(operand: _Right) -> bool:
+    return isinstance(operand, _Placeholder) and operand.name in _TIME_PLACEHOLDERS
+
+
+def _value(operand: _Operand, facts: _Facts, other: _Operand | _Right) -> object:
+    if isinstance(operand, _Placeholder):
+        return _placeholder_value(operand, facts)
+    if isinstance(operand, _Call):
+        return _call_value(operand, facts)
+    return _literal_value(operand, other)
+
+
+def _literal_value(literal: _Literal, other: _Operand | _Right) -> object:
+    if literal.duration_ms is not None and _is_time(other):
+        return literal.duration_ms
+    return literal.text
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def _number(value: object) -> Decimal | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) else Decimal(repr(value))
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return Decimal(value)
+    return None
+
+
+def _compare(left: object, op: str, right: object) -> bool | None:
+    """The verdict, or None when an ordering is asked of something that is not a number."""
+    a, b = _number(left), _number(right)
+    if a is not None and b is not None:
+        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+    if op in ("==", "!="):
+        return (_text(left) == _text(right)) == (op == "==")
     return None
 
 
 def _glob(pattern: str, text: str) -> bool:
-    regex = "^" + ".*".join(re.escape(p) for p in pattern.split("*")) + "$"
-    return re.match(regex, text, re.DOTALL) is not None
+    """Whole-string match where '*' stands for any run of characters (linear time)."""
+    p = t = 0
+    star, mark = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] != "*" and pattern[p] == text[t]:
+            p, t = p + 1, t + 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, mark, p = p, t, p + 1
+        elif star >= 0:
+            p, mark = star + 1, mark + 1
+            t = mark
+        else:
+            return False
+    return all(ch == "*" for ch in pattern[p:])
 
 
-def _compare(left: Any, op: str, right: Any) -> bool | None:
-    a, b = _number(left), _number(right)
-    if a is not None and b is not None:
-        return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
-    if op == "==":
-        return _text(left) == _text(right)
-    if op == "!=":
-        return _text(left) != _text(right)
-    return None
-
-
-def _shown(value: Any) -> str:
+def _shown(operand: _Right, value: object) -> str:
+    if isinstance(operand, _Literal | _Pattern | _AnyOf):
+        return operand.text
     text = _text(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    if len(text) > _SHOWN_MAX:
+        text = text[: _SHOWN_MAX - 3] + "..."
+    return f"{operand.text} ({text})"
+
+
+def _judge(c: Condition, facts: _Facts) -> ConditionOutcome:
+    left = _value(c.left, facts, c.right)
+    if isinstance(c.right, _Pattern):
+        hit = _glob(c.right.pattern, _text(left))
+    elif isinstance(c.right, _AnyOf):
+        hit = any(_compare(left, "==", _literal_value(v, c.left)) for v in c.right.values)
+    else:
+        right = _value(c.right, facts, c.left)
+        detail = f"{_shown(c.left, left)} {c.op} {_shown(c.right, right)}"
+        verdict = _compare(left, c.op, right)
+        if verdict is None:
+            detail += f": {c.op} needs numbers on both sides; use == or != to compare text"
+        return ConditionOutcome(c.text, bool(verdict), detail)
+    ok = hit if c.op == "==" else not hit
+    return ConditionOutcome(c.text, ok, f"{_shown(c.left, left)} {c.op} {c.right.text}")
+
+
+def _evaluate(condition: Condition, facts: _Facts) -> ConditionOutcome:
+    try:
+        return _judge(condition, facts)
+    except _Unresolved as exc:
+        return ConditionOutcome(condition.text, False, str(exc))
+    except Exception as exc:  # a condition must never break a run
+        return ConditionOutcome(
+            condition.text, False, f"{condition.text} could not be evaluated ({exc!r})"
+        )
 
 
 def evaluate(condition: Condition, obs: Observation) -> ConditionOutcome:
     """Judge one condition on what a probe saw. Never raises."""
-    c = condition
-    try:
-        left = _resolve(c.left, obs)
-        if c.right.kind in ("pat", "any"):
-            text = _text(left)
-            if c.right.kind == "pat":
-                hit = _glob(c.right.values[0], text)
-            else:
-                hit = any(_compare(left, "==", v) for v in c.right.values)
-            ok = hit if c.op == "==" else not hit
-            return ConditionOutcome(
-                c.text, ok, f"{c.left.text} ({_shown(left)}) {c.op} {c.right.text}"
-            )
-        right = _resolve(c.right, obs)
-        verdict = _compare(left, c.op, right)
-    except _Unresolved as exc:
-        return ConditionOutcome(c.text, False, str(exc))
-    except Exception as exc:  # a condition never breaks a run
-        return ConditionOutcome(c.text, False, f"cannot evaluate: {exc}")
-    if verdict is None:
-        return ConditionOutcome(
-            c.text,
-            False,
-            f"{c.left.text} ({_shown(left)}) {c.op} {_shown(right)}: {c.op} needs numbers on "
-            "both sides",
-        )
-    shown_right = c.right.text if c.right.kind == "literal" else f"{c.right.text} ({_shown(right)})"
-    return ConditionOutcome(c.text, verdict, f"{c.left.text} ({_shown(left)}) {c.op} {shown_right}")
+    return _evaluate(condition, _Facts(obs))
 
 
 def evaluate_all(
     conditions: Sequence[Condition], obs: Observation
 ) -> tuple[bool, list[ConditionOutcome]]:
-    outcomes = [evaluate(c, obs) for c in conditions]
+    """Judge every condition (the body is parsed once); ok when all hold, True for none."""
+    facts = _Facts(obs)
+    outcomes = [_evaluate(c, facts) for c in conditions]
     return all(o.ok for o in outcomes), outcomes
