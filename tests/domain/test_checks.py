@@ -79,9 +79,14 @@ def test_slots() -> None:
     assert slot_of(124.99, 60, 5) == 1
 
 
+def test_a_dsn_password_in_the_query_is_hidden_too() -> None:
+    shown = public_settings({"dsn": "postgresql://u@db/app?sslmode=require&password=pg-secret"})
+    assert "pg-secret" not in repr(shown) and "sslmode=require" in shown["dsn"]
+    assert public_settings({"url": "redis://cache:6379/0"})["url"] == "redis://cache:6379/0"
+
+
 def test_public_settings_hide_secrets() -> None:
     shown = public_settings(
-        CheckKind.HTTP,
         {
             "url": "https://user:pw@example.com/x",
             "bearer_token": "s3cret",

@@ -152,6 +152,11 @@ class _Common(BaseModel):
             )
         return self
 
+    @property
+    def check_kind(self) -> str:
+        """The `kind` every concrete check model declares."""
+        return str(getattr(self, "kind"))  # noqa: B009 - declared by each subclass
+
     def settings(self) -> dict[str, Any]:
         """The kind's own fields, as stored with the check."""
         return self.model_dump(mode="json", exclude=set(_Common.model_fields) | {"kind", "token"})

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 CHECK_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9])?$"
 _CHECK_ID = re.compile(CHECK_ID_PATTERN)
@@ -100,15 +101,6 @@ class CheckState:
     reason: str | None = None  # why the status last changed
 
 
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    check_id: str
-    at: datetime
-    old: CheckStatus
-    new: CheckStatus
-    reason: str
-
-
 def advance(
     check: Check,
     state: CheckState,
@@ -117,7 +109,7 @@ def advance(
     error: str | None,
     duration_s: float,
     now: datetime,
-) -> tuple[CheckState, StateChange | None]:
+) -> tuple[CheckState, StateChangeRecord | None]:
     """Return the state after one run, and the change of status it caused (if any)."""
     failures = 0 if ok else state.failures + 1
     successes = state.successes + 1 if ok else 0
@@ -144,7 +136,11 @@ def advance(
         last_error=None if ok else error,
         reason=reason,
     )
-    change = StateChange(check.id, now, status, new, reason or "") if changed else None
+    change = (
+        StateChangeRecord(check.id, check.tenant_id, now, status, new, reason or "")
+        if changed
+        else None
+    )
     return after, change
 
 
@@ -204,25 +200,53 @@ class StateChangeRecord:
     id: int | None = None
 
 
-def redact_url(url: str) -> str:
-    """Return a URL with the password of its userinfo shown as ***."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    netloc, slash, path = rest.partition("/")
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{host}"
-    return f"{scheme}://{netloc}{slash}{path}"
-
-
 HIDDEN = "***"
+
+
+def redact_url(url: str) -> str:
+    """A URL or DSN with its password (in the userinfo or as ?password=) shown as ***."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, hosts = netloc.rsplit("@", 1)
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":" + HIDDEN
+        netloc = f"{userinfo}@{hosts}"
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(k == "password" for k, _ in pairs):
+        query = urlencode([(k, HIDDEN if k == "password" else v) for k, v in pairs], safe="*")
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_SCALARS = (bool, int, float, str)
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def plain_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's details as JSON values (anything else becomes its text)."""
+    out: dict[str, Any] = {}
+    for k, v in details.items():
+        if v is None or isinstance(v, _SCALARS):
+            out[str(k)] = v
+        elif isinstance(v, _SEQUENCES):
+            out[str(k)] = [x if isinstance(x, _SCALARS) else str(x) for x in v]
+        elif isinstance(v, Mapping):
+            out[str(k)] = plain_details(v)
+        else:
+            out[str(k)] = str(v)
+    return out
+
+
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key"}
 
 
-def public_settings(kind: CheckKind, settings: Mapping[str, Any]) -> dict[str, Any]:
+def public_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of a check with every secret hidden, for API answers and logs."""
     out = dict(settings)
     for name in ("dsn", "url"):

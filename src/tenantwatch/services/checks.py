@@ -39,7 +39,7 @@ ROLLUP_RETENTION_S = {"1m": 7 * 86400, "1h": 90 * 86400, "1d": 730 * 86400}
 def check_from_model(
     model: _Common, *, check_id: str, managed_by: str, now: datetime, token: str | None
 ) -> Check:
-    kind = CheckKind(model.model_dump()["kind"])
+    kind = CheckKind(model.check_kind)
     return Check(
         id=check_id,
         tenant_id=model.tenant,
@@ -60,6 +60,13 @@ def check_from_model(
         created_at=now,
         updated_at=now,
     )
+
+
+def _token(model: _Common, current: str | None) -> str | None:
+    """A heartbeat's ping token: the one given, else the one it has, else a new one."""
+    if not isinstance(model, HeartbeatCheckConfig):
+        return None
+    return model.token or current or secrets.token_urlsafe(18)
 
 
 def schedule_of(check: Check) -> Schedule:
@@ -98,7 +105,7 @@ def _snapshot(c: Check) -> dict[str, Any]:
         "tenant_id": c.tenant_id,
         "name": c.name,
         "kind": str(c.kind),
-        "settings": public_settings(c.kind, c.settings),
+        "settings": public_settings(c.settings),
         "conditions": list(c.conditions),
         "interval_s": c.interval_s,
         "timeout_s": c.timeout_s,
@@ -272,14 +279,10 @@ class CheckService:
         require(who, Scope.WRITE)
         self._refuse_python(model)
         now = self._ctx.clock()
-        kind = model.model_dump()["kind"]
-        check_id = model.id or f"{model.tenant}-{kind}-{secrets.token_hex(4)}"
-        token = (
-            (model.token or secrets.token_urlsafe(18))
-            if isinstance(model, HeartbeatCheckConfig)
-            else None
+        check_id = model.id or f"{model.tenant}-{model.check_kind}-{secrets.token_hex(4)}"
+        check = check_from_model(
+            model, check_id=check_id, managed_by="api", now=now, token=_token(model, None)
         )
-        check = check_from_model(model, check_id=check_id, managed_by="api", now=now, token=token)
         async with self._ctx.uow() as uow:
             await self._tenant_visible(uow, who, model.tenant)
             if await uow.checks.get(check_id) is not None:
@@ -301,12 +304,13 @@ class CheckService:
                 raise Invalid("the id in the body differs from the one in the path", field="id")
             if model.tenant != before.tenant_id:
                 raise Invalid("a check cannot move to another tenant; create a new one", "tenant")
-            given = getattr(model, "token", None)
             after = check_from_model(
-                model, check_id=check_id, managed_by="api", now=now, token=given or before.token
+                model,
+                check_id=check_id,
+                managed_by="api",
+                now=now,
+                token=_token(model, before.token),
             )
-            if after.kind is CheckKind.HEARTBEAT and after.token is None:
-                after = replace(after, token=secrets.token_urlsafe(18))
             after = replace(after, created_at=before.created_at)
             await uow.checks.update(after)
             await uow.audit.append(_audit(now, who.actor, "update", before, after, request_id))
@@ -323,7 +327,7 @@ class CheckService:
 
     @staticmethod
     def _refuse_python(model: _Common) -> None:
-        if model.model_dump()["kind"] == "python":
+        if model.check_kind == "python":
             raise Forbidden(
                 "python checks run code on the server, so they are declared in tenantwatch.yml "
                 "only; use an http check to call your endpoint instead"
@@ -345,11 +349,12 @@ class CheckService:
                 assert model.id is not None  # the config loader demands ids
                 wanted.add(model.id)
                 current = existing.get(model.id)
-                given = getattr(model, "token", None)
-                token = given or (current.token if current and current.token else None)
-                token = token or secrets.token_urlsafe(18)
                 target = check_from_model(
-                    model, check_id=model.id, managed_by="config", now=now, token=token
+                    model,
+                    check_id=model.id,
+                    managed_by="config",
+                    now=now,
+                    token=_token(model, current.token if current else None),
                 )
                 if current is None:
                     await uow.checks.insert(target)
@@ -411,16 +416,7 @@ class CheckService:
                 details[run.check_id] = dict(run.details)
                 stored.append(replace(run, state=state.status))
                 if change is not None:
-                    changes.append(
-                        StateChangeRecord(
-                            change.check_id,
-                            check.tenant_id,
-                            change.at,
-                            change.old,
-                            change.new,
-                            change.reason,
-                        )
-                    )
+                    changes.append(change)
             await uow.checks.add_runs(stored)
             await uow.checks.save_states([(states[cid], d) for cid, d in details.items()])
             await uow.checks.add_changes(changes)

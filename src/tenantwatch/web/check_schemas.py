@@ -12,6 +12,7 @@ from tenantwatch.domain.checks import (
     CheckRun,
     CheckState,
     StateChangeRecord,
+    plain_details,
     public_settings,
 )
 from tenantwatch.domain.tenant_health import TenantHealth
@@ -73,7 +74,7 @@ class CheckOut(BaseModel):
             tenant_id=c.tenant_id,
             name=c.name,
             kind=str(c.kind),
-            settings=public_settings(c.kind, c.settings),
+            settings=public_settings(c.settings),
             conditions=list(c.conditions),
             interval_seconds=c.interval_s,
             timeout_seconds=c.timeout_s,
@@ -135,23 +136,9 @@ class RunOut(BaseModel):
                 ConditionOut(condition=c.condition, ok=c.ok, detail=c.detail) for c in r.conditions
             ],
             phases_ms={k: round(v * 1000, 3) for k, v in r.phases.items()},
-            details=_plain(r.details),
+            details=plain_details(r.details),
             certificate_expiry=r.certificate_expiry,
         )
-
-
-def _plain(details: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in dict(details).items():
-        if v is None or isinstance(v, bool | int | float | str):
-            out[str(k)] = v
-        elif isinstance(v, list | tuple | set | frozenset):
-            out[str(k)] = [x if isinstance(x, bool | int | float | str) else str(x) for x in v]
-        elif isinstance(v, dict):
-            out[str(k)] = _plain(v)
-        else:
-            out[str(k)] = str(v)
-    return out
 
 
 class RunPage(BaseModel):

@@ -111,7 +111,6 @@ class CheckScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self.runs_done = 0
         self.runs_recorded = 0
-        self.on_record: Callable[[RecordOutcome], None] | None = None
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -270,8 +269,6 @@ class CheckScheduler:
                 new=str(change.new),
                 reason=change.reason,
             )
-        if self.on_record is not None:
-            self.on_record(outcome)
         return outcome
 
     # -- the loop ---------------------------------------------------------------------------

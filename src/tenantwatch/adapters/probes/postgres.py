@@ -6,12 +6,13 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import asyncpg
 
 from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
+from tenantwatch.domain.checks import redact_url
 
 _SCHEMES = ("postgres", "postgresql")
 
@@ -48,21 +49,7 @@ class PostgresConfig:
 
 def redact_dsn(dsn: str) -> str:
     """Return dsn with its password (in the userinfo or ?password=) shown as ***, wherever it is."""
-    try:
-        parts = urlsplit(dsn)
-    except ValueError:
-        return "<unparseable DSN>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, hosts = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{hosts}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*")
-    return _scrub(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)), dsn)
+    return _scrub(redact_url(dsn), dsn)
 
 
 def _secrets(dsn: str) -> list[str]:

@@ -7,13 +7,14 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import redis.asyncio
 import redis.exceptions
 
 from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
+from tenantwatch.domain.checks import redact_url
 
 _SCHEMES = ("redis", "rediss", "unix")
 _INFO_FIGURES = ("redis_version", "used_memory", "maxmemory", "connected_clients", "maxclients")
@@ -39,19 +40,6 @@ class RedisConfig:
     def safe_url(self) -> str:
         """The URL with its password replaced by ***."""
         return redact_url(self.url)
-
-
-def redact_url(url: str) -> str:
-    """Return url with the password in its userinfo shown as ***."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    if parts.password is None:
-        return url
-    userinfo, hosts = parts.netloc.rsplit("@", 1)
-    netloc = userinfo.split(":", 1)[0] + ":***@" + hosts
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _scrub(text: str, url: str) -> str:

@@ -32,6 +32,7 @@ from tenantwatch.domain.checks import (
     RollupDelta,
     RollupRow,
     StateChangeRecord,
+    plain_details,
 )
 from tenantwatch.domain.heartbeat import HeartbeatState, PingKind
 from tenantwatch.services.errors import Conflict
@@ -154,7 +155,7 @@ def _expiry(value: Any) -> datetime | None:
 
 
 def _stored_details(r: CheckRun) -> dict[str, Any]:
-    out = {**_jsonable(r.details), "kind": str(r.kind)}
+    out = {**plain_details(r.details), "kind": str(r.kind)}
     if r.certificate_expiry is not None:
         out["certificate_expiry"] = r.certificate_expiry.timestamp()
     return out
@@ -176,25 +177,6 @@ def _run_values(r: CheckRun) -> dict[str, Any]:
         "phases": dict(r.phases),
         "details": _stored_details(r),
     }
-
-
-_SCALARS = (bool, int, float, str)
-_SEQUENCES = (list, tuple, set, frozenset)
-
-
-def _jsonable(details: Mapping[str, Any]) -> dict[str, Any]:
-    """details as JSON-ready values (anything unknown becomes its text)."""
-    out: dict[str, Any] = {}
-    for k, v in details.items():
-        if v is None or isinstance(v, _SCALARS):
-            out[k] = v
-        elif isinstance(v, _SEQUENCES):
-            out[k] = [x if isinstance(x, _SCALARS) else str(x) for x in v]
-        elif isinstance(v, Mapping):
-            out[k] = _jsonable(v)
-        else:
-            out[k] = str(v)
-    return out
 
 
 class SqlCheckRepo:
@@ -326,7 +308,7 @@ class SqlCheckRepo:
         if not states:
             return
         params = [
-            {"b_id": s.check_id, **_state_values(s), "details": _jsonable(d)} for s, d in states
+            {"b_id": s.check_id, **_state_values(s), "details": plain_details(d)} for s, d in states
         ]
         if self._dialect == "sqlite":
             await _sqlite_many(self._conn, _UPDATE_STATE, _STATE_COLUMNS, params)

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict
 
 from tenantwatch.domain.checks import CheckKind, CheckRun, CheckStatus
 from tenantwatch.domain.tenant_health import HealthStatus, TenantHealth, platform_status
-from tenantwatch.runtime import Runtime
 from tenantwatch.web.check_schemas import RunOut, StateChangeOut, StateOut, TenantHealthOut
 from tenantwatch.web.deps import Reader, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses
@@ -102,12 +101,6 @@ def _resource_usage(health: TenantHealth) -> dict[str, float | None]:
     return {**base, **health.resources}
 
 
-async def _tier_response_ms(rt: Runtime, tenant_id: str, who: Any) -> tuple[str, int]:
-    tenant = await rt.tenants.get(who, tenant_id)
-    tier = rt.ctx.tiers.get(tenant.tier)
-    return tenant.tier, tier.sla.response_time_ms if tier else 500
-
-
 @router.post(
     "/health-checks/{tenant_id}",
     response_model=ComprehensiveResult,
@@ -122,8 +115,8 @@ async def run_tenant_checks(
 ) -> ComprehensiveResult:
     checks = await rt.checks.tenant_checks(who, tenant_id)
     runs, _ = await rt.check_engine.run_now(checks)
-    _, limit_ms = await _tier_response_ms(rt, tenant_id, who)
     health = await rt.checks.health(who, tenant_id)
+    limit_ms = health.sla_response_time_ms
     by_category: dict[str, list[CheckRun]] = {}
     for r in runs:
         by_category.setdefault(CATEGORY[r.kind], []).append(r)
@@ -215,7 +208,7 @@ async def platform_health(
 )
 async def tenant_summary(tenant_id: TenantPath, rt: RuntimeDep, who: Reader) -> SummaryOut:
     health = await rt.checks.health(who, tenant_id)
-    tier, _ = await _tier_response_ms(rt, tenant_id, who)
+    tier = (await rt.tenants.get(who, tenant_id)).tier
     checks = []
     cursor = None
     while True:
