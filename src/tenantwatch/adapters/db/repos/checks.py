@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -440,11 +439,11 @@ class SqlCheckRepo:
     async def add_rollups(self, deltas: Sequence[RollupDelta]) -> None:
         if not deltas:
             return
-        ins = (
-            pg_insert(check_rollups)
-            if self._dialect == "postgresql"
-            else sqlite_insert(check_rollups)
-        )
+        if self._dialect == "sqlite":
+            rows = [vars_of(d) for d in deltas]
+            await _sqlite_many(self._conn, _UPSERT_ROLLUP, _ROLLUP_COLUMNS, rows)
+            return
+        ins = pg_insert(check_rollups)
         excluded = ins.excluded
         stmt = ins.on_conflict_do_update(
             index_elements=["check_id", "resolution", "bucket"],
@@ -452,27 +451,10 @@ class SqlCheckRepo:
                 "runs": check_rollups.c.runs + excluded.runs,
                 "ok_runs": check_rollups.c.ok_runs + excluded.ok_runs,
                 "duration_sum": check_rollups.c.duration_sum + excluded.duration_sum,
-                "duration_max": func.max(check_rollups.c.duration_max, excluded.duration_max)
-                if self._dialect == "sqlite"
-                else func.greatest(check_rollups.c.duration_max, excluded.duration_max),
+                "duration_max": func.greatest(check_rollups.c.duration_max, excluded.duration_max),
             },
         )
-        await self._conn.execute(
-            stmt,
-            [
-                {
-                    "check_id": d.check_id,
-                    "tenant_id": d.tenant_id,
-                    "resolution": d.resolution,
-                    "bucket": d.bucket,
-                    "runs": d.runs,
-                    "ok_runs": d.ok_runs,
-                    "duration_sum": d.duration_sum,
-                    "duration_max": d.duration_max,
-                }
-                for d in deltas
-            ],
-        )
+        await self._conn.execute(stmt, [vars_of(d) for d in deltas])
 
     async def rollups(
         self, *, check_id: str, resolution: str, since: datetime, limit: int = 10_000
