@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Make `prometheus` and `promtool` available for the tests and benchmarks, from Debian's
-# `prometheus` package, without leaving the Debian service running: the tests start their
-# own Prometheus on free loopback ports.
+# Make `prometheus`, `promtool` and `alertmanager` available for the tests and benchmarks,
+# from Debian's `prometheus` and `prometheus-alertmanager` packages, without leaving the
+# Debian services running: the tests start their own on free loopback ports.
 #
 # Never fails the build: when it cannot install, it says why and exits 0; the tests that
 # need Prometheus then fail with a clear message when CI=true and skip otherwise.
@@ -9,9 +9,14 @@ set -uo pipefail
 
 say() { echo "ensure-prometheus: $*"; }
 
-if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+have_all() {
+    command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
+        && command -v alertmanager >/dev/null 2>&1
+}
+if have_all; then
     exit 0
 fi
+PACKAGES=(prometheus prometheus-alertmanager)
 
 if ! command -v apt-get >/dev/null 2>&1; then
     say "prometheus is not on PATH and apt-get is not available; install Prometheus" \
@@ -49,11 +54,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "installing Debian's prometheus package (prometheus is not on PATH)"
-if ! "${SUDO[@]}" apt-get install -y --no-install-recommends prometheus; then
+say "installing Debian's ${PACKAGES[*]} packages (not all on PATH)"
+if ! "${SUDO[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}"; then
     say "apt-get install failed; refreshing the package lists and trying once more"
     "${SUDO[@]}" apt-get update -q || true
-    if ! "${SUDO[@]}" apt-get install -y --no-install-recommends prometheus; then
+    if ! "${SUDO[@]}" apt-get install -y --no-install-recommends "${PACKAGES[@]}"; then
         say "could not install Debian's prometheus package; the remote-backend tests" \
             "will skip (fail when CI=true)"
         exit 0
@@ -62,22 +67,28 @@ fi
 
 # Belt and braces: if a service manager started it anyway, stop it, and keep it off at boot.
 # Without a running systemd, `systemctl disable` still edits the unit links offline.
-if command -v systemctl >/dev/null 2>&1; then
-    if [ -d /run/systemd/system ]; then
-        "${SUDO[@]}" systemctl stop prometheus >/dev/null 2>&1 || true
+for service in prometheus prometheus-alertmanager; do
+    if command -v systemctl >/dev/null 2>&1; then
+        if [ -d /run/systemd/system ]; then
+            "${SUDO[@]}" systemctl stop "$service" >/dev/null 2>&1 || true
+        fi
+        "${SUDO[@]}" systemctl disable "$service" >/dev/null 2>&1 || true
     fi
-    "${SUDO[@]}" systemctl disable prometheus >/dev/null 2>&1 || true
-fi
-if [ -x /etc/init.d/prometheus ]; then
-    "${SUDO[@]}" /etc/init.d/prometheus stop >/dev/null 2>&1 || true
-    if command -v update-rc.d >/dev/null 2>&1; then
-        "${SUDO[@]}" update-rc.d prometheus disable >/dev/null 2>&1 || true
+    if [ -x "/etc/init.d/$service" ]; then
+        "${SUDO[@]}" "/etc/init.d/$service" stop >/dev/null 2>&1 || true
+        if command -v update-rc.d >/dev/null 2>&1; then
+            "${SUDO[@]}" update-rc.d "$service" disable >/dev/null 2>&1 || true
+        fi
     fi
+done
+# Debian ships the binary as prometheus-alertmanager; the tests look for `alertmanager`
+if ! command -v alertmanager >/dev/null 2>&1 && [ -x /usr/bin/prometheus-alertmanager ]; then
+    "${SUDO[@]}" ln -sf /usr/bin/prometheus-alertmanager /usr/local/bin/alertmanager || true
 fi
 
-if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
-    say "$(prometheus --version 2>&1 | head -n 1)"
+if have_all; then
+    say "$(prometheus --version 2>&1 | head -n 1); $(alertmanager --version 2>&1 | head -n 1)"
 else
-    say "the prometheus package installed, but prometheus or promtool is still not on PATH"
+    say "installed, but prometheus, promtool or alertmanager is still not on PATH"
 fi
 exit 0

@@ -191,3 +191,125 @@ heartbeat_pings = Table(
     Column("remote_addr", String(64), nullable=True),
     Index("ix_heartbeat_pings_check_id_at", "check_id", "at"),
 )
+
+# --- alerting (issue 5) ---------------------------------------------------------------
+# Times of the alert manager's own state are unix seconds (Float): they are compared and
+# shipped as numbers on every hot path and never shown without formatting.
+
+am_alerts = Table(
+    "am_alerts",
+    metadata,
+    Column("fingerprint", String(16), primary_key=True),
+    Column("tenant_id", String(63), nullable=True),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("generator_url", Text, nullable=False),
+    Column("timeout", Boolean, nullable=False),
+    Column("source", String(16), nullable=False),  # api | rules | custom
+    Column("severity", String(16), nullable=True),
+    Column("first_occurred", Float, nullable=False),
+    Column("last_occurred", Float, nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("transitions", JSON, nullable=False),  # recent state changes, for flap detection
+    Column("flapping", Boolean, nullable=False),
+    Column("ack_at", Float, nullable=True),
+    Column("ack_by", String(200), nullable=True),
+    Column("ack_until", Float, nullable=True),
+    Column("ack_notes", Text, nullable=True),
+    Column("resolved_by", String(200), nullable=True),
+    Column("resolution_notes", Text, nullable=True),
+    Index("ix_am_alerts_tenant_id", "tenant_id"),
+    Index("ix_am_alerts_ends_at", "ends_at"),
+)
+
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("tenant_id", String(63), nullable=True),
+    Column("matchers", JSON, nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("recurrence", JSON, nullable=True),  # {"rrule": ..., "duration_s": ..., "timezone": ...}
+    Column("end_on_resolve", Boolean, nullable=False),
+    Index("ix_silences_tenant_id", "tenant_id"),
+    Index("ix_silences_ends_at", "ends_at"),
+)
+
+notification_log = Table(
+    "notification_log",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256(receiver, integration, group_key)
+    Column("receiver", String(200), nullable=False),
+    Column("integration", String(64), nullable=False),
+    Column("group_key", Text, nullable=False),
+    Column("firing", JSON, nullable=False),
+    Column("resolved", JSON, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+rule_alerts = Table(
+    "rule_alerts",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256(group, rule index, labels)
+    Column("group_key", String(500), nullable=False),  # file;group
+    Column("rule", String(200), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("active_at", Float, nullable=False),
+    Column("fired_at", Float, nullable=True),
+    Column("resolved_at", Float, nullable=True),
+    Column("keep_firing_since", Float, nullable=True),
+    Column("last_sent_at", Float, nullable=True),
+    Column("value", Float, nullable=False),
+    Index("ix_rule_alerts_group_key", "group_key"),
+)
+
+rule_groups = Table(
+    "rule_groups",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("tenant_id", String(63), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("source", Text, nullable=False),  # the group in Prometheus rule-file YAML
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_rule_groups_tenant_id", "tenant_id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", _BIGID, primary_key=True, autoincrement=True),
+    Column("tenant_id", String(63), nullable=True),
+    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("receiver", String(200), nullable=False),
+    Column("integration", String(64), nullable=False),  # kind/index, e.g. webhook/0
+    Column(
+        "kind", String(16), nullable=False
+    ),  # webhook slack email pagerduty twilio teams apprise
+    Column("target", String(500), nullable=False),  # redacted destination, safe to show
+    Column("group_key", Text, nullable=True),
+    Column("alert_status", String(16), nullable=False),  # firing | resolved | test
+    Column("request", JSON, nullable=False),  # what to send; may hold secrets, never shown
+    Column("status", String(16), nullable=False),  # pending sending sent dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_until", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("last_attempt_at", Float, nullable=True),
+    Column("sent_at", Float, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("latency_ms", Float, nullable=True),
+    Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_notifications_tenant_id_id", "tenant_id", "id"),
+)
