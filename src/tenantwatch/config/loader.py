@@ -13,6 +13,7 @@ from tenantwatch.config.checks_model import KIND_MODELS
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.metrics_checks import metrics_issues, scrape_issues
 from tenantwatch.config.model import Config
+from tenantwatch.config.rules_load import rule_files_issues
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
 from tenantwatch.domain.tiers import BUILTIN_TIERS
 
@@ -111,4 +112,5 @@ def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[Confi
     issues += metrics_issues(data, file, lines)
     issues += scrape_issues(data, file, lines, seen)
     issues += checks_issues(data, file, lines, seen)
+    issues += rule_files_issues(data, file, lines)
     return issues

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from tenantwatch.config.alerting_model import AlertmanagerSection, RulesConfig
 from tenantwatch.config.checks_model import CheckConfig
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
 from tenantwatch.config.types import Duration
@@ -132,6 +133,11 @@ class Config(_Strict):
     scrape_configs: list[ScrapeConfig] = []
     checks: list[CheckConfig] = []
     check_runner: CheckRunnerConfig = CheckRunnerConfig()
+    rule_files: list[str] = Field(
+        default_factory=list, description="Prometheus rule files (globs), relative to this file"
+    )
+    rules: RulesConfig = RulesConfig()
+    alertmanager: AlertmanagerSection = AlertmanagerSection()
 
     def custom_tiers(self) -> dict[str, Tier]:
         return {name: tier.to_tier(name) for name, tier in self.tiers.items()}

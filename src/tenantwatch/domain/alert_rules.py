@@ -47,6 +47,7 @@ class Alert:
     fired_at: float | None = None
     resolved_at: float | None = None
     keep_firing_since: float | None = None
+    last_sent_at: float | None = None
 
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
@@ -139,3 +140,60 @@ def alerts_for_state_series(
         for a in alerts.values()
         if a.state is not AlertState.INACTIVE
     ]
+
+
+DEFAULT_RESEND_DELAY_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingAlert:
+    """An alert as Prometheus sends it to an Alertmanager."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: float
+    ends_at: float
+    generator_url: str = ""
+
+
+def needs_sending(alert: Alert, ts: float, resend_delay_s: float) -> bool:
+    """Prometheus' needsSending: never pending; a new resolution at once; else every resend_delay."""
+    if alert.state is AlertState.PENDING:
+        return False
+    if alert.resolved_at is not None and (
+        alert.last_sent_at is None or alert.resolved_at > alert.last_sent_at
+    ):
+        return True
+    return alert.last_sent_at is None or alert.last_sent_at + resend_delay_s <= ts
+
+
+def alerts_to_send(
+    alerts: Mapping[LabelSet, Alert],
+    ts: float,
+    interval_s: float,
+    resend_delay_s: float = DEFAULT_RESEND_DELAY_S,
+    generator_url: str = "",
+) -> tuple[dict[LabelSet, Alert], list[OutgoingAlert]]:
+    """What a rule sends after an evaluation at ts, and its alerts with last_sent_at updated.
+
+    A firing alert is valid for 4 x max(resend delay, group interval); a resolved one ends
+    at its resolution time (Prometheus' sendAlerts).
+    """
+    valid_for = 4 * max(resend_delay_s, interval_s)
+    out: list[OutgoingAlert] = []
+    updated = dict(alerts)
+    for key, alert in alerts.items():
+        if not needs_sending(alert, ts, resend_delay_s):
+            continue
+        updated[key] = replace(alert, last_sent_at=ts)
+        ends = alert.resolved_at if alert.resolved_at is not None else ts + valid_for
+        out.append(
+            OutgoingAlert(
+                labels=alert.label_map(),
+                annotations=dict(alert.annotations),
+                starts_at=alert.fired_at if alert.fired_at is not None else alert.active_at,
+                ends_at=ends,
+                generator_url=generator_url,
+            )
+        )
+    return updated, out

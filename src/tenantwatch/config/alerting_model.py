@@ -1,0 +1,53 @@
+"""The alerting sections of tenantwatch.yml: rule_files, rules and alertmanager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tenantwatch.config.types import Duration
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RulesConfig(_Strict):
+    """How rules are evaluated (Prometheus' `global:` evaluation settings)."""
+
+    evaluation_interval: Duration = Field(60.0, gt=0, description="default group interval")
+    builtin: bool = Field(
+        True,
+        description="evaluate the built-in rule pack (check down, certificates expiring, "
+        "heartbeat late, scrape target down); a rule of yours with the same alert name "
+        "replaces the built-in one",
+    )
+    external_labels: dict[str, str] = Field(
+        default_factory=dict, description="labels added to every alert sent"
+    )
+    external_url: str | None = Field(
+        None, description="URL in alerts' generatorURL; default: the server's base URL"
+    )
+    resend_delay: Duration = Field(60.0, gt=0, description="re-send firing alerts this often")
+
+
+class AlertmanagerSection(_Strict):
+    """Alertmanager's configuration, inline (`config:`) or in its own file (`config_file:`)."""
+
+    config_file: str | None = Field(None, description="an alertmanager.yml, relative to this file")
+    config: dict[str, Any] | None = Field(
+        None, description="Alertmanager's configuration written inline"
+    )
+    tenant_routes: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per-tenant route subtrees, matched on tenant=<id> before the others",
+    )
+    allow_private_targets: list[str] = Field(
+        default_factory=list,
+        description="hosts or CIDRs notifications may reach although they are private "
+        "(e.g. 127.0.0.1/32 for local receivers)",
+    )
+    external_url: str | None = Field(
+        None, description="URL shown in notifications; default: the server's base URL"
+    )
