@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import create_engine, ping
 from tenantwatch.adapters.db.migrate import migrate
+from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
 from tenantwatch.config.model import Config
+from tenantwatch.config.rules_load import builtin_groups, load_rule_groups
+from tenantwatch.domain.alert_rules import OutgoingAlert
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
@@ -23,6 +28,7 @@ from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
 from tenantwatch.settings import Settings
 from tenantwatch.workers.check_engine import CheckEngine
 from tenantwatch.workers.check_samples import Sample
+from tenantwatch.workers.rules import ManagedGroup, RuleManager
 
 
 @dataclass
@@ -39,8 +45,12 @@ class Runtime:
     probes: dict[str, DependencyProbe] = field(default_factory=dict)
     metrics: MetricsRuntime | None = None
     check_sync: CheckSyncReport | None = None
+    rules: RuleManager | None = None
+    alerting: Any = None
 
     async def close(self) -> None:
+        if self.rules is not None:
+            await self.rules.stop()
         await self.check_engine.stop()
         if self.metrics is not None:
             await self.metrics.stop()
@@ -50,6 +60,24 @@ class Runtime:
         """Append samples to the metric store (dropped while it is not running)."""
         if self.metrics is not None and self.metrics.running and samples:
             self.metrics.appender.append_many(samples)
+
+    async def send_rule_alerts(self, alerts: list[OutgoingAlert], tenant: str | None) -> None:
+        """Hand the rules' alerts to the alert manager (dropped while there is none)."""
+        if self.alerting is not None:
+            await self.alerting.receive_rule_alerts(alerts, tenant)
+
+
+def config_dir(settings: Settings) -> Path:
+    """Where relative paths in tenantwatch.yml (rule files, ...) are found."""
+    return settings.config.resolve().parent if settings.config else Path.cwd()
+
+
+def config_rule_groups(settings: Settings, config: Config) -> list[ManagedGroup]:
+    """The rule files' groups, then the built-in pack (less what the files redefine)."""
+    groups = load_rule_groups(config.rule_files, config_dir(settings))
+    if config.rules.builtin:
+        groups += builtin_groups(groups)
+    return [ManagedGroup(g) for g in groups]
 
 
 def declared_tenants(config: Config) -> list[TenantInput]:
@@ -115,6 +143,19 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         probes={"database": database},
         metrics=build_metrics(settings.data_dir, config, ctx.tiers, tenant_tiers=tenant_tiers),
     )
+    metrics = runtime.metrics
+    if metrics is not None:
+        runtime.rules = RuleManager(
+            config_rule_groups(settings, config),
+            metrics.queries,
+            sink,
+            runtime.send_rule_alerts,
+            SqlRuleStateStore(engine),
+            default_interval_s=config.rules.evaluation_interval,
+            external_labels=config.rules.external_labels,
+            external_url=config.rules.external_url or settings.base_url,
+            resend_delay_s=config.rules.resend_delay,
+        )
     return runtime
 
 

@@ -16,7 +16,7 @@ from tenantwatch.metrics.store_metrics import StoreCollector
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web import errors, health, metrics_route, ping
-from tenantwatch.web.api import prom, push, v1
+from tenantwatch.web.api import prom, prom_rules, push, v1
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
 
@@ -54,9 +54,14 @@ def create_app(
         if metrics is not None:
             await metrics.start()
         await rt.check_engine.start(schedule=scheduling, samples=rt.metrics is not None)
+        rules = rt.rules if scheduling and rt.metrics is not None else None
+        if rules is not None:
+            await rules.start()
         try:
             yield
         finally:
+            if rules is not None:
+                await rules.stop()
             await rt.check_engine.stop()
             if metrics is not None:
                 await metrics.stop()
@@ -79,6 +84,7 @@ def create_app(
     app.include_router(metrics_route.router)
     app.include_router(v1.router)
     app.include_router(prom.router)
+    app.include_router(prom_rules.router)
     app.include_router(push.router)
     app.include_router(ping.router)
     app.add_middleware(RequestContextMiddleware, telemetry=telemetry)
