@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tenantwatch.adapters.db.engine import create_engine, ping
 from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
+from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
 from tenantwatch.config.model import Config
 from tenantwatch.config.rules_load import builtin_groups, load_rule_groups
@@ -24,6 +25,7 @@ from tenantwatch.services.checks import CheckService, CheckSyncReport
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Conflict
 from tenantwatch.services.health import DependencyProbe
+from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
 from tenantwatch.settings import Settings
 from tenantwatch.workers.check_engine import CheckEngine
@@ -46,7 +48,9 @@ class Runtime:
     metrics: MetricsRuntime | None = None
     check_sync: CheckSyncReport | None = None
     rules: RuleManager | None = None
+    rule_groups: RuleGroupService | None = None
     alerting: Any = None
+    config_groups: list[ManagedGroup] = field(default_factory=list)
 
     async def close(self) -> None:
         if self.rules is not None:
@@ -60,6 +64,15 @@ class Runtime:
         """Append samples to the metric store (dropped while it is not running)."""
         if self.metrics is not None and self.metrics.running and samples:
             self.metrics.appender.append_many(samples)
+
+    async def reload_rules(self) -> None:
+        """Give the rule manager the config's groups plus the API's current ones."""
+        if self.rules is None:
+            return
+        stored = await self.rule_groups.all_groups() if self.rule_groups is not None else []
+        self.rules.set_groups(
+            [*self.config_groups, *(ManagedGroup(g, tenant) for g, tenant in stored)]
+        )
 
     async def send_rule_alerts(self, alerts: list[OutgoingAlert], tenant: str | None) -> None:
         """Hand the rules' alerts to the alert manager (dropped while there is none)."""
@@ -143,10 +156,12 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         probes={"database": database},
         metrics=build_metrics(settings.data_dir, config, ctx.tiers, tenant_tiers=tenant_tiers),
     )
+    runtime.rule_groups = RuleGroupService(SqlRuleGroupRepo(engine), runtime.reload_rules)
     metrics = runtime.metrics
     if metrics is not None:
+        runtime.config_groups = config_rule_groups(settings, config)
         runtime.rules = RuleManager(
-            config_rule_groups(settings, config),
+            runtime.config_groups,
             metrics.queries,
             sink,
             runtime.send_rule_alerts,

@@ -56,6 +56,7 @@ def create_app(
         await rt.check_engine.start(schedule=scheduling, samples=rt.metrics is not None)
         rules = rt.rules if scheduling and rt.metrics is not None else None
         if rules is not None:
+            await rt.reload_rules()
             await rules.start()
         try:
             yield
