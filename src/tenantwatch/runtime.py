@@ -30,6 +30,7 @@ from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
 from tenantwatch.settings import Settings
 from tenantwatch.workers.check_engine import CheckEngine
 from tenantwatch.workers.check_samples import Sample
+from tenantwatch.web.inspector import Inspector
 from tenantwatch.workers.rules import ManagedGroup, RuleManager
 
 
@@ -51,6 +52,7 @@ class Runtime:
     rule_groups: RuleGroupService | None = None
     alerting: Any = None
     config_groups: list[ManagedGroup] = field(default_factory=list)
+    inspector: Inspector | None = None
 
     async def close(self) -> None:
         if self.rules is not None:
@@ -156,6 +158,8 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         probes={"database": database},
         metrics=build_metrics(settings.data_dir, config, ctx.tiers, tenant_tiers=tenant_tiers),
     )
+    if config.inspector.enabled:
+        runtime.inspector = Inspector(limit=config.inspector.limit)
     runtime.rule_groups = RuleGroupService(SqlRuleGroupRepo(engine), runtime.reload_rules)
     metrics = runtime.metrics
     if metrics is not None:

@@ -51,3 +51,13 @@ class AlertmanagerSection(_Strict):
     external_url: str | None = Field(
         None, description="URL shown in notifications; default: the server's base URL"
     )
+
+
+class InspectorConfig(_Strict):
+    """Local receivers that record what they get (for demos; no authentication)."""
+
+    enabled: bool = False
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="also run an SMTP sink on 127.0.0.1:<port>"
+    )
+    limit: int = Field(500, ge=1, le=100_000, description="requests kept")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from tenantwatch.config.alerting_model import AlertmanagerSection, RulesConfig
+from tenantwatch.config.alerting_model import AlertmanagerSection, InspectorConfig, RulesConfig
 from tenantwatch.config.checks_model import CheckConfig
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
 from tenantwatch.config.types import Duration
@@ -138,6 +138,7 @@ class Config(_Strict):
     )
     rules: RulesConfig = RulesConfig()
     alertmanager: AlertmanagerSection = AlertmanagerSection()
+    inspector: InspectorConfig = InspectorConfig()
 
     def custom_tiers(self) -> dict[str, Tier]:
         return {name: tier.to_tier(name) for name, tier in self.tiers.items()}

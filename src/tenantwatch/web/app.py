@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
 
 from tenantwatch import __version__
+from tenantwatch.adapters.smtp_sink import SmtpSink
 from tenantwatch.config.model import Config
 from tenantwatch.logs import configure_logging
 from tenantwatch.metrics.scrape_metrics import ScrapeCollector
 from tenantwatch.metrics.store_metrics import StoreCollector
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
-from tenantwatch.web import errors, health, metrics_route, ping
+from tenantwatch.web import errors, health, inspector, metrics_route, ping
 from tenantwatch.web.api import prom, prom_rules, push, v1
+from tenantwatch.web.inspector import Captured
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
 
@@ -25,6 +28,21 @@ DESCRIPTION = (
     "Authenticate with `Authorization: Bearer <API key>`; a key bound to a tenant sees only "
     "that tenant. Lists are paged: pass `next_cursor` back as `?cursor=`."
 )
+
+
+def start_smtp_sink(rt: Runtime) -> SmtpSink | None:
+    """The inspector's SMTP receiver, when the config asks for one."""
+    port = rt.config.inspector.smtp_port
+    if rt.inspector is None or port is None:
+        return None
+    found = rt.inspector
+
+    def record(message: dict[str, Any]) -> None:
+        found.record(Captured(message["at"], "smtp", "SMTP", "/", {}, message))
+
+    sink = SmtpSink(port, record)
+    sink.start()
+    return sink
 
 
 def create_app(
@@ -54,6 +72,7 @@ def create_app(
         if metrics is not None:
             await metrics.start()
         await rt.check_engine.start(schedule=scheduling, samples=rt.metrics is not None)
+        smtp = start_smtp_sink(rt)
         rules = rt.rules if scheduling and rt.metrics is not None else None
         if rules is not None:
             await rt.reload_rules()
@@ -63,6 +82,8 @@ def create_app(
         finally:
             if rules is not None:
                 await rules.stop()
+            if smtp is not None:
+                smtp.stop()
             await rt.check_engine.stop()
             if metrics is not None:
                 await metrics.stop()
@@ -88,6 +109,7 @@ def create_app(
     app.include_router(prom_rules.router)
     app.include_router(push.router)
     app.include_router(ping.router)
+    app.include_router(inspector.router)
     app.add_middleware(RequestContextMiddleware, telemetry=telemetry)
     app.add_middleware(ping.PingFastPath)
     return app
