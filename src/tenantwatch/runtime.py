@@ -28,9 +28,9 @@ from tenantwatch.services.health import DependencyProbe
 from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
 from tenantwatch.settings import Settings
+from tenantwatch.web.inspector import Inspector
 from tenantwatch.workers.check_engine import CheckEngine
 from tenantwatch.workers.check_samples import Sample
-from tenantwatch.web.inspector import Inspector
 from tenantwatch.workers.rules import ManagedGroup, RuleManager
 
 

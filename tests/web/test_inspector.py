@@ -32,7 +32,7 @@ async def inspected(settings: Settings) -> AsyncIterator[tuple[Runtime, httpx.As
 async def test_requests_are_recorded_per_bin_with_secrets_masked(
     inspected: tuple[Runtime, httpx.AsyncClient],
 ) -> None:
-    rt, client = inspected
+    _, client = inspected
     answer = await client.post(
         "/inspector/slack/services/T1",
         json={"text": "hello"},
