@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import create_engine, ping
 from tenantwatch.adapters.db.migrate import migrate
+from tenantwatch.adapters.db.repos.alerting import (
+    SqlAlertStore,
+    SqlNotificationLog,
+    SqlSilenceStore,
+)
+from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
+from tenantwatch.adapters.notifiers.base import Notifiers
+from tenantwatch.config.alertmanager import (
+    AlertmanagerConfig,
+    config_from_mapping,
+    default_config,
+    load_alertmanager_config,
+    with_tenant_routes,
+)
 from tenantwatch.config.model import Config
 from tenantwatch.config.rules_load import builtin_groups, load_rule_groups
 from tenantwatch.domain.alert_rules import OutgoingAlert
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
+from tenantwatch.services.alerting import AlertingService
 from tenantwatch.services.apikeys import ApiKeyService
 from tenantwatch.services.audit import AuditService
 from tenantwatch.services.checks import CheckService, CheckSyncReport
@@ -31,6 +45,7 @@ from tenantwatch.settings import Settings
 from tenantwatch.web.inspector import Inspector
 from tenantwatch.workers.check_engine import CheckEngine
 from tenantwatch.workers.check_samples import Sample
+from tenantwatch.workers.outbox import OutboxWorker
 from tenantwatch.workers.rules import ManagedGroup, RuleManager
 
 
@@ -50,13 +65,19 @@ class Runtime:
     check_sync: CheckSyncReport | None = None
     rules: RuleManager | None = None
     rule_groups: RuleGroupService | None = None
-    alerting: Any = None
+    alerting: AlertingService | None = None
+    outbox: OutboxWorker | None = None
+    notifiers: Notifiers | None = None
     config_groups: list[ManagedGroup] = field(default_factory=list)
     inspector: Inspector | None = None
+    _alerting_on: bool = False
 
     async def close(self) -> None:
         if self.rules is not None:
             await self.rules.stop()
+        await self.stop_alerting()
+        if self.notifiers is not None:
+            await self.notifiers.close()
         await self.check_engine.stop()
         if self.metrics is not None:
             await self.metrics.stop()
@@ -76,6 +97,19 @@ class Runtime:
             [*self.config_groups, *(ManagedGroup(g, tenant) for g, tenant in stored)]
         )
 
+    async def start_alerting(self) -> None:
+        """Load the alert manager's state and start dispatching and sending."""
+        if self.alerting is not None and self.outbox is not None and not self._alerting_on:
+            await self.alerting.start()
+            self.outbox.start()
+            self._alerting_on = True
+
+    async def stop_alerting(self) -> None:
+        if self._alerting_on and self.alerting is not None and self.outbox is not None:
+            await self.alerting.stop()
+            await self.outbox.stop()
+            self._alerting_on = False
+
     async def send_rule_alerts(self, alerts: list[OutgoingAlert], tenant: str | None) -> None:
         """Hand the rules' alerts to the alert manager (dropped while there is none)."""
         if self.alerting is not None:
@@ -93,6 +127,18 @@ def config_rule_groups(settings: Settings, config: Config) -> list[ManagedGroup]
     if config.rules.builtin:
         groups += builtin_groups(groups)
     return [ManagedGroup(g) for g in groups]
+
+
+def alertmanager_config(settings: Settings, config: Config) -> AlertmanagerConfig:
+    """The Alertmanager configuration: its own file, inline, or none (nothing is sent)."""
+    section = config.alertmanager
+    if section.config_file:
+        am = load_alertmanager_config(config_dir(settings) / section.config_file)
+    elif section.config is not None:
+        am = config_from_mapping(section.config, f"{settings.config or 'tenantwatch.yml'}")
+    else:
+        am = default_config()
+    return with_tenant_routes(am, section.tenant_routes)
 
 
 def declared_tenants(config: Config) -> list[TenantInput]:
@@ -157,6 +203,16 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         ),
         probes={"database": database},
         metrics=build_metrics(settings.data_dir, config, ctx.tiers, tenant_tiers=tenant_tiers),
+    )
+    runtime.notifiers = Notifiers(allow_private=config.alertmanager.allow_private_targets)
+    runtime.outbox = OutboxWorker(SqlNotificationRepo(engine), runtime.notifiers.deliver)
+    runtime.alerting = AlertingService(
+        alertmanager_config(settings, config),
+        SqlAlertStore(engine),
+        SqlSilenceStore(engine),
+        SqlNotificationLog(engine),
+        runtime.outbox.enqueue,
+        external_url=config.alertmanager.external_url or settings.base_url,
     )
     if config.inspector.enabled:
         runtime.inspector = Inspector(limit=config.inspector.limit)

@@ -6,6 +6,7 @@ import typer
 
 from tenantwatch import __version__
 from tenantwatch.cli import (
+    alerts_cmd,
     apikeys,
     backfill,
     checks_cmd,
@@ -57,6 +58,8 @@ app.add_typer(apikeys.app, name="apikey")
 app.add_typer(promql_cmd.app, name="promql")
 app.add_typer(checks_cmd.app, name="checks")
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(alerts_cmd.alerts_app, name="alerts")
+app.add_typer(alerts_cmd.silence_app, name="silence")
 
 if __name__ == "__main__":
     app()

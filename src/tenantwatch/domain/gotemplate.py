@@ -214,7 +214,7 @@ class _Pipeline:
 
 @dataclass
 class _Node:
-    kind: str  # text, action, if, range, with
+    kind: str  # text, action, if, range, with, define, template
     text: str = ""
     pipe: _Pipeline | None = None
     body: list[_Node] = field(default_factory=list)
@@ -382,7 +382,26 @@ def parse(text: str) -> list[_Node]:
             node, current = stack.pop()
             while current is _CHAINED:  # close the else-if chain in one go
                 node, current = stack.pop()
-        elif head in ("define", "template", "block", "break", "continue"):
+        elif head in ("define", "block"):
+            if len(toks) < 2 or toks[1].kind != "string":
+                raise TemplateError(f"position {pos}: {head} needs a quoted template name")
+            name = _unquote(toks[1])
+            if stack and head == "define":
+                raise TemplateError(f"position {pos}: define is only allowed at the top level")
+            node = _Node("define", text=name)
+            if head == "block":
+                # a block defines the template and runs it in place
+                arg = _parse_pipe(toks[2:], pos, head) if len(toks) > 2 else None
+                current.append(_Node("template", text=name, pipe=arg))
+            root.append(node)
+            stack.append((node, current))
+            current = node.body
+        elif head == "template":
+            if len(toks) < 2 or toks[1].kind != "string":
+                raise TemplateError(f"position {pos}: template needs a quoted template name")
+            arg = _parse_pipe(toks[2:], pos, head) if len(toks) > 2 else None
+            current.append(_Node("template", text=_unquote(toks[1]), pipe=arg))
+        elif head in ("break", "continue"):
             raise TemplateError(f"position {pos}: {{{{{head}}}}} is not supported here")
         else:
             current.append(_Node("action", pipe=_parse_pipe(toks, pos, "action")))
@@ -481,6 +500,10 @@ def _field(value: Any, path: Sequence[str]) -> Any:
     for name in path:
         if value is MISSING:
             return MISSING
+        method = getattr(type(value), name, None) if name[:1].isupper() else None
+        if callable(method) and not getattr(method, "takes_args", False):
+            value = method(value)  # a Go method without arguments (.Alerts.Firing)
+            continue
         if isinstance(value, Mapping):
             value = value.get(name, "")  # Prometheus runs templates with missingkey=zero
         elif value is None:
@@ -491,12 +514,33 @@ def _field(value: Any, path: Sequence[str]) -> Any:
 
 
 class _Exec:
-    def __init__(self, funcs: Funcs, dot: Any, variables: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        funcs: Funcs,
+        dot: Any,
+        variables: Mapping[str, Any],
+        templates: Mapping[str, Sequence[_Node]] | None = None,
+    ) -> None:
         self.funcs = {**BUILTINS, **funcs}
         self.scope = _Scope({"$": dot, **variables})
+        self.templates = dict(templates or {})
+        self.depth = 0
 
     def run(self, nodes: Sequence[_Node], dot: Any, out: list[str]) -> None:
         for node in nodes:
+            if node.kind == "define":
+                continue
+            if node.kind == "template":
+                body = self.templates.get(node.text)
+                if body is None:
+                    raise TemplateError(f'no such template "{node.text}"')
+                value = self.pipeline(node.pipe, dot) if node.pipe is not None else None
+                if self.depth > 100:
+                    raise TemplateError(f'template "{node.text}" calls itself too deeply')
+                inner = _Exec(self.funcs, value, {}, self.templates)
+                inner.depth = self.depth + 1
+                inner.run(body, value, out)
+                continue
             if node.kind == "text":
                 out.append(node.text)
             elif node.kind == "action":
@@ -576,6 +620,15 @@ class _Exec:
                 raise
             except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
                 raise TemplateError(f"error calling {head.name}: {exc}") from None
+        if (len(cmd.args) > 1 or has_piped) and head.kind == "field" and head.path:
+            # a method with arguments: .CommonLabels.Remove .GroupLabels.Names
+            owner = _field(dot, head.path[:-1])
+            method = getattr(type(owner), head.path[-1], None)
+            if callable(method) and head.path[-1][:1].isupper():
+                args = [self.arg(a, dot) for a in cmd.args[1:]]
+                if has_piped:
+                    args.append(piped)
+                return method(owner, *args)
         if len(cmd.args) > 1 or has_piped:
             raise TemplateError("can't give argument to non-function")
         return self.arg(head, dot)
@@ -610,13 +663,41 @@ BUILTIN_FUNCS = frozenset({*BUILTINS, "and", "or"})
 
 
 def execute(
-    nodes: Sequence[_Node], dot: Any, funcs: Funcs, variables: Mapping[str, Any] | None = None
+    nodes: Sequence[_Node],
+    dot: Any,
+    funcs: Funcs,
+    variables: Mapping[str, Any] | None = None,
+    templates: Mapping[str, Sequence[_Node]] | None = None,
 ) -> str:
-    """Run a parsed template with `dot` as `.`; raise TemplateError when execution fails."""
+    """Run a parsed template with `dot` as `.`; raise TemplateError when execution fails.
+
+    `templates` are named definitions ({{ define }}) that {{ template }} may call; the
+    template's own definitions are added to them."""
     out: list[str] = []
     funcs = {**funcs, "and": lambda *a: a, "or": lambda *a: a}
-    _Exec(funcs, dot, dict(variables or {})).run(nodes, dot, out)
+    named = {**(templates or {}), **definitions(nodes)}
+    _Exec(funcs, dot, dict(variables or {}), named).run(nodes, dot, out)
     return "".join(out)
+
+
+def definitions(nodes: Sequence[_Node]) -> dict[str, list[_Node]]:
+    """The {{ define "name" }} bodies at the top level of a parsed template."""
+    return {n.text: n.body for n in nodes if n.kind == "define"}
+
+
+def template_calls(nodes: Sequence[_Node]) -> set[str]:
+    """Names every {{ template "x" }} in the nodes calls."""
+    found: set[str] = set()
+
+    def visit(ns: Sequence[_Node]) -> None:
+        for n in ns:
+            if n.kind == "template":
+                found.add(n.text)
+            visit(n.body)
+            visit(n.orelse)
+
+    visit(nodes)
+    return found
 
 
 def check_functions(nodes: Sequence[_Node], known: frozenset[str]) -> list[str]:

@@ -18,7 +18,7 @@ from tenantwatch.metrics.store_metrics import StoreCollector
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web import errors, health, inspector, metrics_route, ping
-from tenantwatch.web.api import prom, prom_rules, push, v1
+from tenantwatch.web.api import alertmanager, prom, prom_rules, push, v1
 from tenantwatch.web.inspector import Captured
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
@@ -73,6 +73,7 @@ def create_app(
             await metrics.start()
         await rt.check_engine.start(schedule=scheduling, samples=rt.metrics is not None)
         smtp = start_smtp_sink(rt)
+        await rt.start_alerting()
         rules = rt.rules if scheduling and rt.metrics is not None else None
         if rules is not None:
             await rt.reload_rules()
@@ -82,6 +83,7 @@ def create_app(
         finally:
             if rules is not None:
                 await rules.stop()
+            await rt.stop_alerting()
             if smtp is not None:
                 smtp.stop()
             await rt.check_engine.stop()
@@ -107,6 +109,7 @@ def create_app(
     app.include_router(v1.router)
     app.include_router(prom.router)
     app.include_router(prom_rules.router)
+    app.include_router(alertmanager.router)
     app.include_router(push.router)
     app.include_router(ping.router)
     app.include_router(inspector.router)

@@ -2,8 +2,17 @@
 
 from fastapi import APIRouter
 
-from tenantwatch.web.api.v1 import apikeys, audit, checks, monitoring, rule_groups, tenants, tiers
+from tenantwatch.web.api.v1 import (
+    apikeys,
+    audit,
+    checks,
+    monitoring,
+    monitoring_alerts,
+    rule_groups,
+    tenants,
+    tiers,
+)
 
 router = APIRouter(prefix="/api/v1")
-for module in (tenants, tiers, apikeys, audit, checks, monitoring, rule_groups):
+for module in (tenants, tiers, apikeys, audit, checks, monitoring, monitoring_alerts, rule_groups):
     router.include_router(module.router)

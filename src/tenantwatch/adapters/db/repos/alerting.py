@@ -1,0 +1,72 @@
+"""The alert manager's durable state: alerts, silences and the notification log.
+
+Rows are plain dicts (column -> value); the alerting service turns them into domain
+objects. Writes are batched upserts, so a POST of 256 alerts is one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tenantwatch.adapters.db.tables import am_alerts, notification_log, silences
+
+Row = dict[str, Any]
+
+
+def _upsert(engine: AsyncEngine, table: Table, key: str) -> Any:
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table)
+    columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+    return stmt.on_conflict_do_update(index_elements=[key], set_=columns)
+
+
+class _Table:
+    table: Table
+    key: str
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._upsert_stmt = _upsert(engine, self.table, self.key)
+
+    async def upsert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(self._upsert_stmt, [dict(r) for r in rows])
+
+    async def load_all(self) -> list[Row]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(select(self.table))
+            return [dict(r._mapping) for r in result]
+
+    async def delete_many(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        column = self.table.c[self.key]
+        async with self.engine.begin() as conn:
+            for start in range(0, len(keys), 500):
+                await conn.execute(delete(self.table).where(column.in_(keys[start : start + 500])))
+
+
+class SqlAlertStore(_Table):
+    table = am_alerts
+    key = "fingerprint"
+
+
+class SqlSilenceStore(_Table):
+    table = silences
+    key = "id"
+
+
+class SqlNotificationLog(_Table):
+    table = notification_log
+    key = "key"
+
+    async def delete_expired(self, now: float) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(notification_log).where(notification_log.c.expires_at < now))

@@ -1,0 +1,131 @@
+"""Alertmanager API v2 shapes (api/v2/openapi.yaml), so amtool, Prometheus and Grafana fit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+LabelMap = dict[str, str]
+
+
+class PostableAlert(BaseModel):
+    """One alert as Prometheus, vmalert or Grafana POSTs it; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    labels: LabelMap
+    annotations: LabelMap = Field(default_factory=dict)
+    startsAt: str | None = None
+    endsAt: str | None = None
+    generatorURL: str = ""
+
+
+POSTABLE_ALERTS = TypeAdapter(list[PostableAlert])
+
+
+class ReceiverName(BaseModel):
+    name: str
+
+
+class AlertStatus(BaseModel):
+    state: str  # unprocessed | active | suppressed
+    silencedBy: list[str]
+    inhibitedBy: list[str]
+
+
+class GettableAlert(BaseModel):
+    labels: LabelMap
+    annotations: LabelMap
+    startsAt: str
+    endsAt: str
+    updatedAt: str
+    generatorURL: str
+    fingerprint: str
+    receivers: list[ReceiverName]
+    status: AlertStatus
+
+
+class AlertGroup(BaseModel):
+    labels: LabelMap
+    receiver: ReceiverName
+    alerts: list[GettableAlert]
+
+
+class Matcher(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1)]
+    value: str
+    isRegex: bool
+    isEqual: bool = True
+
+
+class PostableSilence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    matchers: list[Matcher]
+    startsAt: str
+    endsAt: str
+    createdBy: str
+    comment: str
+    # tenantwatch additions
+    recurrence: Recurrence | None = None
+    endOnResolve: bool = False
+
+
+class Recurrence(BaseModel):
+    """A silence that repeats: RFC 5545 RRULE in the timezone, each time for duration."""
+
+    model_config = ConfigDict(extra="forbid")
+    rrule: Annotated[str, Field(min_length=1, examples=["FREQ=WEEKLY;BYDAY=SA;BYHOUR=2"])]
+    duration: Annotated[str, Field(examples=["2h"])]
+    timezone: str = "UTC"
+
+
+PostableSilence.model_rebuild()
+
+
+class SilenceStatus(BaseModel):
+    state: str  # pending | active | expired
+
+
+class GettableSilence(BaseModel):
+    id: str
+    status: SilenceStatus
+    updatedAt: str
+    matchers: list[Matcher]
+    startsAt: str
+    endsAt: str
+    createdBy: str
+    comment: str
+    recurrence: Recurrence | None = None
+    endOnResolve: bool = False
+
+
+class SilenceCreated(BaseModel):
+    silenceID: str
+
+
+class ClusterStatus(BaseModel):
+    name: str
+    status: str
+    peers: list[dict[str, str]]
+
+
+class VersionInfo(BaseModel):
+    branch: str
+    buildDate: str
+    buildUser: str
+    goVersion: str
+    revision: str
+    version: str
+
+
+class AmConfigOut(BaseModel):
+    original: str
+
+
+class AmStatus(BaseModel):
+    cluster: ClusterStatus
+    versionInfo: VersionInfo
+    config: AmConfigOut
+    uptime: str

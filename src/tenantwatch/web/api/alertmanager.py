@@ -1,0 +1,377 @@
+"""Alertmanager's API v2, so Prometheus, vmalert, Grafana and amtool can use tenantwatch.
+
+Authentication: a Bearer key, or basic auth with the key as the password (Prometheus'
+`alertmanagers: [{basic_auth: ...}]` and amtool's `--http.config.file`). A tenant's key
+posts alerts labelled with its tenant and sees only its tenant's alerts and silences.
+Errors answer 400 with a JSON string, as Alertmanager does.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+from tenantwatch import __version__
+from tenantwatch.domain.apikeys import Principal, Scope
+from tenantwatch.domain.durations import parse_duration
+from tenantwatch.domain.notify_data import go_time, parse_go_time
+from tenantwatch.domain.routing import LabelMatcher, RoutingError, parse_matchers
+from tenantwatch.domain.silences import (
+    Recurrence,
+    Silence,
+    expire,
+    matchers_from_api,
+    matchers_to_api,
+    validate,
+)
+from tenantwatch.services.alert_records import AlertRecord
+from tenantwatch.services.alerting import AlertingService, Incoming
+from tenantwatch.web.am_schemas import (
+    POSTABLE_ALERTS,
+    AlertGroup,
+    AmStatus,
+    GettableAlert,
+    GettableSilence,
+    PostableAlert,
+    PostableSilence,
+    ReceiverName,
+    SilenceCreated,
+)
+from tenantwatch.web.deps import Credentials, RuntimeDep, authenticate
+
+router = APIRouter(prefix="/api/v2", tags=["alertmanager"])
+_basic = HTTPBasic(auto_error=False, description="any user and an API key as the password")
+_STARTED = time.time()
+
+
+def _caller(scope: Scope) -> Any:
+    async def dependency(
+        request: Request,
+        rt: RuntimeDep,
+        bearer: Credentials,
+        basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+    ) -> Principal:
+        if basic is not None:
+            bearer = HTTPAuthorizationCredentials(scheme="Bearer", credentials=basic.password)
+        return await authenticate(request, rt, bearer, scope)
+
+    return dependency
+
+
+AmReader = Annotated[Principal, Depends(_caller(Scope.READ))]
+AmWriter = Annotated[Principal, Depends(_caller(Scope.WRITE))]
+
+
+def bad_request(message: str) -> JSONResponse:
+    return JSONResponse(message, status_code=400)
+
+
+def service(rt: RuntimeDep) -> AlertingService:
+    if rt.alerting is None:
+        raise HTTPException(503, "the alert manager is not running in this process")
+    found: AlertingService = rt.alerting
+    return found
+
+
+def _filters(filter: list[str]) -> tuple[LabelMatcher, ...]:
+    try:
+        return parse_matchers(filter)
+    except RoutingError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def gettable(svc: AlertingService, r: AlertRecord, now: float) -> GettableAlert:
+    a = r.alert
+    labels = a.label_map()
+    silenced = [s.id for s in svc.silences.values() if svc.silence_mutes(s, labels, now)]
+    inhibited = svc.inhibited_by(labels, now)
+    suppressed = bool(silenced or inhibited)
+    return GettableAlert(
+        labels=labels,
+        annotations=a.annotation_map(),
+        startsAt=go_time(a.starts_at),
+        endsAt=go_time(a.ends_at),
+        updatedAt=go_time(a.updated_at),
+        generatorURL=a.generator_url,
+        fingerprint=a.fingerprint,
+        receivers=[ReceiverName(name=n) for n in svc.receivers_of(labels)],
+        status={
+            "state": "suppressed" if suppressed else "active",
+            "silencedBy": silenced,
+            "inhibitedBy": inhibited,
+        },
+    )
+
+
+@router.post(
+    "/alerts",
+    summary="Receive alerts (Alertmanager API; Prometheus' notifier sends here)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "items": PostableAlert.model_json_schema()}
+                }
+            },
+        }
+    },
+    responses={400: {"description": "invalid alerts (the valid ones are kept)"}},
+)
+async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Response:
+    raw = await request.body()
+    try:
+        posted = POSTABLE_ALERTS.validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return bad_request(
+            f"invalid alerts: {where}: {first.get('msg')}; send a JSON array of alerts"
+        )
+    items = []
+    problems = []
+    for i, p in enumerate(posted):
+        try:
+            starts = parse_go_time(p.startsAt) if p.startsAt else None
+            ends = parse_go_time(p.endsAt) if p.endsAt else None
+        except ValueError as exc:
+            problems.append(f"alert {i}: {exc}")
+            continue
+        items.append(
+            Incoming(p.labels, p.annotations, starts or None, ends or None, p.generatorURL)
+        )
+    problems += await service(rt).post(items, tenant=who.tenant_id)
+    if problems:
+        return bad_request("; ".join(problems))
+    return Response(status_code=200)
+
+
+@router.get("/alerts", response_model=list[GettableAlert], summary="List alerts (Alertmanager API)")
+async def get_alerts(
+    rt: RuntimeDep,
+    who: AmReader,
+    active: bool = True,
+    silenced: bool = True,
+    inhibited: bool = True,
+    unprocessed: bool = True,
+    filter: Annotated[list[str], Query()] = [],  # noqa: B006
+    receiver: str | None = None,
+) -> list[GettableAlert]:
+    svc = service(rt)
+    now = svc.now()
+    matchers = _filters(filter)
+    out = []
+    for r in sorted(svc.visible(who.tenant_id), key=lambda r: r.fingerprint):
+        if r.alert.resolved_at(now):
+            continue  # Alertmanager lists only unresolved alerts
+        labels = r.alert.label_map()
+        if not all(m.matches(labels) for m in matchers):
+            continue
+        g = gettable(svc, r, now)
+        if receiver and not any(_re_full(receiver, x.name) for x in g.receivers):
+            continue
+        is_silenced = bool(g.status.silencedBy)
+        is_inhibited = bool(g.status.inhibitedBy)
+        if (not silenced and is_silenced) or (not inhibited and is_inhibited):
+            continue
+        if not active and not (is_silenced or is_inhibited):
+            continue
+        out.append(g)
+    return out
+
+
+def _re_full(pattern: str, text: str) -> bool:
+    import re
+
+    try:
+        return re.fullmatch(pattern, text) is not None
+    except re.error:
+        raise HTTPException(400, f"receiver: invalid regular expression {pattern!r}") from None
+
+
+@router.get(
+    "/alerts/groups", response_model=list[AlertGroup], summary="Alert groups (Alertmanager API)"
+)
+async def get_groups(
+    rt: RuntimeDep,
+    who: AmReader,
+    filter: Annotated[list[str], Query()] = [],  # noqa: B006
+    receiver: str | None = None,
+) -> list[AlertGroup]:
+    svc = service(rt)
+    now = svc.now()
+    matchers = _filters(filter)
+    out = []
+    for group in svc.dispatcher.groups():
+        if receiver and not _re_full(receiver, group.receiver):
+            continue
+        alerts = []
+        for alert in group.alerts.values():
+            record = svc.records.get(alert.fingerprint)
+            if record is None or record.alert.resolved_at(now):
+                continue
+            if who.tenant_id is not None and record.tenant_id != who.tenant_id:
+                continue
+            if not all(m.matches(record.alert.label_map()) for m in matchers):
+                continue
+            alerts.append(gettable(svc, record, now))
+        if alerts:
+            out.append(
+                AlertGroup(
+                    labels=dict(group.labels),
+                    receiver=ReceiverName(name=group.receiver),
+                    alerts=alerts,
+                )
+            )
+    return out
+
+
+def gettable_silence(svc: AlertingService, s: Silence) -> GettableSilence:
+    return GettableSilence(
+        id=s.id,
+        status={"state": svc.silence_status(s)},
+        updatedAt=go_time(s.updated_at),
+        matchers=matchers_to_api(s.matchers),
+        startsAt=go_time(s.starts_at),
+        endsAt=go_time(s.ends_at),
+        createdBy=s.created_by,
+        comment=s.comment,
+        recurrence=None
+        if s.recurrence is None
+        else {
+            "rrule": s.recurrence.rrule,
+            "duration": f"{s.recurrence.duration_s:g}s",
+            "timezone": s.recurrence.timezone,
+        },
+        endOnResolve=s.end_on_resolve,
+    )
+
+
+@router.get(
+    "/silences", response_model=list[GettableSilence], summary="List silences (Alertmanager API)"
+)
+async def get_silences(
+    rt: RuntimeDep,
+    who: AmReader,
+    filter: Annotated[list[str], Query()] = [],  # noqa: B006
+) -> list[GettableSilence]:
+    svc = service(rt)
+    wanted = _filters(filter)
+    out = []
+    for s in svc.silences.values():
+        if who.tenant_id is not None and s.tenant_id != who.tenant_id:
+            continue
+        have = {(m.name, m.op, m.value) for m in s.matchers}
+        if not all((m.name, m.op, m.value) in have for m in wanted):
+            continue
+        out.append(gettable_silence(svc, s))
+    order = {"active": 0, "pending": 1, "expired": 2}
+    out.sort(key=lambda g: (order.get(g.status.state, 3), g.endsAt))
+    return out
+
+
+@router.post(
+    "/silences",
+    response_model=SilenceCreated,
+    summary="Create or update a silence (Alertmanager API)",
+    responses={400: {"description": "invalid silence"}, 404: {"description": "no such silence"}},
+)
+async def post_silence(
+    body: PostableSilence, rt: RuntimeDep, who: AmWriter
+) -> SilenceCreated | JSONResponse:
+    svc = service(rt)
+    now = svc.now()
+    try:
+        matchers = matchers_from_api([m.model_dump() for m in body.matchers])
+        starts, ends = parse_go_time(body.startsAt), parse_go_time(body.endsAt)
+        recurrence = None
+        if body.recurrence is not None:
+            recurrence = Recurrence(
+                rrule=body.recurrence.rrule,
+                duration_s=parse_duration(body.recurrence.duration),
+                timezone=body.recurrence.timezone,
+            )
+    except ValueError as exc:
+        return bad_request(str(exc))
+    tenant = who.tenant_id
+    if tenant is not None and not any(m.name == "tenant" and m.op == "=" for m in matchers):
+        matchers = (*matchers, LabelMatcher.of("tenant", "=", tenant))
+    silence = Silence(
+        id=body.id or "",
+        matchers=matchers,
+        starts_at=starts,
+        ends_at=ends,
+        updated_at=now,
+        created_by=body.createdBy,
+        comment=body.comment,
+        tenant_id=tenant,
+        recurrence=recurrence,
+        end_on_resolve=body.endOnResolve,
+    )
+    problems = validate(silence, now)
+    if problems:
+        return bad_request("; ".join(problems))
+    if body.id:
+        old = svc.silence(body.id, tenant)  # 404 for another tenant's
+        silence_id = await svc.update_silence(old, silence)
+    else:
+        silence_id = await svc.save_silence(silence)
+    return SilenceCreated(silenceID=silence_id)
+
+
+@router.get(
+    "/silence/{silence_id}",
+    response_model=GettableSilence,
+    summary="Get a silence (Alertmanager API)",
+    responses={404: {"description": "no such silence"}},
+)
+async def get_silence(silence_id: str, rt: RuntimeDep, who: AmReader) -> GettableSilence:
+    svc = service(rt)
+    return gettable_silence(svc, svc.silence(silence_id, who.tenant_id))
+
+
+@router.delete(
+    "/silence/{silence_id}",
+    summary="Expire a silence (Alertmanager API)",
+    responses={404: {"description": "no such silence"}},
+)
+async def delete_silence(silence_id: str, rt: RuntimeDep, who: AmWriter) -> Response:
+    svc = service(rt)
+    s = svc.silence(silence_id, who.tenant_id)
+    try:
+        ended = expire(s, svc.now())
+    except ValueError as exc:
+        return bad_request(str(exc))
+    await svc.save_silence(ended)
+    return Response(status_code=200)
+
+
+@router.get("/receivers", response_model=list[ReceiverName], summary="Receivers (Alertmanager API)")
+async def get_receivers(rt: RuntimeDep, who: AmReader) -> list[ReceiverName]:
+    return [ReceiverName(name=n) for n in service(rt).config.receivers]
+
+
+@router.get("/status", response_model=AmStatus, summary="Status (Alertmanager API)")
+async def get_status(rt: RuntimeDep, who: AmReader) -> AmStatus:
+    svc = service(rt)
+    uptime = go_time(_STARTED)
+    return AmStatus(
+        cluster={"name": "tenantwatch", "status": "disabled", "peers": []},
+        versionInfo={
+            "branch": "tenantwatch",
+            "buildDate": "",
+            "buildUser": "tenantwatch",
+            "goVersion": "",
+            "revision": f"tenantwatch-{__version__}",
+            "version": "0.25.0",
+        },
+        config={"original": yaml.safe_dump(svc.config.public(), sort_keys=False)},
+        uptime=uptime,
+    )

@@ -1,0 +1,265 @@
+"""Seed 002's alert APIs: list, acknowledge, resolve, custom alerts and threshold rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from tenantwatch.domain.am_alert import fingerprint
+from tenantwatch.domain.apikeys import Principal, Scope
+from tenantwatch.services.access import require
+from tenantwatch.services.alert_records import SEVERITIES, AlertRecord
+from tenantwatch.services.alerting import AlertingService, Incoming
+from tenantwatch.services.errors import Invalid, NotFound
+from tenantwatch.services.rule_groups import threshold_rule
+from tenantwatch.web.api.alertmanager import service
+from tenantwatch.web.api.v1.rule_groups import RuleGroupOut
+from tenantwatch.web.deps import Reader, RuntimeDep, Writer
+from tenantwatch.web.errors import AUTH, responses
+from tenantwatch.web.schemas import TenantId
+
+router = APIRouter(prefix="/monitoring", tags=["monitoring"], responses=AUTH)
+Severity = Literal["info", "warning", "error", "critical"]
+AlertId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="the alert's fingerprint")]
+
+
+def _iso(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+
+class MonitoringAlertOut(BaseModel):
+    alert_id: str
+    tenant_id: str | None
+    alert_name: str
+    alert_description: str
+    severity: str | None
+    status: Literal["active", "acknowledged", "resolved"]
+    source_service: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: datetime
+    first_occurred: datetime
+    last_occurred: datetime
+    occurrence_count: int
+    flapping: bool
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_until: datetime | None
+    ack_notes: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution_notes: str | None
+    generator_url: str
+
+    @classmethod
+    def of(cls, r: AlertRecord, now: float) -> MonitoringAlertOut:
+        a = r.alert
+        labels = a.label_map()
+        annotations = a.annotation_map()
+        resolved = a.resolved_at(now)
+        return cls(
+            alert_id=a.fingerprint,
+            tenant_id=r.tenant_id,
+            alert_name=labels.get("alertname", ""),
+            alert_description=annotations.get("description") or annotations.get("summary", ""),
+            severity=r.severity,
+            status=r.status(now),
+            source_service=r.source,
+            labels=labels,
+            annotations=annotations,
+            starts_at=_iso(a.starts_at) or datetime.now(UTC),
+            first_occurred=_iso(r.first_occurred) or datetime.now(UTC),
+            last_occurred=_iso(r.last_occurred) or datetime.now(UTC),
+            occurrence_count=r.occurrences,
+            flapping=r.flapping,
+            acknowledged_at=_iso(r.ack_at),
+            acknowledged_by=r.ack_by,
+            acknowledged_until=_iso(r.ack_until),
+            ack_notes=r.ack_notes,
+            resolved_at=_iso(a.ends_at) if resolved else None,
+            resolved_by=r.resolved_by,
+            resolution_notes=r.resolution_notes,
+            generator_url=a.generator_url,
+        )
+
+
+class AlertList(BaseModel):
+    alerts: list[MonitoringAlertOut]
+    total: int
+    next_cursor: str | None = None
+
+
+class AckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    notes: str | None = Field(None, max_length=10_000, examples=["Investigating the issue"])
+    until: datetime | None = Field(
+        None, description="the acknowledgement runs out then, if the alert still fires"
+    )
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resolution_notes: str | None = Field(
+        None, max_length=10_000, examples=["Fixed by scaling up resources"]
+    )
+
+
+class CustomAlertIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tenant_id: TenantId
+    alert_name: Annotated[str, Field(min_length=1, max_length=200)]
+    severity: Severity = "warning"
+    description: str = Field("", max_length=10_000)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class AlertRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tenant_id: TenantId
+    metric: Annotated[str, Field(min_length=1, max_length=1000, examples=["response_time_ms"])]
+    condition: Literal[
+        "greater_than", "greater_or_equal", "less_than", "less_or_equal", "equals", "not_equals"
+    ]
+    threshold: float
+    severity: Severity = "warning"
+    duration: str | None = Field(None, examples=["5m"], description="how long before it fires")
+    name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)
+
+
+def _who(who: Principal) -> str:
+    return who.actor
+
+
+@router.get("/alerts", response_model=AlertList, summary="List alerts (seed 002)")
+async def list_alerts(
+    rt: RuntimeDep,
+    who: Reader,
+    severity: Severity | None = None,
+    status: Literal["active", "acknowledged", "resolved"] | None = None,
+    tenant_id: TenantId | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> AlertList:
+    svc = service(rt)
+    now = svc.now()
+    rows = []
+    for r in svc.visible(who.tenant_id):
+        if tenant_id is not None and r.tenant_id != tenant_id:
+            continue
+        if severity is not None and r.severity != severity:
+            continue
+        if status is not None and r.status(now) != status:
+            continue
+        rows.append(r)
+    order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+    rows.sort(key=lambda r: (order.get(r.severity or "", 9), -r.last_occurred, r.fingerprint))
+    start = 0
+    if cursor:
+        start = next((i + 1 for i, r in enumerate(rows) if r.fingerprint == cursor), len(rows))
+    page = rows[start : start + limit]
+    more = start + limit < len(rows)
+    return AlertList(
+        alerts=[MonitoringAlertOut.of(r, now) for r in page],
+        total=len(rows),
+        next_cursor=page[-1].fingerprint if more and page else None,
+    )
+
+
+@router.get(
+    "/alerts/{alert_id}",
+    response_model=MonitoringAlertOut,
+    summary="Get an alert (seed 002)",
+    responses=responses(404),
+)
+async def get_alert(alert_id: AlertId, rt: RuntimeDep, who: Reader) -> MonitoringAlertOut:
+    svc = service(rt)
+    return MonitoringAlertOut.of(svc.record(alert_id, who.tenant_id), svc.now())
+
+
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    response_model=MonitoringAlertOut,
+    summary="Acknowledge an alert, optionally until a time (seed 002)",
+    responses=responses(404),
+)
+async def acknowledge(
+    alert_id: AlertId, body: AckIn, rt: RuntimeDep, who: Writer
+) -> MonitoringAlertOut:
+    svc = service(rt)
+    until = body.until.timestamp() if body.until is not None else None
+    record = await svc.acknowledge(alert_id, who.tenant_id, _who(who), body.notes, until)
+    return MonitoringAlertOut.of(record, svc.now())
+
+
+@router.post(
+    "/alerts/{alert_id}/resolve",
+    response_model=MonitoringAlertOut,
+    summary="Resolve an alert with notes (seed 002)",
+    responses=responses(404),
+)
+async def resolve(
+    alert_id: AlertId, body: ResolveIn, rt: RuntimeDep, who: Writer
+) -> MonitoringAlertOut:
+    svc = service(rt)
+    record = await svc.resolve(alert_id, who.tenant_id, _who(who), body.resolution_notes)
+    return MonitoringAlertOut.of(record, svc.now())
+
+
+@router.post(
+    "/alerts",
+    response_model=MonitoringAlertOut,
+    status_code=201,
+    summary="Raise a custom alert (seed 002); it fires until resolved",
+    responses=responses(404),
+)
+async def create_alert(body: CustomAlertIn, rt: RuntimeDep, who: Writer) -> MonitoringAlertOut:
+    svc: AlertingService = service(rt)
+    if who.tenant_id is not None and body.tenant_id != who.tenant_id:
+        raise NotFound(f"no tenant {body.tenant_id!r}")
+    now = svc.now()
+    labels: dict[str, Any] = {
+        **body.labels,
+        "alertname": body.alert_name,
+        "severity": body.severity,
+        "tenant": body.tenant_id,
+    }
+    problems = await svc.post(
+        [
+            Incoming(
+                labels,
+                {"description": body.description, "summary": body.description},
+                now,
+                now + 10 * 365 * 86400.0,  # until resolved
+            )
+        ],
+        source="custom",
+    )
+    if problems:
+        raise Invalid("; ".join(problems))
+    return MonitoringAlertOut.of(svc.record(fingerprint(labels), who.tenant_id), now)
+
+
+@router.post(
+    "/alert-rules",
+    response_model=RuleGroupOut,
+    status_code=201,
+    summary="Create a threshold alert rule for a tenant (seed 002); it becomes a PromQL rule",
+    responses=responses(404, 409),
+)
+async def create_alert_rule(body: AlertRuleIn, rt: RuntimeDep, who: Writer) -> RuleGroupOut:
+    require(who, Scope.WRITE)
+    assert rt.rule_groups is not None
+    rule = threshold_rule(
+        body.tenant_id,
+        body.metric,
+        body.condition,
+        body.threshold,
+        body.severity,
+        body.duration,
+        body.name,
+    )
+    group = {"name": f"{rule['alert']} ({body.tenant_id})", "rules": [rule]}
+    return RuleGroupOut.of(await rt.rule_groups.create(who, body.tenant_id, group))
