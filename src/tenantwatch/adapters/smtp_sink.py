@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +51,7 @@ class _Handler:
 
 class SmtpSink:
     def __init__(self, port: int, record: Record, host: str = "127.0.0.1") -> None:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every session
         self.controller = Controller(_Handler(record), hostname=host, port=port)
 
     def start(self) -> None:
