@@ -1,25 +1,27 @@
-"""Alerts as Alertmanager holds them: identity by label set, merge on re-send, timeouts.
+"""Alerts as Alertmanager holds them: identity by label set, API defaults, merge on re-send.
 
 An alert is identified by its label set (its fingerprint: FNV-1a 64 over the sorted
 label names and values, as Prometheus' model.LabelSet.Fingerprint, printed as 16 hex
 digits). A POSTed alert without `startsAt` starts now (or at its `endsAt`); without
 `endsAt` it times out after `resolve_timeout`. A re-sent alert whose activity overlaps the
-stored one is merged: the earliest start wins, and the youngest alert's end unless an
+stored one is merged: the earliest start wins, and the younger alert's end unless an
 older explicit end is later.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 LabelPairs = tuple[tuple[str, str], ...]
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _FNV_OFFSET = 14695981039346656037
 _FNV_PRIME = 1099511628211
 _MASK = (1 << 64) - 1
 _SEP = 0xFF
+_GO_ESCAPES = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\v": "v"}
 
 
 def fingerprint(labels: Mapping[str, str]) -> str:
@@ -27,10 +29,36 @@ def fingerprint(labels: Mapping[str, str]) -> str:
     h = _FNV_OFFSET
     for name in sorted(labels):
         for part in (name, labels[name]):
-            for byte in part.encode():
+            for byte in part.encode("utf-8", "surrogateescape"):
                 h = ((h ^ byte) * _FNV_PRIME) & _MASK
             h = ((h ^ _SEP) * _FNV_PRIME) & _MASK
     return f"{h:016x}"
+
+
+def go_quote(text: str) -> str:
+    """Go's strconv.Quote (fmt's %q): printable runes kept, the rest escaped."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch.isprintable() and unicodedata.category(ch) != "Cs":
+            out.append(ch)
+        elif ch in _GO_ESCAPES:
+            out.append("\\" + _GO_ESCAPES[ch])
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def labels_string(labels: Mapping[str, str]) -> str:
+    """model.LabelSet.String(): `{a="1", b="2"}`, the `name="value"` items sorted as text."""
+    return "{" + ", ".join(sorted(f"{k}={go_quote(v)}" for k, v in labels.items())) + "}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +109,46 @@ class AmAlert:
         return dict(self.annotations)
 
     def resolved_at(self, now: float) -> bool:
-        """Alertmanager's ResolvedAt: an end that is not after now."""
+        """Alertmanager's ResolvedAt: an end is set and is not after now."""
         return self.ends_at != 0 and self.ends_at <= now
 
     def status(self, now: float) -> str:
         return "resolved" if self.resolved_at(now) else "firing"
+
+
+def _bad_name(names: Iterable[str]) -> str | None:
+    bad = sorted(n for n in names if not _LABEL_NAME.fullmatch(n))
+    return bad[0] if bad else None
+
+
+def _bad_value(values: Iterable[str]) -> str | None:
+    for value in values:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value
+    return None
+
+
+def _pair_problem(pairs: Mapping[str, str]) -> str | None:
+    """model.LabelSet.Validate (names in sorted order, so the message is stable)."""
+    name = _bad_name(pairs)
+    if name is not None:
+        return f"invalid name {go_quote(name)}"
+    value = _bad_value(pairs.values())
+    if value is not None:
+        return f"invalid value {go_quote(value)}"
+    return None
+
+
+def _defaults(
+    starts_at: float | None, ends_at: float | None, now: float, resolve_timeout_s: float
+) -> tuple[float, float, bool]:
+    """(start, end, timeout) as the v2 API fills them in (api.go postAlertsHandler)."""
+    start = starts_at or (ends_at or now)
+    if ends_at:
+        return start, ends_at, False
+    return start, now + resolve_timeout_s, True
 
 
 def validate_posted(
@@ -93,21 +156,38 @@ def validate_posted(
     annotations: Mapping[str, str],
     starts_at: float | None,
     ends_at: float | None,
+    *,
+    now: float | None = None,
+    resolve_timeout_s: float = 300.0,
 ) -> str | None:
-    """Why Alertmanager would refuse this alert, or None when it is valid."""
-    if not labels:
-        return "at least one label pair required"
-    for name, value in labels.items():
-        if not _LABEL_NAME.match(name):
-            return f'invalid label set: invalid name "{name}"'
-        if value == "":
-            return f'invalid label set: invalid value "" for label "{name}"'
-    for name in annotations:
-        if not _LABEL_NAME.match(name):
-            return f'invalid annotations: invalid name "{name}"'
-    if starts_at and ends_at and ends_at < starts_at:
+    """Why Alertmanager's `POST /api/v2/alerts` refuses this alert, or None when valid.
+
+    Messages are Alertmanager's ("invalid label set: invalid name \\"1a\\""). Labels with
+    an empty value are dropped first, as Alertmanager does. Pass `now` (and the
+    resolve_timeout) to check the times after the API's defaults, which is how
+    Alertmanager refuses a `startsAt` later than now + resolve_timeout without `endsAt`.
+    """
+    kept = {k: v for k, v in labels.items() if v != ""}
+    if now is not None:
+        start, end, _ = _defaults(starts_at, ends_at, now, resolve_timeout_s)
+    else:
+        start, end = (starts_at or ends_at or 0.0), (ends_at or 0.0)
+    if start and end and end < start:
         return "start time must be before end time"
+    problem = _pair_problem(kept)
+    if problem is not None:
+        return f"invalid label set: {problem}"
+    if not kept:
+        return "at least one label pair required"
+    problem = _pair_problem(annotations)
+    if problem is not None:
+        return f"invalid annotations: {problem}"
     return None
+
+
+def join_problems(problems: Iterable[str]) -> str:
+    """Alertmanager's 400 body text for several refused alerts (types.MultiError)."""
+    return "; ".join(problems)
 
 
 def accept_posted(
@@ -119,12 +199,11 @@ def accept_posted(
     now: float,
     resolve_timeout_s: float,
 ) -> AmAlert:
-    """The alert as Alertmanager stores a POSTed one (its start and end defaults)."""
-    start = starts_at or (ends_at if ends_at else now)
-    timeout = not ends_at
-    end = ends_at if ends_at else now + resolve_timeout_s
+    """The alert as Alertmanager stores a POSTed one: its time defaults filled in and
+    labels with empty values dropped. Validate first with validate_posted."""
+    start, end, timeout = _defaults(starts_at, ends_at, now, resolve_timeout_s)
     return AmAlert.of(
-        labels=labels,
+        labels={k: v for k, v in labels.items() if v != ""},
         annotations=annotations,
         starts_at=start,
         ends_at=end,
@@ -134,27 +213,45 @@ def accept_posted(
     )
 
 
-def merge(a: AmAlert, b: AmAlert) -> AmAlert:
-    """Alertmanager's Alert.Merge of two versions of one alert."""
+def merge(a: AmAlert, b: AmAlert, now: float | None = None) -> AmAlert:
+    """Alertmanager's Alert.Merge of two versions of one alert.
+
+    The younger (later updated_at) wins, except that the earliest start is kept, and an
+    older end is kept when it is later and either both are resolved at `now` or the
+    younger still fires and the older end was explicit (not a timeout). `now` defaults
+    to the younger alert's updated_at (the moment Alertmanager merges on receipt).
+    """
     if b.updated_at < a.updated_at:
-        a, b = b, a  # b is the younger
-    start = min(a.starts_at, b.starts_at)
+        a, b = b, a
+    at = b.updated_at if now is None else now
     end = b.ends_at
-    if b.ends_at != 0 and b.ends_at <= b.updated_at:  # the younger is resolved
-        if a.resolved_at(b.updated_at) and a.ends_at > b.ends_at:
+    if b.resolved_at(at):
+        if a.resolved_at(at) and a.ends_at > b.ends_at:
             end = a.ends_at
     elif a.ends_at > b.ends_at and not a.timeout:
         end = a.ends_at
     return AmAlert(
-        b.labels, b.annotations, start, end, b.updated_at, b.generator_url, b.timeout, b.fingerprint
+        b.labels,
+        b.annotations,
+        min(a.starts_at, b.starts_at),
+        end,
+        b.updated_at,
+        b.generator_url,
+        b.timeout,
+        b.fingerprint,
     )
 
 
-def put(existing: AmAlert | None, incoming: AmAlert) -> AmAlert:
-    """What the store keeps after receiving `incoming` (merged when activity overlaps)."""
+def put(existing: AmAlert | None, incoming: AmAlert, now: float | None = None) -> AmAlert:
+    """What the alert store keeps after receiving `incoming` (mem.Alerts.Put).
+
+    The two are merged only when their activity overlaps (the new end or the new start
+    falls strictly inside the stored range); otherwise the incoming alert replaces the
+    stored one, so an alert that fires again after it resolved starts afresh.
+    """
     if existing is None:
         return incoming
     overlaps = (existing.starts_at < incoming.ends_at < existing.ends_at) or (
         existing.starts_at < incoming.starts_at < existing.ends_at
     )
-    return merge(existing, incoming) if overlaps else incoming
+    return merge(existing, incoming, now) if overlaps else incoming

@@ -2,7 +2,8 @@
 
 A target alert is inhibited when some *other* firing alert matches the rule's source
 matchers, the target matches its target matchers, and both carry the same values for
-every label in `equal` (a label missing on both counts as equal).
+every label in `equal` (a label missing on both counts as equal). An alert matching both
+sides cannot be inhibited by alerts that also match both sides.
 """
 
 from __future__ import annotations
@@ -23,16 +24,25 @@ class InhibitRule:
     equal: tuple[str, ...] = ()
 
     def inhibits(self, target: Labels, firing: Iterable[Labels]) -> bool:
+        return next(iter(self.sources(target, firing)), None) is not None
+
+    def sources(self, target: Labels, firing: Iterable[Labels]) -> Iterable[Labels]:
+        """The firing alerts that mute the target under this rule (Inhibitor.Mutes).
+
+        When the target matches the source matchers too, sources that also match the
+        target matchers do not count: an alert cannot inhibit itself or its peers.
+        """
         if not all(m.matches(target) for m in self.target):
-            return False
+            return
+        two_sided = all(m.matches(target) for m in self.source)
         for source in firing:
-            if source is target or dict(source) == dict(target):
-                continue
             if not all(m.matches(source) for m in self.source):
                 continue
-            if all(source.get(n, "") == target.get(n, "") for n in self.equal):
-                return True
-        return False
+            if any(source.get(n, "") != target.get(n, "") for n in self.equal):
+                continue
+            if two_sided and all(m.matches(source) for m in self.target):
+                continue
+            yield source
 
 
 def build_inhibit_rule(data: Mapping[str, Any], where: str = "inhibit_rules") -> InhibitRule:

@@ -41,7 +41,7 @@ class LabelMatcher:
         regex = None
         if op in ("=~", "!~"):
             try:
-                regex = re.compile(f"^(?:{value})$", re.DOTALL)
+                regex = re.compile(f"^(?:{value})$")  # Go's `.` does not match a newline
             except re.error as exc:
                 raise RoutingError(f"invalid regular expression {value!r}: {exc}") from None
         return cls(name, op, value, regex)
@@ -192,10 +192,11 @@ def build_route(data: Mapping[str, Any], parent: Route | None = None, path: str 
     for name, value in (data.get("match") or {}).items():
         matchers.append(LabelMatcher.of(str(name), "=", str(value)))
     for name, value in (data.get("match_re") or {}).items():
-        matchers.append(LabelMatcher.of(str(name), "=~", str(value)))
+        # Alertmanager anchors match_re values, and its route keys show them anchored
+        matchers.append(LabelMatcher.of(str(name), "=~", f"^(?:{value})$"))
     matchers.extend(parse_matchers([str(m) for m in data.get("matchers") or []]))
     group_by_raw = data.get("group_by")
-    if group_by_raw is None:
+    if not group_by_raw:  # unset or empty: the parent's grouping, as in Alertmanager
         group_by = parent.group_by if parent else ()
         group_all = parent.group_by_all if parent else False
     else:

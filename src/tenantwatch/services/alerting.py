@@ -151,7 +151,14 @@ class AlertingService:
             labels = dict(item.labels)
             if tenant is not None:
                 labels["tenant"] = tenant  # a tenant's key only ever raises its own alerts
-            problem = validate_posted(labels, item.annotations, item.starts_at, item.ends_at)
+            problem = validate_posted(
+                labels,
+                item.annotations,
+                item.starts_at,
+                item.ends_at,
+                now=now,
+                resolve_timeout_s=self.config.resolve_timeout_s,
+            )
             if problem is not None:
                 problems.append(problem)
                 continue
@@ -268,7 +275,9 @@ class AlertingService:
             integration = by_name[p.integration]
             data = notify_data(p, flush, self.external_url, receiver.name)
             key = nflog_key(flush.receiver, p.integration, flush.group_key)
-            entries[key] = nflog.log_entry(p.firing, p.resolved, now, NFLOG_RETENTION_S)
+            entries[key] = nflog.log_entry(
+                p.firing, p.resolved, now, NFLOG_RETENTION_S, flush.route.repeat_interval_s
+            )
             if not p.alerts:
                 continue  # nothing to send (send_resolved off), but the log learns it
             idem = hashlib.sha256(
@@ -380,18 +389,16 @@ class AlertingService:
 
     def inhibited_by(self, labels: Mapping[str, str], now: float) -> list[str]:
         """Fingerprints of the firing alerts that inhibit an alert with these labels."""
+        firing = {
+            r.fingerprint: r.alert.label_map()
+            for r in self.records.values()
+            if not r.alert.resolved_at(now)
+        }
+        by_labels = {tuple(sorted(v.items())): k for k, v in firing.items()}
         out: list[str] = []
         for rule in self.config.inhibit_rules:
-            if not all(m.matches(labels) for m in rule.target):
-                continue
-            for r in self.records.values():
-                source = r.alert.label_map()
-                if source == dict(labels) or r.alert.resolved_at(now):
-                    continue
-                if all(m.matches(source) for m in rule.source) and all(
-                    source.get(n, "") == labels.get(n, "") for n in rule.equal
-                ):
-                    out.append(r.fingerprint)
+            for source in rule.sources(labels, firing.values()):
+                out.append(by_labels[tuple(sorted(source.items()))])
         return sorted(set(out))
 
     # -- reading -----------------------------------------------------------------------------
@@ -464,6 +471,7 @@ def silence_to_row(s: Silence) -> dict[str, Any]:
             "timezone": s.recurrence.timezone,
         },
         "end_on_resolve": s.end_on_resolve,
+        "matched_once": s.matched_once,
     }
 
 
@@ -484,4 +492,5 @@ def silence_from_row(row: Mapping[str, Any]) -> Silence:
         if not rec
         else Recurrence(rrule=rec["rrule"], duration_s=rec["duration_s"], timezone=rec["timezone"]),
         end_on_resolve=bool(row["end_on_resolve"]),
+        matched_once=bool(row.get("matched_once", False)),
     )

@@ -107,7 +107,6 @@ async def requests(request: Request, bin: str | None = None) -> JSONResponse:
     return JSONResponse([c.as_json() for c in inspector.requests(bin)])
 
 
-@router.api_route("/{bin}/{path:path}", methods=["POST", "PUT"], summary="A local receiver (demo)")
 async def capture(bin: str, path: str, request: Request) -> PlainTextResponse:
     inspector = _inspector(request)
     if inspector is None:
@@ -131,3 +130,13 @@ async def capture(bin: str, path: str, request: Request) -> PlainTextResponse:
             json.dumps({"status": "success", "message": "Event processed"}), 202
         )
     return PlainTextResponse("ok")
+
+
+for _method in ("POST", "PUT"):
+    router.add_api_route(
+        "/{bin}/{path:path}",
+        capture,
+        methods=[_method],
+        summary="A local receiver (demo)",
+        operation_id=f"inspector_capture_{_method.lower()}",
+    )

@@ -238,6 +238,7 @@ silences = Table(
     Column("comment", Text, nullable=False),
     Column("recurrence", JSON, nullable=True),  # {"rrule": ..., "duration_s": ..., "timezone": ...}
     Column("end_on_resolve", Boolean, nullable=False),
+    Column("matched_once", Boolean, nullable=False, default=False),
     Index("ix_silences_tenant_id", "tenant_id"),
     Index("ix_silences_ends_at", "ends_at"),
 )

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from tenantwatch import __version__
+from tenantwatch.domain.am_alert import join_problems
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.domain.notify_data import go_time, parse_go_time
@@ -26,11 +27,13 @@ from tenantwatch.domain.routing import LabelMatcher, RoutingError, parse_matcher
 from tenantwatch.domain.silences import (
     Recurrence,
     Silence,
+    SilenceAlreadyExpired,
     expire,
     matchers_from_api,
     matchers_to_api,
     validate,
 )
+from tenantwatch.domain.silences import create as create_silence
 from tenantwatch.services.alert_records import AlertRecord
 from tenantwatch.services.alerting import AlertingService, Incoming
 from tenantwatch.web.am_schemas import (
@@ -45,8 +48,10 @@ from tenantwatch.web.am_schemas import (
     SilenceCreated,
 )
 from tenantwatch.web.deps import Credentials, RuntimeDep, authenticate
+from tenantwatch.web.errors import AUTH, responses
 
-router = APIRouter(prefix="/api/v2", tags=["alertmanager"])
+router = APIRouter(prefix="/api/v2", tags=["alertmanager"], responses=AUTH)
+STRING_ERROR = {"content": {"application/json": {"schema": {"type": "string"}}}}
 _basic = HTTPBasic(auto_error=False, description="any user and an API key as the password")
 _STARTED = time.time()
 
@@ -123,7 +128,11 @@ def gettable(svc: AlertingService, r: AlertRecord, now: float) -> GettableAlert:
             },
         }
     },
-    responses={400: {"description": "invalid alerts (the valid ones are kept)"}},
+    response_class=Response,
+    responses={
+        200: {"description": "accepted (empty body)", "content": None},
+        400: {"description": "invalid alerts (the valid ones are kept)", **STRING_ERROR},
+    },
 )
 async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Response:
     raw = await request.body()
@@ -149,11 +158,16 @@ async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Respon
         )
     problems += await service(rt).post(items, tenant=who.tenant_id)
     if problems:
-        return bad_request("; ".join(problems))
+        return bad_request(join_problems(problems))
     return Response(status_code=200)
 
 
-@router.get("/alerts", response_model=list[GettableAlert], summary="List alerts (Alertmanager API)")
+@router.get(
+    "/alerts",
+    response_model=list[GettableAlert],
+    summary="List alerts (Alertmanager API)",
+    responses=responses(400),
+)
 async def get_alerts(
     rt: RuntimeDep,
     who: AmReader,
@@ -197,7 +211,10 @@ def _re_full(pattern: str, text: str) -> bool:
 
 
 @router.get(
-    "/alerts/groups", response_model=list[AlertGroup], summary="Alert groups (Alertmanager API)"
+    "/alerts/groups",
+    response_model=list[AlertGroup],
+    summary="Alert groups (Alertmanager API)",
+    responses=responses(400),
 )
 async def get_groups(
     rt: RuntimeDep,
@@ -213,7 +230,7 @@ async def get_groups(
         if receiver and not _re_full(receiver, group.receiver):
             continue
         alerts = []
-        for alert in group.alerts.values():
+        for alert in group.sorted_alerts():
             record = svc.records.get(alert.fingerprint)
             if record is None or record.alert.resolved_at(now):
                 continue
@@ -255,7 +272,10 @@ def gettable_silence(svc: AlertingService, s: Silence) -> GettableSilence:
 
 
 @router.get(
-    "/silences", response_model=list[GettableSilence], summary="List silences (Alertmanager API)"
+    "/silences",
+    response_model=list[GettableSilence],
+    summary="List silences (Alertmanager API)",
+    responses=responses(400),
 )
 async def get_silences(
     rt: RuntimeDep,
@@ -281,7 +301,10 @@ async def get_silences(
     "/silences",
     response_model=SilenceCreated,
     summary="Create or update a silence (Alertmanager API)",
-    responses={400: {"description": "invalid silence"}, 404: {"description": "no such silence"}},
+    responses={
+        400: {"description": "invalid silence", **STRING_ERROR},
+        404: {"description": "no such silence"},
+    },
 )
 async def post_silence(
     body: PostableSilence, rt: RuntimeDep, who: AmWriter
@@ -322,7 +345,7 @@ async def post_silence(
         old = svc.silence(body.id, tenant)  # 404 for another tenant's
         silence_id = await svc.update_silence(old, silence)
     else:
-        silence_id = await svc.save_silence(silence)
+        silence_id = await svc.save_silence(create_silence(silence, now))
     return SilenceCreated(silenceID=silence_id)
 
 
@@ -330,7 +353,7 @@ async def post_silence(
     "/silence/{silence_id}",
     response_model=GettableSilence,
     summary="Get a silence (Alertmanager API)",
-    responses={404: {"description": "no such silence"}},
+    responses=responses(404),
 )
 async def get_silence(silence_id: str, rt: RuntimeDep, who: AmReader) -> GettableSilence:
     svc = service(rt)
@@ -340,13 +363,20 @@ async def get_silence(silence_id: str, rt: RuntimeDep, who: AmReader) -> Gettabl
 @router.delete(
     "/silence/{silence_id}",
     summary="Expire a silence (Alertmanager API)",
-    responses={404: {"description": "no such silence"}},
+    response_class=Response,
+    responses={
+        200: {"description": "expired (empty body)", "content": None},
+        400: {"description": "already expired", **STRING_ERROR},
+        404: {"description": "no such silence"},
+    },
 )
 async def delete_silence(silence_id: str, rt: RuntimeDep, who: AmWriter) -> Response:
     svc = service(rt)
     s = svc.silence(silence_id, who.tenant_id)
     try:
         ended = expire(s, svc.now())
+    except SilenceAlreadyExpired:
+        return Response(status_code=200)  # as Alertmanager 0.25: expiring twice is fine
     except ValueError as exc:
         return bad_request(str(exc))
     await svc.save_silence(ended)

@@ -137,6 +137,7 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=False),
         sa.Column("recurrence", sa.JSON(), nullable=True),
         sa.Column("end_on_resolve", sa.Boolean(), nullable=False),
+        sa.Column("matched_once", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_silences")),
     )
     op.create_index("ix_silences_ends_at", "silences", ["ends_at"], unique=False)
