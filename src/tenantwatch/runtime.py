@@ -19,6 +19,7 @@ from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
 from tenantwatch.adapters.notifiers.base import Notifiers
+from tenantwatch.config.alerting_model import EscalationConfig
 from tenantwatch.config.alertmanager import (
     AlertmanagerConfig,
     config_from_mapping,
@@ -26,10 +27,12 @@ from tenantwatch.config.alertmanager import (
     load_alertmanager_config,
     with_tenant_routes,
 )
+from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.model import Config
 from tenantwatch.config.rules_load import builtin_groups, load_rule_groups
 from tenantwatch.domain.alert_rules import OutgoingAlert
 from tenantwatch.domain.apikeys import SYSTEM
+from tenantwatch.domain.flapping import FlapConfig
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
 from tenantwatch.services.alerting import AlertingService
@@ -38,6 +41,7 @@ from tenantwatch.services.audit import AuditService
 from tenantwatch.services.checks import CheckService, CheckSyncReport
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Conflict
+from tenantwatch.services.escalation import Escalator
 from tenantwatch.services.health import DependencyProbe
 from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
@@ -141,6 +145,16 @@ def alertmanager_config(settings: Settings, config: Config) -> AlertmanagerConfi
     return with_tenant_routes(am, section.tenant_routes)
 
 
+def escalator(config: EscalationConfig, am: AlertmanagerConfig) -> Escalator | None:
+    """The escalation engine, when enabled; a bad policy or name is a config error."""
+    if not config.enabled:
+        return None
+    try:
+        return Escalator(config, am.receivers)
+    except ValueError as exc:
+        raise ConfigError([ConfigIssue("tenantwatch.yml", 0, str(exc))]) from None
+
+
 def declared_tenants(config: Config) -> list[TenantInput]:
     return [
         TenantInput(
@@ -206,13 +220,24 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
     )
     runtime.notifiers = Notifiers(allow_private=config.alertmanager.allow_private_targets)
     runtime.outbox = OutboxWorker(SqlNotificationRepo(engine), runtime.notifiers.deliver)
+    am_config = alertmanager_config(settings, config)
+    section = config.alertmanager
     runtime.alerting = AlertingService(
-        alertmanager_config(settings, config),
+        am_config,
         SqlAlertStore(engine),
         SqlSilenceStore(engine),
         SqlNotificationLog(engine),
         runtime.outbox.enqueue,
-        external_url=config.alertmanager.external_url or settings.base_url,
+        external_url=section.external_url or settings.base_url,
+        flap_config=FlapConfig(
+            enabled=section.flapping.enabled,
+            window_s=section.flapping.window,
+            high_threshold=section.flapping.high_threshold,
+            low_threshold=section.flapping.low_threshold,
+            digest_interval_s=section.flapping.digest_interval,
+        ),
+        escalator=escalator(section.escalation, am_config),
+        tenant_tiers=tenant_tiers,
     )
     if config.inspector.enabled:
         runtime.inspector = Inspector(limit=config.inspector.limit)

@@ -52,7 +52,8 @@ CHECKS = (
     response_schema_conformance,
 )
 # Paths served without a key: the service endpoints and the API's own documentation
-UNAUTHENTICATED = ("/health", "/metrics", "/openapi.json", "/docs", "/ping/")
+# the inspector is the demo's local receiver: off unless the config enables it, and open
+UNAUTHENTICATED = ("/health", "/metrics", "/openapi.json", "/docs", "/ping/", "/inspector")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 

@@ -12,6 +12,7 @@ from tenantwatch.cli import (
     checks_cmd,
     config_cmd,
     db,
+    notify_cmd,
     promql_cmd,
     query,
     rules_cmd,
@@ -60,6 +61,7 @@ app.add_typer(checks_cmd.app, name="checks")
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(alerts_cmd.alerts_app, name="alerts")
 app.add_typer(alerts_cmd.silence_app, name="silence")
+app.add_typer(notify_cmd.app, name="test")
 
 if __name__ == "__main__":
     app()

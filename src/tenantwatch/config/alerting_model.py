@@ -51,6 +51,8 @@ class AlertmanagerSection(_Strict):
     external_url: str | None = Field(
         None, description="URL shown in notifications; default: the server's base URL"
     )
+    escalation: EscalationConfig = Field(default_factory=lambda: EscalationConfig())
+    flapping: FlappingConfig = Field(default_factory=lambda: FlappingConfig())
 
 
 class InspectorConfig(_Strict):
@@ -61,3 +63,29 @@ class InspectorConfig(_Strict):
         None, ge=1, le=65535, description="also run an SMTP sink on 127.0.0.1:<port>"
     )
     limit: int = Field(500, ge=1, le=100_000, description="requests kept")
+
+
+class EscalationConfig(_Strict):
+    """Seed 002's escalation: unacknowledged alerts reach more people as time passes.
+
+    Policies per severity default to seed 002's ESCALATION_RULES scaled by the tenant's
+    tier (see domain/escalation.py); `channels` maps its channel names (slack, email, sms,
+    pagerduty) to Alertmanager receivers; `oncall` holds schedules that steps name as
+    `oncall:<name>`, and `users` how to reach each person (a receiver).
+    """
+
+    enabled: bool = False
+    channels: dict[str, str] = Field(default_factory=dict)
+    policies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    oncall: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    users: dict[str, str] = Field(default_factory=dict)
+
+
+class FlappingConfig(_Strict):
+    """An alert that changes state too often is `flapping`: it pages once, then digests."""
+
+    enabled: bool = True
+    window: Duration = Field(3600.0, gt=0)
+    high_threshold: float = Field(50.0, gt=0, le=100)
+    low_threshold: float = Field(25.0, ge=0, lt=100)
+    digest_interval: Duration = Field(3600.0, gt=0)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tenantwatch.config.alerting_checks import alerting_issues
 from tenantwatch.config.checks_issues import checks_issues
 from tenantwatch.config.checks_model import KIND_MODELS
 from tenantwatch.config.errors import ConfigError, ConfigIssue
@@ -113,4 +114,5 @@ def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[Confi
     issues += scrape_issues(data, file, lines, seen)
     issues += checks_issues(data, file, lines, seen)
     issues += rule_files_issues(data, file, lines)
+    issues += alerting_issues(data, file, lines)
     return issues

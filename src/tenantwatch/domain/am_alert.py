@@ -10,6 +10,7 @@ older explicit end is later.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -26,12 +27,21 @@ _GO_ESCAPES = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t",
 
 def fingerprint(labels: Mapping[str, str]) -> str:
     """Prometheus' LabelSet fingerprint of the labels, as Alertmanager prints it."""
+    return _fingerprint(tuple(sorted(labels.items())))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # alerts are re-sent with the same labels all day
+def _fingerprint(pairs: tuple[tuple[str, str], ...]) -> str:
+    data = b"".join(
+        name.encode("utf-8", "surrogateescape")
+        + b"\xff"
+        + value.encode("utf-8", "surrogateescape")
+        + b"\xff"
+        for name, value in pairs
+    )
     h = _FNV_OFFSET
-    for name in sorted(labels):
-        for part in (name, labels[name]):
-            for byte in part.encode("utf-8", "surrogateescape"):
-                h = ((h ^ byte) * _FNV_PRIME) & _MASK
-            h = ((h ^ _SEP) * _FNV_PRIME) & _MASK
+    for byte in data:
+        h = ((h ^ byte) * _FNV_PRIME) & _MASK
     return f"{h:016x}"
 
 

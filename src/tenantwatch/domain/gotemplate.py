@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,15 @@ NO_VALUE = "<no value>"
 
 
 class TemplateError(ValueError):
-    """A template that cannot be parsed or executed."""
+    """A template that cannot be parsed or executed; `pos` is the offset of a parse error."""
+
+    def __init__(self, message: str, pos: int | None = None) -> None:
+        super().__init__(message)
+        self.pos = pos
+
+
+def _at(pos: int, message: str) -> TemplateError:
+    return TemplateError(f"position {pos}: {message}", pos)
 
 
 class _Missing:
@@ -144,7 +153,7 @@ def _lex(action: str, base: int) -> list[_Tok]:
     while pos < len(action):
         m = _TOKEN.match(action, pos)
         if m is None:
-            raise TemplateError(f"position {base + pos}: unexpected {action[pos]!r} in action")
+            raise _at(base + pos, f"unexpected {action[pos]!r} in action")
         kind = m.lastgroup or ""
         if kind != "space":
             # `.Labels.x` after a variable or a closing parenthesis is field access on it
@@ -182,7 +191,7 @@ def _unquote(tok: _Tok) -> str:
                 out.append(chr(int(body[i + 2 : i + 6], 16)))
                 i += 6
                 continue
-            raise TemplateError(f"position {tok.pos}: unknown escape \\{nxt} in {tok.text}")
+            raise _at(tok.pos, f"unknown escape \\{nxt} in {tok.text}")
         out.append(c)
         i += 1
     return "".join(out)
@@ -214,8 +223,9 @@ class _Pipeline:
 
 @dataclass
 class _Node:
-    kind: str  # text, action, if, range, with, define, template
+    kind: str  # text, action, if, range, with, define, template, break, continue
     text: str = ""
+    pos: int = 0
     pipe: _Pipeline | None = None
     body: list[_Node] = field(default_factory=list)
     orelse: list[_Node] = field(default_factory=list)
@@ -267,7 +277,7 @@ class _PipeParser:
             args.append(self.operand())
         if not args:
             where = self.toks[self.i - 1].pos if self.i else 0
-            raise TemplateError(f"position {where}: missing value for command")
+            raise _at(where, "missing value for command")
         return _Command(tuple(args))
 
     def operand(self) -> _Arg:
@@ -303,10 +313,10 @@ class _PipeParser:
             inner = self.pipeline(allow_decl=False)
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
-                raise TemplateError(f"position {tok.pos}: unclosed parenthesis")
+                raise _at(tok.pos, "unclosed parenthesis")
             self.take()
             return _Arg("pipeline", inner=inner)
-        raise TemplateError(f"position {tok.pos}: unexpected {tok.text!r}")
+        raise _at(tok.pos, f"unexpected {tok.text!r}")
 
 
 _ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
@@ -330,7 +340,7 @@ def _split(text: str) -> list[tuple[str, str, int]]:
         pos = m.end()
     rest = text[pos:]
     if "{{" in rest:
-        raise TemplateError(f"position {pos + rest.index('{{')}: unclosed action (missing }}}})")
+        raise _at(pos + rest.index("{{"), "unclosed action (missing }})")
     if trim_next:
         rest = rest.lstrip()
     if rest:
@@ -350,25 +360,25 @@ def parse(text: str) -> list[_Node]:
         inner = chunk.strip()
         if inner.startswith("/*"):
             if not inner.endswith("*/"):
-                raise TemplateError(f"position {pos}: unclosed comment")
+                raise _at(pos, "unclosed comment")
             continue
         toks = _lex(inner, pos)
         if not toks:
-            raise TemplateError(f"position {pos}: missing value for command")
+            raise _at(pos, "missing value for command")
         head = toks[0].text if toks[0].kind == "ident" else ""
         if head in ("if", "range", "with"):
             pipe = _parse_pipe(toks[1:], pos, head)
-            node = _Node(head, pipe=pipe)
+            node = _Node(head, pipe=pipe, pos=pos)
             current.append(node)
             stack.append((node, current))
             current = node.body
         elif head == "else":
             if not stack or stack[-1][0].kind not in ("if", "range", "with"):
-                raise TemplateError(f"position {pos}: unexpected {{{{else}}}}")
+                raise _at(pos, "unexpected {{else}}")
             node = stack[-1][0]
             if len(toks) > 1 and toks[1].kind == "ident" and toks[1].text in ("if", "with"):
                 # else if: a nested node inside the else branch, closed by the same end
-                nested = _Node(toks[1].text, pipe=_parse_pipe(toks[2:], pos, toks[1].text))
+                nested = _Node(toks[1].text, pipe=_parse_pipe(toks[2:], pos, toks[1].text), pos=pos)
                 node.orelse.append(nested)
                 parent_current = stack.pop()[1]
                 stack.append((node, parent_current))
@@ -378,17 +388,19 @@ def parse(text: str) -> list[_Node]:
                 current = node.orelse
         elif head == "end":
             if not stack:
-                raise TemplateError(f"position {pos}: unexpected {{{{end}}}}")
+                raise _at(pos, "unexpected {{end}}")
             node, current = stack.pop()
             while current is _CHAINED:  # close the else-if chain in one go
                 node, current = stack.pop()
         elif head in ("define", "block"):
-            if len(toks) < 2 or toks[1].kind != "string":
-                raise TemplateError(f"position {pos}: {head} needs a quoted template name")
+            if len(toks) < 2 or toks[1].kind not in ("string", "raw"):
+                raise _at(pos, f'{head} needs a quoted template name: {{{{ {head} "name" }}}}')
             name = _unquote(toks[1])
             if stack and head == "define":
-                raise TemplateError(f"position {pos}: define is only allowed at the top level")
-            node = _Node("define", text=name)
+                raise _at(pos, "define is only allowed at the top level, not inside another action")
+            if head == "define" and len(toks) > 2:
+                raise _at(toks[2].pos, f"unexpected {toks[2].text!r} after the name in define")
+            node = _Node("define", text=name, pos=pos)
             if head == "block":
                 # a block defines the template and runs it in place
                 arg = _parse_pipe(toks[2:], pos, head) if len(toks) > 2 else None
@@ -397,30 +409,48 @@ def parse(text: str) -> list[_Node]:
             stack.append((node, current))
             current = node.body
         elif head == "template":
-            if len(toks) < 2 or toks[1].kind != "string":
-                raise TemplateError(f"position {pos}: template needs a quoted template name")
+            if len(toks) < 2 or toks[1].kind not in ("string", "raw"):
+                raise _at(pos, 'template needs a quoted template name: {{ template "name" . }}')
             arg = _parse_pipe(toks[2:], pos, head) if len(toks) > 2 else None
-            current.append(_Node("template", text=_unquote(toks[1]), pipe=arg))
+            current.append(_Node("template", text=_unquote(toks[1]), pipe=arg, pos=pos))
         elif head in ("break", "continue"):
-            raise TemplateError(f"position {pos}: {{{{{head}}}}} is not supported here")
+            if len(toks) > 1:
+                raise _at(toks[1].pos, f"unexpected {toks[1].text!r} in {head}")
+            if not _in_range(stack):
+                raise _at(pos, f"{{{{{head}}}}} outside {{{{range}}}}")
+            current.append(_Node(head, pos=pos))
         else:
             current.append(_Node("action", pipe=_parse_pipe(toks, pos, "action")))
     if stack:
-        raise TemplateError(f"unexpected end of template: {{{{{stack[-1][0].kind}}}}} has no end")
+        opened = stack[-1][0]
+        raise _at(
+            opened.pos,
+            f"unexpected end of template: {{{{{opened.kind}}}}} has no end; "
+            "close it with {{ end }}",
+        )
     return root
 
 
 _CHAINED: list[_Node] = []  # marker: the parent of an else-if node closes with it
 
 
+def _in_range(stack: Sequence[tuple[_Node, list[_Node]]]) -> bool:
+    for node, _ in reversed(stack):
+        if node.kind == "range":
+            return True
+        if node.kind == "define":
+            return False
+    return False
+
+
 def _parse_pipe(toks: list[_Tok], pos: int, what: str) -> _Pipeline:
     if not toks:
-        raise TemplateError(f"position {pos}: missing value for {what}")
+        raise _at(pos, f"missing value for {what}")
     parser = _PipeParser(toks)
     pipe = parser.pipeline()
     if parser.peek() is not None:
         tok = parser.take()
-        raise TemplateError(f"position {tok.pos}: unexpected {tok.text!r} in {what}")
+        raise _at(tok.pos, f"unexpected {tok.text!r} in {what}")
     return pipe
 
 
@@ -462,7 +492,77 @@ def _index(item: Any, *keys: Any) -> Any:
     return item
 
 
+def _sprint(*args: Any) -> str:
+    """Go's fmt.Sprint: a space between operands when neither is a string."""
+    out: list[str] = []
+    for i, a in enumerate(args):
+        if i and not isinstance(a, str) and not isinstance(args[i - 1], str):
+            out.append(" ")
+        out.append(go_str(a))
+    return "".join(out)
+
+
+def _html_escape(*args: Any) -> str:
+    text = _sprint(*args) if len(args) != 1 or not isinstance(args[0], str) else args[0]
+    for c, esc in (("&", "&amp;"), ("'", "&#39;"), ('"', "&#34;"), ("<", "&lt;"), (">", "&gt;")):
+        text = text.replace(c, esc)
+    return text.replace("\0", "\ufffd")
+
+
+def _js_escape(*args: Any) -> str:
+    text = _sprint(*args) if len(args) != 1 or not isinstance(args[0], str) else args[0]
+    out = []
+    for c in text:
+        if c in "\\'\"":
+            out.append("\\" + c)
+        elif c in "<>&=" or ord(c) < 0x20:
+            out.append(f"\\u{ord(c):04X}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def _urlquery(*args: Any) -> str:
+    text = _sprint(*args) if len(args) != 1 or not isinstance(args[0], str) else args[0]
+    return urllib.parse.quote_plus(text, safe="-_.~")
+
+
+def _len(value: Any) -> int:
+    if isinstance(value, str | list | tuple | Mapping):
+        return len(value)
+    raise TemplateError(f"len of type {_go_type(value)}")
+
+
+def _slice(item: Any, *indexes: int) -> Any:
+    if not isinstance(item, str | list | tuple):
+        raise TemplateError(f"can't slice item of type {_go_type(item)}")
+    if len(indexes) > 2:
+        raise TemplateError("too many slice indexes; give at most two")
+    start = int(indexes[0]) if indexes else 0
+    end = int(indexes[1]) if len(indexes) > 1 else len(item)
+    if not 0 <= start <= end <= len(item):
+        raise TemplateError(f"slice index out of range: {start}:{end} of {len(item)}")
+    return item[start:end]
+
+
+def _go_type(value: Any) -> str:
+    if value is None or value is MISSING:
+        return "<nil>"
+    named = getattr(type(value), "go_name", None)  # e.g. template.Data
+    if isinstance(named, str):
+        return named
+    return {bool: "bool", int: "int", float: "float64", str: "string"}.get(
+        type(value), type(value).__name__
+    )
+
+
 BUILTINS: dict[str, Callable[..., Any]] = {
+    "print": _sprint,
+    "println": lambda *a: " ".join(go_str(v) for v in a) + "\n",
+    "html": _html_escape,
+    "js": _js_escape,
+    "urlquery": _urlquery,
+    "slice": _slice,
     "eq": _builtin_eq,
     "ne": lambda a, b: not _builtin_eq(a, b),
     "lt": _ordered(lambda a, b: a < b),
@@ -470,7 +570,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "gt": _ordered(lambda a, b: a > b),
     "ge": _ordered(lambda a, b: a >= b),
     "not": lambda v: not truthy(v),
-    "len": lambda v: len(v),
+    "len": _len,
     "index": _index,
 }
 
@@ -496,21 +596,56 @@ class _Scope:
         raise TemplateError(f"undefined variable: {name}")
 
 
+def _arity(method: Callable[..., Any]) -> int:
+    """How many arguments a Go-style method takes besides its receiver (-1: any number)."""
+    code = getattr(method, "__code__", None)
+    if code is None:
+        return 0
+    if code.co_flags & 0x04:  # *args
+        return -1
+    defaults = len(getattr(method, "__defaults__", None) or ())
+    return int(code.co_argcount) - 1 - defaults
+
+
+def go_method(value: Any, name: str) -> Callable[..., Any] | None:
+    """The Go method `name` of a value: an upper-case Python method on its class."""
+    if not name[:1].isupper():
+        return None
+    method = getattr(type(value), name, None)
+    return method if callable(method) and not isinstance(method, type) else None
+
+
 def _field(value: Any, path: Sequence[str]) -> Any:
     for name in path:
         if value is MISSING:
             return MISSING
-        method = getattr(type(value), name, None) if name[:1].isupper() else None
-        if callable(method) and not getattr(method, "takes_args", False):
+        method = go_method(value, name)
+        if method is not None:
+            want = _arity(method)
+            if want > 0:
+                raise TemplateError(f"wrong number of args for {name}: want {want} got 0")
             value = method(value)  # a Go method without arguments (.Alerts.Firing)
             continue
-        if isinstance(value, Mapping):
-            value = value.get(name, "")  # Prometheus runs templates with missingkey=zero
+        fields = getattr(type(value), "go_fields", None)
+        if fields is not None:  # a Go struct: unknown fields are errors, as in Go
+            if name not in fields:
+                raise TemplateError(f"can't evaluate field {name} in type {_go_type(value)}")
+            value = getattr(value, name)
+        elif isinstance(value, Mapping):
+            value = value.get(name, "")  # both run templates with missingkey=zero
         elif value is None:
             raise TemplateError(f"nil pointer evaluating .{name}")
         else:
-            raise TemplateError(f"can't evaluate field {name} in type {type(value).__name__}")
+            raise TemplateError(f"can't evaluate field {name} in type {_go_type(value)}")
     return value
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
 
 
 class _Exec:
@@ -520,47 +655,53 @@ class _Exec:
         dot: Any,
         variables: Mapping[str, Any],
         templates: Mapping[str, Sequence[_Node]] | None = None,
+        depth: int = 0,
     ) -> None:
         self.funcs = {**BUILTINS, **funcs}
         self.scope = _Scope({"$": dot, **variables})
-        self.templates = dict(templates or {})
-        self.depth = 0
+        self.templates = templates or {}
+        self.depth = depth
 
     def run(self, nodes: Sequence[_Node], dot: Any, out: list[str]) -> None:
         for node in nodes:
-            if node.kind == "define":
-                continue
-            if node.kind == "template":
-                body = self.templates.get(node.text)
-                if body is None:
-                    raise TemplateError(f'no such template "{node.text}"')
-                value = self.pipeline(node.pipe, dot) if node.pipe is not None else None
-                if self.depth > 100:
-                    raise TemplateError(f'template "{node.text}" calls itself too deeply')
-                inner = _Exec(self.funcs, value, {}, self.templates)
-                inner.depth = self.depth + 1
-                inner.run(body, value, out)
-                continue
-            if node.kind == "text":
+            kind = node.kind
+            if kind == "text":
                 out.append(node.text)
-            elif node.kind == "action":
+            elif kind == "action":
                 assert node.pipe is not None
                 value = self.pipeline(node.pipe, dot)
                 if not node.pipe.declare:
                     out.append(go_str(value))
-            elif node.kind in ("if", "with"):
+            elif kind in ("if", "with"):
                 assert node.pipe is not None
                 self.scope.frames.append({})
                 try:
                     value = self.pipeline(node.pipe, dot)
                     if truthy(value):
-                        self.run(node.body, value if node.kind == "with" else dot, out)
+                        self.run(node.body, value if kind == "with" else dot, out)
                     else:
                         self.run(node.orelse, dot, out)
                 finally:
                     self.scope.frames.pop()
-            elif node.kind == "range":
+            elif kind == "range":
                 self._range(node, dot, out)
+            elif kind == "template":
+                self._template(node, dot, out)
+            elif kind == "break":
+                raise _Break
+            elif kind == "continue":
+                raise _Continue
+
+    def _template(self, node: _Node, dot: Any, out: list[str]) -> None:
+        body = self.templates.get(node.text)
+        if body is None:
+            raise TemplateError(f'no such template "{node.text}"')
+        if self.depth >= 100:
+            raise TemplateError(f'template "{node.text}" calls itself too deeply (100 levels)')
+        value = self.pipeline(node.pipe, dot) if node.pipe is not None else None
+        inner = _Exec({}, value, {}, self.templates, self.depth + 1)
+        inner.funcs = self.funcs
+        inner.run(body, value, out)
 
     def _range(self, node: _Node, dot: Any, out: list[str]) -> None:
         assert node.pipe is not None
@@ -570,6 +711,8 @@ class _Exec:
             items: list[tuple[Any, Any]] = sorted(value.items(), key=lambda kv: kv[0])
         elif isinstance(value, list | tuple):
             items = list(enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            items = [(i, i) for i in range(value)]  # Go 1.22: range over an integer
         elif value is None or value is MISSING:
             items = []
         else:
@@ -587,6 +730,10 @@ class _Exec:
                     self.scope.declare(names[0], key)
                     self.scope.declare(names[1], item)
                 self.run(node.body, item, out)
+            except _Continue:
+                continue
+            except _Break:
+                break
             finally:
                 self.scope.frames.pop()
 
@@ -605,6 +752,7 @@ class _Exec:
 
     def command(self, cmd: _Command, dot: Any, piped: Any, has_piped: bool) -> Any:
         head = cmd.args[0]
+        with_args = len(cmd.args) > 1 or has_piped
         if head.kind == "ident":
             fn = self.funcs.get(head.name)
             if fn is None:
@@ -614,22 +762,26 @@ class _Exec:
                 args.append(piped)
             if head.name in ("and", "or"):
                 return self._logic(head.name, args)
-            try:
-                return fn(*args)
-            except TemplateError:
-                raise
-            except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError) as exc:
-                raise TemplateError(f"error calling {head.name}: {exc}") from None
-        if (len(cmd.args) > 1 or has_piped) and head.kind == "field" and head.path:
+            return _call(head.name, fn, args)
+        if with_args and head.kind in ("field", "chain") and head.path:
             # a method with arguments: .CommonLabels.Remove .GroupLabels.Names
-            owner = _field(dot, head.path[:-1])
-            method = getattr(type(owner), head.path[-1], None)
-            if callable(method) and head.path[-1][:1].isupper():
+            if head.kind == "field":
+                owner = _field(dot, head.path[:-1])
+            else:
+                owner = _field(self.arg(head.inner, dot), head.path[:-1])
+            name = head.path[-1]
+            method = go_method(owner, name)
+            if method is not None:
                 args = [self.arg(a, dot) for a in cmd.args[1:]]
                 if has_piped:
                     args.append(piped)
-                return method(owner, *args)
-        if len(cmd.args) > 1 or has_piped:
+                want = _arity(method)
+                if want >= 0 and want != len(args):
+                    raise TemplateError(
+                        f"wrong number of args for {name}: want {want} got {len(args)}"
+                    )
+                return _call(name, lambda *a: method(owner, *a), args)
+        if with_args:
             raise TemplateError("can't give argument to non-function")
         return self.arg(head, dot)
 
@@ -655,8 +807,17 @@ class _Exec:
             fn = self.funcs.get(a.name)
             if fn is None:
                 raise TemplateError(f'function "{a.name}" not defined')
-            return fn()
+            return _call(a.name, fn, [])
         raise TemplateError(f"unknown argument {a.kind}")
+
+
+def _call(name: str, fn: Callable[..., Any], args: list[Any]) -> Any:
+    try:
+        return fn(*args)
+    except TemplateError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, re.error) as exc:
+        raise TemplateError(f"error calling {name}: {exc}") from None
 
 
 BUILTIN_FUNCS = frozenset({*BUILTINS, "and", "or"})
@@ -672,17 +833,38 @@ def execute(
     """Run a parsed template with `dot` as `.`; raise TemplateError when execution fails.
 
     `templates` are named definitions ({{ define }}) that {{ template }} may call; the
-    template's own definitions are added to them."""
+    template's own definitions are added to them (see add_definitions)."""
     out: list[str] = []
     funcs = {**funcs, "and": lambda *a: a, "or": lambda *a: a}
-    named = {**(templates or {}), **definitions(nodes)}
-    _Exec(funcs, dot, dict(variables or {}), named).run(nodes, dot, out)
+    named = add_definitions(templates or {}, definitions(nodes))
+    try:
+        _Exec(funcs, dot, dict(variables or {}), named).run(nodes, dot, out)
+    except RecursionError:
+        raise TemplateError("template nested too deeply") from None
     return "".join(out)
 
 
 def definitions(nodes: Sequence[_Node]) -> dict[str, list[_Node]]:
     """The {{ define "name" }} bodies at the top level of a parsed template."""
     return {n.text: n.body for n in nodes if n.kind == "define"}
+
+
+def is_empty(body: Sequence[_Node]) -> bool:
+    """Whether a definition holds nothing but white space (Go's parse.IsEmptyTree)."""
+    return all(n.kind == "text" and not n.text.strip() for n in body)
+
+
+def add_definitions(
+    base: Mapping[str, Sequence[_Node]], new: Mapping[str, Sequence[_Node]]
+) -> dict[str, Sequence[_Node]]:
+    """Definitions parsed later replace earlier ones, except that an empty one does not
+    replace one with content (as Go's text/template associates templates)."""
+    merged = dict(base)
+    for name, body in new.items():
+        if name in merged and is_empty(body) and not is_empty(merged[name]):
+            continue
+        merged[name] = body
+    return merged
 
 
 def template_calls(nodes: Sequence[_Node]) -> set[str]:

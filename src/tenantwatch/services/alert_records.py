@@ -3,14 +3,14 @@ flapping, acknowledgement and manual resolution (seed 002's MonitoringAlert)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from tenantwatch.domain.am_alert import AmAlert
+from tenantwatch.domain.flapping import FlapConfig, FlapDecision, FlapState, flap_decision, observe
 
 SEVERITIES = ("info", "warning", "error", "critical")
 OCCURRENCE_WINDOW_S = 3600.0
-FLAP_WINDOW = 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +20,18 @@ class AlertRecord:
     first_occurred: float
     last_occurred: float
     occurrences: int = 1
-    transitions: tuple[float, ...] = ()
-    flapping: bool = False
+    flap: FlapState = field(default_factory=FlapState)
+    escalated: frozenset[int] = frozenset()  # escalation steps sent (policy sequence numbers)
     ack_at: float | None = None
     ack_by: str | None = None
     ack_until: float | None = None
     ack_notes: str | None = None
     resolved_by: str | None = None
     resolution_notes: str | None = None
+
+    @property
+    def flapping(self) -> bool:
+        return self.flap.flapping
 
     @property
     def fingerprint(self) -> str:
@@ -53,22 +57,33 @@ class AlertRecord:
         return "acknowledged" if self.acknowledged(now) else "active"
 
 
-def received(before: AlertRecord | None, alert: AmAlert, source: str, now: float) -> AlertRecord:
-    """The record after the alert was received again (or for the first time).
+def received(
+    before: AlertRecord | None,
+    alert: AmAlert,
+    source: str,
+    now: float,
+    flap_config: FlapConfig | None = None,
+) -> tuple[AlertRecord, FlapDecision]:
+    """The record after the alert was received again (or for the first time), and what
+    flap detection says about notifying this change.
 
     Seed 002's smart grouping: an alert that fires again within an hour of its first
     occurrence counts as one more occurrence; later it starts a new count. A change
-    between firing and resolved is a transition (for flap detection). A new firing
-    after a resolution clears the acknowledgement and the resolution notes.
+    between firing and resolved is observed by flap detection. A new firing after a
+    resolution clears the acknowledgement, the resolution notes and the escalation.
     """
+    cfg = flap_config or FlapConfig()
     if before is None:
-        return AlertRecord(alert, source, first_occurred=now, last_occurred=now)
+        return AlertRecord(alert, source, first_occurred=now, last_occurred=now), "notify"
     was_resolved = before.alert.resolved_at(now)
     firing = not alert.resolved_at(now)
-    record = replace(before, alert=alert, source=before.source)
+    record = replace(before, alert=alert)
     changed = was_resolved == firing  # resolved -> firing or firing -> resolved
+    decision: FlapDecision = "notify"
     if changed:
-        record = replace(record, transitions=(*before.transitions, now)[-FLAP_WINDOW:])
+        flap = observe(before.flap, True, now, cfg)
+        decision = flap_decision(before.flap, flap, now, cfg)
+        record = replace(record, flap=flap)
     if firing and was_resolved:
         if now - before.first_occurred <= OCCURRENCE_WINDOW_S:
             record = replace(record, occurrences=before.occurrences + 1, last_occurred=now)
@@ -82,10 +97,25 @@ def received(before: AlertRecord | None, alert: AmAlert, source: str, now: float
             ack_notes=None,
             resolved_by=None,
             resolution_notes=None,
+            escalated=frozenset(),
         )
     elif firing:
         record = replace(record, last_occurred=now)
-    return record
+    return record, decision
+
+
+def flap_to_json(state: FlapState) -> dict[str, Any]:
+    out = asdict(state)
+    out["transitions"] = list(state.transitions)
+    return out
+
+
+def flap_from_json(data: Any) -> FlapState:
+    if not isinstance(data, dict):  # older rows kept a plain list of change times
+        return FlapState(transitions=tuple(data or ()))
+    known = {k: v for k, v in data.items() if k in FlapState.__dataclass_fields__}
+    known["transitions"] = tuple(known.get("transitions") or ())
+    return FlapState(**known)
 
 
 def to_row(r: AlertRecord) -> dict[str, Any]:
@@ -105,8 +135,9 @@ def to_row(r: AlertRecord) -> dict[str, Any]:
         "first_occurred": r.first_occurred,
         "last_occurred": r.last_occurred,
         "occurrences": r.occurrences,
-        "transitions": list(r.transitions),
+        "transitions": flap_to_json(r.flap),
         "flapping": r.flapping,
+        "escalated": sorted(r.escalated),
         "ack_at": r.ack_at,
         "ack_by": r.ack_by,
         "ack_until": r.ack_until,
@@ -132,8 +163,8 @@ def from_row(row: dict[str, Any]) -> AlertRecord:
         first_occurred=row["first_occurred"],
         last_occurred=row["last_occurred"],
         occurrences=row["occurrences"],
-        transitions=tuple(row["transitions"] or ()),
-        flapping=bool(row["flapping"]),
+        flap=flap_from_json(row["transitions"]),
+        escalated=frozenset(row.get("escalated") or ()),
         ack_at=row["ack_at"],
         ack_by=row["ack_by"],
         ack_until=row["ack_until"],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import time
@@ -29,17 +30,27 @@ from tenantwatch.domain import nflog
 from tenantwatch.domain.alert_rules import OutgoingAlert
 from tenantwatch.domain.am_alert import AmAlert, accept_posted, put, validate_posted
 from tenantwatch.domain.dispatch import Dispatcher, Flush
-from tenantwatch.domain.notify_payloads import OutboundRequest, build_request
+from tenantwatch.domain.flapping import (
+    FlapConfig,
+    FlapDecision,
+    flap_decision,
+    next_evaluation,
+    observe,
+)
+from tenantwatch.domain.notify_data import NotifyAlert, build_notify_data
+from tenantwatch.domain.notify_payloads import OutboundRequest, build_pagerduty_ack, build_request
 from tenantwatch.domain.notify_pipeline import notify_data, plan
 from tenantwatch.domain.routing import Route
 from tenantwatch.domain.silences import Silence, mutes, silence_state
 from tenantwatch.domain.silences import update as update_silence
 from tenantwatch.services.alert_records import AlertRecord, from_row, received, to_row
 from tenantwatch.services.errors import Invalid, NotFound
+from tenantwatch.services.escalation import Escalator
 
 log = structlog.get_logger(__name__)
 
 MAINTENANCE_S = 30.0
+ESCALATION_TICK_S = 5.0
 RESOLVED_KEEP_S = 15 * 60.0  # resolved alerts stay listed (and re-sendable) this long
 NFLOG_RETENTION_S = 5 * 86400.0  # Alertmanager's --data.retention default (120h)
 
@@ -93,8 +104,16 @@ class AlertingService:
         *,
         external_url: str,
         now: Callable[[], float] = time.time,
+        flap_config: FlapConfig | None = None,
+        escalator: Escalator | None = None,
+        tenant_tiers: Callable[[], Awaitable[dict[str, str]]] | None = None,
     ) -> None:
         self.config = config
+        self.flap_config = flap_config or FlapConfig()
+        self.escalator = escalator
+        self.tenant_tiers = tenant_tiers
+        self.tiers: dict[str, str] = {}
+        self._tiers_at = -1e18
         self.alert_store = alerts
         self.silence_store = silences
         self.nflog_store = notification_log
@@ -108,6 +127,9 @@ class AlertingService:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._pending_rows: dict[str, dict[str, Any]] = {}
+        self._pending_waiters: list[asyncio.Future[None]] = []
+        self._committer: asyncio.Task[None] | None = None
         self._last_maintenance = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -178,17 +200,51 @@ class AlertingService:
         return problems
 
     async def _store(self, alerts: Sequence[AmAlert], source: str, now: float) -> None:
-        async with self._lock:
-            fresh: dict[str, AlertRecord] = {}
-            for alert in alerts:
-                before = fresh.get(alert.fingerprint) or self.records.get(alert.fingerprint)
-                merged = put(before.alert if before else None, alert)
-                fresh[alert.fingerprint] = received(before, merged, source, now)
-            await self.alert_store.upsert_many([to_row(r) for r in fresh.values()])
-            self.records.update(fresh)
-            for record in fresh.values():
-                self.dispatcher.insert(record.alert, now)
+        """Merge, persist (group commit), then dispatch: nothing is acted on before it is
+        durable, and concurrent POSTs share one transaction."""
+        fresh: dict[str, AlertRecord] = {}
+        notices: list[tuple[str, FlapDecision]] = []
+        for alert in alerts:
+            before = fresh.get(alert.fingerprint) or self.records.get(alert.fingerprint)
+            merged = put(before.alert if before else None, alert)
+            record, decision = received(before, merged, source, now, self.flap_config)
+            fresh[alert.fingerprint] = record
+            if decision in ("page_flapping", "digest", "stopped"):
+                notices.append((alert.fingerprint, decision))
+        self.records.update(fresh)
+        await self._commit({fp: to_row(r) for fp, r in fresh.items()})
+        for fp, decision in notices:
+            await self._flap_notice(self.records[fp], decision, now)
+        for fp in fresh:
+            latest = self.records.get(fp)
+            if latest is not None:  # the latest version, whichever POST stored it
+                self.dispatcher.insert(latest.alert, now)
         self._wake.set()
+
+    async def _commit(self, rows: dict[str, dict[str, Any]]) -> None:
+        """Write rows in the next group commit; return once they are durable."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending_rows.update(rows)
+        self._pending_waiters.append(waiter)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_loop())
+        await waiter
+
+    async def _commit_loop(self) -> None:
+        while self._pending_waiters:
+            await asyncio.sleep(0)  # let the POSTs already parsed join this commit
+            rows, waiters = self._pending_rows, self._pending_waiters
+            self._pending_rows, self._pending_waiters = {}, []
+            try:
+                await self.alert_store.upsert_many(list(rows.values()))
+            except Exception as exc:
+                for w in waiters:
+                    if not w.done():
+                        w.set_exception(exc)
+                continue
+            for w in waiters:
+                if not w.done():
+                    w.set_result(None)
 
     async def receive_rule_alerts(
         self, alerts: Sequence[OutgoingAlert], tenant: str | None
@@ -208,6 +264,8 @@ class AlertingService:
             now = self.now()
             due = self.dispatcher.next_due()
             wait = MAINTENANCE_S if due is None else max(0.0, min(due - now, MAINTENANCE_S))
+            if self.escalator is not None:
+                wait = min(wait, ESCALATION_TICK_S)
             if wait > 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -223,6 +281,8 @@ class AlertingService:
         queued = 0
         for flush in self.dispatcher.due(now):
             queued += await self._flush(flush, now)
+        if self.escalator is not None:
+            queued += await self._escalate(now)
         if now - self._last_maintenance >= MAINTENANCE_S:
             self._last_maintenance = now
             await self._maintain(now)
@@ -232,11 +292,16 @@ class AlertingService:
         return [r.alert.label_map() for r in self.records.values() if not r.alert.resolved_at(now)]
 
     def muted(self, labels: Mapping[str, str], now: float) -> bool:
-        """Silenced, or acknowledged (an acknowledged alert stops being re-notified)."""
+        """Silenced, flapping (it pages once and sends digests instead), or acknowledged
+        (an acknowledged alert stops being re-notified until it resolves)."""
         if any(mutes(s, labels, now) for s in self.silences.values()):
             return True
         record = self.records.get(AmAlert.fingerprint_of(labels))
-        return record is not None and record.acknowledged(now) and not record.alert.resolved_at(now)
+        if record is None:
+            return False
+        if record.flapping:
+            return True
+        return record.acknowledged(now) and not record.alert.resolved_at(now)
 
     def _time_muted(self, route: Route, now: float) -> bool:
         intervals = self.config.time_intervals
@@ -339,8 +404,119 @@ class AlertingService:
             )
             return None
 
+    # -- beyond Alertmanager: escalation and flapping -----------------------------------------
+    async def _escalate(self, now: float) -> int:
+        """Send the escalation steps that are due for unacknowledged firing alerts."""
+        assert self.escalator is not None
+        if self.tenant_tiers is not None and now - self._tiers_at > 60.0:
+            self._tiers_at = now
+            with contextlib.suppress(Exception):  # keep the last known tiers
+                self.tiers = await self.tenant_tiers()
+        queued = 0
+        for record in list(self.records.values()):
+            if record.flapping or self.muted_by_silence(record, now):
+                continue
+            for step in self.escalator.due(record, self.tiers, now):
+                note = f"escalation step {step.sequence}: {', '.join(step.targets)}"
+                queued += await self._notify_single(
+                    record,
+                    step.receivers,
+                    f"escalation/{record.fingerprint}",
+                    {"escalation": note},
+                    f"escalation:{record.fingerprint}:{record.alert.starts_at}:{step.sequence}",
+                    now,
+                )
+                record = replace(record, escalated=record.escalated | {step.sequence})
+                await self._save_record(record)
+        return queued
+
+    def muted_by_silence(self, record: AlertRecord, now: float) -> bool:
+        labels = record.alert.label_map()
+        return any(mutes(s, labels, now) for s in self.silences.values())
+
+    async def _flap_notice(self, record: AlertRecord, decision: str, now: float) -> None:
+        """Page once when an alert starts flapping, then digests, then 'stopped'."""
+        flap = record.flap
+        text = {
+            "page_flapping": f"started flapping: {len(flap.transitions)} state changes "
+            f"recently ({flap.percent:.0f}% state change); individual notifications "
+            "are held back",
+            "digest": f"still flapping: {flap.digest_changes} state changes since the last notice",
+            "stopped": "stopped flapping; notifications resume",
+        }[decision]
+        receivers = self.receivers_of(record.alert.label_map())
+        await self._notify_single(
+            record,
+            receivers,
+            f"flapping/{record.fingerprint}",
+            {"flapping": text},
+            f"flap:{record.fingerprint}:{decision}:{now}",
+            now,
+        )
+
+    async def _notify_single(
+        self,
+        record: AlertRecord,
+        receivers: Sequence[str],
+        group_key: str,
+        note: Mapping[str, str],
+        idem_seed: str,
+        now: float,
+    ) -> int:
+        """One alert (with a note in its annotations) to every integration of receivers."""
+        a = record.alert
+        alert = NotifyAlert(
+            status=a.status(now),
+            labels=a.label_map(),
+            annotations={**a.annotation_map(), **note},
+            starts_at=a.starts_at,
+            ends_at=a.ends_at if a.resolved_at(now) else 0.0,
+            generator_url=a.generator_url,
+            fingerprint=a.fingerprint,
+        )
+        outgoing = []
+        for name in receivers:
+            receiver = self.config.receivers.get(name)
+            if receiver is None:
+                continue
+            data = build_notify_data(
+                name,
+                {"alertname": alert.labels.get("alertname", "")},
+                [alert],
+                self.external_url,
+                group_key,
+            )
+            for integration in receiver.integrations:
+                idem = hashlib.sha256(f"{idem_seed}:{name}:{integration.name}".encode()).hexdigest()
+                request = self._request(integration, data, idem)
+                if request is not None:
+                    outgoing.append(
+                        Outgoing(
+                            idem,
+                            record.tenant_id,
+                            name,
+                            integration.name,
+                            group_key,
+                            data.status,
+                            request,
+                        )
+                    )
+        if outgoing:
+            await self.enqueue(outgoing)
+        return len(outgoing)
+
     async def _maintain(self, now: float) -> None:
         self.dispatcher.maintenance(now)
+        for record in list(self.records.values()):
+            due = next_evaluation(record.flap, now, self.flap_config)
+            if due is None or due > now:
+                continue
+            flap = observe(record.flap, False, now, self.flap_config)
+            decision = flap_decision(record.flap, flap, now, self.flap_config)
+            fresh = replace(record, flap=flap)
+            await self._save_record(fresh)
+            if decision in ("digest", "stopped"):
+                await self._flap_notice(fresh, decision, now)
         gone = [
             fp
             for fp, r in self.records.items()
@@ -428,7 +604,44 @@ class AlertingService:
             raise Invalid("acknowledge until a time in the future", field="until")
         fresh = replace(r, ack_at=now, ack_by=who, ack_until=until, ack_notes=notes)
         await self._save_record(fresh)
+        await self._pagerduty_acks(fresh, now)
         return fresh
+
+    async def _pagerduty_acks(self, record: AlertRecord, now: float) -> None:
+        """Tell PagerDuty: an acknowledge event for each group the alert was paged in."""
+        outgoing = []
+        for group in self.dispatcher.groups():
+            if record.fingerprint not in group.alerts:
+                continue
+            receiver = self.config.receivers.get(group.receiver)
+            for integration in receiver.integrations if receiver else ():
+                if integration.kind != "pagerduty":
+                    continue
+                data = build_notify_data(
+                    group.receiver, dict(group.labels), [], self.external_url, group.key
+                )
+                idem = hashlib.sha256(
+                    f"ack:{group.key}:{integration.name}:{now}".encode()
+                ).hexdigest()
+                request = build_pagerduty_ack(
+                    integration.settings,
+                    data,
+                    functools.partial(self.config.templates.render, data=data),
+                    idempotency_key=idem,
+                )
+                outgoing.append(
+                    Outgoing(
+                        idem,
+                        record.tenant_id,
+                        group.receiver,
+                        integration.name,
+                        group.key,
+                        "acknowledged",
+                        request,
+                    )
+                )
+        if outgoing:
+            await self.enqueue(outgoing)
 
     async def resolve(
         self, fingerprint: str, tenant: str | None, who: str, notes: str | None
@@ -438,7 +651,7 @@ class AlertingService:
         if r.alert.resolved_at(now):
             raise Invalid("the alert is already resolved")
         ended = replace(r.alert, ends_at=now, updated_at=now, timeout=False)
-        fresh = received(r, ended, r.source, now)
+        fresh, _ = received(r, ended, r.source, now, self.flap_config)
         fresh = replace(fresh, resolved_by=who, resolution_notes=notes)
         await self._save_record(fresh)
         async with self._lock:

@@ -20,7 +20,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-router = APIRouter(prefix="/inspector", tags=["inspector"])
+router = APIRouter(
+    prefix="/inspector",
+    tags=["inspector"],
+    responses={404: {"description": "the inspector is off (inspector.enabled in the config)"}},
+)
 _SECRET_HEADERS = {"authorization", "x-api-key", "cookie"}
 
 

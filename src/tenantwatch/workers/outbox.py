@@ -1,43 +1,57 @@
 """The notification outbox worker: persisted first, then sent, retried, or dead-lettered.
 
-`enqueue` writes notifications to the database before anything is sent (repeats of an
-idempotency key are ignored) and wakes the loop. The loop claims due notifications with a
-lease, waits for each target's rate limit, sends them concurrently and records the result:
-sent, retry at a backoff time (honouring Retry-After), or dead with the reason. A worker
-killed mid-send leaves rows `sending`; their lease lapses and they are sent again
-(at least once; receivers can deduplicate on the idempotency key header).
+`enqueue_many` writes notifications to the database before anything is sent (a repeated
+idempotency key is ignored) and wakes the loop. The loop claims due notifications with a
+lease, waits for each target's rate limit, sends them concurrently (bounded) and records
+the outcome: sent (only after `deliver` said ok), retry at a backoff time that honours
+Retry-After, or dead with the reason. A worker killed mid-send leaves rows `sending`; their
+lease lapses and they are sent again: delivery is at least once. The request handed to
+`deliver` carries the notification's idempotency key (`request.idempotency_key`, filled
+from the row when the stored request lacks it); the sender puts it in a header so
+receivers can drop repeats.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
-from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
+from tenantwatch.adapters.db.repos.notifications import Claimed, SqlNotificationRepo
 from tenantwatch.domain.notify_payloads import OutboundRequest
-from tenantwatch.domain.outbox import RateLimiter, RetryPolicy, next_attempt
+from tenantwatch.domain.outbox import (
+    AttemptResult,
+    Decision,
+    RateLimit,
+    RateLimiter,
+    RetryPolicy,
+    rate_key,
+)
 
 log = structlog.get_logger(__name__)
+PRUNE_EVERY_S = 3600.0
+MIN_IDLE_S = 0.05
 
 
-class Result(Protocol):
-    ok: bool
-    retryable: bool
-    status_code: int | None
-    retry_after_s: float | None
-    error: str | None
-    latency_ms: float
+class Delivered(AttemptResult, Protocol):
+    @property
+    def latency_ms(self) -> float: ...
 
 
-Deliver = Callable[..., Awaitable[Any]]
+class Deliver(Protocol):
+    """Send one request; report the outcome instead of raising (adapters/notifiers/base)."""
+
+    def __call__(self, request: OutboundRequest, *, timeout: float) -> Awaitable[Delivered]: ...
 
 
 class Item(Protocol):
+    """One notification to enqueue (services.alerting.Outgoing fits)."""
+
     @property
     def idempotency_key(self) -> str: ...
     @property
@@ -54,6 +68,28 @@ class Item(Protocol):
     def request(self) -> OutboundRequest: ...
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Crashed:
+    """A deliver function that raised: retried like a network error, so it cannot loop hot."""
+
+    error: str
+    latency_ms: float
+    ok: bool = False
+    retryable: bool = True
+    status_code: int | None = None
+    retry_after_s: float | None = None
+
+
+def target_key(kind: str, request: Mapping[str, object]) -> str:
+    """The rate-limit key of a stored request: its kind plus URL or e-mail recipients."""
+    smtp = request.get("smtp")
+    recipients = ""
+    if isinstance(smtp, Mapping):
+        to = smtp.get("to")
+        recipients = ",".join(map(str, to)) if isinstance(to, list | tuple) else str(to or "")
+    return rate_key(kind, str(request.get("url") or ""), recipients)
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -61,157 +97,219 @@ class OutboxWorker:
         deliver: Deliver,
         *,
         policy: RetryPolicy | None = None,
-        limiter: RateLimiter | None = None,
+        rate_limits: Mapping[str, RateLimit] | None = None,
         concurrency: int = 16,
-        lease_s: float = 60.0,
-        timeout_s: float = 10.0,
+        lease_s: float = 120.0,
+        timeout_s: float = 15.0,
+        poll_s: float = 2.0,
+        retention_s: float = 7 * 86400.0,
         now: Callable[[], float] = time.time,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"outbox concurrency must be at least 1, not {concurrency}")
+        if not lease_s > 2 * timeout_s:
+            raise ValueError(
+                f"the outbox lease ({lease_s}s) must exceed twice the send timeout "
+                f"({timeout_s}s), or slow sends would be claimed again while in flight"
+            )
         self.repo = repo
         self.deliver = deliver
         self.policy = policy or RetryPolicy()
-        self.limiter = limiter or RateLimiter()
+        self.limiter = RateLimiter(dict(rate_limits)) if rate_limits is not None else RateLimiter()
         self.concurrency = concurrency
         self.lease_s = lease_s
         self.timeout_s = timeout_s
+        self.poll_s = poll_s
+        self.retention_s = retention_s
+        self._pruned_at = 0.0
+        # a send may wait this long for its rate limit; longer and the row goes back to
+        # the queue until its slot, so the wait cannot outlast the lease
+        self.max_wait_s = lease_s - 2 * timeout_s
         self.now = now
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._sem = asyncio.Semaphore(concurrency)
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight: dict[asyncio.Task[None], Claimed] = {}
+
+    # -- enqueue -----------------------------------------------------------------------------
+
+    async def enqueue_many(self, items: Sequence[Item]) -> int:
+        """Persist notifications (repeated idempotency keys are ignored), then wake the loop.
+
+        Return how many were new.
+        """
+        now = self.now()
+        rows = [
+            {
+                "tenant_id": i.tenant_id,
+                "idempotency_key": i.idempotency_key,
+                "receiver": i.receiver,
+                "integration": i.integration,
+                "kind": i.request.kind,
+                "target": i.request.target[:500],
+                "group_key": i.group_key,
+                "alert_status": i.alert_status,
+                "request": i.request.to_json(),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for i in items
+        ]
+        new = await self.repo.enqueue_many(rows)
+        if new:
+            self._wake.set()
+        return len(new)
 
     async def enqueue(self, items: Sequence[Item]) -> None:
-        now = self.now()
-        await self.repo.enqueue_many(
-            [
-                {
-                    "tenant_id": i.tenant_id,
-                    "idempotency_key": i.idempotency_key,
-                    "receiver": i.receiver,
-                    "integration": i.integration,
-                    "kind": i.request.kind,
-                    "target": i.request.target[:500],
-                    "group_key": i.group_key,
-                    "alert_status": i.alert_status,
-                    "request": i.request.to_json(),
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for i in items
-            ]
-        )
+        """enqueue_many for callers that need no count (the alerting service)."""
+        await self.enqueue_many(items)
+
+    def wake(self) -> None:
+        """Look for due notifications now (after a dead one was put back in the queue)."""
         self._wake.set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="notification outbox")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop claiming; give sends in flight `grace_s` (default: the send timeout) to end.
+
+        Sends still running then are cancelled and handed back to the queue (they may have
+        reached the receiver: it sees them again, as after a crash).
+        """
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for task in list(self._inflight):
+        if self._inflight:
+            await asyncio.wait(list(self._inflight), timeout=grace_s or self.timeout_s)
+        cut = dict(self._inflight)
+        for task in cut:
             task.cancel()
-        for task in list(self._inflight):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await asyncio.gather(*cut, return_exceptions=True)
+        for claim in cut.values():
+            try:
+                await self.repo.release(claim, self.now())
+            except Exception as exc:  # the lease lapses anyway
+                log.warning("could not hand back a notification", id=claim.id, error=repr(exc))
+
+    async def prune(self, now: float) -> int:
+        """Delete sent notifications older than the retention; return how many."""
+        self._pruned_at = now
+        removed = await self.repo.prune_sent(now - self.retention_s)
+        if removed:
+            log.info("pruned sent notifications", count=removed)
+        return removed
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before claiming: a wake-up during the round is kept
             try:
-                claimed = await self.run_once(self.now())
-            except Exception as exc:
-                log.exception("outbox round failed", error=repr(exc))
-                claimed = 0
-            if claimed:
-                continue
-            due = await self._next_due()
-            wait = 5.0 if due is None else max(0.0, min(5.0, due - self.now()))
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                if self.now() - self._pruned_at >= PRUNE_EVERY_S:
+                    await self.prune(self.now())
+                started = await self._claim_and_start(self.now())
+                wait = await self._idle_wait()
+                if not started:  # due rows may be held by another worker: do not spin
+                    wait = max(wait, MIN_IDLE_S)
+            except Exception as exc:  # the database is down: try again later
+                log.error("outbox round failed", error=f"{type(exc).__name__}: {exc}")
+                wait = self.poll_s
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
 
-    async def _next_due(self) -> float | None:
-        try:
-            return await self.repo.next_due()
-        except Exception:
-            return None
+    async def _idle_wait(self) -> float:
+        if len(self._inflight) >= self.concurrency:
+            return self.poll_s  # a finishing send wakes the loop
+        due = await self.repo.next_due()
+        if due is None:
+            return self.poll_s
+        return max(0.0, min(self.poll_s, due - self.now()))
+
+    # -- one round ---------------------------------------------------------------------------
 
     async def run_once(self, now: float) -> int:
-        """Claim what is due and start sending it; return how many were claimed."""
+        """Claim what is due at `now`, send it and record the outcomes; return how many."""
+        tasks = await self._claim_and_start(now)
+        await asyncio.gather(*tasks)
+        return len(tasks)
+
+    async def _claim_and_start(self, now: float) -> list[asyncio.Task[None]]:
+        self.limiter.forget_idle(now)
         free = self.concurrency - len(self._inflight)
-        if free <= 0:
-            await asyncio.sleep(0.01)
-            return 0
-        rows = await self.repo.claim(now, self.lease_s, free)
-        for row in rows:
-            task = asyncio.create_task(self._send(row))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
-        return len(rows)
+        claims = await self.repo.claim(now, self.lease_s, free)
+        tasks = []
+        for claim in claims:
+            task = asyncio.create_task(self._send(claim), name=f"notification {claim.id}")
+            self._inflight[task] = claim
+            task.add_done_callback(self._finished)
+            tasks.append(task)
+        return tasks
 
-    async def drain(self) -> None:
-        """Wait for the sends in flight (tests)."""
-        while self._inflight:
-            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(task, None)
+        self._wake.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("notification send failed", error=repr(task.exception()))
 
-    async def _send(self, row: Mapping[str, Any]) -> None:
-        async with self._sem:
-            request = OutboundRequest.from_json(row["request"])
-            at = self.limiter.reserve(row["kind"], row["target"], self.now())
-            if at > self.now():
-                await asyncio.sleep(at - self.now())
-            attempts = int(row["attempts"]) + 1
-            try:
-                result = await self.deliver(request, timeout=self.timeout_s)
-            except Exception as exc:  # a sender bug must not lose the notification
-                log.exception("notification send crashed", error=repr(exc))
-                await self.repo.record(
-                    row["id"],
-                    status="pending",
-                    attempts=attempts,
-                    next_attempt_at=self.now() + self.policy.backoff(attempts, str(row["id"])),
-                    last_attempt_at=self.now(),
-                    last_error=f"{type(exc).__name__}: {exc}",
-                )
-                return
-            now = self.now()
-            common = {
-                "attempts": attempts,
-                "last_attempt_at": now,
-                "last_status_code": result.status_code,
-                "latency_ms": result.latency_ms,
-            }
-            if result.ok:
-                await self.repo.record(
-                    row["id"], status="sent", sent_at=now, last_error=None, **common
-                )
-                return
-            decision = next_attempt(
-                self.policy,
-                attempts,
-                now,
-                str(row["id"]),
-                retryable=result.retryable,
-                retry_after_s=result.retry_after_s,
-                status_code=result.status_code,
-                error=result.error or f"HTTP {result.status_code}",
-            )
-            if decision.retry_at is None:
-                log.warning("notification dead", id=row["id"], reason=decision.reason)
-                await self.repo.record(
-                    row["id"], status="dead", last_error=decision.reason, **common
-                )
-            else:
-                await self.repo.record(
-                    row["id"],
-                    status="pending",
-                    next_attempt_at=decision.retry_at,
-                    last_error=decision.reason,
-                    **common,
-                )
-                self._wake.set()
+    async def _send(self, claim: Claimed) -> None:
+        key = target_key(claim.kind, claim.request)
+        now = self.now()
+        if self.limiter.ready_at(claim.kind, key, now) - now > self.max_wait_s:
+            await self.repo.release(claim, self.limiter.ready_at(claim.kind, key, now))
+            return
+        at = self.limiter.reserve(claim.kind, key, now)
+        if at > now:
+            await asyncio.sleep(at - now)
+        attempts = claim.attempts + 1
+        result = await self._deliver(claim)
+        decision = self.policy.decide(attempts, self.now(), result, seed=str(claim.id))
+        await self._record(claim, attempts, result, decision)
+
+    async def _deliver(self, claim: Claimed) -> Delivered:
+        started = time.perf_counter()
+
+        def elapsed_ms() -> float:
+            return (time.perf_counter() - started) * 1000
+
+        try:
+            request = OutboundRequest.from_json(claim.request)
+            if not request.idempotency_key:
+                request = dataclasses.replace(request, idempotency_key=claim.idempotency_key)
+            # the sender has its own timeout; this one only stops a sender that hangs
+            # from holding the row past its lease
+            async with asyncio.timeout(self.timeout_s * 1.5):
+                return await self.deliver(request, timeout=self.timeout_s)
+        except TimeoutError:
+            limit = self.timeout_s * 1.5
+            return _Crashed(f"the sender did not return within {limit:g}s", elapsed_ms())
+        except Exception as exc:
+            log.exception("notification deliver raised", id=claim.id)
+            return _Crashed(f"{type(exc).__name__}: {exc}", elapsed_ms())
+
+    async def _record(
+        self, claim: Claimed, attempts: int, result: Delivered, decision: Decision
+    ) -> None:
+        now = self.now()
+        values: dict[str, object] = {
+            "attempts": attempts,
+            "last_attempt_at": now,
+            "last_status_code": result.status_code,
+            "latency_ms": result.latency_ms,
+            "last_error": decision.reason,
+        }
+        if decision.outcome == "sent":
+            values.update(status="sent", sent_at=now)
+        elif decision.outcome == "retry":
+            assert decision.retry_at is not None
+            values.update(status="pending", next_attempt_at=decision.retry_at)
+        else:
+            values.update(status="dead")
+            log.warning("notification dead", id=claim.id, reason=decision.reason)
+        if not await self.repo.record(claim, **values):
+            log.warning("notification lease lapsed before its result was stored", id=claim.id)

@@ -1,99 +1,217 @@
-"""The notification outbox in SQL: enqueue (idempotent), claim with a lease, record results.
+"""The notification outbox in SQL: idempotent enqueue, leased claims, results, the delivery log.
 
 A claim moves due rows (pending and due, or `sending` with a lapsed lease: a worker died
-holding them) to `sending` with a lease, in one conditional UPDATE ... RETURNING, so two
-workers never take the same row and a killed worker's rows come back after the lease.
+holding them) to `sending` with a lease in one conditional UPDATE ... RETURNING; on
+PostgreSQL the candidate rows are picked FOR UPDATE SKIP LOCKED, so several workers share
+the queue without waiting on each other, and the UPDATE re-checks the condition, so no
+row is claimed twice. The lease's end doubles as the claim's token: a result is recorded
+only while the row is still `sending` under that lease, so a worker that lost its lease
+cannot overwrite the newer claim's outcome.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.tables import notifications as t
 
-Row = dict[str, Any]
+STATUSES = ("pending", "sending", "sent", "dead")
+_PUBLIC = [c for c in t.columns if c.name not in ("request", "lease_until")]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A notification this worker holds until `lease_until`."""
+
+    id: int
+    idempotency_key: str
+    kind: str
+    request: Mapping[str, Any]
+    attempts: int
+    lease_until: float
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRow:
+    """A notification as the delivery log shows it: everything but the stored request."""
+
+    id: int
+    tenant_id: str | None
+    idempotency_key: str
+    receiver: str
+    integration: str
+    kind: str
+    target: str
+    group_key: str | None
+    alert_status: str
+    status: str
+    attempts: int
+    next_attempt_at: float
+    created_at: float
+    last_attempt_at: float | None
+    sent_at: float | None
+    last_status_code: int | None
+    last_error: str | None
+    latency_ms: float | None
+
+
+def _row(r: Any) -> NotificationRow:
+    return NotificationRow(**{c.name: r._mapping[c.name] for c in _PUBLIC})
+
+
+def _due(now: float) -> ColumnElement[bool]:
+    return or_(
+        and_(t.c.status == "pending", t.c.next_attempt_at <= now),
+        and_(t.c.status == "sending", t.c.lease_until < now),
+    )
 
 
 class SqlNotificationRepo:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        self._insert = insert(t).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        self._postgres = engine.dialect.name == "postgresql"
 
-    async def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    # -- writing -----------------------------------------------------------------------------
+
+    async def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+        """Insert notifications; a repeated idempotency_key is ignored. Return the new keys."""
         if not rows:
-            return
-        async with self.engine.begin() as conn:
-            await conn.execute(self._insert, [dict(r) for r in rows])
-
-    def _due(self, now: float) -> Any:
-        return or_(
-            and_(t.c.status == "pending", t.c.next_attempt_at <= now),
-            and_(t.c.status == "sending", t.c.lease_until < now),
+            return set()
+        insert = pg_insert if self._postgres else sqlite_insert
+        stmt = (
+            insert(t)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(t.c.idempotency_key)
         )
-
-    async def claim(self, now: float, lease_s: float, limit: int) -> list[Row]:
         async with self.engine.begin() as conn:
-            ids = (
-                (
-                    await conn.execute(
-                        select(t.c.id)
-                        .where(self._due(now))
-                        .order_by(t.c.next_attempt_at)
-                        .limit(limit)
-                    )
-                )
-                .scalars()
-                .all()
+            result = await conn.execute(stmt, [dict(r) for r in rows])
+            return {str(k) for k in result.scalars().all()}
+
+    async def claim(self, now: float, lease_s: float, limit: int) -> list[Claimed]:
+        """Take up to `limit` due notifications (oldest due first) for `lease_s` seconds."""
+        if limit <= 0:
+            return []
+        lease_until = now + lease_s
+        candidates = (
+            select(t.c.id).where(_due(now)).order_by(t.c.next_attempt_at, t.c.id).limit(limit)
+        )
+        if self._postgres:
+            # a materialized CTE runs once; as `id IN (subquery)` PostgreSQL may re-run the
+            # subquery per row and claim far more than `limit`
+            picked = (
+                candidates.with_for_update(skip_locked=True)
+                .cte("picked")
+                .prefix_with("MATERIALIZED")
             )
-            if not ids:
-                return []
+            chosen: ColumnElement[bool] = t.c.id == picked.c.id
+        else:  # SQLite runs one writer at a time
+            chosen = t.c.id.in_(candidates.scalar_subquery())
+        stmt = (
+            update(t)
+            .where(chosen, _due(now))
+            .values(status="sending", lease_until=lease_until)
+            .returning(t.c.id, t.c.idempotency_key, t.c.kind, t.c.request, t.c.attempts)
+        )
+        async with self.engine.begin() as conn:
+            result = await conn.execute(stmt)
+            claimed = [
+                Claimed(r.id, r.idempotency_key, r.kind, r.request, r.attempts, lease_until)
+                for r in result
+            ]
+        return sorted(claimed, key=lambda c: c.id)
+
+    async def record(self, claim: Claimed, **values: Any) -> bool:
+        """Store an attempt's outcome (status, attempts, ...) if the claim still holds.
+
+        Return False when the lease lapsed and another claim took the row.
+        """
+        async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(t)
-                .where(t.c.id.in_(ids), self._due(now))
-                .values(status="sending", lease_until=now + lease_s)
-                .returning(t.c.id, t.c.kind, t.c.target, t.c.request, t.c.attempts)
+                .where(
+                    t.c.id == claim.id,
+                    t.c.status == "sending",
+                    t.c.lease_until == claim.lease_until,
+                )
+                .values(lease_until=None, **values)
             )
-            return [dict(r._mapping) for r in result]
+            return bool(result.rowcount)
+
+    async def release(self, claim: Claimed, at: float) -> bool:
+        """Hand a claimed notification back unsent, due again at `at` (no attempt counted)."""
+        return await self.record(claim, status="pending", next_attempt_at=at)
+
+    async def retry_dead(self, notification_id: int, now: float) -> bool:
+        """Put a dead notification back in the queue with fresh attempts; False if not dead."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(t)
+                .where(t.c.id == notification_id, t.c.status == "dead")
+                .values(status="pending", attempts=0, next_attempt_at=now, lease_until=None)
+            )
+            return bool(result.rowcount)
+
+    async def prune_sent(self, before: float, batch: int = 1000) -> int:
+        """Delete sent notifications whose sent_at is older than `before`; return how many."""
+        removed = 0
+        while True:
+            async with self.engine.begin() as conn:
+                ids = select(t.c.id).where(t.c.status == "sent", t.c.sent_at < before).limit(batch)
+                result = await conn.execute(delete(t).where(t.c.id.in_(ids.scalar_subquery())))
+            removed += result.rowcount
+            if result.rowcount < batch:
+                return removed
+
+    # -- reading -----------------------------------------------------------------------------
 
     async def next_due(self) -> float | None:
+        """The earliest time a claim could find work: a pending row due, or a lease lapsing."""
         async with self.engine.connect() as conn:
-            value = (
+            row = (
                 await conn.execute(
-                    select(func.min(t.c.next_attempt_at)).where(t.c.status == "pending")
+                    select(
+                        func.min(t.c.next_attempt_at).filter(t.c.status == "pending"),
+                        func.min(t.c.lease_until).filter(t.c.status == "sending"),
+                    )
                 )
-            ).scalar()
-            lease = (
-                await conn.execute(select(func.min(t.c.lease_until)).where(t.c.status == "sending"))
-            ).scalar()
-        found = [v for v in (value, lease) if v is not None]
+            ).one()
+        found = [float(v) for v in row if v is not None]
         return min(found) if found else None
 
-    async def record(self, notification_id: int, **values: Any) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(t).where(t.c.id == notification_id).values(lease_until=None, **values)
-            )
+    async def get(self, notification_id: int) -> NotificationRow | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(*_PUBLIC).where(t.c.id == notification_id))).first()
+        return _row(row) if row is not None else None
+
+    async def stored_request(self, notification_id: int) -> Mapping[str, Any] | None:
+        """The request a notification sends (holds secrets: never show it)."""
+        async with self.engine.connect() as conn:
+            value = (
+                await conn.execute(select(t.c.request).where(t.c.id == notification_id))
+            ).scalar()
+        return dict(value) if value is not None else None
 
     async def list(
         self,
         *,
-        before: int | None,
+        before_id: int | None,
         limit: int,
-        tenant_id: str | None,
+        tenant_id: str | None = None,
         status: str | None = None,
         receiver: str | None = None,
         kind: str | None = None,
-    ) -> list[Row]:
-        query = select(t).order_by(t.c.id.desc()).limit(limit)
-        if before is not None:
-            query = query.where(t.c.id < before)
+    ) -> list[NotificationRow]:
+        """Notifications newest first, with an id below `before_id` when given."""
+        query = select(*_PUBLIC).order_by(t.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(t.c.id < before_id)
         for column, value in (
             (t.c.tenant_id, tenant_id),
             (t.c.status, status),
@@ -103,14 +221,15 @@ class SqlNotificationRepo:
             if value is not None:
                 query = query.where(column == value)
         async with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in await conn.execute(query)]
+            return [_row(r) for r in await conn.execute(query)]
 
-    async def get(self, notification_id: int) -> Row | None:
+    async def counts(self, tenant_id: str | None = None) -> dict[str, int]:
+        """How many notifications are in each status (every status listed, maybe 0)."""
+        query = select(t.c.status, func.count()).group_by(t.c.status)
+        if tenant_id is not None:
+            query = query.where(t.c.tenant_id == tenant_id)
+        out = dict.fromkeys(STATUSES, 0)
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(t).where(t.c.id == notification_id))).first()
-        return dict(row._mapping) if row is not None else None
-
-    async def counts(self) -> dict[str, int]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(t.c.status, func.count()).group_by(t.c.status))
-            return {str(status): int(n) for status, n in rows}
+            for status, n in await conn.execute(query):
+                out[str(status)] = int(n)
+        return out

@@ -8,11 +8,22 @@ from tenantwatch.web.api.v1 import (
     checks,
     monitoring,
     monitoring_alerts,
+    notifications,
     rule_groups,
     tenants,
     tiers,
 )
 
 router = APIRouter(prefix="/api/v1")
-for module in (tenants, tiers, apikeys, audit, checks, monitoring, monitoring_alerts, rule_groups):
+for module in (
+    tenants,
+    tiers,
+    apikeys,
+    audit,
+    checks,
+    monitoring,
+    monitoring_alerts,
+    rule_groups,
+    notifications,
+):
     router.include_router(module.router)

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("occurrences", sa.Integer(), nullable=False),
         sa.Column("transitions", sa.JSON(), nullable=False),
         sa.Column("flapping", sa.Boolean(), nullable=False),
+        sa.Column("escalated", sa.JSON(), nullable=False),
         sa.Column("ack_at", sa.Float(), nullable=True),
         sa.Column("ack_by", sa.String(length=200), nullable=True),
         sa.Column("ack_until", sa.Float(), nullable=True),

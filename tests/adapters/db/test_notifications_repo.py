@@ -1,0 +1,203 @@
+"""The outbox table: idempotent enqueue, leased claims that never overlap, results, the log."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tenantwatch.adapters.db.engine import create_engine
+from tenantwatch.adapters.db.migrate import migrate
+from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
+
+T0 = 1_700_000_000.0
+
+
+def row(key: str, **over: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "tenant_id": "alpha",
+        "idempotency_key": key,
+        "receiver": "team",
+        "integration": "webhook/0",
+        "kind": "webhook",
+        "target": "http://hooks.example/<redacted>",
+        "group_key": "{}:{}",
+        "alert_status": "firing",
+        "request": {"url": "http://hooks.example/secret", "headers": [["X-Token", "hush"]]},
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": T0,
+        "created_at": T0,
+        "sent_at": None,
+    }
+    return {**values, **over}
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = create_engine(database_url)
+    await migrate(eng)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def repo(engine: AsyncEngine) -> SqlNotificationRepo:
+    return SqlNotificationRepo(engine)
+
+
+async def test_enqueue_ignores_a_repeated_idempotency_key(repo: SqlNotificationRepo) -> None:
+    assert await repo.enqueue_many([row("a"), row("b")]) == {"a", "b"}
+    assert await repo.enqueue_many([row("a", receiver="other"), row("c")]) == {"c"}
+    assert await repo.enqueue_many([row("a")]) == set()
+    assert await repo.enqueue_many([]) == set()
+    rows = await repo.list(before_id=None, limit=10)
+    assert sorted(r.idempotency_key for r in rows) == ["a", "b", "c"]
+    assert {r.receiver for r in rows} == {"team"}  # the first enqueue stands
+
+
+async def test_claims_take_due_rows_once_until_the_lease_lapses(repo: SqlNotificationRepo) -> None:
+    await repo.enqueue_many([row("now"), row("later", next_attempt_at=T0 + 60)])
+    first = await repo.claim(T0, lease_s=30, limit=10)
+    assert [c.idempotency_key for c in first] == ["now"]
+    assert first[0].lease_until == T0 + 30 and first[0].request["url"].endswith("secret")
+    assert await repo.claim(T0 + 10, lease_s=30, limit=10) == []  # held by the lease
+    assert (await repo.get(first[0].id)).status == "sending"  # type: ignore[union-attr]
+    # the worker died: after the lease its row comes back, with the one now due
+    again = await repo.claim(T0 + 61, lease_s=30, limit=10)
+    assert sorted(c.idempotency_key for c in again) == ["later", "now"]
+
+
+async def test_claims_come_in_batches_oldest_due_first(repo: SqlNotificationRepo) -> None:
+    await repo.enqueue_many([row(f"k{i:03d}", next_attempt_at=T0 - i) for i in range(200)])
+    batch = await repo.claim(T0, lease_s=30, limit=2)
+    assert sorted(c.idempotency_key for c in batch) == ["k198", "k199"]
+    assert [len(await repo.claim(T0, lease_s=30, limit=90)) for _ in range(3)] == [90, 90, 18]
+    assert await repo.claim(T0, lease_s=30, limit=0) == []
+
+
+async def test_concurrent_claims_never_share_a_row(database_url: str, engine: AsyncEngine) -> None:
+    await SqlNotificationRepo(engine).enqueue_many([row(f"k{i:03d}") for i in range(120)])
+    engines = [create_engine(database_url) for _ in range(4)]
+    try:
+        repos = [SqlNotificationRepo(e) for e in engines]
+
+        async def drain(r: SqlNotificationRepo) -> list[int]:
+            got: list[int] = []
+            while batch := await r.claim(T0, lease_s=30, limit=7):
+                assert len(batch) <= 7
+                got += [c.id for c in batch]
+            return got
+
+        results = await asyncio.gather(*(drain(r) for r in repos))
+    finally:
+        for e in engines:
+            await e.dispose()
+    ids = [i for got in results for i in got]
+    assert len(ids) == 120 and len(set(ids)) == 120
+
+
+async def test_a_result_is_stored_only_under_the_claim_that_holds_the_row(
+    repo: SqlNotificationRepo,
+) -> None:
+    await repo.enqueue_many([row("a")])
+    (stale,) = await repo.claim(T0, lease_s=5, limit=1)
+    (fresh,) = await repo.claim(T0 + 6, lease_s=5, limit=1)  # the first worker was too slow
+    assert not await repo.record(stale, status="sent", attempts=1, sent_at=T0 + 7)
+    assert await repo.record(
+        fresh,
+        status="sent",
+        attempts=1,
+        sent_at=T0 + 7,
+        last_attempt_at=T0 + 7,
+        last_status_code=200,
+        latency_ms=12.5,
+    )
+    got = await repo.get(fresh.id)
+    assert got is not None and (got.status, got.attempts, got.sent_at) == ("sent", 1, T0 + 7)
+    assert (got.last_status_code, got.latency_ms) == (200, 12.5)
+    assert await repo.claim(T0 + 100, lease_s=5, limit=1) == []  # sent is final
+
+
+async def test_release_hands_a_row_back_without_counting_an_attempt(
+    repo: SqlNotificationRepo,
+) -> None:
+    await repo.enqueue_many([row("a")])
+    (claim,) = await repo.claim(T0, lease_s=30, limit=1)
+    assert await repo.release(claim, T0 + 3)
+    assert await repo.next_due() == T0 + 3
+    assert await repo.claim(T0 + 2, lease_s=30, limit=1) == []
+    (again,) = await repo.claim(T0 + 3, lease_s=30, limit=1)
+    assert again.attempts == 0
+
+
+async def test_next_due_sees_pending_rows_and_leases(repo: SqlNotificationRepo) -> None:
+    assert await repo.next_due() is None
+    await repo.enqueue_many([row("a", next_attempt_at=T0 + 50), row("b", next_attempt_at=T0)])
+    assert await repo.next_due() == T0
+    await repo.claim(T0, lease_s=20, limit=1)
+    assert await repo.next_due() == T0 + 20  # b's lease ends before a is due
+
+
+async def test_a_dead_notification_can_be_retried(repo: SqlNotificationRepo) -> None:
+    await repo.enqueue_many([row("a")])
+    (claim,) = await repo.claim(T0, lease_s=30, limit=1)
+    await repo.record(claim, status="dead", attempts=8, last_error="gave up after 8 attempts")
+    assert not await repo.retry_dead(claim.id + 1000, T0 + 1)
+    assert await repo.retry_dead(claim.id, T0 + 1)
+    assert not await repo.retry_dead(claim.id, T0 + 1)  # it is pending now
+    got = await repo.get(claim.id)
+    assert got is not None and (got.status, got.attempts, got.next_attempt_at) == (
+        "pending",
+        0,
+        T0 + 1,
+    )
+    assert got.last_error == "gave up after 8 attempts"  # kept until the next attempt
+
+
+async def test_the_log_filters_pages_and_counts(repo: SqlNotificationRepo) -> None:
+    await repo.enqueue_many(
+        [
+            row("a1"),
+            row("a2", kind="slack", receiver="chat"),
+            row("b1", tenant_id="bravo"),
+            row("a3", status="dead"),
+            row("none", tenant_id=None),
+        ]
+    )
+    keys = [r.idempotency_key for r in await repo.list(before_id=None, limit=10)]
+    assert keys == ["none", "a3", "b1", "a2", "a1"]  # newest first
+    alpha = await repo.list(before_id=None, limit=10, tenant_id="alpha")
+    assert [r.idempotency_key for r in alpha] == ["a3", "a2", "a1"]
+    page = await repo.list(before_id=alpha[0].id, limit=1, tenant_id="alpha")
+    assert [r.idempotency_key for r in page] == ["a2"]
+    filtered = [
+        await repo.list(before_id=None, limit=10, status="dead"),
+        await repo.list(before_id=None, limit=10, receiver="chat"),
+        await repo.list(before_id=None, limit=10, kind="slack", tenant_id="alpha"),
+    ]
+    assert [[r.idempotency_key for r in rows] for rows in filtered] == [["a3"], ["a2"], ["a2"]]
+    assert await repo.counts() == {"pending": 4, "sending": 0, "sent": 0, "dead": 1}
+    assert await repo.counts("bravo") == {"pending": 1, "sending": 0, "sent": 0, "dead": 0}
+    assert not hasattr(alpha[0], "request")
+    stored = await repo.stored_request(alpha[0].id)
+    assert stored is not None and stored["headers"] == [["X-Token", "hush"]]
+    assert await repo.get(10_000) is None
+
+
+async def test_prune_removes_only_old_sent_rows(repo: SqlNotificationRepo) -> None:
+    await repo.enqueue_many(
+        [
+            row("old", status="sent", sent_at=T0 - 100),
+            row("new", status="sent", sent_at=T0),
+            row("dead", status="dead"),
+            row("pending"),
+        ]
+        + [row(f"old{i}", status="sent", sent_at=T0 - 50) for i in range(5)]
+    )
+    assert await repo.prune_sent(before=T0 - 10, batch=2) == 6
+    left = {r.idempotency_key for r in await repo.list(before_id=None, limit=10)}
+    assert left == {"new", "dead", "pending"}
