@@ -213,3 +213,38 @@ async def test_state_survives_a_restart(engine: AsyncEngine) -> None:
         assert [r.alert.label_map()["alertname"] for r in again.records.values()] == ["Kept"]
     finally:
         await again.stop()
+
+
+async def test_a_silence_can_end_when_its_alerts_resolve(engine: AsyncEngine) -> None:
+    from tenantwatch.domain.routing import LabelMatcher
+    from tenantwatch.domain.silences import Silence
+
+    clock = Clock(1_700_000_000.0)
+    sent: list[Outgoing] = []
+    svc = service(engine, clock, sent)
+    silence = Silence(
+        id="",
+        matchers=(LabelMatcher.of("alertname", "=", "Deploy"),),
+        starts_at=clock.t - 1,
+        ends_at=clock.t + 86400,
+        updated_at=clock.t,
+        created_by="ops",
+        comment="until the deploy alerts clear",
+        end_on_resolve=True,
+    )
+    sid = await svc.save_silence(silence)
+    labels = {"alertname": "Deploy"}
+    await svc.post([Incoming(labels, {}, clock.t, None)])
+    await svc.tick(clock.t)
+    assert sent == []  # silenced
+    assert svc.silence_status(svc.silences[sid]) == "active"
+    clock.t += 60
+    await svc.post([Incoming(labels, {}, clock.t - 60, clock.t)])  # resolved
+    await svc.tick(clock.t)
+    assert svc.silence_status(svc.silences[sid]) == "expired"
+    assert sent == []  # the receiver never heard of it, so no resolution either
+    clock.t += 60
+    await svc.post([Incoming(labels, {}, clock.t, None)])  # fires again: no longer silenced
+    clock.t += 1
+    await svc.tick(clock.t)
+    assert [body(s)["status"] for s in sent] == ["firing"]

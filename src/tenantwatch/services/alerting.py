@@ -41,7 +41,7 @@ from tenantwatch.domain.notify_data import NotifyAlert, build_notify_data
 from tenantwatch.domain.notify_payloads import OutboundRequest, build_pagerduty_ack, build_request
 from tenantwatch.domain.notify_pipeline import notify_data, plan
 from tenantwatch.domain.routing import Route
-from tenantwatch.domain.silences import Silence, mutes, silence_state
+from tenantwatch.domain.silences import Silence, apply_resolution, mutes, silence_state
 from tenantwatch.domain.silences import update as update_silence
 from tenantwatch.services.alert_records import AlertRecord, from_row, received, to_row
 from tenantwatch.services.errors import Invalid, NotFound
@@ -281,6 +281,7 @@ class AlertingService:
         queued = 0
         for flush in self.dispatcher.due(now):
             queued += await self._flush(flush, now)
+        await self._end_silences_on_resolve(now)
         if self.escalator is not None:
             queued += await self._escalate(now)
         if now - self._last_maintenance >= MAINTENANCE_S:
@@ -429,6 +430,17 @@ class AlertingService:
                 record = replace(record, escalated=record.escalated | {step.sequence})
                 await self._save_record(record)
         return queued
+
+    async def _end_silences_on_resolve(self, now: float) -> None:
+        """An end_on_resolve silence ends once nothing it muted fires any more."""
+        watched = [x for x in self.silences.values() if x.end_on_resolve and x.ends_at > now]
+        if not watched:
+            return
+        firing = self._firing_label_sets(now)
+        for silence in watched:
+            fresh = apply_resolution(silence, firing, now)
+            if fresh != silence:
+                await self.save_silence(fresh)
 
     def muted_by_silence(self, record: AlertRecord, now: float) -> bool:
         labels = record.alert.label_map()
