@@ -53,6 +53,23 @@ def test_fingerprint_is_alertmanagers() -> None:
     )
 
 
+def test_fingerprint_does_not_depend_on_shared_leading_labels_or_their_order() -> None:
+    # the FNV state after leading pairs is cached: label sets that share them, and an
+    # alert built from unsorted pairs, still get their own exact fingerprints
+    a = {"alertname": "ProbeFailure", "instance": "https://server.example.org"}
+    assert fingerprint({**a, "severity": "critical"}) == "1cf7c7704caffcfb"
+    assert fingerprint({**a, "severity": "warning"}) != "1cf7c7704caffcfb"
+    assert fingerprint({**a, "severity": "critical"}) == "1cf7c7704caffcfb"
+    unsorted = AmAlert(
+        (("severity", "critical"), ("alertname", "ProbeFailure"), *sorted(a.items())[1:]),
+        (),
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert unsorted.fingerprint == "1cf7c7704caffcfb"
+
+
 def test_fingerprint_of_no_labels_is_the_fnv_offset() -> None:
     assert fingerprint({}) == "cbf29ce484222325"
 

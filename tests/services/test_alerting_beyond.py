@@ -248,3 +248,65 @@ async def test_a_silence_can_end_when_its_alerts_resolve(engine: AsyncEngine) ->
     clock.t += 1
     await svc.tick(clock.t)
     assert [body(s)["status"] for s in sent] == ["firing"]
+
+
+async def test_groups_due_together_go_to_the_outbox_in_one_write(engine: AsyncEngine) -> None:
+    clock = Clock(1_700_000_000.0)
+    sent: list[Outgoing] = []
+    svc = service(engine, clock, sent)
+    writes: list[int] = []
+    recorded = svc.enqueue
+
+    async def counting(items: Sequence[Outgoing]) -> None:
+        writes.append(len(items))
+        await recorded(items)
+
+    svc.enqueue = counting
+    await svc.post([Incoming({"alertname": f"A{i}"}, {}, clock.t, None) for i in range(5)])
+    await svc.tick(clock.t)
+    assert writes == [5]  # five groups (group_by alertname), one outbox write
+    assert sorted(body(o)["groupLabels"]["alertname"] for o in sent) == [f"A{i}" for i in range(5)]
+    assert len(svc.nflog) == 5  # and each group's log entry
+
+
+INHIBITING = AM.replace(
+    "receivers:",
+    """inhibit_rules:
+  - source_matchers: [severity="critical"]
+    target_matchers: [severity="warning"]
+    equal: [service]
+receivers:""",
+    1,
+)
+
+
+async def test_only_firing_critical_alerts_inhibit_their_services_warnings(
+    engine: AsyncEngine,
+) -> None:
+    clock = Clock(1_700_000_000.0)
+    sent: list[Outgoing] = []
+    svc = service(engine, clock, sent, config=INHIBITING)
+    await svc.post(
+        [
+            Incoming(
+                {"alertname": "Down", "severity": "critical", "service": "api"}, {}, None, None
+            ),
+            Incoming(
+                {"alertname": "Slow", "severity": "warning", "service": "api"}, {}, None, None
+            ),
+            Incoming({"alertname": "Slow", "severity": "warning", "service": "db"}, {}, None, None),
+            Incoming(
+                {"alertname": "Old", "severity": "critical", "service": "db"},
+                {},
+                clock.t - 9,
+                clock.t - 1,
+            ),
+        ]
+    )
+    await svc.tick(clock.t)
+    got = {
+        body(o)["groupLabels"]["alertname"]: [a["labels"]["service"] for a in body(o)["alerts"]]
+        for o in sent
+    }
+    # api's warning is inhibited by api's critical; db's critical is resolved, so it is not
+    assert got == {"Down": ["api"], "Slow": ["db"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import socket
@@ -86,6 +87,18 @@ async def _run_checks(settings: Settings, config: Config) -> None:
         await rt.close()
 
 
+def tune_gc() -> None:
+    """Collect garbage less often than CPython's default (700, 10, 10).
+
+    A server keeps many long-lived objects (alerts, series, checks, caches), and under
+    load the default thresholds rescan them all the time: on POST /api/v2/alerts the
+    collector took about 40% of the CPU. What startup made is frozen out of its sight.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def serve(
     config: Path | None = ConfigOption,
     listen: str | None = typer.Option(None, "--listen", help="host:port (default 127.0.0.1:8080)"),
@@ -105,6 +118,7 @@ def serve(
         console.print(
             f"[bold]tenantwatch[/bold] (checks role) on {redact_url(settings.effective_database_url)}"
         )
+        tune_gc()
         with database_errors(settings):
             asyncio.run(_run_checks(settings, cfg))
         return
@@ -124,6 +138,7 @@ def serve(
         raise typer.Exit(2) from None
     unsaved = save_key(settings.admin_key_file, secret) if secret else None
     _banner(settings, cfg, report, secret, role, unsaved)
+    tune_gc()
     uvicorn.run(
         create_app(settings, cfg, run_checks=role is Role.ALL),
         host=settings.host,

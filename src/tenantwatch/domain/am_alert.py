@@ -32,17 +32,25 @@ def fingerprint(labels: Mapping[str, str]) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)  # alerts are re-sent with the same labels all day
 def _fingerprint(pairs: tuple[tuple[str, str], ...]) -> str:
-    data = b"".join(
+    h = _FNV_OFFSET
+    for name, value in pairs:
+        h = _fnv_pair(h, name, value)
+    return f"{h:016x}"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fnv_pair(h: int, name: str, value: str) -> int:
+    """The FNV-1a state after `name\xffvalue\xff` from state h. Label sets share their
+    leading pairs (alertname, job, ...), so the state after them is mostly cached."""
+    data = (
         name.encode("utf-8", "surrogateescape")
         + b"\xff"
         + value.encode("utf-8", "surrogateescape")
         + b"\xff"
-        for name, value in pairs
     )
-    h = _FNV_OFFSET
     for byte in data:
         h = ((h ^ byte) * _FNV_PRIME) & _MASK
-    return f"{h:016x}"
+    return h
 
 
 def go_quote(text: str) -> str:
@@ -84,7 +92,10 @@ class AmAlert:
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
-            object.__setattr__(self, "fingerprint", fingerprint(dict(self.labels)))
+            labels = self.labels
+            if any(labels[i][0] >= labels[i + 1][0] for i in range(len(labels) - 1)):
+                labels = tuple(sorted(labels))
+            object.__setattr__(self, "fingerprint", _fingerprint(labels))
 
     @classmethod
     def of(
@@ -126,13 +137,26 @@ class AmAlert:
         return "resolved" if self.resolved_at(now) else "firing"
 
 
+_GOOD_NAMES: set[str] = set()  # label names seen valid (alerts use few distinct names)
+
+
 def _bad_name(names: Iterable[str]) -> str | None:
-    bad = sorted(n for n in names if not _LABEL_NAME.fullmatch(n))
-    return bad[0] if bad else None
+    bad = []
+    for n in names:
+        if n in _GOOD_NAMES:
+            continue
+        if _LABEL_NAME.fullmatch(n):
+            if len(_GOOD_NAMES) < 10_000:
+                _GOOD_NAMES.add(n)
+        else:
+            bad.append(n)
+    return min(bad) if bad else None
 
 
 def _bad_value(values: Iterable[str]) -> str | None:
     for value in values:
+        if value.isascii():
+            continue
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:

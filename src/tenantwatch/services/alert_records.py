@@ -3,7 +3,7 @@ flapping, acknowledgement and manual resolution (seed 002's MonitoringAlert)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tenantwatch.domain.am_alert import AmAlert
@@ -105,7 +105,7 @@ def received(
 
 
 def flap_to_json(state: FlapState) -> dict[str, Any]:
-    out = asdict(state)
+    out = {name: getattr(state, name) for name in FlapState.__dataclass_fields__}
     out["transitions"] = list(state.transitions)
     return out
 

@@ -46,6 +46,7 @@ from tenantwatch.domain.silences import update as update_silence
 from tenantwatch.services.alert_records import AlertRecord, from_row, received, to_row
 from tenantwatch.services.errors import Invalid, NotFound
 from tenantwatch.services.escalation import Escalator
+from tenantwatch.services.group_commit import GroupCommit
 
 log = structlog.get_logger(__name__)
 
@@ -127,9 +128,9 @@ class AlertingService:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
-        self._pending_rows: dict[str, dict[str, Any]] = {}
-        self._pending_waiters: list[asyncio.Future[None]] = []
-        self._committer: asyncio.Task[None] | None = None
+        self._group_commit: GroupCommit[dict[str, dict[str, Any]], None] = GroupCommit(
+            self._write_rows
+        )
         self._last_maintenance = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -223,28 +224,14 @@ class AlertingService:
 
     async def _commit(self, rows: dict[str, dict[str, Any]]) -> None:
         """Write rows in the next group commit; return once they are durable."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending_rows.update(rows)
-        self._pending_waiters.append(waiter)
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_loop())
-        await waiter
+        await self._group_commit.submit(rows)
 
-    async def _commit_loop(self) -> None:
-        while self._pending_waiters:
-            await asyncio.sleep(0)  # let the POSTs already parsed join this commit
-            rows, waiters = self._pending_rows, self._pending_waiters
-            self._pending_rows, self._pending_waiters = {}, []
-            try:
-                await self.alert_store.upsert_many(list(rows.values()))
-            except Exception as exc:
-                for w in waiters:
-                    if not w.done():
-                        w.set_exception(exc)
-                continue
-            for w in waiters:
-                if not w.done():
-                    w.set_result(None)
+    async def _write_rows(self, batches: Sequence[dict[str, dict[str, Any]]]) -> list[None]:
+        merged: dict[str, dict[str, Any]] = {}
+        for rows in batches:
+            merged.update(rows)  # the later version of an alert wins
+        await self.alert_store.upsert_many(list(merged.values()))
+        return [None] * len(batches)
 
     async def receive_rule_alerts(
         self, alerts: Sequence[OutgoingAlert], tenant: str | None
@@ -279,8 +266,9 @@ class AlertingService:
     async def tick(self, now: float) -> int:
         """Flush every due group; return how many notifications were queued."""
         queued = 0
-        for flush in self.dispatcher.due(now):
-            queued += await self._flush(flush, now)
+        due = self.dispatcher.due(now)
+        if due:
+            queued += await self._flush_all(due, now)
         await self._end_silences_on_resolve(now)
         if self.escalator is not None:
             queued += await self._escalate(now)
@@ -291,6 +279,21 @@ class AlertingService:
 
     def _firing_label_sets(self, now: float) -> list[dict[str, str]]:
         return [r.alert.label_map() for r in self.records.values() if not r.alert.resolved_at(now)]
+
+    def _inhibition_sources(self, now: float) -> list[dict[str, str]]:
+        """The firing alerts that match some inhibit rule's source side (the only ones
+        that can inhibit anything); none without inhibit rules."""
+        rules = self.config.inhibit_rules
+        if not rules:
+            return []
+        out = []
+        for r in self.records.values():
+            if r.alert.resolved_at(now):
+                continue
+            labels = r.alert.label_map()
+            if any(all(m.matches(labels) for m in rule.source) for rule in rules):
+                out.append(labels)
+        return out
 
     def muted(self, labels: Mapping[str, str], now: float) -> bool:
         """Silenced, flapping (it pages once and sends digests instead), or acknowledged
@@ -318,16 +321,42 @@ class AlertingService:
             return not active
         return False
 
-    async def _flush(self, flush: Flush, now: float) -> int:
+    async def _flush_all(self, flushes: Sequence[Flush], now: float) -> int:
+        """Flush the due groups together: their notifications go to the outbox in one
+        write, then the notification log records them in one write."""
+        sources = self._inhibition_sources(now)  # once for all groups flushed now
+        outgoing: list[Outgoing] = []
+        log_rows: list[dict[str, Any]] = []
+        entries: dict[str, nflog.Entry] = {}
+        for flush in flushes:
+            self._plan_flush(flush, sources, now, outgoing, log_rows, entries)
+        if outgoing:
+            await self.enqueue(outgoing)
+        if log_rows:
+            await self.nflog_store.upsert_many(log_rows)
+            self.nflog.update(entries)
+        for flush in flushes:
+            self.dispatcher.flushed(flush, now)
+        return len(outgoing)
+
+    def _plan_flush(
+        self,
+        flush: Flush,
+        sources: Sequence[Mapping[str, str]],
+        now: float,
+        outgoing: list[Outgoing],
+        log_rows: list[dict[str, Any]],
+        entries: dict[str, nflog.Entry],
+    ) -> None:
+        """Add what one group's flush sends to `outgoing`, and its log entries."""
         receiver = self.config.receivers.get(flush.receiver)
         if receiver is None:
-            self.dispatcher.flushed(flush, now)
-            return 0
+            return
         by_name = {f"{i.kind}/{i.index}": i for i in receiver.integrations}
         planned = plan(
             flush,
             [(name, i.send_resolved) for name, i in by_name.items()],
-            all_firing_label_sets=self._firing_label_sets(now),
+            all_firing_label_sets=sources,
             inhibit_rules=self.config.inhibit_rules,
             silenced=lambda labels: self.muted(labels, now),
             time_muted=self._time_muted,
@@ -335,14 +364,25 @@ class AlertingService:
             repeat_interval_s=flush.route.repeat_interval_s,
             now=now,
         )
-        outgoing: list[Outgoing] = []
-        entries: dict[str, nflog.Entry] = {}
         for p in planned:
             integration = by_name[p.integration]
             data = notify_data(p, flush, self.external_url, receiver.name)
             key = nflog_key(flush.receiver, p.integration, flush.group_key)
-            entries[key] = nflog.log_entry(
+            entry = nflog.log_entry(
                 p.firing, p.resolved, now, NFLOG_RETENTION_S, flush.route.repeat_interval_s
+            )
+            entries[key] = entry
+            log_rows.append(
+                {
+                    "key": key,
+                    "receiver": flush.receiver,
+                    "integration": p.integration,
+                    "group_key": flush.group_key,
+                    "firing": sorted(entry.firing),
+                    "resolved": sorted(entry.resolved),
+                    "at": entry.timestamp,
+                    "expires_at": entry.expires_at,
+                }
             )
             if not p.alerts:
                 continue  # nothing to send (send_resolved off), but the log learns it
@@ -365,27 +405,6 @@ class AlertingService:
                         request=request,
                     )
                 )
-        if outgoing:
-            await self.enqueue(outgoing)
-        if entries:
-            await self.nflog_store.upsert_many(
-                [
-                    {
-                        "key": key,
-                        "receiver": flush.receiver,
-                        "integration": p.integration,
-                        "group_key": flush.group_key,
-                        "firing": sorted(e.firing),
-                        "resolved": sorted(e.resolved),
-                        "at": e.timestamp,
-                        "expires_at": e.expires_at,
-                    }
-                    for (key, e), p in zip(entries.items(), planned, strict=True)
-                ]
-            )
-            self.nflog.update(entries)
-        self.dispatcher.flushed(flush, now)
-        return len(outgoing)
 
     def _request(self, integration: Integration, data: Any, idem: str) -> OutboundRequest | None:
         try:

@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -32,6 +32,7 @@ from tenantwatch.domain.outbox import (
     RetryPolicy,
     rate_key,
 )
+from tenantwatch.services.group_commit import GroupCommit
 
 log = structlog.get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
@@ -98,7 +99,7 @@ class OutboxWorker:
         *,
         policy: RetryPolicy | None = None,
         rate_limits: Mapping[str, RateLimit] | None = None,
-        concurrency: int = 16,
+        concurrency: int = 64,
         lease_s: float = 120.0,
         timeout_s: float = 15.0,
         poll_s: float = 2.0,
@@ -129,6 +130,10 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[asyncio.Task[None], Claimed] = {}
+        # outcomes of concurrent sends are stored together, one transaction per round
+        self._outcomes: GroupCommit[tuple[Claimed, Mapping[str, Any]], bool] = GroupCommit(
+            repo.record_many
+        )
 
     # -- enqueue -----------------------------------------------------------------------------
 
@@ -311,5 +316,5 @@ class OutboxWorker:
         else:
             values.update(status="dead")
             log.warning("notification dead", id=claim.id, reason=decision.reason)
-        if not await self.repo.record(claim, **values):
+        if not await self._outcomes.submit((claim, values)):
             log.warning("notification lease lapsed before its result was stored", id=claim.id)

@@ -201,3 +201,24 @@ async def test_prune_removes_only_old_sent_rows(repo: SqlNotificationRepo) -> No
     assert await repo.prune_sent(before=T0 - 10, batch=2) == 6
     left = {r.idempotency_key for r in await repo.list(before_id=None, limit=10)}
     assert left == {"new", "dead", "pending"}
+
+
+async def test_outcomes_of_several_claims_are_stored_together(repo: SqlNotificationRepo) -> None:
+    await repo.enqueue_many([row("a"), row("b"), row("c")])
+    first = {c.idempotency_key: c for c in await repo.claim(T0, lease_s=30, limit=10)}
+    # the leases lapse and another worker claims the rows: first["c"]'s result is stale
+    again = {c.idempotency_key: c for c in await repo.claim(T0 + 31, lease_s=30, limit=10)}
+    assert sorted(again) == ["a", "b", "c"]
+    answers = await repo.record_many(
+        [
+            (again["a"], {"status": "sent", "sent_at": T0 + 32, "attempts": 1}),
+            (first["c"], {"status": "sent", "sent_at": T0 + 32, "attempts": 1}),
+            (again["b"], {"status": "dead", "attempts": 1, "last_error": "HTTP 400"}),
+        ]
+    )
+    assert answers == [True, False, True]
+    by_key = {r.idempotency_key: r for r in await repo.list(before_id=None, limit=10)}
+    assert by_key["a"].status == "sent" and by_key["a"].sent_at is not None
+    assert by_key["b"].status == "dead" and by_key["b"].last_error == "HTTP 400"
+    assert by_key["c"].status == "sending"  # the newer claim still holds it
+    assert await repo.record_many([]) == []

@@ -6,10 +6,10 @@ objects. Writes are batched upserts, so a POST of 256 alerts is one statement.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Boolean, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tenantwatch.adapters.db.tables import am_alerts, notification_log, silences
 
 Row = dict[str, Any]
+
+
+def _encode(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _upsert(engine: AsyncEngine, table: Table, key: str) -> Any:
@@ -51,7 +55,7 @@ class _Table:
         for c in self._columns:
             v = row.get(c)
             if c in self._json and v is not None:
-                v = json.dumps(v, separators=(",", ":"))
+                v = _encode(v)
             elif c in self._bool and v is not None:
                 v = int(bool(v))
             out.append(v)

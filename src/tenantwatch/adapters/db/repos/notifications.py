@@ -132,17 +132,26 @@ class SqlNotificationRepo:
 
         Return False when the lease lapsed and another claim took the row.
         """
+        return (await self.record_many([(claim, values)]))[0]
+
+    async def record_many(
+        self, outcomes: Sequence[tuple[Claimed, Mapping[str, Any]]]
+    ) -> list[bool]:
+        """record() for several claims in one transaction; one answer per claim."""
+        out = []
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(t)
-                .where(
-                    t.c.id == claim.id,
-                    t.c.status == "sending",
-                    t.c.lease_until == claim.lease_until,
+            for claim, values in outcomes:
+                result = await conn.execute(
+                    update(t)
+                    .where(
+                        t.c.id == claim.id,
+                        t.c.status == "sending",
+                        t.c.lease_until == claim.lease_until,
+                    )
+                    .values(lease_until=None, **values)
                 )
-                .values(lease_until=None, **values)
-            )
-            return bool(result.rowcount)
+                out.append(bool(result.rowcount))
+        return out
 
     async def release(self, claim: Claimed, at: float) -> bool:
         """Hand a claimed notification back unsent, due again at `at` (no attempt counted)."""
