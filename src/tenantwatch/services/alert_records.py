@@ -118,12 +118,18 @@ def flap_from_json(data: Any) -> FlapState:
     return FlapState(**known)
 
 
+_QUIET = FlapState()
+_QUIET_JSON = flap_to_json(_QUIET)
+
+
 def to_row(r: AlertRecord) -> dict[str, Any]:
     a = r.alert
+    labels = a.label_map()
+    severity = labels.get("severity")
     return {
         "fingerprint": a.fingerprint,
-        "tenant_id": r.tenant_id,
-        "labels": a.label_map(),
+        "tenant_id": labels.get("tenant"),
+        "labels": labels,
         "annotations": a.annotation_map(),
         "starts_at": a.starts_at,
         "ends_at": a.ends_at,
@@ -131,11 +137,11 @@ def to_row(r: AlertRecord) -> dict[str, Any]:
         "generator_url": a.generator_url,
         "timeout": a.timeout,
         "source": r.source,
-        "severity": r.severity,
+        "severity": severity if severity in SEVERITIES else None,
         "first_occurred": r.first_occurred,
         "last_occurred": r.last_occurred,
         "occurrences": r.occurrences,
-        "transitions": flap_to_json(r.flap),
+        "transitions": _QUIET_JSON if r.flap == _QUIET else flap_to_json(r.flap),
         "flapping": r.flapping,
         "escalated": sorted(r.escalated),
         "ack_at": r.ack_at,
