@@ -254,3 +254,27 @@ def test_rendering_matches_amtool(text: str, data: NotifyData, tmp_path: Path) -
         check=True,
     )
     assert ts.render(text, data) == done.stdout
+
+
+def test_html_parts_escape_values_as_html_template_does() -> None:
+    nasty = build_notify_data(
+        "team-x",
+        {"alertname": "XSS"},
+        [alert(summary_html='<img src=x onerror="alert(1)">', plus="a+b & 'c'")],
+        "http://am.example:9093",
+        "{}:{}",
+    )
+    text = (
+        "<p>{{ (index .Alerts 0).Labels.summary_html }}</p>"
+        "<i>{{ (index .Alerts 0).Labels.plus }}</i>"
+        '{{ define "row" }}<td>{{ . }}</td>{{ end }}{{ template "row" .CommonLabels.plus }}'
+        "<b>{{ .CommonLabels.plus | safeHtml }}</b>"
+    )
+    assert ts.render_html(text, nasty) == (
+        "<p>&lt;img src=x onerror=&#34;alert(1)&#34;&gt;</p>"
+        "<i>a&#43;b &amp; &#39;c&#39;</i>"
+        "<td>a&#43;b &amp; &#39;c&#39;</td>"
+        "<b>a+b & 'c'</b>"
+    )
+    # text parts (subjects, Slack, webhooks) are not HTML: values stay as they are
+    assert ts.render("{{ .CommonLabels.plus }}", nasty) == "a+b & 'c'"

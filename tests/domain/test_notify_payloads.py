@@ -593,6 +593,30 @@ def test_the_message_id_is_stable_per_idempotency_key() -> None:
     assert one["message_id"] == again["message_id"] != other["message_id"]
 
 
+def test_the_html_part_goes_through_the_html_renderer_and_the_rest_does_not() -> None:
+    data = group(alert())
+    settings = {
+        "to": "a@x.org",
+        "from": "tw@x.org",
+        "smarthost": "h:25",
+        "subject": "S <1>",
+        "text": "T <2>",
+        "html": "H <3>",
+    }
+    smtp = (
+        build_email(
+            settings,
+            data,
+            lambda text: text,
+            idempotency_key="k",
+            render_html=lambda text: f"html({text})",
+        ).smtp
+        or {}
+    )
+    assert (smtp["html"], smtp["text"]) == ("html(H <3>)", "T <2>")
+    assert ["Subject", "S <1>"] in smtp["headers"]
+
+
 # --- helpers --------------------------------------------------------------------------
 
 

@@ -83,6 +83,7 @@ def notify(
                         data,
                         lambda text: am.templates.render(text, data),
                         idempotency_key=f"test-{time.time_ns()}",
+                        render_html=lambda text: am.templates.render_html(text, data),
                     )
                 except Exception as exc:
                     rows.append((integration.name, "", "not built", str(exc)))

@@ -31,12 +31,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tenantwatch.domain.gotemplate import (
     BUILTIN_FUNCS,
+    SafeHTML,
     TemplateError,
     add_definitions,
     check_functions,
     definitions,
     execute,
     go_str,
+    html_template_escape,
     parse,
     template_calls,
 )
@@ -448,7 +450,7 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "join": _join,
     "match": lambda pattern, s: _regex(pattern).search(go_str(s)) is not None,
     "reReplaceAll": re_replace_all,
-    "safeHtml": lambda s: go_str(s),
+    "safeHtml": lambda s: SafeHTML(go_str(s)),
     "safeUrl": lambda s: go_str(s),
     "urlUnescape": lambda s: urllib.parse.unquote_plus(go_str(s), errors="strict"),
     "stringSlice": lambda *items: [go_str(i) for i in items],
@@ -668,6 +670,19 @@ class TemplateSet:
         if "{{" not in text:
             return text
         return execute(self._parsed(text), TemplateData(data), FUNCS, templates=self.defs)
+
+    def render_html(self, text: str, data: NotifyData) -> str:
+        """Render an HTML part (an email's `html`) as ExecuteHTMLString does: what actions
+        print is HTML-escaped, except values passed through safeHtml."""
+        if "{{" not in text:
+            return text
+        return execute(
+            self._parsed(text),
+            TemplateData(data),
+            FUNCS,
+            templates=self.defs,
+            escape=html_template_escape,
+        )
 
 
 def _plain(exc: TemplateError) -> str:

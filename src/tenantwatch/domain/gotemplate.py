@@ -509,6 +509,17 @@ def _html_escape(*args: Any) -> str:
     return text.replace("\0", "\ufffd")
 
 
+class SafeHTML(str):
+    """A value an HTML template inserts as it is (Alertmanager's safeHtml)."""
+
+
+def html_template_escape(text: str) -> str:
+    """What Go's html/template does to a value in HTML text: `&'"<>+` as entities, NUL
+    as U+FFFD. (html/template also escapes by context inside attributes, URLs and
+    scripts; this is its text-context escaper, where notification emails put values.)"""
+    return _html_escape(text).replace("+", "&#43;")
+
+
 def _js_escape(*args: Any) -> str:
     text = _sprint(*args) if len(args) != 1 or not isinstance(args[0], str) else args[0]
     out = []
@@ -656,11 +667,13 @@ class _Exec:
         variables: Mapping[str, Any],
         templates: Mapping[str, Sequence[_Node]] | None = None,
         depth: int = 0,
+        escape: Callable[[str], str] | None = None,
     ) -> None:
         self.funcs = {**BUILTINS, **funcs}
         self.scope = _Scope({"$": dot, **variables})
         self.templates = templates or {}
         self.depth = depth
+        self.escape = escape
 
     def run(self, nodes: Sequence[_Node], dot: Any, out: list[str]) -> None:
         for node in nodes:
@@ -671,7 +684,10 @@ class _Exec:
                 assert node.pipe is not None
                 value = self.pipeline(node.pipe, dot)
                 if not node.pipe.declare:
-                    out.append(go_str(value))
+                    text = go_str(value)
+                    if self.escape is not None and not isinstance(value, SafeHTML):
+                        text = self.escape(text)
+                    out.append(text)
             elif kind in ("if", "with"):
                 assert node.pipe is not None
                 self.scope.frames.append({})
@@ -699,7 +715,7 @@ class _Exec:
         if self.depth >= 100:
             raise TemplateError(f'template "{node.text}" calls itself too deeply (100 levels)')
         value = self.pipeline(node.pipe, dot) if node.pipe is not None else None
-        inner = _Exec({}, value, {}, self.templates, self.depth + 1)
+        inner = _Exec({}, value, {}, self.templates, self.depth + 1, self.escape)
         inner.funcs = self.funcs
         inner.run(body, value, out)
 
@@ -829,16 +845,19 @@ def execute(
     funcs: Funcs,
     variables: Mapping[str, Any] | None = None,
     templates: Mapping[str, Sequence[_Node]] | None = None,
+    escape: Callable[[str], str] | None = None,
 ) -> str:
     """Run a parsed template with `dot` as `.`; raise TemplateError when execution fails.
 
     `templates` are named definitions ({{ define }}) that {{ template }} may call; the
-    template's own definitions are added to them (see add_definitions)."""
+    template's own definitions are added to them (see add_definitions). `escape`, when
+    given, is applied to what every action prints, except SafeHTML values (as
+    html/template does; use html_template_escape)."""
     out: list[str] = []
     funcs = {**funcs, "and": lambda *a: a, "or": lambda *a: a}
     named = add_definitions(templates or {}, definitions(nodes))
     try:
-        _Exec(funcs, dot, dict(variables or {}), named).run(nodes, dot, out)
+        _Exec(funcs, dot, dict(variables or {}), named, escape=escape).run(nodes, dot, out)
     except RecursionError:
         raise TemplateError("template nested too deeply") from None
     return "".join(out)

@@ -744,10 +744,12 @@ def build_email(
     *,
     idempotency_key: str,
     render_email: RenderEmail | None = None,
+    render_html: Render | None = None,
 ) -> OutboundRequest:
     """An email: headers (To, From, Subject, ...) and text/html bodies, plus SMTP settings.
 
-    `html` / `text` (seed 000's `body` means `text`) are Alertmanager templates; a part the
+    `html` / `text` (seed 000's `body` means `text`) are Alertmanager templates (`html`
+    rendered by render_html, which escapes values as html/template does); a part the
     config does not set comes from the Jinja2 templates: rendered now by
     render_email("default", data) when given, else by the email sender (the request then
     carries the data as `template_data`). An empty string leaves the part out.
@@ -778,7 +780,7 @@ def build_email(
     text_tpl = _str(settings, "text", kind)
     if text_tpl is None:
         text_tpl = _str(settings, "body", kind)
-    html = render(html_tpl) if html_tpl is not None else None
+    html = (render_html or render)(html_tpl) if html_tpl is not None else None
     text = render(text_tpl) if text_tpl is not None else None
     defaults = [part for part, value in (("html", html), ("text", text)) if value is None]
     if defaults and render_email is not None:
@@ -918,6 +920,7 @@ def build_request(
     *,
     idempotency_key: str,
     render_email: RenderEmail | None = None,
+    render_html: Render | None = None,
 ) -> OutboundRequest:
     """The request of one integration; kind is the config's `<kind>_configs` prefix."""
     builder = BUILDERS.get(kind)
@@ -925,6 +928,11 @@ def build_request(
         raise ValueError(f"unknown notification kind {kind!r}; use one of {', '.join(BUILDERS)}")
     if kind == "email":
         return build_email(
-            settings, data, render, idempotency_key=idempotency_key, render_email=render_email
+            settings,
+            data,
+            render,
+            idempotency_key=idempotency_key,
+            render_email=render_email,
+            render_html=render_html,
         )
     return builder(settings, data, render, idempotency_key=idempotency_key)

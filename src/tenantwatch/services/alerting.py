@@ -414,6 +414,7 @@ class AlertingService:
                 data,
                 lambda text: self.config.templates.render(text, data),
                 idempotency_key=idem,
+                render_html=lambda text: self.config.templates.render_html(text, data),
             )
         except Exception as exc:
             log.error(
