@@ -267,3 +267,42 @@ async def test_a_loopback_smarthost_needs_the_allow_list(smtp_server: Mailbox) -
     result = await strict.deliver(req, timeout=5)
     assert not result.ok and not result.retryable and "allow_private" in (result.error or "")
     assert smtp_server.messages == []
+
+
+async def test_port_465_speaks_implicit_tls(ca: trustme.CA, ca_file: str) -> None:
+    # Alertmanager uses TLS from the first byte on port 465 (no STARTTLS); 465 is free on
+    # 127.0.0.2, a loopback address the other tests do not use
+    box = Mailbox(port=465)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.2").configure_cert(ctx)
+    controller = Controller(
+        box,
+        hostname="127.0.0.2",
+        port=465,
+        ssl_context=ctx,
+        authenticator=box.authenticate,
+        auth_require_tls=False,
+    )
+    try:
+        controller.start()
+    except (OSError, PermissionError) as exc:
+        pytest.skip(f"cannot listen on 127.0.0.2:465 here: {exc}")
+    notifiers = Notifiers(allow_private=["127.0.0.2"])
+    try:
+        data = group(alert())
+        settings = {
+            **_settings(box, text="over TLS", html=""),
+            "smarthost": "127.0.0.2:465",
+            "tls_config": {"ca_file": ca_file},
+        }
+        req = build_email(settings, data, go_render(data), idempotency_key="k")
+        result = await notifiers.deliver(req, timeout=10)
+        assert result.ok, result.error
+        [(_, rcpt, raw)] = box.messages
+        assert rcpt == ["ops-team@ai-shifu.com"]
+        assert [(login, pw) for _, login, pw in box.logins] == [(b"alerts", b"secret")]
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        assert content(msg) == "over TLS\n"
+    finally:
+        await notifiers.close()
+        controller.stop()
