@@ -41,6 +41,7 @@ from tenantwatch.config.alertmanager_spec import (
     UNSUPPORTED,
 )
 from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.host_zone import host_zone
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
 from tenantwatch.domain.am_templates import TemplateFileError, TemplateSet
 from tenantwatch.domain.durations import parse_duration
@@ -360,7 +361,7 @@ class _Loader:
         for j, entry in enumerate(entries):
             at: Where = (*where, "time_intervals", j)
             try:
-                parsed.append(parse_time_interval(entry))
+                parsed.append(parse_time_interval(entry, host_zone()))
             except ValueError as exc:
                 key = str(exc).split(":", 1)[0]
                 if isinstance(entry, Mapping) and key in entry:

@@ -10,7 +10,8 @@ list of these and is active when any of them is.
 Differences from Alertmanager 0.25, all on the safe side: months outside 1..12 are
 rejected (Alertmanager accepts them and they never match); negative days count from the
 month's real last day even across a DST change (0.25 miscounted March in zones with DST;
-fixed upstream later); location `Local` means UTC (the domain has no server zone).
+fixed upstream later). Location `Local` is the zone the caller passes as `local_zone`
+(the host's; see config/host_zone.py), UTC when none is given.
 """
 
 from __future__ import annotations
@@ -75,9 +76,9 @@ def active(intervals: Sequence[TimeInterval], ts: float) -> bool:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-def parse_time_interval(data: Mapping[str, Any]) -> TimeInterval:
+def parse_time_interval(data: Mapping[str, Any], local_zone: str = "UTC") -> TimeInterval:
     """One entry of a named interval's `time_intervals` list; raise ValueError saying how
-    to fix it."""
+    to fix it. `local_zone` is what `location: Local` means (an IANA name)."""
     if not isinstance(data, Mapping):
         raise ValueError(
             "each entry of time_intervals is a mapping, e.g. {weekdays: ['monday:friday']}"
@@ -91,7 +92,7 @@ def parse_time_interval(data: Mapping[str, Any]) -> TimeInterval:
         days_of_month=_ranges(data.get("days_of_month"), "days_of_month", _int, _check_days),
         months=_ranges(data.get("months"), "months", _month, _check_months),
         years=_ranges(data.get("years"), "years", _int, _check_years),
-        location=_location(data.get("location")),
+        location=_location(data.get("location"), local_zone),
     )
 
 
@@ -219,8 +220,10 @@ def _check_years(begin: int, end: int, item: str) -> None:
         raise ValueError(f"years: {item!r}: the end year {end} is before the start year {begin}")
 
 
-def _location(value: Any) -> str:
-    if value is None or value == "" or value in ("UTC", "Local"):
+def _location(value: Any, local_zone: str = "UTC") -> str:
+    if value == "Local":
+        return local_zone
+    if value is None or value == "" or value == "UTC":
         return "UTC"
     name = str(value)
     try:
