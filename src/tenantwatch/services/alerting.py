@@ -132,6 +132,7 @@ class AlertingService:
             self._write_rows
         )
         self._last_maintenance = 0.0
+        self._escalated_at = -1e18
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -270,7 +271,10 @@ class AlertingService:
         if due:
             queued += await self._flush_all(due, now)
         await self._end_silences_on_resolve(now)
-        if self.escalator is not None:
+        # escalation delays are minutes: look every ESCALATION_TICK_S, not on every POST's
+        # wake-up (each look visits every alert)
+        if self.escalator is not None and now - self._escalated_at >= ESCALATION_TICK_S:
+            self._escalated_at = now
             queued += await self._escalate(now)
         if now - self._last_maintenance >= MAINTENANCE_S:
             self._last_maintenance = now
