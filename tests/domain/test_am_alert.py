@@ -7,6 +7,7 @@ import pytest
 from tenantwatch.domain.am_alert import (
     AmAlert,
     accept_posted,
+    admit_posted,
     fingerprint,
     go_quote,
     join_problems,
@@ -124,6 +125,25 @@ def test_validation_messages_are_alertmanagers(
         validate_posted(labels, annotations, start, end, now=1000.0, resolve_timeout_s=300)
         == message
     )
+    # the one-pass admission (the POST path) refuses with the same message
+    assert admit_posted(labels, annotations, start, end, "", 1000.0, 300.0) == message
+
+
+@pytest.mark.parametrize(
+    ("labels", "start", "end"),
+    [
+        ({"a": "x", "gone": ""}, None, None),
+        ({"b": "y", "a": "x"}, None, 900.0),
+        ({"a": "ÿé"}, 500.0, 5000.0),
+    ],
+)
+def test_admitted_alerts_are_the_accepted_ones(
+    labels: dict[str, str], start: float | None, end: float | None
+) -> None:
+    admitted = admit_posted(labels, {"s": "t"}, start, end, "http://g", 1000.0, 300.0)
+    accepted = accept_posted(labels, {"s": "t"}, start, end, "http://g", 1000.0, 300.0)
+    assert isinstance(admitted, AmAlert)
+    assert admitted == accepted and admitted.fingerprint == accepted.fingerprint
 
 
 def test_valid_alerts_pass() -> None:

@@ -247,6 +247,40 @@ def accept_posted(
     )
 
 
+def admit_posted(
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str],
+    starts_at: float | None,
+    ends_at: float | None,
+    generator_url: str,
+    now: float,
+    resolve_timeout_s: float,
+) -> AmAlert | str:
+    """validate_posted then accept_posted in one pass: the alert as stored, or why
+    Alertmanager refuses it (the same messages)."""
+    kept = {k: v for k, v in labels.items() if v != ""}
+    start, end, timeout = _defaults(starts_at, ends_at, now, resolve_timeout_s)
+    if start and end and end < start:
+        return "start time must be before end time"
+    problem = _pair_problem(kept)
+    if problem is not None:
+        return f"invalid label set: {problem}"
+    if not kept:
+        return "at least one label pair required"
+    problem = _pair_problem(annotations)
+    if problem is not None:
+        return f"invalid annotations: {problem}"
+    return AmAlert(
+        tuple(sorted(kept.items())),
+        tuple(sorted(annotations.items())),
+        start,
+        end,
+        now,
+        generator_url,
+        timeout,
+    )
+
+
 def merge(a: AmAlert, b: AmAlert, now: float | None = None) -> AmAlert:
     """Alertmanager's Alert.Merge of two versions of one alert.
 

@@ -28,7 +28,7 @@ import structlog
 from tenantwatch.config.alertmanager import AlertmanagerConfig, Integration
 from tenantwatch.domain import nflog
 from tenantwatch.domain.alert_rules import OutgoingAlert
-from tenantwatch.domain.am_alert import AmAlert, accept_posted, put, validate_posted
+from tenantwatch.domain.am_alert import AmAlert, admit_posted, put
 from tenantwatch.domain.dispatch import Dispatcher, Flush
 from tenantwatch.domain.flapping import (
     FlapConfig,
@@ -171,32 +171,24 @@ class AlertingService:
         now = self.now()
         problems: list[str] = []
         accepted: list[AmAlert] = []
+        timeout_s = self.config.resolve_timeout_s
         for item in items:
-            labels = dict(item.labels)
-            if tenant is not None:
-                labels["tenant"] = tenant  # a tenant's key only ever raises its own alerts
-            problem = validate_posted(
+            labels = item.labels
+            if tenant is not None:  # a tenant's key only ever raises its own alerts
+                labels = {**labels, "tenant": tenant}
+            admitted = admit_posted(
                 labels,
                 item.annotations,
                 item.starts_at,
                 item.ends_at,
-                now=now,
-                resolve_timeout_s=self.config.resolve_timeout_s,
+                item.generator_url,
+                now,
+                timeout_s,
             )
-            if problem is not None:
-                problems.append(problem)
-                continue
-            accepted.append(
-                accept_posted(
-                    labels,
-                    item.annotations,
-                    item.starts_at,
-                    item.ends_at,
-                    item.generator_url,
-                    now,
-                    self.config.resolve_timeout_s,
-                )
-            )
+            if isinstance(admitted, str):
+                problems.append(admitted)
+            else:
+                accepted.append(admitted)
         if accepted:
             await self._store(accepted, source, now)
         return problems
