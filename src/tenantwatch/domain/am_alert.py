@@ -137,20 +137,13 @@ class AmAlert:
         return "resolved" if self.resolved_at(now) else "firing"
 
 
-_GOOD_NAMES: set[str] = set()  # label names seen valid (alerts use few distinct names)
+@functools.lru_cache(maxsize=4096)  # alerts use few distinct label names
+def _valid_name(name: str) -> bool:
+    return _LABEL_NAME.fullmatch(name) is not None
 
 
 def _bad_name(names: Iterable[str]) -> str | None:
-    bad = []
-    for n in names:
-        if n in _GOOD_NAMES:
-            continue
-        if _LABEL_NAME.fullmatch(n):
-            if len(_GOOD_NAMES) < 10_000:
-                _GOOD_NAMES.add(n)
-        else:
-            bad.append(n)
-    return min(bad) if bad else None
+    return min((n for n in names if not _valid_name(n)), default=None)
 
 
 def _bad_value(values: Iterable[str]) -> str | None:
@@ -206,6 +199,14 @@ def validate_posted(
         start, end, _ = _defaults(starts_at, ends_at, now, resolve_timeout_s)
     else:
         start, end = (starts_at or ends_at or 0.0), (ends_at or 0.0)
+    return _refusal(kept, annotations, start, end)
+
+
+def _refusal(
+    kept: Mapping[str, str], annotations: Mapping[str, str], start: float, end: float
+) -> str | None:
+    """Alertmanager's reason to refuse an alert (labels without empty values, times with
+    the API's defaults filled in), or None."""
     if start and end and end < start:
         return "start time must be before end time"
     problem = _pair_problem(kept)
@@ -233,18 +234,14 @@ def accept_posted(
     now: float,
     resolve_timeout_s: float,
 ) -> AmAlert:
-    """The alert as Alertmanager stores a POSTed one: its time defaults filled in and
-    labels with empty values dropped. Validate first with validate_posted."""
-    start, end, timeout = _defaults(starts_at, ends_at, now, resolve_timeout_s)
-    return AmAlert.of(
-        labels={k: v for k, v in labels.items() if v != ""},
-        annotations=annotations,
-        starts_at=start,
-        ends_at=end,
-        updated_at=now,
-        generator_url=generator_url,
-        timeout=timeout,
+    """admit_posted for an alert known to be valid; raise ValueError with the reason
+    when it is not."""
+    admitted = admit_posted(
+        labels, annotations, starts_at, ends_at, generator_url, now, resolve_timeout_s
     )
+    if isinstance(admitted, str):
+        raise ValueError(admitted)
+    return admitted
 
 
 def admit_posted(
@@ -256,20 +253,14 @@ def admit_posted(
     now: float,
     resolve_timeout_s: float,
 ) -> AmAlert | str:
-    """validate_posted then accept_posted in one pass: the alert as stored, or why
-    Alertmanager refuses it (the same messages)."""
+    """The alert as Alertmanager stores a POSTed one (its time defaults filled in, labels
+    with empty values dropped), or why Alertmanager refuses it (validate_posted's
+    messages), in one pass."""
     kept = {k: v for k, v in labels.items() if v != ""}
     start, end, timeout = _defaults(starts_at, ends_at, now, resolve_timeout_s)
-    if start and end and end < start:
-        return "start time must be before end time"
-    problem = _pair_problem(kept)
-    if problem is not None:
-        return f"invalid label set: {problem}"
-    if not kept:
-        return "at least one label pair required"
-    problem = _pair_problem(annotations)
-    if problem is not None:
-        return f"invalid annotations: {problem}"
+    refusal = _refusal(kept, annotations, start, end)
+    if refusal is not None:
+        return refusal
     return AmAlert(
         tuple(sorted(kept.items())),
         tuple(sorted(annotations.items())),

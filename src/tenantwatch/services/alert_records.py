@@ -3,6 +3,7 @@ flapping, acknowledgement and manual resolution (seed 002's MonitoringAlert)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -11,6 +12,12 @@ from tenantwatch.domain.flapping import FlapConfig, FlapDecision, FlapState, fla
 
 SEVERITIES = ("info", "warning", "error", "critical")
 OCCURRENCE_WINDOW_S = 3600.0
+
+
+def known_severity(labels: Mapping[str, str]) -> str | None:
+    """The `severity` label when it is one of SEVERITIES, else None."""
+    value = labels.get("severity")
+    return value if value in SEVERITIES else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +50,7 @@ class AlertRecord:
 
     @property
     def severity(self) -> str | None:
-        value = self.alert.label_map().get("severity")
-        return value if value in SEVERITIES else None
+        return known_severity(self.alert.label_map())
 
     def acknowledged(self, now: float) -> bool:
         """Acknowledged, and the acknowledgement has not run out."""
@@ -125,7 +131,6 @@ _QUIET_JSON = flap_to_json(_QUIET)
 def to_row(r: AlertRecord) -> dict[str, Any]:
     a = r.alert
     labels = a.label_map()
-    severity = labels.get("severity")
     return {
         "fingerprint": a.fingerprint,
         "tenant_id": labels.get("tenant"),
@@ -137,7 +142,7 @@ def to_row(r: AlertRecord) -> dict[str, Any]:
         "generator_url": a.generator_url,
         "timeout": a.timeout,
         "source": r.source,
-        "severity": severity if severity in SEVERITIES else None,
+        "severity": known_severity(labels),
         "first_occurred": r.first_occurred,
         "last_occurred": r.last_occurred,
         "occurrences": r.occurrences,
