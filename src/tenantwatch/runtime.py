@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import create_engine, ping
@@ -17,6 +20,7 @@ from tenantwatch.adapters.db.repos.alerting import (
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
+from tenantwatch.adapters.db.tables import instance_state
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
 from tenantwatch.adapters.notifiers.base import Notifiers
 from tenantwatch.config.alerting_model import EscalationConfig
@@ -32,19 +36,20 @@ from tenantwatch.config.model import Config
 from tenantwatch.config.rules_load import builtin_groups, load_rule_groups
 from tenantwatch.domain.alert_rules import OutgoingAlert
 from tenantwatch.domain.apikeys import SYSTEM
+from tenantwatch.domain.config_source import CONFIG_SOURCE_KEY, ConfigSource
 from tenantwatch.domain.flapping import FlapConfig
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
 from tenantwatch.services.alerting import AlertingService
 from tenantwatch.services.apikeys import ApiKeyService
 from tenantwatch.services.audit import AuditService
-from tenantwatch.services.checks import CheckService, CheckSyncReport
+from tenantwatch.services.checks import CheckService
+from tenantwatch.services.config_sync import ConfigSync, ConfigSyncReport
 from tenantwatch.services.context import ServiceContext
-from tenantwatch.services.errors import Conflict
 from tenantwatch.services.escalation import Escalator
 from tenantwatch.services.health import DependencyProbe
 from tenantwatch.services.rule_groups import RuleGroupService
-from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
+from tenantwatch.services.tenants import TenantInput, TenantService
 from tenantwatch.settings import Settings
 from tenantwatch.web.inspector import Inspector
 from tenantwatch.workers.check_engine import CheckEngine
@@ -64,9 +69,10 @@ class Runtime:
     audit: AuditService
     checks: CheckService
     check_engine: CheckEngine
+    config_sync: ConfigSync
     probes: dict[str, DependencyProbe] = field(default_factory=dict)
     metrics: MetricsRuntime | None = None
-    check_sync: CheckSyncReport | None = None
+    last_sync: ConfigSyncReport | None = None
     rules: RuleManager | None = None
     rule_groups: RuleGroupService | None = None
     alerting: AlertingService | None = None
@@ -208,6 +214,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         api_keys=ApiKeyService(ctx),
         audit=AuditService(ctx),
         checks=checks,
+        config_sync=ConfigSync(ctx, tenants, checks),
         check_engine=CheckEngine(
             checks,
             ctx.tiers,
@@ -259,22 +266,48 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
     return runtime
 
 
-async def prepare(runtime: Runtime) -> SyncReport:
-    """Apply migrations and sync the config's tenants; return what the sync changed."""
+async def recorded_source(settings: Settings) -> ConfigSource | None:
+    """The config file the database records it is served from (None: none recorded, or
+    a database from before the record existed)."""
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with engine.connect() as conn:
+            q = select(instance_state.c.value).where(instance_state.c.key == CONFIG_SOURCE_KEY)
+            value = (await conn.execute(q)).scalar()
+    except DBAPIError:  # no such table yet: not migrated
+        return None
+    finally:
+        await engine.dispose()
+    return ConfigSource.from_record(value) if value is not None else None
+
+
+def config_source(settings: Settings) -> ConfigSource:
+    """The config file the settings name, as a sync records it (no file: both None)."""
+    if settings.config is None:
+        return ConfigSource()
+    path = settings.config.resolve()
+    return ConfigSource(str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+async def prepare(runtime: Runtime, *, force: bool = False) -> ConfigSyncReport:
+    """Apply migrations and sync the config's tenants and checks; return what changed."""
     await migrate(runtime.engine)
-    return await sync_config(runtime)
+    return await sync_config(runtime, force=force)
 
 
-async def sync_config(runtime: Runtime) -> SyncReport:
-    """Sync the config's tenants; safe when several processes start at the same moment."""
-    declared = declared_tenants(runtime.config)
-    try:
-        report = await runtime.tenants.sync_from_config(declared)
-    except Conflict:
-        # another process starting at the same moment inserted a tenant first; sync again
-        report = await runtime.tenants.sync_from_config(declared)
-    try:
-        runtime.check_sync = await runtime.checks.sync_from_config(runtime.config.checks)
-    except Conflict:
-        runtime.check_sync = await runtime.checks.sync_from_config(runtime.config.checks)
+async def sync_config(
+    runtime: Runtime, *, force: bool = False, switch: bool = False
+) -> ConfigSyncReport:
+    """Sync the config's tenants and checks, unless that needs --force (SyncRefused).
+
+    Only `serve` and `config apply` (which may `switch` files) call this: commands that
+    show never sync."""
+    report = await runtime.config_sync.apply(
+        declared_tenants(runtime.config),
+        runtime.config.checks,
+        config_source(runtime.settings),
+        force=force,
+        switch=switch,
+    )
+    runtime.last_sync = report
     return report

@@ -46,6 +46,9 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[int, str]:
 async def test_run_list_and_health(tmp_path: Path, env: dict[str, str]) -> None:
     async with http_target() as target:
         cfg = str(_config(tmp_path, target.url))
+        code, out = await asyncio.to_thread(_run, ["config", "apply", cfg], env)
+        assert code == 0, out
+        assert "checks created: acme-web, globex-web" in out
         code, out = await asyncio.to_thread(
             _run, ["checks", "run", "acme-web", "--config", cfg], env
         )
@@ -83,3 +86,23 @@ def test_uptime_strip_draws_one_mark_per_hour() -> None:
 
     strip = uptime_strip([row(0, 60, 60), row(1, 1000, 995), row(2, 60, 30)], end, hours=4)
     assert strip == "[dim]·[/][red]▃[/][yellow]▆[/][green]█[/]"
+
+
+async def test_commands_that_show_refuse_a_missing_database_instead_of_creating_it(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    for args in (["checks", "list"], ["health"], ["status"], ["tenant", "list"]):
+        code, out = await asyncio.to_thread(_run, args, env)
+        assert code == 1 and "no database at" in out and "start the server first" in out, out
+    assert not (tmp_path / "tw.db").exists()
+    assert not (tmp_path / "var").exists()
+
+
+async def test_checks_list_with_a_config_never_syncs_it(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    code, out = await asyncio.to_thread(_run, ["migrate"], env)
+    assert code == 0, out
+    cfg = str(_config(tmp_path, "http://127.0.0.1:9"))
+    code, out = await asyncio.to_thread(_run, ["checks", "list", "--config", cfg], env)
+    assert code == 0 and "0 checks" in out, out

@@ -26,7 +26,7 @@ def create(
     async def work(rt: Runtime) -> IssuedKey:
         return await rt.api_keys.issue(cli_principal(), name=name, scopes=scope, tenant_id=tenant)
 
-    issued = with_runtime(settings_from_env(), work)
+    issued = with_runtime(settings_from_env(), work, writes=True)
     bound = f" bound to tenant {issued.key.tenant_id}" if issued.key.tenant_id else ""
     scopes = ", ".join(str(s) for s in issued.key.scopes)
     console.print(f"created API key {issued.key.id} ({scopes}){bound}; it is shown only now:")
@@ -79,5 +79,5 @@ def revoke(
     async def work(rt: Runtime) -> ApiKey:
         return await rt.api_keys.revoke(cli_principal(), key_id)
 
-    key = with_runtime(settings_from_env(), work)
+    key = with_runtime(settings_from_env(), work, writes=True)
     console.print(f"revoked API key {key.id} ({key.name})")

@@ -1,7 +1,7 @@
 """tenantwatch health [--tenant T] and tenantwatch checks list|run ID.
 
-Like `serve`, these first bring the database in line with the config file (its tenants
-and checks), so they show what the file declares even before the server first ran."""
+They show what the server's database holds; they never sync the config file (only
+`serve` and `config apply` do), so a shell without TENANTWATCH_CONFIG changes nothing."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tenantwatch.cli.common import (
 )
 from tenantwatch.domain.checks import Check, CheckRun, CheckState
 from tenantwatch.domain.tenant_health import TenantHealth
-from tenantwatch.runtime import Runtime, sync_config
+from tenantwatch.runtime import Runtime
 
 app = typer.Typer(help="List and run health checks.", no_args_is_help=True)
 
@@ -53,7 +53,6 @@ def health(
     async def work(
         rt: Runtime,
     ) -> tuple[list[TenantHealth], list[tuple[Check, CheckState]], dict[str, str]]:
-        await sync_config(rt)
         who = cli_principal()
         if tenant is None:
             return list(await rt.checks.platform(who)), [], {}
@@ -151,7 +150,6 @@ def list_(
     """List checks with their state."""
 
     async def work(rt: Runtime) -> tuple[list[tuple[Check, CheckState]], dict[str, str]]:
-        await sync_config(rt)
         out: list[tuple[Check, CheckState]] = []
         cursor = None
         while True:
@@ -174,12 +172,11 @@ def run(
     """Run one check now, record the result and print it."""
 
     async def work(rt: Runtime) -> CheckRun:
-        await sync_config(rt)
-        check, _ = await rt.checks.get(cli_principal(), check_id)
+        check = await rt.checks.runnable(cli_principal(), check_id)
         runs, _ = await rt.check_engine.run_now([check])
         return runs[0]
 
-    result = with_runtime(settings_from_env(config), work)
+    result = with_runtime(settings_from_env(config), work, writes=True)
     verdict = "[green]passed[/green]" if result.ok else "[red]failed[/red]"
     console.print(f"{result.check_id}: {verdict} in {_ms(result.duration_s)}")
     if result.status_code is not None:

@@ -12,12 +12,14 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from tenantwatch.adapters.db.engine import redact_url
 from tenantwatch.config import Config, ConfigError, load_config
 from tenantwatch.domain.apikeys import Principal, Scope, effective_scopes
-from tenantwatch.runtime import Runtime, build_runtime
+from tenantwatch.domain.config_source import ConfigSource
+from tenantwatch.runtime import Runtime, build_runtime, recorded_source
 from tenantwatch.services.errors import ServiceError
 from tenantwatch.settings import Settings
 
@@ -58,6 +60,26 @@ def read_config(settings: Settings, exit_code: int = 2) -> Config:
         raise typer.Exit(exit_code) from None
 
 
+def served_config(settings: Settings, recorded: ConfigSource | None) -> tuple[Settings, Config]:
+    """The settings and config a command that only reads uses: the file given, else the
+    one the server records it serves from (for custom tiers and receivers), else none.
+    Never synced."""
+    if settings.config is not None:
+        return settings, read_config(settings)
+    if recorded is None or recorded.path is None:
+        return settings, Config()
+    served = settings.model_copy(update={"config": Path(recorded.path)})
+    try:
+        return served, load_config(Path(recorded.path), dict(os.environ))
+    except (ConfigError, OSError):
+        err_console.print(
+            f"[yellow]note:[/yellow] the server's config {recorded.path} cannot be read here; "
+            "custom tiers are unknown (pass --config FILE)",
+            highlight=False,
+        )
+        return settings, Config()
+
+
 def cli_principal() -> Principal:
     """The operator at the terminal: full rights, recorded in the audit log by user name."""
     try:
@@ -82,16 +104,60 @@ def database_errors(settings: Settings) -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run work against a migrated database; service errors become a message and exit 1."""
-    config = read_config(settings)
+def missing_database(settings: Settings) -> str | None:
+    """Why a command that only reads cannot use the database, before touching it, or None."""
+    url = make_url(settings.effective_database_url)
+    database = url.database or ""
+    on_disk = database not in ("", ":memory:") and not database.startswith("file:")
+    if url.get_backend_name() == "sqlite" and on_disk and not Path(database).exists():
+        return (
+            f"no database at {database}; start the server first (`make run` or "
+            "`tenantwatch serve`), or point TENANTWATCH_DATA_DIR / TENANTWATCH_DATABASE_URL "
+            "at the server's"
+        )
+    return None
+
+
+async def _schema_problem(settings: Settings) -> str | None:
+    from tenantwatch.adapters.db.engine import create_engine
+    from tenantwatch.adapters.db.migrate import current_revision, head_revision
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        found = await current_revision(engine)
+    finally:
+        await engine.dispose()
+    if found == head_revision():
+        return None
+    where = redact_url(settings.effective_database_url)
+    if found is None:
+        return f"{where} holds no tenantwatch data; start the server first (`tenantwatch serve`)"
+    return f"{where} is at schema {found}, older than this tenantwatch; run `tenantwatch migrate`"
+
+
+def with_runtime(
+    settings: Settings, work: Callable[[Runtime], Awaitable[T]], *, writes: bool = False
+) -> T:
+    """Run work against the database; service errors become a message and exit 1.
+
+    A command that `writes` (creating a key, running a check) migrates the database
+    first. Any other command only reads: it refuses a missing or older database rather
+    than create or migrate it. Neither syncs the config file: only `serve` and
+    `config apply` do."""
+    if not writes and (problem := missing_database(settings)):
+        err_console.print(f"[red]error:[/red] {problem}", highlight=False)
+        raise typer.Exit(1)
 
     async def main() -> T:
         from tenantwatch.adapters.db.migrate import migrate
 
-        rt = build_runtime(settings, config)
+        if not writes and (problem := await _schema_problem(settings)):
+            err_console.print(f"[red]error:[/red] {problem}", highlight=False)
+            raise typer.Exit(1)
+        rt = build_runtime(*served_config(settings, await recorded_source(settings)))
         try:
-            await migrate(rt.engine)
+            if writes:
+                await migrate(rt.engine)
             return await work(rt)
         finally:
             await rt.close()

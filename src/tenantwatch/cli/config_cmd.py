@@ -1,14 +1,25 @@
-"""tenantwatch config check FILE."""
+"""tenantwatch config check FILE and config apply FILE."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import typer
 
-from tenantwatch.cli.common import console, err_console
+from tenantwatch.adapters.db.migrate import migrate
+from tenantwatch.cli.common import (
+    console,
+    database_errors,
+    err_console,
+    read_config,
+    settings_from_env,
+)
 from tenantwatch.config import ConfigError, load_config
+from tenantwatch.runtime import build_runtime, sync_config
+from tenantwatch.services.config_sync import ConfigSyncReport
+from tenantwatch.services.errors import ServiceError
 
 app = typer.Typer(help="Work with tenantwatch.yml.", no_args_is_help=True)
 
@@ -35,3 +46,56 @@ def check(
         )
     if failed:
         raise typer.Exit(1)
+
+
+def sync_summary(report: ConfigSyncReport) -> list[str]:
+    """What a config sync changed, a line per kind of change (none when nothing changed)."""
+    t, c = report.tenants, report.checks
+    parts = [
+        ("tenants created", t.created),
+        ("tenants changed", t.updated),
+        ("tenants released to the API", t.released),
+        ("checks created", c.created),
+        ("checks changed", c.updated),
+        ("checks restored", c.restored),
+        ("checks archived (no longer declared; history kept)", c.archived),
+    ]
+    return [f"{what}: {', '.join(ids)}" for what, ids in parts if ids]
+
+
+@app.command("apply")
+def apply(
+    file: Path = typer.Argument(..., help="the config file to sync", show_default=False),
+    force: bool = typer.Option(
+        False, "--force", help="also when it would archive every check and release every tenant"
+    ),
+) -> None:
+    """Sync FILE's tenants and checks into the database and make it the file the server
+    serves from (a later `serve` must use it). Checks it no longer declares are archived
+    with their history; tenants it no longer declares are released to the API."""
+    settings = settings_from_env(file)
+    config = read_config(settings, exit_code=1)
+
+    async def main() -> ConfigSyncReport:
+        rt = build_runtime(settings, config)
+        try:
+            await migrate(rt.engine)
+            return await sync_config(rt, force=force, switch=True)
+        finally:
+            await rt.close()
+
+    try:
+        with database_errors(settings):
+            report = asyncio.run(main())
+    except ServiceError as exc:
+        err_console.print(f"[red]not applied:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    lines = sync_summary(report)
+    console.print(f"{file}: applied", markup=False, highlight=False)
+    for line in lines or ["nothing changed"]:
+        console.print(f"  {line}", markup=False, highlight=False)
+    console.print(
+        "  a running server keeps its rules and receivers until it restarts with this file",
+        markup=False,
+        highlight=False,
+    )

@@ -22,11 +22,12 @@ from tenantwatch.cli.common import (
     read_config,
     settings_from_env,
 )
+from tenantwatch.cli.config_cmd import sync_summary
 from tenantwatch.config import Config
 from tenantwatch.logs import configure_logging
 from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.services.errors import ServiceError
-from tenantwatch.services.tenants import SyncReport
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 
@@ -62,17 +63,19 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
-async def _bootstrap(settings: Settings, config: Config) -> tuple[SyncReport, str | None]:
+async def _bootstrap(
+    settings: Settings, config: Config, force: bool
+) -> tuple[ConfigSyncReport, str | None]:
     rt = build_runtime(settings, config)
     try:
-        report = await prepare(rt)
+        report = await prepare(rt, force=force)
         issued = await rt.api_keys.ensure_admin()
     finally:
         await rt.close()
     return report, issued.secret if issued else None
 
 
-async def _run_checks(settings: Settings, config: Config) -> None:
+async def _run_checks(settings: Settings, config: Config, force: bool) -> None:
     """Run only the check scheduler until SIGINT or SIGTERM (no HTTP server)."""
     rt = build_runtime(settings, config)
     stop = asyncio.Event()
@@ -80,7 +83,7 @@ async def _run_checks(settings: Settings, config: Config) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await prepare(rt)
+        await prepare(rt, force=force)
         await rt.check_engine.start(schedule=True, samples=False)
         await stop.wait()
     finally:
@@ -103,6 +106,12 @@ def serve(
     config: Path | None = ConfigOption,
     listen: str | None = typer.Option(None, "--listen", help="host:port (default 127.0.0.1:8080)"),
     role: Role = typer.Option(Role.ALL, "--role", help="which parts of tenantwatch to run"),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="sync the config even if the database is served from another file, or if it "
+        "would archive every check and release every tenant",
+    ),
 ) -> None:
     """Start tenantwatch: apply migrations, sync tenants from the config, serve the API."""
     settings = settings_from_env(config)
@@ -119,8 +128,12 @@ def serve(
             f"[bold]tenantwatch[/bold] (checks role) on {redact_url(settings.effective_database_url)}"
         )
         tune_gc()
-        with database_errors(settings):
-            asyncio.run(_run_checks(settings, cfg))
+        try:
+            with database_errors(settings):
+                asyncio.run(_run_checks(settings, cfg, force))
+        except ServiceError as exc:
+            err_console.print(f"[red]cannot apply the config:[/red] {exc}", highlight=False)
+            raise typer.Exit(2) from None
         return
     if problem := port_problem(settings.host, settings.port):
         err_console.print(
@@ -132,7 +145,7 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     try:
         with database_errors(settings):
-            report, secret = asyncio.run(_bootstrap(settings, cfg))
+            report, secret = asyncio.run(_bootstrap(settings, cfg, force))
     except ServiceError as exc:
         err_console.print(f"[red]cannot apply the config:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -152,7 +165,7 @@ def serve(
 def _banner(
     settings: Settings,
     cfg: Config,
-    report: SyncReport,
+    report: ConfigSyncReport,
     secret: str | None,
     role: Role,
     unsaved: str | None,
@@ -163,8 +176,11 @@ def _banner(
     if settings.config:
         console.print(
             f"  config:    {settings.config} ({len(cfg.tenants)} tenants: "
-            f"{len(report.created)} new, {len(report.updated)} changed)"
+            f"{len(report.tenants.created)} new, {len(report.tenants.updated)} changed)"
         )
+    for line in sync_summary(report):
+        if "archived" in line or "released" in line:
+            console.print(f"  [yellow]{line}[/yellow]", highlight=False)
     targets = sum(len(sc.targets) for job in cfg.scrape_configs for sc in job.static_configs)
     where = f"remote {cfg.metrics.url}" if cfg.metrics.backend == "remote" else "embedded store"
     console.print(

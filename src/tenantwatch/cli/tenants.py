@@ -48,7 +48,7 @@ def create(
     async def work(rt: Runtime) -> Tenant:
         return await rt.tenants.create(cli_principal(), data)
 
-    tenant = with_runtime(settings_from_env(config), work)
+    tenant = with_runtime(settings_from_env(config), work, writes=True)
     console.print(f"created tenant [bold]{tenant.id}[/bold] ({tenant.tier})")
 
 

@@ -76,6 +76,9 @@ class Check:
     managed_by: str = "api"
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # set when the config file stopped declaring the check: it no longer runs or shows in
+    # lists, but its history is kept, and declaring it again brings it back with its history
+    archived_at: datetime | None = None
 
     def effective_interval(self, tier_interval_s: float) -> float:
         if self.kind is CheckKind.HEARTBEAT:

@@ -110,6 +110,7 @@ def _snapshot(c: Check) -> dict[str, Any]:
         "interval_s": c.interval_s,
         "timeout_s": c.timeout_s,
         "enabled": c.enabled,
+        "archived_at": c.archived_at.isoformat() if c.archived_at else None,
     }
 
 
@@ -159,7 +160,8 @@ def _audit(
 class CheckSyncReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)  # no longer declared; history kept
+    restored: list[str] = field(default_factory=list)  # declared again after being archived
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,16 @@ class CheckService:
             states = await uow.checks.states([check_id])
         return check, states.get(check_id, CheckState(check_id))
 
+    async def runnable(self, who: Principal, check_id: str) -> Check:
+        """The check to run now; 404 when not visible, 409 when archived."""
+        check, _ = await self.get(who, check_id)
+        if check.archived_at is not None:
+            raise Conflict(
+                f"check {check_id!r} is archived (the config file no longer declares it); "
+                "declare it again to run it"
+            )
+        return check
+
     async def list(
         self,
         who: Principal,
@@ -229,13 +241,19 @@ class CheckService:
         limit: int = 50,
         tenant_id: str | None = None,
         kind: CheckKind | None = None,
+        archived: bool = False,
     ) -> Page[tuple[Check, CheckState]]:
+        """Live checks, or only the archived ones (no longer in the config, history kept)."""
         key = cursor_key(cursor)
         after = None if key is None else str(key)
         scope = self._tenant_filter(who, tenant_id)
         async with self._ctx.uow() as uow:
             rows = await uow.checks.list(
-                after=after, limit=limit + 1, tenant_id=scope, kind=str(kind) if kind else None
+                after=after,
+                limit=limit + 1,
+                tenant_id=scope,
+                kind=str(kind) if kind else None,
+                archived=archived,
             )
             states = await uow.checks.states([c.id for c in rows])
         page = page_from(rows, limit, lambda c: c.id)
@@ -285,8 +303,9 @@ class CheckService:
         )
         async with self._ctx.uow() as uow:
             await self._tenant_visible(uow, who, model.tenant)
-            if await uow.checks.get(check_id) is not None:
-                raise Conflict(f"check id {check_id!r} is taken; choose another id")
+            if (taken := await uow.checks.get(check_id)) is not None:
+                held = " by an archived check" if taken.archived_at else ""
+                raise Conflict(f"check id {check_id!r} is taken{held}; choose another id")
             await uow.checks.insert(check)
             await uow.audit.append(_audit(now, who.actor, "create", None, check, request_id))
         return check
@@ -321,7 +340,8 @@ class CheckService:
         now = self._ctx.clock()
         async with self._ctx.uow() as uow:
             before = await self._visible(uow, who, check_id)
-            self._refuse_config_managed(before)
+            if before.archived_at is None:  # an archived check's history may be dropped
+                self._refuse_config_managed(before)
             await uow.checks.delete(check_id)
             await uow.audit.append(_audit(now, who.actor, "delete", before, None, request_id))
 
@@ -335,15 +355,24 @@ class CheckService:
 
     @staticmethod
     def _refuse_config_managed(check: Check) -> None:
+        if check.archived_at is not None:
+            raise Conflict(
+                f"check {check.id!r} is archived (the config file no longer declares it); "
+                "declare it in the config file again to bring it back, or delete it"
+            )
         if check.managed_by == "config":
             raise Conflict(f"check {check.id!r} is declared in the config file; change it there")
 
     async def sync_from_config(self, declared: Sequence[_Common]) -> CheckSyncReport:
-        """Make the stored config checks match the file: add, change and remove."""
+        """Make the stored config checks match the file: add, change, restore and archive.
+
+        A check the file no longer declares is archived, not deleted: it stops running and
+        leaves the lists, and its results, events and rollups stay (until retention prunes
+        them). Declaring the same id again restores it with that history."""
         report = CheckSyncReport()
         now = self._ctx.clock()
         async with self._ctx.uow() as uow:
-            existing = {c.id: c for c in await uow.checks.all()}
+            existing = {c.id: c for c in await uow.checks.all(with_archived=True)}
             wanted: set[str] = set()
             for model in declared:
                 assert model.id is not None  # the config loader demands ids
@@ -359,7 +388,12 @@ class CheckService:
                 if current is None:
                     await uow.checks.insert(target)
                     report.created.append(target.id)
-                elif current.managed_by == "config" and _comparable(current) == _comparable(target):
+                    verb = "create"
+                elif (
+                    current.managed_by == "config"
+                    and current.archived_at is None
+                    and _comparable(current) == _comparable(target)
+                ):
                     continue
                 elif current.tenant_id != target.tenant_id:
                     raise Conflict(
@@ -369,14 +403,17 @@ class CheckService:
                 else:
                     target = replace(target, created_at=current.created_at)
                     await uow.checks.update(target)
-                    report.updated.append(target.id)
-                verb = "create" if current is None else "update"
+                    restored = current.archived_at is not None
+                    (report.restored if restored else report.updated).append(target.id)
+                    verb = "restore" if restored else "update"
                 await uow.audit.append(_audit(now, CONFIG_ACTOR, verb, current, target))
             for check in existing.values():
-                if check.managed_by == "config" and check.id not in wanted:
-                    await uow.checks.delete(check.id)
-                    report.deleted.append(check.id)
-                    await uow.audit.append(_audit(now, CONFIG_ACTOR, "delete", check, None))
+                gone = check.managed_by == "config" and check.id not in wanted
+                if gone and check.archived_at is None:
+                    archived = replace(check, archived_at=now, updated_at=now)
+                    await uow.checks.update(archived)
+                    report.archived.append(check.id)
+                    await uow.audit.append(_audit(now, CONFIG_ACTOR, "archive", check, archived))
         return report
 
     # -- runs --------------------------------------------------------------------------------

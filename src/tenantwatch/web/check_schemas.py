@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tenantwatch.domain.checks import (
     Check,
@@ -65,6 +65,9 @@ class CheckOut(BaseModel):
     ping_url: str | None
     created_at: datetime | None
     updated_at: datetime | None
+    archived_at: datetime | None = Field(
+        None, description="set when the config file stopped declaring the check (history kept)"
+    )
     state: StateOut
 
     @classmethod
@@ -88,6 +91,7 @@ class CheckOut(BaseModel):
             ping_url=f"{base_url}/ping/{c.token}" if c.token else None,
             created_at=c.created_at,
             updated_at=c.updated_at,
+            archived_at=c.archived_at,
             state=StateOut.of(state),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -37,6 +38,8 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 async def migrate(engine: AsyncEngine, revision: str = "head") -> tuple[str | None, str | None]:
     """Upgrade the database to revision; return (revision before, revision after)."""
+    # Alembic announces its dialect at info level on every start; only problems matter here
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     before = await current_revision(engine)
 
     def upgrade(conn: Connection) -> None:

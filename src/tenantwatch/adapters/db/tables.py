@@ -104,6 +104,7 @@ checks = Table(
     Column("managed_by", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("archived_at", UtcDateTime, nullable=True),
     Index("ix_checks_tenant_id_id", "tenant_id", "id"),
 )
 
@@ -314,4 +315,13 @@ notifications = Table(
     Column("latency_ms", Float, nullable=True),
     Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_notifications_tenant_id_id", "tenant_id", "id"),
+)
+
+# Facts about this installation, one row each: which config file the server syncs from
+instance_state = Table(
+    "instance_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tenantwatch.adapters.db.repos.apikeys import SqlApiKeyRepo
 from tenantwatch.adapters.db.repos.audit import SqlAuditRepo
 from tenantwatch.adapters.db.repos.checks import SqlCheckRepo
+from tenantwatch.adapters.db.repos.instance import SqlInstanceRepo
 from tenantwatch.adapters.db.repos.tenants import SqlTenantRepo
 
 
@@ -17,6 +18,7 @@ class SqlUnitOfWork:
     api_keys: SqlApiKeyRepo
     audit: SqlAuditRepo
     checks: SqlCheckRepo
+    instance: SqlInstanceRepo
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepo(self._conn)
         self.audit = SqlAuditRepo(self._conn)
         self.checks = SqlCheckRepo(self._conn)
+        self.instance = SqlInstanceRepo(self._conn)
         return self
 
     async def __aexit__(

@@ -59,6 +59,7 @@ def _row_to_check(row: Any) -> Check:
         managed_by=row.managed_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        archived_at=row.archived_at,
     )
 
 
@@ -80,6 +81,7 @@ def _check_values(c: Check) -> dict[str, Any]:
         "token": c.token,
         "managed_by": c.managed_by,
         "updated_at": c.updated_at,
+        "archived_at": c.archived_at,
     }
 
 
@@ -200,7 +202,9 @@ class SqlCheckRepo:
         return [_row_to_check(r) for r in rows]
 
     async def by_token(self, token: str) -> Check | None:
-        row = (await self._conn.execute(select(checks).where(checks.c.token == token))).first()
+        """The live check with this ping token (an archived check takes no pings)."""
+        q = select(checks).where(checks.c.token == token, checks.c.archived_at.is_(None))
+        row = (await self._conn.execute(q)).first()
         return _row_to_check(row) if row else None
 
     async def list(
@@ -210,8 +214,13 @@ class SqlCheckRepo:
         limit: int,
         tenant_id: str | None = None,
         kind: str | None = None,
+        archived: bool = False,
     ) -> Sequence[Check]:
+        """Live checks in id order, or only the archived ones when `archived`."""
         q = select(checks).order_by(checks.c.id).limit(limit)
+        q = q.where(
+            checks.c.archived_at.is_not(None) if archived else checks.c.archived_at.is_(None)
+        )
         if after is not None:
             q = q.where(checks.c.id > after)
         if tenant_id is not None:
@@ -220,8 +229,13 @@ class SqlCheckRepo:
             q = q.where(checks.c.kind == kind)
         return [_row_to_check(r) for r in (await self._conn.execute(q)).all()]
 
-    async def all(self, *, tenant_id: str | None = None) -> Sequence[Check]:
+    async def all(
+        self, *, tenant_id: str | None = None, with_archived: bool = False
+    ) -> Sequence[Check]:
+        """Every live check (and the archived ones with `with_archived`), in id order."""
         q = select(checks).order_by(checks.c.id)
+        if not with_archived:
+            q = q.where(checks.c.archived_at.is_(None))
         if tenant_id is not None:
             q = q.where(checks.c.tenant_id == tenant_id)
         return [_row_to_check(r) for r in (await self._conn.execute(q)).all()]
@@ -297,6 +311,7 @@ class SqlCheckRepo:
         self, tenant_id: str | None
     ) -> Sequence[tuple[Check, CheckState, Mapping[str, Any]]]:
         q = select(checks, check_state).join(check_state, check_state.c.check_id == checks.c.id)
+        q = q.where(checks.c.archived_at.is_(None))
         if tenant_id is not None:
             q = q.where(checks.c.tenant_id == tenant_id)
         q = q.order_by(checks.c.tenant_id, checks.c.id)

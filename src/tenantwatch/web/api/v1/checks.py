@@ -41,8 +41,13 @@ async def list_checks(
     cursor: Cursor = None,
     tenant: TenantId | None = None,
     kind: CheckKind | None = None,
+    archived: Annotated[
+        bool, Query(description="only the checks the config file no longer declares")
+    ] = False,
 ) -> CheckPage:
-    page = await rt.checks.list(who, cursor=cursor, limit=limit, tenant_id=tenant, kind=kind)
+    page = await rt.checks.list(
+        who, cursor=cursor, limit=limit, tenant_id=tenant, kind=kind, archived=archived
+    )
     return CheckPage(
         items=[CheckOut.of(c, s, _base(rt)) for c, s in page.items], next_cursor=page.next_cursor
     )
@@ -99,10 +104,10 @@ async def delete_check(check_id: CheckPath, rt: RuntimeDep, who: Writer, rid: Re
     "/{check_id}/run",
     response_model=RunOut,
     summary="Run a check now and record the result",
-    responses=responses(404),
+    responses=responses(404, 409),
 )
 async def run_check(check_id: CheckPath, rt: RuntimeDep, who: Writer) -> RunOut:
-    check, _ = await rt.checks.get(who, check_id)
+    check = await rt.checks.runnable(who, check_id)
     runs, _ = await rt.check_engine.run_now([check])
     return RunOut.of(runs[0])
 
