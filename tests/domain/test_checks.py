@@ -107,10 +107,9 @@ def _h(
     ms: float = 100,
     critical: bool = False,
     details: dict[str, float] | None = None,
+    kind: CheckKind = CheckKind.HTTP,
 ) -> CheckHealth:
-    check = Check(
-        id=cid, tenant_id="t", name=cid, kind=CheckKind.HTTP, settings={}, critical=critical
-    )
+    check = Check(id=cid, tenant_id="t", name=cid, kind=kind, settings={}, critical=critical)
     state = CheckState(cid, status=status, failures=failures, last_duration_s=ms / 1000)
     return CheckHealth(check, state, details or {})
 
@@ -131,6 +130,21 @@ def test_tenant_health_rules() -> None:
     assert critical.status is HealthStatus.UNHEALTHY
     unknown = tenant_health("t", [_h("a", N)], 500)
     assert unknown.status is HealthStatus.UNKNOWN and unknown.score is None
+
+
+def test_a_heartbeat_jobs_run_time_is_not_held_against_the_api_response_target() -> None:
+    nightly = _h("nightly-export", U, ms=1_800_000, kind=CheckKind.HEARTBEAT)
+    api = _h("api", U, ms=120)
+    health = tenant_health("t", [nightly, api], 500)
+    assert (health.status, health.score, health.reasons) == (HealthStatus.HEALTHY, 100.0, ())
+    assert health.avg_response_time_ms == 120.0  # the job's half hour is no response time
+
+
+def test_only_http_checks_are_held_against_the_api_response_target() -> None:
+    slow_query = _h("db", U, ms=900, kind=CheckKind.POSTGRES)
+    assert tenant_health("t", [slow_query], 500).status is HealthStatus.HEALTHY
+    slow_api = _h("api", U, ms=900)
+    assert tenant_health("t", [slow_query, slow_api], 500).status is HealthStatus.DEGRADED
 
 
 def test_resource_figures_roll_up() -> None:

@@ -164,4 +164,53 @@ def test_the_cli_ends_with_counts(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["rules", "test", str(good), str(bad)], env={"COLUMNS": "250"})
     assert result.exit_code == 1
     assert result.output.rstrip().endswith("1 passed, 1 failed")
-    assert "expr: 'increase(auth_failures_total[5m])'" in result.output
+    assert 'expr: "increase(auth_failures_total[5m])", time: 10m,' in result.output
+    assert "exp: {} 2.4E+01" in result.output  # values and label sets as promtool prints them
+
+
+def _failure_block(text: str) -> str:
+    return text.split("  FAILED:\n", 1)[1].rsplit("\n\n", 1)[0].strip("\n")
+
+
+def test_failures_read_exactly_as_promtools(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool (Debian's prometheus package) is not installed")
+    named = copy.deepcopy(CASES["wrong sample value"])
+    named["tests"][0]["name"] = "my group"
+    cases = {**CASES, "named group": named}
+    compared = 0
+    for name, case in cases.items():
+        path = _write(tmp_path, name, case)
+        theirs = subprocess.run(
+            [promtool, "test", "rules", path.name],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if theirs.returncode == 0:
+            continue
+        ours = CliRunner().invoke(app, ["rules", "test", str(path)], env={"COLUMNS": "250"})
+        assert _failure_block(ours.output) == _failure_block(theirs.stderr), name
+        compared += 1
+    assert compared >= 4
+
+
+def test_a_rule_file_given_as_a_test_file_fails_and_says_so(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE / "rules.yml", tmp_path / "rules.yml")
+    result = CliRunner().invoke(
+        app, ["rules", "test", str(tmp_path / "rules.yml")], env={"COLUMNS": "250"}
+    )
+    assert result.exit_code == 1
+    assert "field groups not found in a unit-test file" in result.output
+    assert "this looks like a rule file" in result.output
+    assert result.output.rstrip().endswith("0 passed, 1 failed")
+
+
+def test_an_unknown_key_in_a_test_group_is_an_error_as_in_promtool(tmp_path: Path) -> None:
+    case = copy.deepcopy(BASE)
+    case["tests"][0]["input_serie"] = []
+    outcome = run_file(_write(tmp_path, "typo", case))
+    assert outcome.error is not None
+    assert "field input_serie not found in a test group" in outcome.error

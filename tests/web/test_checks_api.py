@@ -87,6 +87,15 @@ async def test_check_crud_run_and_history(
             {"tenant": "alpha", "kind": "http", "url": "http://x", "conditions": ["[NOPE] == 1"]},
             "unknown placeholder",
         ),
+        (
+            {
+                "tenant": "alpha",
+                "kind": "http",
+                "url": "http://x",
+                "conditions": ["[STATUS] === 200"],
+            },
+            "column 10: '===' is not an operator",
+        ),
         ({"tenant": "alpha", "kind": "smtp"}, "kind"),
         ({"tenant": "alpha", "kind": "heartbeat"}, "period"),
         ({"tenant": "alpha", "kind": "tcp", "host": "h", "port": 1, "interval": "500ms"}, "1s"),

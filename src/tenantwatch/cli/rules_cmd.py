@@ -50,17 +50,18 @@ def test(
         if outcome.error is not None:
             failed += 1
             console.print("  [red]FAILED:[/red]")
-            err_console.print(outcome.error, highlight=False, markup=False)
+            console.print(outcome.error, highlight=False, markup=False)
+            console.print()
             continue
+        errors = []
         for t in outcome.tests:
-            if t.ok:
-                passed += 1
-                continue
-            failed += 1
-            console.print(f"  [red]FAILED[/red] {t.name}:", highlight=False)
-            for failure in t.failures:
-                console.print(f"    {failure}", highlight=False, markup=False)
-        if outcome.ok:
+            passed += t.ok
+            failed += not t.ok
+            errors += t.failures
+        if errors:
+            console.print("  [red]FAILED:[/red]")
+            console.print("\n\n".join(errors), highlight=False, markup=False)
+        else:
             console.print("  [green]SUCCESS[/green]")
         console.print()
     console.print(f"{passed} passed, {failed} failed")

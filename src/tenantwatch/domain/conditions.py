@@ -190,7 +190,16 @@ class _Parser:
     def operator(self) -> str:
         op = self.operator_here()
         if op is not None:
+            start = self.pos
             self.pos += len(op)
+            run = op
+            while self.peek() in ("=", "<", ">", "!") and self.peek():
+                run += self.peek()
+                self.pos += 1
+            if run != op:  # '===' would compare with the text '= 200' and never hold
+                raise self.fail(
+                    f"{run!r} is not an operator; use one of ==, !=, <, <=, >, >=", start
+                )
             return op
         ch = self.peek()
         if ch == "=":

@@ -4,10 +4,13 @@ Rules (also in docs/health-checks.md):
 - unhealthy: a check marked `critical` is down, or at least half of the tenant's checks
   (with a known state) are down;
 - degraded: any check is down, or failing but not yet past its failure threshold, or
-  slower than the tenant tier's SLA response time;
+  an http check slower than the tenant tier's SLA response time (the tier's target is
+  an API response time: a heartbeat job's run time or a database query is not one);
 - healthy: otherwise; a tenant without any checks that ran is "unknown".
 Score: the mean over checks with a known state of 100 (up and fine), 50 (up but failing
 below its threshold, or slower than the SLA response time) or 0 (down), rounded to 0.1.
+The average response time is over probes that time a round trip (not heartbeat jobs'
+run times, nor python checks').
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from tenantwatch.domain.checks import Check, CheckState, CheckStatus
+from tenantwatch.domain.checks import Check, CheckKind, CheckState, CheckStatus
 
 # figures checks report that roll up into a tenant's resource usage
 RESOURCE_FIGURES = (
@@ -30,6 +33,13 @@ RESOURCE_FIGURES = (
     "memory_percent",
     "disk_percent",
 )
+
+
+# what the tier's response-time target (an API's) is compared with
+SLA_TIMED_KINDS = frozenset({CheckKind.HTTP})
+# what times a round trip: a heartbeat's duration is its job's run time, a python check's
+# whatever its function does
+ROUND_TRIP_KINDS = frozenset(CheckKind) - {CheckKind.HEARTBEAT, CheckKind.PYTHON}
 
 
 class HealthStatus(StrEnum):
@@ -46,8 +56,10 @@ class CheckHealth:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def slow(self, response_time_ms: int) -> bool:
+        """Slower than the tier's API response-time target (http checks only)."""
         d = self.state.last_duration_s
-        return d is not None and d * 1000 > response_time_ms
+        timed = self.check.kind in SLA_TIMED_KINDS
+        return timed and d is not None and d * 1000 > response_time_ms
 
     def score(self, response_time_ms: int) -> float:
         if self.state.status is CheckStatus.DOWN:
@@ -99,7 +111,11 @@ def tenant_health(
     else:
         status = HealthStatus.HEALTHY
     score = round(sum(c.score(response_time_ms) for c in known) / len(known), 1) if known else None
-    durations = [c.state.last_duration_s for c in known if c.state.last_duration_s is not None]
+    durations = [
+        c.state.last_duration_s
+        for c in known
+        if c.state.last_duration_s is not None and c.check.kind in ROUND_TRIP_KINDS
+    ]
     return TenantHealth(
         tenant_id=tenant_id,
         status=status,

@@ -34,12 +34,20 @@ from tenantwatch.promql.model import (
     labels_of,
 )
 from tenantwatch.promql.testvalues import Histogram, parse_series_line
+from tenantwatch.rules.unittest_report import (
+    FILE_KEYS,
+    TEST_KEYS,
+    alert_failure,
+    expr_failure,
+    unknown_key_problem,
+)
 
 
 @dataclass
 class TestOutcome:
-    name: str
+    name: str  # the test group's `name`, "" when it has none
     failures: list[str] = field(default_factory=list)
+    index: int = 0
 
     @property
     def ok(self) -> bool:
@@ -74,6 +82,16 @@ def run_file(path: Path) -> FileOutcome:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(doc, dict):
             raise ValueError("a test file is a mapping with rule_files and tests")
+        if problem := unknown_key_problem(doc, FILE_KEYS, "a unit-test file"):
+            raise ValueError(problem)
+        tests = doc.get("tests") or []
+        if not isinstance(tests, list):
+            raise ValueError("tests: a list of test groups is expected")
+        for test in tests:
+            if not isinstance(test, dict):
+                raise ValueError("tests: each test group is a mapping (input_series, ...)")
+            if problem := unknown_key_problem(test, TEST_KEYS, "a test group"):
+                raise ValueError(problem)
         interval = _seconds(doc.get("evaluation_interval"), "evaluation_interval", 60.0)
         groups = _load_groups(path, doc.get("rule_files") or [])
         order = doc.get("group_eval_order") or []
@@ -88,9 +106,8 @@ def run_file(path: Path) -> FileOutcome:
     except (OSError, ValueError, yaml.YAMLError) as exc:
         outcome.error = f"{path}: {exc}"
         return outcome
-    for i, test in enumerate(doc.get("tests") or []):
-        name = str(test.get("name") or f"test {i + 1}") if isinstance(test, dict) else str(i)
-        result = TestOutcome(name)
+    for i, test in enumerate(tests):
+        result = TestOutcome(str(test.get("name") or ""), index=i)
         try:
             _run_test(test, groups, interval, result)
         except (ValueError, PromQLError, KeyError, TypeError) as exc:
@@ -189,7 +206,7 @@ def _check_alerts(
     name = str(check.get("alertname") or "")
     got = sorted(
         (
-            tuple(sorted((k, v) for k, v in a.labels if k != "alertname")),
+            tuple(sorted(a.labels)),
             tuple(sorted(a.annotations.items())),
         )
         for (_, rule), alerts in active.items()
@@ -199,14 +216,27 @@ def _check_alerts(
     )
     expected = sorted(
         (
-            tuple(sorted((str(k), str(v)) for k, v in (e.get("exp_labels") or {}).items())),
+            tuple(
+                sorted(
+                    {
+                        **{str(k): str(v) for k, v in (e.get("exp_labels") or {}).items()},
+                        "alertname": name,
+                    }.items()
+                )
+            ),
             tuple(sorted((str(k), str(v)) for k, v in (e.get("exp_annotations") or {}).items())),
         )
         for e in (check.get("exp_alerts") or [])
     )
     if got != expected:
         out.failures.append(
-            f"alertname: {name}, time: {at:g}s,\n        exp: {expected}\n        got: {got}"
+            alert_failure(
+                out.name,
+                name,
+                at,
+                [(dict(lb), dict(an)) for lb, an in expected],
+                [(dict(lb), dict(an)) for lb, an in got],
+            )
         )
 
 
@@ -226,7 +256,12 @@ def _check_expr(check: Mapping[str, Any], engine: Engine, out: TestOutcome) -> N
         g[0] != e[0] or not _same(g[1], e[1]) for g, e in zip(got, expected, strict=False)
     ):
         out.failures.append(
-            f"expr: {expr!r}, time: {at:g}s,\n        exp: {expected}\n        got: {got}"
+            expr_failure(
+                expr,
+                at,
+                [(dict(lb), v) for lb, v in expected],
+                [(dict(lb), v) for lb, v in got],
+            )
         )
 
 

@@ -1,0 +1,116 @@
+"""How `promtool test rules` words a failed check: label sets, sample values and times as
+promtool 2.x prints them, so a failure reads the same from either tool."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from decimal import Decimal
+
+from tenantwatch.domain.am_alert import go_quote
+from tenantwatch.promql.printer import duration
+
+# the keys promtool's strict YAML decoding accepts (anything else is its "field X not found")
+FILE_KEYS = ("rule_files", "evaluation_interval", "group_eval_order", "tests", "fuzzy_compare")
+TEST_KEYS = (
+    "name",
+    "interval",
+    "input_series",
+    "alert_rule_test",
+    "promql_expr_test",
+    "external_labels",
+    "external_url",
+)
+
+
+def label_set(labels: Mapping[str, str]) -> str:
+    """Prometheus' Labels.String(): {a="1", b="2"}, sorted by name, values Go-quoted."""
+    return "{" + ", ".join(f"{k}={go_quote(labels[k])}" for k in sorted(labels)) + "}"
+
+
+def go_e(v: float) -> str:
+    """Go's strconv.FormatFloat(v, 'E', -1, 64): the shortest digits, as 2.5E+01."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == 0:
+        return ("-" if math.copysign(1, v) < 0 else "") + "0E+00"
+    sign, digits, _ = Decimal(repr(v)).as_tuple()
+    exp = Decimal(repr(v)).adjusted()
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return f"{'-' if sign else ''}{mantissa}E{'-' if exp < 0 else '+'}{abs(exp):02d}"
+
+
+def eval_time(seconds: float) -> str:
+    return duration(timedelta(seconds=seconds))
+
+
+Alert = tuple[Mapping[str, str], Mapping[str, str]]  # labels (with alertname), annotations
+
+
+def _indent(text: str, prefix: str) -> str:
+    return text.replace("\n", "\n" + prefix)
+
+
+def alerts_text(alerts: Sequence[Alert]) -> str:
+    """promtool's list of alerts: [] or an indexed list of Labels:/Annotations: pairs."""
+    if not alerts:
+        return "[]"
+    items = [
+        f"{i}:" + _indent(f"\nLabels:{label_set(lb)}\nAnnotations:{label_set(an)}", "  ")
+        for i, (lb, an) in enumerate(alerts)
+    ]
+    return "[\n" + ",\n".join(items) + "\n]"
+
+
+def alert_failure(
+    group: str, name: str, at_s: float, expected: Sequence[Alert], got: Sequence[Alert]
+) -> str:
+    """An alert_rule_test that failed, worded as promtool words it (the group's name first
+    when it has one)."""
+    pad = " " * 12
+    return (
+        (f"    name: {group},\n" if group else "")
+        + f"    alertname: {name}, time: {eval_time(at_s)}, \n"
+        f"        exp:{_indent(alerts_text(expected), pad)}, \n"
+        f"        got:{_indent(alerts_text(got), pad)}"
+    )
+
+
+def samples_text(samples: Sequence[tuple[Mapping[str, str], float]]) -> str:
+    if not samples:
+        return "nil"
+    return ", ".join(f"{label_set(lb)} {go_e(v)}" for lb, v in samples)
+
+
+def expr_failure(
+    expr: str,
+    at_s: float,
+    expected: Sequence[tuple[Mapping[str, str], float]],
+    got: Sequence[tuple[Mapping[str, str], float]],
+) -> str:
+    return (
+        f"    expr: {go_quote(expr)}, time: {eval_time(at_s)},\n"
+        f"        exp: {samples_text(expected)}\n"
+        f"        got: {samples_text(got)}"
+    )
+
+
+def unknown_key_problem(
+    found: Mapping[str, object], allowed: Sequence[str], what: str
+) -> str | None:
+    """promtool's strict decoding: a key it does not know is an error (with a hint when a
+    rule file was given where a test file belongs)."""
+    unknown = [str(k) for k in found if k not in allowed]
+    if not unknown:
+        return None
+    hint = ""
+    if what == "a unit-test file" and "groups" in unknown:
+        hint = (
+            "; this looks like a rule file: `tenantwatch rules test` runs unit-test files that "
+            "name rule files under rule_files (check a rule file with `tenantwatch rules check`)"
+        )
+    return f"field {unknown[0]} not found in {what} (it takes {', '.join(allowed)}){hint}"
