@@ -40,6 +40,7 @@ from tenantwatch.domain.config_source import CONFIG_SOURCE_KEY, ConfigSource
 from tenantwatch.domain.flapping import FlapConfig
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
+from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alerting import AlertingService
 from tenantwatch.services.apikeys import ApiKeyService
 from tenantwatch.services.audit import AuditService
@@ -76,6 +77,7 @@ class Runtime:
     rules: RuleManager | None = None
     rule_groups: RuleGroupService | None = None
     alerting: AlertingService | None = None
+    alert_actions: AlertActions | None = None
     outbox: OutboxWorker | None = None
     notifiers: Notifiers | None = None
     config_groups: list[ManagedGroup] = field(default_factory=list)
@@ -246,9 +248,12 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         escalator=escalator(section.escalation, am_config),
         tenant_tiers=tenant_tiers,
     )
+    runtime.alert_actions = AlertActions(runtime.alerting, runtime.audit.record)
     if config.inspector.enabled:
         runtime.inspector = Inspector(limit=config.inspector.limit)
-    runtime.rule_groups = RuleGroupService(SqlRuleGroupRepo(engine), runtime.reload_rules)
+    runtime.rule_groups = RuleGroupService(
+        SqlRuleGroupRepo(engine), runtime.reload_rules, audit=runtime.audit.record
+    )
     metrics = runtime.metrics
     if metrics is not None:
         runtime.config_groups = config_rule_groups(settings, config)

@@ -43,7 +43,7 @@ from tenantwatch.domain.notify_pipeline import notify_data, plan
 from tenantwatch.domain.routing import Route
 from tenantwatch.domain.silences import Silence, apply_resolution, mutes, silence_state
 from tenantwatch.domain.silences import update as update_silence
-from tenantwatch.services.alert_records import AlertRecord, from_row, received, to_row
+from tenantwatch.services.alert_records import SEVERITIES, AlertRecord, from_row, received, to_row
 from tenantwatch.services.errors import Invalid, NotFound
 from tenantwatch.services.escalation import Escalator
 from tenantwatch.services.group_commit import GroupCommit
@@ -608,6 +608,14 @@ class AlertingService:
     # -- reading -----------------------------------------------------------------------------
     def visible(self, tenant: str | None) -> list[AlertRecord]:
         return [r for r in self.records.values() if tenant is None or r.tenant_id == tenant]
+
+    def firing(self, tenant: str | None, now: float) -> list[AlertRecord]:
+        """The alerts that fire now (acknowledged or not; silenced ones too, as in
+        Alertmanager's list), most severe first, then the longest firing."""
+        order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+        rows = [r for r in self.visible(tenant) if r.status(now) != "resolved"]
+        rows.sort(key=lambda r: (order.get(r.severity or "", 9), r.alert.starts_at, r.fingerprint))
+        return rows
 
     def record(self, fingerprint: str, tenant: str | None) -> AlertRecord:
         r = self.records.get(fingerprint)

@@ -1,6 +1,8 @@
-"""Reading the audit log (entries are written by the use cases that change things)."""
+"""The audit log: reading it, and recording for use cases that keep no unit of work."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.audit import AuditEntry
@@ -10,10 +12,18 @@ from tenantwatch.services.access import cursor_key, require
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Invalid
 
+# how a use case without a unit of work of its own (alerts, silences, rule groups) records
+Audit = Callable[[AuditEntry], Awaitable[None]]
+
 
 class AuditService:
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
+
+    async def record(self, entry: AuditEntry) -> None:
+        """Append one entry in its own transaction."""
+        async with self._ctx.uow() as uow:
+            await uow.audit.append(entry)
 
     async def list(
         self,

@@ -20,8 +20,10 @@ import yaml
 from tenantwatch.config.errors import ConfigError
 from tenantwatch.config.rule_files import RuleGroup, parse_rule_file
 from tenantwatch.domain.apikeys import Principal, Scope
+from tenantwatch.domain.audit import AuditEntry
 from tenantwatch.domain.pagination import Page, page_from
 from tenantwatch.services.access import cursor_key, require
+from tenantwatch.services.audit import Audit
 from tenantwatch.services.errors import Forbidden, Invalid, NotFound
 
 Changed = Callable[[], Awaitable[None]]
@@ -115,10 +117,39 @@ def threshold_rule(
     return rule
 
 
+def _audit(
+    actor: str,
+    verb: str,
+    before: StoredRuleGroup | None,
+    after: StoredRuleGroup | None,
+    request_id: str | None,
+) -> AuditEntry:
+    subject = after or before
+    assert subject is not None
+
+    def snapshot(g: StoredRuleGroup | None) -> dict[str, Any] | None:
+        return None if g is None else {"id": g.id, "name": g.name, "source": g.source}
+
+    return AuditEntry.of(
+        at=datetime.now(UTC),
+        actor=actor,
+        action=f"rule_group.{verb}",
+        object_type="rule_group",
+        object_id=subject.id,
+        tenant_id=subject.tenant_id,
+        before=snapshot(before),
+        after=snapshot(after),
+        request_id=request_id,
+    )
+
+
 class RuleGroupService:
-    def __init__(self, repo: RuleGroupRepo, changed: Changed | None = None) -> None:
+    def __init__(
+        self, repo: RuleGroupRepo, changed: Changed | None = None, audit: Audit | None = None
+    ) -> None:
         self.repo = repo
         self.changed = changed
+        self.audit = audit
 
     def _visible(self, who: Principal, stored: StoredRuleGroup | None) -> StoredRuleGroup:
         if stored is None or (who.tenant_id is not None and stored.tenant_id != who.tenant_id):
@@ -155,7 +186,12 @@ class RuleGroupService:
         return RuleGroupView(stored, parse_group(stored.source, stored.id))
 
     async def create(
-        self, who: Principal, tenant_id: str | None, group: Mapping[str, Any]
+        self,
+        who: Principal,
+        tenant_id: str | None,
+        group: Mapping[str, Any],
+        *,
+        request_id: str | None = None,
     ) -> RuleGroupView:
         require(who, Scope.WRITE)
         tenant = self._tenant(who, tenant_id)
@@ -172,11 +208,17 @@ class RuleGroupService:
             updated_at=now,
         )
         await self.repo.insert(stored)
+        await self._record(_audit(who.actor, "create", None, stored, request_id))
         await self._changed()
         return RuleGroupView(stored, parse_group(source, stored.id))
 
     async def replace(
-        self, who: Principal, group_id: str, group: Mapping[str, Any]
+        self,
+        who: Principal,
+        group_id: str,
+        group: Mapping[str, Any],
+        *,
+        request_id: str | None = None,
     ) -> RuleGroupView:
         require(who, Scope.WRITE)
         stored = self._visible(who, await self.repo.get(group_id))
@@ -187,15 +229,21 @@ class RuleGroupService:
         fresh = replace(stored, name=parsed.name, source=source, updated_at=datetime.now(UTC))
         if not await self.repo.update(fresh):
             raise NotFound("no such rule group")
+        await self._record(_audit(who.actor, "update", stored, fresh, request_id))
         await self._changed()
         return RuleGroupView(fresh, parsed)
 
-    async def delete(self, who: Principal, group_id: str) -> None:
+    async def delete(self, who: Principal, group_id: str, *, request_id: str | None = None) -> None:
         require(who, Scope.WRITE)
-        self._visible(who, await self.repo.get(group_id))
+        stored = self._visible(who, await self.repo.get(group_id))
         if not await self.repo.delete(group_id):
             raise NotFound("no such rule group")
+        await self._record(_audit(who.actor, "delete", stored, None, request_id))
         await self._changed()
+
+    async def _record(self, entry: AuditEntry) -> None:
+        if self.audit is not None:
+            await self.audit(entry)
 
     async def all_groups(self) -> builtins.list[tuple[RuleGroup, str | None]]:
         """Every stored group (for the rule manager); broken ones are skipped."""

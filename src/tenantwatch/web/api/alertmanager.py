@@ -28,12 +28,11 @@ from tenantwatch.domain.silences import (
     Recurrence,
     Silence,
     SilenceAlreadyExpired,
-    expire,
     matchers_from_api,
     matchers_to_api,
     validate,
 )
-from tenantwatch.domain.silences import create as create_silence
+from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alert_records import AlertRecord
 from tenantwatch.services.alerting import AlertingService, Incoming
 from tenantwatch.web.am_schemas import (
@@ -47,7 +46,7 @@ from tenantwatch.web.am_schemas import (
     ReceiverName,
     SilenceCreated,
 )
-from tenantwatch.web.deps import Credentials, RuntimeDep, authenticate
+from tenantwatch.web.deps import Credentials, RequestId, RuntimeDep, authenticate
 from tenantwatch.web.errors import AUTH, responses
 
 router = APIRouter(prefix="/api/v2", tags=["alertmanager"], responses=AUTH)
@@ -83,6 +82,12 @@ def service(rt: RuntimeDep) -> AlertingService:
         raise HTTPException(503, "the alert manager is not running in this process")
     found: AlertingService = rt.alerting
     return found
+
+
+def actions(rt: RuntimeDep) -> AlertActions:
+    service(rt)  # 503 without an alert manager in this process
+    assert rt.alert_actions is not None
+    return rt.alert_actions
 
 
 def _filters(filter: list[str]) -> tuple[LabelMatcher, ...]:
@@ -307,7 +312,7 @@ async def get_silences(
     },
 )
 async def post_silence(
-    body: PostableSilence, rt: RuntimeDep, who: AmWriter
+    body: PostableSilence, rt: RuntimeDep, who: AmWriter, rid: RequestId
 ) -> SilenceCreated | JSONResponse:
     svc = service(rt)
     now = svc.now()
@@ -343,9 +348,9 @@ async def post_silence(
         return bad_request("; ".join(problems))
     if body.id:
         old = svc.silence(body.id, tenant)  # 404 for another tenant's
-        silence_id = await svc.update_silence(old, silence)
+        silence_id = await actions(rt).update_silence(who, old, silence, request_id=rid)
     else:
-        silence_id = await svc.save_silence(create_silence(silence, now))
+        silence_id = await actions(rt).create_silence(who, silence, request_id=rid)
     return SilenceCreated(silenceID=silence_id)
 
 
@@ -370,16 +375,16 @@ async def get_silence(silence_id: str, rt: RuntimeDep, who: AmReader) -> Gettabl
         404: {"description": "no such silence"},
     },
 )
-async def delete_silence(silence_id: str, rt: RuntimeDep, who: AmWriter) -> Response:
-    svc = service(rt)
-    s = svc.silence(silence_id, who.tenant_id)
+async def delete_silence(
+    silence_id: str, rt: RuntimeDep, who: AmWriter, rid: RequestId
+) -> Response:
+    s = service(rt).silence(silence_id, who.tenant_id)
     try:
-        ended = expire(s, svc.now())
+        await actions(rt).expire_silence(who, s, request_id=rid)
     except SilenceAlreadyExpired:
         return Response(status_code=200)  # as Alertmanager 0.25: expiring twice is fine
     except ValueError as exc:
         return bad_request(str(exc))
-    await svc.save_silence(ended)
     return Response(status_code=200)
 
 

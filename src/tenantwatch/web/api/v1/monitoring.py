@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from tenantwatch.domain.checks import CheckKind, CheckRun, CheckStatus
+from tenantwatch.domain.checks import CheckKind, CheckRun
 from tenantwatch.domain.tenant_health import HealthStatus, TenantHealth, platform_status
+from tenantwatch.services.alert_records import AlertRecord
 from tenantwatch.web.check_schemas import RunOut, StateChangeOut, StateOut, TenantHealthOut
 from tenantwatch.web.deps import Reader, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses
@@ -241,12 +242,34 @@ class RecentCheck(BaseModel):
     sla_compliant: bool
 
 
+ACTIVE_ALERTS_SHOWN = 10
+
+
 class ActiveAlert(BaseModel):
-    alert_id: str
-    tenant_id: str
-    severity: str
+    """A firing alert of the alert manager (the same alerts as /api/v1/monitoring/alerts)."""
+
+    alert_id: str = Field(description="the alert's fingerprint")
+    tenant_id: str | None
+    alert_name: str
+    severity: str | None
+    status: str = Field(description="active or acknowledged")
     message: str
-    duration: float
+    duration: float = Field(description="minutes since it started firing")
+
+    @classmethod
+    def of(cls, r: AlertRecord, now: float) -> ActiveAlert:
+        labels = r.alert.label_map()
+        notes = r.alert.annotation_map()
+        name = labels.get("alertname", "")
+        return cls(
+            alert_id=r.fingerprint,
+            tenant_id=r.tenant_id,
+            alert_name=name,
+            severity=r.severity,
+            status=r.status(now),
+            message=notes.get("summary") or notes.get("description") or name,
+            duration=round(max(0.0, now - r.alert.starts_at) / 60, 2),
+        )
 
 
 class DashboardOut(BaseModel):
@@ -265,25 +288,12 @@ async def dashboard(rt: RuntimeDep, who: Reader) -> DashboardOut:
     platform = _platform(healths, 0)
     recent = await rt.checks.history(who, tenant_id=None, hours=1, limit=20)
     tiers = {t.tenant_id: t for t in healths}
-    now = rt.ctx.clock()
-    alerts: list[ActiveAlert] = []
-    cursor = None
-    while len(alerts) < 10:
-        page = await rt.checks.list(who, limit=500, cursor=cursor)
-        for c, s in page.items:
-            if s.status is CheckStatus.DOWN and c.enabled and len(alerts) < 10:
-                alerts.append(
-                    ActiveAlert(
-                        alert_id=f"check:{c.id}",
-                        tenant_id=c.tenant_id,
-                        severity="critical" if c.critical else "warning",
-                        message=f"{c.name} is down: {s.last_error or s.reason or ''}".strip(),
-                        duration=round((now - (s.since or now)).total_seconds() / 60, 2),
-                    )
-                )
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    firing: list[AlertRecord] = []
+    now_s = 0.0
+    if rt.alerting is not None:
+        now_s = rt.alerting.now()
+        firing = rt.alerting.firing(who.tenant_id, now_s)
+    alerts = [ActiveAlert.of(r, now_s) for r in firing[:ACTIVE_ALERTS_SHOWN]]
     compliant = sum(1 for h in healths if h.status is HealthStatus.HEALTHY)
     return DashboardOut(
         platform_health={
@@ -292,7 +302,7 @@ async def dashboard(rt: RuntimeDep, who: Reader) -> DashboardOut:
             "healthy_tenants": platform.healthy_tenants,
             "unhealthy_tenants": platform.unhealthy_tenants,
             "degraded_tenants": platform.degraded_tenants,
-            "active_alerts": len(alerts),
+            "active_alerts": len(firing),
             "sla_compliance": round(100 * compliant / len(healths), 2) if healths else 0.0,
         },
         recent_checks=[

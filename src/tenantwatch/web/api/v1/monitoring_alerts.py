@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from tenantwatch.domain.am_alert import fingerprint
-from tenantwatch.domain.apikeys import Principal, Scope
+from tenantwatch.domain.apikeys import Scope
 from tenantwatch.services.access import require
 from tenantwatch.services.alert_records import SEVERITIES, AlertRecord
-from tenantwatch.services.alerting import AlertingService, Incoming
-from tenantwatch.services.errors import Invalid, NotFound
 from tenantwatch.services.rule_groups import threshold_rule
-from tenantwatch.web.api.alertmanager import service
+from tenantwatch.web.api.alertmanager import actions, service
 from tenantwatch.web.api.v1.rule_groups import RuleGroupOut
-from tenantwatch.web.deps import Reader, RuntimeDep, Writer
+from tenantwatch.web.deps import Reader, RequestId, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses
 from tenantwatch.web.schemas import TenantId
 
@@ -129,10 +126,6 @@ class AlertRuleIn(BaseModel):
     name: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)
 
 
-def _who(who: Principal) -> str:
-    return who.actor
-
-
 @router.get("/alerts", response_model=AlertList, summary="List alerts (seed 002)")
 async def list_alerts(
     rt: RuntimeDep,
@@ -186,12 +179,11 @@ async def get_alert(alert_id: AlertId, rt: RuntimeDep, who: Reader) -> Monitorin
     responses=responses(404),
 )
 async def acknowledge(
-    alert_id: AlertId, body: AckIn, rt: RuntimeDep, who: Writer
+    alert_id: AlertId, body: AckIn, rt: RuntimeDep, who: Writer, rid: RequestId
 ) -> MonitoringAlertOut:
-    svc = service(rt)
     until = body.until.timestamp() if body.until is not None else None
-    record = await svc.acknowledge(alert_id, who.tenant_id, _who(who), body.notes, until)
-    return MonitoringAlertOut.of(record, svc.now())
+    record = await actions(rt).acknowledge(who, alert_id, body.notes, until, request_id=rid)
+    return MonitoringAlertOut.of(record, service(rt).now())
 
 
 @router.post(
@@ -201,11 +193,10 @@ async def acknowledge(
     responses=responses(404),
 )
 async def resolve(
-    alert_id: AlertId, body: ResolveIn, rt: RuntimeDep, who: Writer
+    alert_id: AlertId, body: ResolveIn, rt: RuntimeDep, who: Writer, rid: RequestId
 ) -> MonitoringAlertOut:
-    svc = service(rt)
-    record = await svc.resolve(alert_id, who.tenant_id, _who(who), body.resolution_notes)
-    return MonitoringAlertOut.of(record, svc.now())
+    record = await actions(rt).resolve(who, alert_id, body.resolution_notes, request_id=rid)
+    return MonitoringAlertOut.of(record, service(rt).now())
 
 
 @router.post(
@@ -215,31 +206,19 @@ async def resolve(
     summary="Raise a custom alert (seed 002); it fires until resolved",
     responses=responses(404),
 )
-async def create_alert(body: CustomAlertIn, rt: RuntimeDep, who: Writer) -> MonitoringAlertOut:
-    svc: AlertingService = service(rt)
-    if who.tenant_id is not None and body.tenant_id != who.tenant_id:
-        raise NotFound(f"no tenant {body.tenant_id!r}")
-    now = svc.now()
-    labels: dict[str, Any] = {
-        **body.labels,
-        "alertname": body.alert_name,
-        "severity": body.severity,
-        "tenant": body.tenant_id,
-    }
-    problems = await svc.post(
-        [
-            Incoming(
-                labels,
-                {"description": body.description, "summary": body.description},
-                now,
-                now + 10 * 365 * 86400.0,  # until resolved
-            )
-        ],
-        source="custom",
+async def create_alert(
+    body: CustomAlertIn, rt: RuntimeDep, who: Writer, rid: RequestId
+) -> MonitoringAlertOut:
+    record = await actions(rt).raise_custom(
+        who,
+        body.tenant_id,
+        body.alert_name,
+        body.severity,
+        body.description,
+        body.labels,
+        request_id=rid,
     )
-    if problems:
-        raise Invalid("; ".join(problems))
-    return MonitoringAlertOut.of(svc.record(fingerprint(labels), who.tenant_id), now)
+    return MonitoringAlertOut.of(record, service(rt).now())
 
 
 @router.post(
@@ -249,7 +228,9 @@ async def create_alert(body: CustomAlertIn, rt: RuntimeDep, who: Writer) -> Moni
     summary="Create a threshold alert rule for a tenant (seed 002); it becomes a PromQL rule",
     responses=responses(404, 409),
 )
-async def create_alert_rule(body: AlertRuleIn, rt: RuntimeDep, who: Writer) -> RuleGroupOut:
+async def create_alert_rule(
+    body: AlertRuleIn, rt: RuntimeDep, who: Writer, rid: RequestId
+) -> RuleGroupOut:
     require(who, Scope.WRITE)
     assert rt.rule_groups is not None
     rule = threshold_rule(
@@ -262,4 +243,5 @@ async def create_alert_rule(body: AlertRuleIn, rt: RuntimeDep, who: Writer) -> R
         body.name,
     )
     group = {"name": f"{rule['alert']} ({body.tenant_id})", "rules": [rule]}
-    return RuleGroupOut.of(await rt.rule_groups.create(who, body.tenant_id, group))
+    created = await rt.rule_groups.create(who, body.tenant_id, group, request_id=rid)
+    return RuleGroupOut.of(created)

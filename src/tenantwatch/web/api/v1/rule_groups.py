@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenantwatch.services.rule_groups import RuleGroupService, RuleGroupView
-from tenantwatch.web.deps import DEFAULT_PAGE, Cursor, Limit, Reader, RuntimeDep, Writer
+from tenantwatch.web.deps import DEFAULT_PAGE, Cursor, Limit, Reader, RequestId, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses
 from tenantwatch.web.schemas import TenantId
 
@@ -123,8 +123,11 @@ async def list_groups(
     summary="Create a rule group (validated as promtool check rules does)",
     responses=responses(404, 409),
 )
-async def create_group(body: RuleGroupIn, rt: RuntimeDep, who: Writer) -> RuleGroupOut:
-    return RuleGroupOut.of(await service(rt).create(who, body.tenant_id, body.group))
+async def create_group(
+    body: RuleGroupIn, rt: RuntimeDep, who: Writer, rid: RequestId
+) -> RuleGroupOut:
+    created = await service(rt).create(who, body.tenant_id, body.group, request_id=rid)
+    return RuleGroupOut.of(created)
 
 
 @router.get(
@@ -141,14 +144,14 @@ async def get_group(group_id: GroupId, rt: RuntimeDep, who: Reader) -> RuleGroup
     responses=responses(404),
 )
 async def replace_group(
-    group_id: GroupId, body: RuleGroupReplace, rt: RuntimeDep, who: Writer
+    group_id: GroupId, body: RuleGroupReplace, rt: RuntimeDep, who: Writer, rid: RequestId
 ) -> RuleGroupOut:
-    return RuleGroupOut.of(await service(rt).replace(who, group_id, body.group))
+    return RuleGroupOut.of(await service(rt).replace(who, group_id, body.group, request_id=rid))
 
 
 @router.delete(
     "/{group_id}", status_code=204, summary="Delete a rule group", responses=responses(404)
 )
-async def delete_group(group_id: GroupId, rt: RuntimeDep, who: Writer) -> Response:
-    await service(rt).delete(who, group_id)
+async def delete_group(group_id: GroupId, rt: RuntimeDep, who: Writer, rid: RequestId) -> Response:
+    await service(rt).delete(who, group_id, request_id=rid)
     return Response(status_code=204)
