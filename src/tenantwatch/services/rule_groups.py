@@ -27,14 +27,6 @@ from tenantwatch.services.audit import Audit
 from tenantwatch.services.errors import Forbidden, Invalid, NotFound
 
 Changed = Callable[[], Awaitable[None]]
-CONDITIONS = {
-    "greater_than": ">",
-    "greater_or_equal": ">=",
-    "less_than": "<",
-    "less_or_equal": "<=",
-    "equals": "==",
-    "not_equals": "!=",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,37 +76,6 @@ def parse_group(source: str, where: str) -> RuleGroup:
 
 def group_source(group: Mapping[str, Any]) -> str:
     return yaml.safe_dump({"groups": [dict(group)]}, sort_keys=False, allow_unicode=True)
-
-
-def threshold_rule(
-    tenant: str,
-    metric: str,
-    condition: str,
-    threshold: float,
-    severity: str,
-    duration: str | None = None,
-    name: str | None = None,
-) -> dict[str, Any]:
-    """Seed 002's threshold rule (metric, condition, threshold, severity) as a PromQL rule."""
-    op = CONDITIONS.get(condition)
-    if op is None:
-        raise Invalid(
-            f"unknown condition {condition!r}; use one of {', '.join(CONDITIONS)}",
-            field="condition",
-        )
-    alert = name or re.sub(r"[^A-Za-z0-9_]", "_", f"{metric}_{condition}")
-    rule: dict[str, Any] = {
-        "alert": alert,
-        "expr": f"({metric}) {op} {threshold:g}",
-        "labels": {"severity": severity, "tenant": tenant},
-        "annotations": {
-            "summary": f"{metric} {condition.replace('_', ' ')} {threshold:g} for tenant {tenant}",
-            "description": "{{ $labels.tenant }}: " + metric + " is {{ $value }}",
-        },
-    }
-    if duration:
-        rule["for"] = duration
-    return rule
 
 
 def _audit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -9,9 +10,12 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenantwatch.domain.apikeys import Scope
+from tenantwatch.promql.model import Matcher
+from tenantwatch.runtime import Runtime
 from tenantwatch.services.access import require
 from tenantwatch.services.alert_records import SEVERITIES, AlertRecord
-from tenantwatch.services.rule_groups import threshold_rule
+from tenantwatch.services.errors import NotFound
+from tenantwatch.services.threshold_rules import HasSeries, threshold_rule
 from tenantwatch.web.api.alertmanager import actions, service
 from tenantwatch.web.api.v1.rule_groups import RuleGroupOut
 from tenantwatch.web.deps import Reader, RequestId, RuntimeDep, Writer
@@ -233,7 +237,9 @@ async def create_alert_rule(
 ) -> RuleGroupOut:
     require(who, Scope.WRITE)
     assert rt.rule_groups is not None
-    rule = threshold_rule(
+    if who.tenant_id is not None and body.tenant_id != who.tenant_id:
+        raise NotFound(f"no tenant {body.tenant_id!r}")
+    rule = await threshold_rule(
         body.tenant_id,
         body.metric,
         body.condition,
@@ -241,7 +247,30 @@ async def create_alert_rule(
         body.severity,
         body.duration,
         body.name,
+        has_series=_has_series(rt),
     )
     group = {"name": f"{rule['alert']} ({body.tenant_id})", "rules": [rule]}
     created = await rt.rule_groups.create(who, body.tenant_id, group, request_id=rid)
     return RuleGroupOut.of(created)
+
+
+SERIES_LOOKBACK_MS = 6 * 3600 * 1000
+
+
+def _has_series(rt: Runtime) -> HasSeries | None:
+    """Ask the metric store whether a tenant has a series of a name (in the last 6 hours)."""
+    if rt.metrics is None:
+        return None
+    queries = rt.metrics.queries
+
+    async def has(tenant: str, name: str) -> bool | None:
+        now = int(time.time() * 1000)
+        found = await queries.series(
+            [[Matcher.of("__name__", "=", name)]],
+            now - SERIES_LOOKBACK_MS,
+            now,
+            enforce=[Matcher.of("tenant", "=", tenant)],
+        )
+        return bool(found)
+
+    return has
