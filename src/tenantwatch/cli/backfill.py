@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tenantwatch.cli.common import (
     ConfigOption,
+    config_for_reading,
     console,
     err_console,
-    read_config,
     settings_from_env,
 )
 from tenantwatch.domain.tiers import TierCatalog
@@ -116,8 +116,7 @@ def backfill(
     config: Path | None = ConfigOption,
 ) -> None:
     """Import an OpenMetrics file with timestamps into the metric store (server stopped)."""
-    settings = settings_from_env(config)
-    cfg = read_config(settings)
+    settings, cfg = config_for_reading(settings_from_env(config))
     directory = store_directory(settings.data_dir, cfg.metrics)
     retention = TenantRetention(TierCatalog.with_custom(cfg.custom_tiers()))
     retention.update({t.id: t.tier for t in cfg.tenants})

@@ -104,6 +104,17 @@ def database_errors(settings: Settings) -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def config_for_reading(settings: Settings) -> tuple[Settings, Config]:
+    """served_config() for a command that does not otherwise open the database."""
+    if settings.config is not None or missing_database(settings):
+        return settings, read_config(settings)
+    try:
+        recorded = asyncio.run(recorded_source(settings))
+    except (OSError, DBAPIError):
+        recorded = None
+    return served_config(settings, recorded)
+
+
 def missing_database(settings: Settings) -> str | None:
     """Why a command that only reads cannot use the database, before touching it, or None."""
     url = make_url(settings.effective_database_url)

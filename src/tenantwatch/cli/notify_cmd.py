@@ -13,9 +13,9 @@ from rich.table import Table
 from tenantwatch.adapters.notifiers import Notifiers
 from tenantwatch.cli.common import (
     ConfigOption,
+    config_for_reading,
     console,
     err_console,
-    read_config,
     settings_from_env,
 )
 from tenantwatch.config.errors import ConfigError
@@ -53,8 +53,7 @@ def notify(
     timeout: float = typer.Option(10.0, help="seconds per integration"),
 ) -> None:
     """Send a test message through each integration of RECEIVER; exit 1 if any failed."""
-    settings = settings_from_env(config)
-    cfg = read_config(settings, exit_code=2)
+    settings, cfg = config_for_reading(settings_from_env(config))
     try:
         am = alertmanager_config(settings, cfg)
     except ConfigError as exc:
