@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tenantwatch.domain.durations import parse_duration
+from tenantwatch.goregex import GoRegex, RegexError
 
 _MATCHER = re.compile(
     r'^\s*([a-zA-Z_][a-zA-Z0-9_]*|"(?:[^"\\]|\\.)*")\s*(=~|!~|!=|=)\s*(.*?)\s*$', re.DOTALL
@@ -34,15 +35,15 @@ class LabelMatcher:
     name: str
     op: str  # = != =~ !~
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _regex: GoRegex | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, name: str, op: str, value: str) -> LabelMatcher:
         regex = None
         if op in ("=~", "!~"):
             try:
-                regex = re.compile(f"^(?:{value})$")  # Go's `.` does not match a newline
-            except re.error as exc:
+                regex = GoRegex(value, dot_nl=False)  # Alertmanager's ^(?:value)$
+            except RegexError as exc:
                 raise RoutingError(f"invalid regular expression {value!r}: {exc}") from None
         return cls(name, op, value, regex)
 
@@ -53,7 +54,7 @@ class LabelMatcher:
         if self.op == "!=":
             return have != self.value
         assert self._regex is not None
-        hit = self._regex.match(have) is not None
+        hit = self._regex.matches(have)
         return hit if self.op == "=~" else not hit
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import promql_parser as pp
 
+from tenantwatch.goregex import GoMatch, GoRegex, RegexError
 from tenantwatch.promql import rangefn
 from tenantwatch.promql.histogram import histogram_fraction, histogram_quantile
 from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError, compile_regex
@@ -194,7 +195,7 @@ def _sort(descending: bool) -> Callable[[Any, list[Any]], Vec]:
     return call
 
 
-def _go_expand(template: str, match: re.Match[str]) -> str:
+def _go_expand(template: str, match: GoMatch) -> str:
     """Go's Regexp.Expand: $1, ${1}, $name, ${name}, $$."""
     out = []
     i = 0
@@ -233,7 +234,7 @@ def _go_expand(template: str, match: re.Match[str]) -> str:
     return "".join(out)
 
 
-def _group(match: re.Match[str], name: str) -> str:
+def _group(match: GoMatch, name: str) -> str:
     try:
         value = match.group(int(name)) if name.isdigit() else match.group(name)
     except IndexError:
@@ -241,10 +242,10 @@ def _group(match: re.Match[str], name: str) -> str:
     return value or ""
 
 
-def _compile(regex: str, fn: str) -> re.Pattern[str]:
+def _compile(regex: str, fn: str) -> GoRegex:
     try:
         return compile_regex(regex)
-    except re.error as exc:
+    except RegexError as exc:
         raise PromQLError("bad_data", f"invalid regular expression in {fn}(): {regex}") from exc
 
 

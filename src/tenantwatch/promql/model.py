@@ -8,7 +8,6 @@ compact, and the store interns its strings.
 from __future__ import annotations
 
 import math
-import re
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from tenantwatch.goregex import GoRegex, RegexError
 
 Labels = tuple[tuple[str, str], ...]
 FloatArray = npt.NDArray[np.float64]
@@ -79,49 +80,9 @@ def _quote(value: str) -> str:
     return f'"{escaped}"'
 
 
-_INLINE_FLAGS = re.compile(r"\(\?([imsU-]+)\)")
-
-
-def go_regex(pattern: str) -> str:
-    """Translate RE2 syntax Python lacks: inline flags such as `((?i)abc)` in mid-pattern
-    become scoped groups `((?i:abc))`; `\\z` becomes `\\Z`."""
-    out: list[str] = []
-    i = 0
-    n = len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == "\\" and i + 1 < n:
-            out.append("\\Z" if pattern[i + 1] == "z" else pattern[i : i + 2])
-            i += 2
-            continue
-        m = _INLINE_FLAGS.match(pattern, i)
-        if m and i > 0:
-            flags = m.group(1).replace("U", "")
-            depth = 0
-            j = m.end()
-            while j < n:
-                ch = pattern[j]
-                if ch == "\\":
-                    j += 2
-                    continue
-                if ch == "(":
-                    depth += 1
-                elif ch == ")":
-                    if depth == 0:
-                        break
-                    depth -= 1
-                j += 1
-            inner = go_regex(pattern[m.end() : j])
-            out.append(f"(?{flags}:{inner})" if flags and flags != "-" else f"(?:{inner})")
-            i = j
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(go_regex(pattern), re.DOTALL)
+def compile_regex(pattern: str) -> GoRegex:
+    """A label matcher's regex as Prometheus compiles it: RE2, `^(?s:pattern)$`."""
+    return GoRegex(pattern, dot_nl=True)
 
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
@@ -134,7 +95,7 @@ class Matcher:
     name: str
     op: MatchOp
     value: str
-    regex: re.Pattern[str] | None = field(default=None, compare=False, hash=False)
+    regex: GoRegex | None = field(default=None, compare=False, hash=False)
 
     @staticmethod
     def of(name: str, op: MatchOp, value: str) -> Matcher:
@@ -142,7 +103,7 @@ class Matcher:
         if op in ("=~", "!~"):
             try:
                 regex = compile_regex(value)
-            except re.error as exc:
+            except RegexError as exc:
                 raise PromQLError(
                     "bad_data", f"invalid regular expression {value!r}: {exc}"
                 ) from exc
@@ -154,7 +115,7 @@ class Matcher:
         if self.op == "!=":
             return value != self.value
         assert self.regex is not None
-        hit = self.regex.fullmatch(value) is not None
+        hit = self.regex.matches(value)
         return hit if self.op == "=~" else not hit
 
     def matches_empty(self) -> bool:

@@ -1,0 +1,58 @@
+"""Go's regular expressions, as Prometheus and Alertmanager use them: RE2 syntax and
+semantics, matching in time linear in the text whatever the pattern (no backtracking, so
+`(a+)+$` cannot stall a request), always anchored at both ends."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import re2
+
+# a label matcher's regex never needs more; RE2 refuses a pattern whose program exceeds it
+MAX_PROGRAM_MEMORY = 8 << 20
+
+
+class RegexError(ValueError):
+    """A pattern RE2 (Go's regexp) cannot compile; the message says why."""
+
+
+class GoMatch(Protocol):
+    def group(self, index: int | str = 0, /) -> str | None: ...
+
+
+def _options(dot_nl: bool) -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = MAX_PROGRAM_MEMORY
+    options.dot_nl = dot_nl
+    return options
+
+
+class GoRegex:
+    """A compiled, fully anchored pattern: `^(?s:pattern)$` as Prometheus compiles label
+    matchers (dot_nl), or `^(?:pattern)$` as Alertmanager does."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str, *, dot_nl: bool) -> None:
+        self.pattern = pattern
+        options = _options(dot_nl)
+        try:
+            self._compiled = re2.compile(f"^(?:{pattern})$", options)
+        except re2.error:
+            try:  # word the error about the pattern as given, not the anchored one
+                re2.compile(pattern, options)
+            except re2.error as plain:
+                exc = plain
+            reason = exc.args[0] if exc.args else exc
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            raise RegexError(f"error parsing regexp: {reason}") from None
+
+    def fullmatch(self, text: str) -> GoMatch | None:
+        """The match of the whole text, or None."""
+        found: GoMatch | None = self._compiled.search(text)
+        return found
+
+    def matches(self, text: str) -> bool:
+        return self._compiled.search(text) is not None
