@@ -198,6 +198,13 @@ class RemoteAuthConfig(HttpClientConfig):
     """Credentials for the remote Prometheus-compatible server."""
 
 
+class QueryLimitsConfig(_Strict):
+    """Bounds on one PromQL evaluation by the embedded engine (Prometheus' --query.* flags)."""
+
+    max_samples: int = Field(default=20_000_000, ge=1000, le=1_000_000_000)
+    max_concurrency: int = Field(default=4, ge=1, le=64)
+
+
 class MetricsConfig(_Strict):
     """Where metrics live: the embedded store, or a remote Prometheus-compatible server."""
 
@@ -210,6 +217,7 @@ class MetricsConfig(_Strict):
     data_dir: Path | None = None
     scrape_interval: Duration = Field(default=DEFAULT_SCRAPE_INTERVAL, gt=0)
     scrape_timeout: Duration = Field(default=DEFAULT_SCRAPE_TIMEOUT, gt=0)
+    query: QueryLimitsConfig = QueryLimitsConfig()
 
     @property
     def forwards_writes(self) -> bool:

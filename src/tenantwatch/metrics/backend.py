@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Protocol
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
-from tenantwatch.promql.engine import Engine
-from tenantwatch.promql.model import Labels, Matcher, QueryResult, SeriesSource
+from tenantwatch.promql.engine import DEFAULT_MAX_SAMPLES, Engine
+from tenantwatch.promql.model import Labels, Matcher, PromQLError, QueryResult, SeriesSource
+
+T = TypeVar("T")
+DEFAULT_MAX_CONCURRENCY = 4  # evaluations at once; more only share the same cores
 
 
 class QueryBackend(Protocol):
@@ -23,6 +27,7 @@ class QueryBackend(Protocol):
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult: ...
 
     async def range(
@@ -34,6 +39,7 @@ class QueryBackend(Protocol):
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult: ...
 
     async def series(
@@ -66,11 +72,31 @@ class QueryBackend(Protocol):
 
 
 class EmbeddedBackend:
-    """The PromQL engine over the embedded store, run off the event loop."""
+    """The PromQL engine over the embedded store, run off the event loop.
 
-    def __init__(self, source: SeriesSource, *, lookback_ms: int = 300_000) -> None:
+    At most `max_concurrency` evaluations run at once (Prometheus' --query.max-concurrency);
+    the others wait their turn within their own timeout. Each evaluation stops at its
+    timeout, so a query that answered 503 does not run on in its thread."""
+
+    def __init__(
+        self,
+        source: SeriesSource,
+        *,
+        lookback_ms: int = 300_000,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ) -> None:
         self.source = source
-        self.engine = Engine(source, lookback_ms=lookback_ms)
+        self.engine = Engine(source, lookback_ms=lookback_ms, max_samples=max_samples)
+        self._slots = asyncio.Semaphore(max_concurrency)
+
+    async def _run(self, timeout_s: float | None, work: Callable[[float | None], T]) -> T:
+        started = time.monotonic()
+        async with self._slots:
+            left = None if timeout_s is None else timeout_s - (time.monotonic() - started)
+            if left is not None and left <= 0:
+                raise PromQLError("timeout", "query timed out in query queue")
+            return await asyncio.to_thread(work, left)
 
     async def instant(
         self,
@@ -79,9 +105,13 @@ class EmbeddedBackend:
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult:
-        return await asyncio.to_thread(
-            self.engine.instant, query, t, enforce=enforce, lookback_ms=lookback_ms
+        return await self._run(
+            timeout_s,
+            lambda left: self.engine.instant(
+                query, t, enforce=enforce, lookback_ms=lookback_ms, timeout_s=left
+            ),
         )
 
     async def range(
@@ -93,9 +123,13 @@ class EmbeddedBackend:
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult:
-        return await asyncio.to_thread(
-            self.engine.range, query, start, end, step, enforce=enforce, lookback_ms=lookback_ms
+        return await self._run(
+            timeout_s,
+            lambda left: self.engine.range(
+                query, start, end, step, enforce=enforce, lookback_ms=lookback_ms, timeout_s=left
+            ),
         )
 
     def _each(
@@ -111,10 +145,13 @@ class EmbeddedBackend:
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[Labels]:
-        found: set[Labels] = set()
-        for matchers in self._each(selectors, enforce):
-            found.update(self.source.series(matchers, mint, maxt))
-        return sorted(found)
+        def work(_: float | None) -> list[Labels]:
+            found: set[Labels] = set()
+            for matchers in self._each(selectors, enforce):
+                found.update(self.source.series(matchers, mint, maxt))
+            return sorted(found)
+
+        return await self._run(None, work)
 
     async def label_names(
         self,
@@ -124,10 +161,13 @@ class EmbeddedBackend:
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]:
-        names: set[str] = set()
-        for matchers in self._each(selectors, enforce):
-            names.update(self.source.label_names(matchers, mint, maxt))
-        return sorted(names)
+        def work(_: float | None) -> list[str]:
+            names: set[str] = set()
+            for matchers in self._each(selectors, enforce):
+                names.update(self.source.label_names(matchers, mint, maxt))
+            return sorted(names)
+
+        return await self._run(None, work)
 
     async def label_values(
         self,
@@ -138,7 +178,10 @@ class EmbeddedBackend:
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]:
-        values: set[str] = set()
-        for matchers in self._each(selectors, enforce):
-            values.update(self.source.label_values(name, matchers, mint, maxt))
-        return sorted(values)
+        def work(_: float | None) -> list[str]:
+            values: set[str] = set()
+            for matchers in self._each(selectors, enforce):
+                values.update(self.source.label_values(name, matchers, mint, maxt))
+            return sorted(values)
+
+        return await self._run(None, work)

@@ -242,9 +242,10 @@ class RemoteBackend:
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult:
         form = [("query", enforce_query(query, enforce)), ("time", seconds(t))]
-        return await self._query("/api/v1/query", form, lookback_ms)
+        return await self._query("/api/v1/query", _timed(form, timeout_s), lookback_ms)
 
     async def range(
         self,
@@ -255,6 +256,7 @@ class RemoteBackend:
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult:
         form = [
             ("query", enforce_query(query, enforce)),
@@ -262,7 +264,7 @@ class RemoteBackend:
             ("end", seconds(end)),
             ("step", seconds(step)),
         ]
-        return await self._query("/api/v1/query_range", form, lookback_ms)
+        return await self._query("/api/v1/query_range", _timed(form, timeout_s), lookback_ms)
 
     async def series(
         self,
@@ -381,3 +383,8 @@ def _match_params(
 
 def _window(mint: int, maxt: int) -> list[tuple[str, str]]:
     return [("start", seconds(mint)), ("end", seconds(maxt))]
+
+
+def _timed(form: list[tuple[str, str]], timeout_s: float | None) -> list[tuple[str, str]]:
+    """The form with Prometheus' `timeout` parameter, when the caller has one."""
+    return form if timeout_s is None else [*form, ("timeout", f"{max(timeout_s, 0.001):.3f}s")]

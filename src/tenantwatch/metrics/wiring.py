@@ -207,7 +207,11 @@ def build_metrics(
             forwarder = RemoteWriteForwarder(write_url, auth)
             appender = ForwardingAppender(store, forwarder)
     else:
-        queries = EmbeddedBackend(store)
+        queries = EmbeddedBackend(
+            store,
+            max_samples=config.metrics.query.max_samples,
+            max_concurrency=config.metrics.query.max_concurrency,
+        )
     scrapes = ScrapeManager(appender, targets_from_config(config.scrape_configs, metrics))
     push = PushGateway(
         appender,

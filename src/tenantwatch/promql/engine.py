@@ -41,6 +41,9 @@ from tenantwatch.promql.values import Matrix, RangeSeries, Vec, effective, merge
 DEFAULT_LOOKBACK_MS = 300_000
 DEFAULT_SUBQUERY_STEP_MS = 60_000
 MAX_POINTS = 11_000
+# Prometheus' --query.max-samples is 50,000,000; a point here takes about 17 bytes while
+# a query runs, so the embedded default keeps a query under about 340 MB
+DEFAULT_MAX_SAMPLES = 20_000_000
 
 Value = FloatArray | str | Vec | Matrix
 
@@ -219,6 +222,7 @@ class Evaluator:
         n = len(packed.labels)
         if n == 0:
             return Vec.empty(k), np.empty((0, k), dtype=np.int64)
+        self.count_samples(n * k)  # the vector at every step, as Prometheus counts it
         ends = np.cumsum(packed.lengths)
         if k == 1:
             # every selected sample is inside the lookback window: take each series' last
@@ -325,6 +329,13 @@ class Evaluator:
         last = int(ends.max())
         if first > last:
             return Matrix([], ends, range_ms)
+        if (last - first) // step + 1 > self.max_samples:  # before allocating the steps
+            raise PromQLError(
+                "execution",
+                "query processing would load too many samples into memory in subquery "
+                f"evaluation ({(last - first) // step + 1} steps of {step} ms); use a larger "
+                "subquery step or a shorter range",
+            )
         sub_times = np.arange(first, last + 1, step, dtype=np.int64)
         # only the sub-steps some window needs
         need = np.zeros(len(sub_times), dtype=bool)
@@ -364,7 +375,7 @@ class Engine:
         source: SeriesSource,
         *,
         lookback_ms: int = DEFAULT_LOOKBACK_MS,
-        max_samples: int = 50_000_000,
+        max_samples: int = DEFAULT_MAX_SAMPLES,
         subquery_step_ms: int = DEFAULT_SUBQUERY_STEP_MS,
         timeout_s: float = 120.0,
     ) -> None:
@@ -382,6 +393,7 @@ class Engine:
         enforce: Sequence[Matcher],
         lookback: int | None,
         query: str = "",
+        timeout_s: float | None = None,
     ) -> Evaluator:
         return Evaluator(
             self.source,
@@ -393,7 +405,7 @@ class Engine:
             enforce=enforce,
             max_samples=self.max_samples,
             subquery_step_ms=self.subquery_step_ms,
-            deadline=time.monotonic() + self.timeout_s,
+            deadline=time.monotonic() + min(self.timeout_s, timeout_s or self.timeout_s),
         )
 
     def instant(
@@ -403,9 +415,13 @@ class Engine:
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult:
+        """Evaluate at t; stops with a timeout error once timeout_s (at most the engine's)
+        has passed."""
         expr = parse_query(query)
-        ev = self._evaluator(np.array([t], dtype=np.int64), t, t, enforce, lookback_ms, query)
+        times = np.array([t], dtype=np.int64)
+        ev = self._evaluator(times, t, t, enforce, lookback_ms, query, timeout_s)
         value = ev.eval(expr)
         result: ScalarResult | StringResult | VectorResult | MatrixResult
         if isinstance(value, np.ndarray):
@@ -434,6 +450,7 @@ class Engine:
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult:
         if step <= 0:
             raise PromQLError(
@@ -451,7 +468,7 @@ class Engine:
             )
         expr = parse_query(query)
         times = np.arange(start, end + 1, step, dtype=np.int64)
-        ev = self._evaluator(times, start, end, enforce, lookback_ms, query)
+        ev = self._evaluator(times, start, end, enforce, lookback_ms, query, timeout_s)
         value = ev.eval(expr)
         tl = times.tolist()
         if isinstance(value, np.ndarray):

@@ -7,6 +7,7 @@ from typing import Any
 
 import promql_parser as pp
 
+from tenantwatch.promql.limits import check_query_text
 from tenantwatch.promql.model import PromQLError
 
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"|: (\S+)$")
@@ -16,6 +17,7 @@ def parse_query(query: str) -> Any:
     """Parse a query; a syntax error becomes PromQLError(bad_data) naming line:column."""
     if not query.strip():
         raise PromQLError("bad_data", "1:1: parse error: no expression found in input")
+    check_query_text(query)
     try:
         return pp.parse(query)
     except ValueError as exc:

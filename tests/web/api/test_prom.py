@@ -74,6 +74,7 @@ class FixedBackend:
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult:
         return await self._give(
             kind="instant", query=query, t=t, enforce=list(enforce), lookback_ms=lookback_ms
@@ -88,6 +89,7 @@ class FixedBackend:
         *,
         enforce: Sequence[Matcher] = (),
         lookback_ms: int | None = None,
+        timeout_s: float | None = None,
     ) -> QueryResult:
         return await self._give(
             kind="range",

@@ -266,7 +266,9 @@ async def query(request: Request, rt: RuntimeDep, who: PromReader) -> JSONRespon
         at = form.get("time")
         t = parse_time(at, "time") if at else now_ms()
         timeout_s, lookback = _timeout(form), _lookback(form)
-        run = backend(rt).instant(_expression(form), t, enforce=enforced(who), lookback_ms=lookback)
+        run = backend(rt).instant(
+            _expression(form), t, enforce=enforced(who), lookback_ms=lookback, timeout_s=timeout_s
+        )
         return _query_answer(await _evaluate(run, timeout_s), limit)
 
     return await respond(request, work)
@@ -285,7 +287,13 @@ async def query_range(request: Request, rt: RuntimeDep, who: PromReader) -> JSON
         check_range(start, end, step)
         timeout_s, lookback = _timeout(form), _lookback(form)
         run = backend(rt).range(
-            _expression(form), start, end, step, enforce=enforced(who), lookback_ms=lookback
+            _expression(form),
+            start,
+            end,
+            step,
+            enforce=enforced(who),
+            lookback_ms=lookback,
+            timeout_s=timeout_s,
         )
         return _query_answer(await _evaluate(run, timeout_s), limit)
 
