@@ -43,6 +43,7 @@ from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Conflict
 from tenantwatch.services.escalation import Escalator
 from tenantwatch.services.health import DependencyProbe
+from tenantwatch.services.notifications import NotificationService
 from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import SyncReport, TenantInput, TenantService
 from tenantwatch.settings import Settings
@@ -72,6 +73,7 @@ class Runtime:
     alerting: AlertingService | None = None
     outbox: OutboxWorker | None = None
     notifiers: Notifiers | None = None
+    notifications: NotificationService | None = None
     config_groups: list[ManagedGroup] = field(default_factory=list)
     inspector: Inspector | None = None
     _alerting_on: bool = False
@@ -220,6 +222,9 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
     )
     runtime.notifiers = Notifiers(allow_private=config.alertmanager.allow_private_targets)
     runtime.outbox = OutboxWorker(SqlNotificationRepo(engine), runtime.notifiers.deliver)
+    runtime.notifications = NotificationService(
+        ctx, runtime.outbox.repo, now=runtime.outbox.now, wake=runtime.outbox.wake
+    )
     am_config = alertmanager_config(settings, config)
     section = config.alertmanager
     runtime.alerting = AlertingService(

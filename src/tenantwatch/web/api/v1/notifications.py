@@ -1,26 +1,31 @@
 """/api/v1/notifications: the delivery log of the outbox, and putting a dead letter back.
 
 What a notification sends (its stored request: URLs with tokens, auth headers) is never
-shown; `target` is the redacted destination. Tenant-bound keys see their tenant's rows.
+shown; `target` is the redacted destination. Each notification names the alerts it carried
+(their fingerprints) and its group key. Tenant-bound keys see their tenant's rows. Putting
+a dead notification back is recorded in the audit log.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from tenantwatch.adapters.db.repos.notifications import NotificationRow, SqlNotificationRepo
-from tenantwatch.domain.apikeys import Principal
-from tenantwatch.domain.pagination import page_from
-from tenantwatch.domain.tenants import tenant_id_problem
+from tenantwatch.domain.notifications import NotificationRow
 from tenantwatch.runtime import Runtime
-from tenantwatch.services.access import cursor_key
-from tenantwatch.services.errors import Conflict, Invalid, NotFound
-from tenantwatch.web.deps import DEFAULT_PAGE, Admin, Cursor, Limit, Reader, RuntimeDep
+from tenantwatch.services.notifications import NotificationService
+from tenantwatch.web.deps import (
+    DEFAULT_PAGE,
+    Admin,
+    Cursor,
+    Limit,
+    Reader,
+    RequestId,
+    RuntimeDep,
+)
 from tenantwatch.web.errors import AUTH, responses
 from tenantwatch.web.schemas import NO_NUL, TenantId
 
@@ -29,6 +34,10 @@ Status = Literal["pending", "sending", "sent", "dead"]
 NotificationId = Annotated[int, Path(ge=1, lt=2**63, description="the notification's id")]
 Receiver = Annotated[str, Query(max_length=200, pattern=NO_NUL, description="receiver name")]
 Kind = Annotated[str, Query(pattern=r"^[a-z_]{1,16}$", description="webhook, slack, email, ...")]
+Failing = Annotated[
+    bool,
+    Query(description="only notifications not sent whose last attempt failed (retrying or dead)"),
+]
 
 
 def _iso(ts: float | None) -> datetime | None:
@@ -42,7 +51,13 @@ class NotificationOut(BaseModel):
     integration: str
     kind: str
     target: str
-    group_key: str | None
+    group_key: str | None = Field(
+        description="the alert group the notification was for (Alertmanager's group key)"
+    )
+    fingerprints: list[str] | None = Field(
+        description="fingerprints of the alerts it carried; null for notifications "
+        "enqueued before tenantwatch recorded them"
+    )
     alert_status: str
     status: Status
     attempts: int
@@ -65,6 +80,7 @@ class NotificationOut(BaseModel):
             kind=r.kind,
             target=r.target,
             group_key=r.group_key,
+            fingerprints=list(r.fingerprints) if r.fingerprints is not None else None,
             alert_status=r.alert_status,
             status=r.status,
             attempts=r.attempts,
@@ -90,22 +106,11 @@ class NotificationCounts(BaseModel):
     dead: int
 
 
-def _repo(rt: Runtime) -> SqlNotificationRepo:
-    return rt.outbox.repo if rt.outbox is not None else SqlNotificationRepo(rt.engine)
-
-
-def _tenant_scope(who: Principal, tenant: str | None) -> str | None:
-    """The tenant to filter by; 404 for a tenant the caller cannot see."""
-    if tenant is not None and (tenant_id_problem(tenant) or not who.sees_tenant(tenant)):
-        raise NotFound(f"tenant {tenant!r} not found")
-    return tenant if tenant is not None else who.tenant_id
-
-
-async def _visible(rt: Runtime, who: Principal, notification_id: int) -> NotificationRow:
-    row = await _repo(rt).get(notification_id)
-    if row is None or not who.sees_tenant(row.tenant_id):
-        raise NotFound(f"notification {notification_id} not found")
-    return row
+def notification_service(rt: Runtime) -> NotificationService:
+    """The runtime's delivery log (built by build_runtime)."""
+    if rt.notifications is None:
+        raise RuntimeError("the runtime has no notification service; build it with build_runtime")
+    return rt.notifications
 
 
 @router.get("", response_model=NotificationPage, summary="The delivery log, newest first")
@@ -118,19 +123,18 @@ async def list_notifications(
     status: Status | None = None,
     receiver: Receiver | None = None,
     kind: Kind | None = None,
+    failing: Failing = False,
 ) -> NotificationPage:
-    key = cursor_key(cursor)
-    if key is not None and not isinstance(key, int):
-        raise Invalid("invalid cursor; pass the next_cursor of a previous page", field="cursor")
-    rows = await _repo(rt).list(
-        before_id=key,
-        limit=limit + 1,
-        tenant_id=_tenant_scope(who, tenant),
+    page = await notification_service(rt).list(
+        who,
+        cursor=cursor,
+        limit=limit,
+        tenant=tenant,
         status=status,
         receiver=receiver,
         kind=kind,
+        failing=failing,
     )
-    page = page_from(rows, limit, lambda r: r.id)
     return NotificationPage(
         items=[NotificationOut.of(r) for r in page.items], next_cursor=page.next_cursor
     )
@@ -142,7 +146,7 @@ async def list_notifications(
 async def count_notifications(
     rt: RuntimeDep, who: Reader, tenant: Annotated[TenantId | None, Query()] = None
 ) -> NotificationCounts:
-    return NotificationCounts(**await _repo(rt).counts(_tenant_scope(who, tenant)))
+    return NotificationCounts(**await notification_service(rt).counts(who, tenant))
 
 
 @router.get(
@@ -154,25 +158,17 @@ async def count_notifications(
 async def get_notification(
     notification_id: NotificationId, rt: RuntimeDep, who: Reader
 ) -> NotificationOut:
-    return NotificationOut.of(await _visible(rt, who, notification_id))
+    return NotificationOut.of(await notification_service(rt).get(who, notification_id))
 
 
 @router.post(
     "/{notification_id}/retry",
     response_model=NotificationOut,
-    summary="Send a dead notification again, with a fresh set of attempts",
+    summary="Send a dead notification again, with a fresh set of attempts (audited)",
     responses=responses(404, 409),
 )
 async def retry_notification(
-    notification_id: NotificationId, rt: RuntimeDep, who: Admin
+    notification_id: NotificationId, rt: RuntimeDep, who: Admin, rid: RequestId
 ) -> NotificationOut:
-    row = await _visible(rt, who, notification_id)
-    now = rt.outbox.now() if rt.outbox is not None else time.time()
-    if not await _repo(rt).retry_dead(notification_id, now):
-        raise Conflict(
-            f"notification {notification_id} is {row.status}, not dead; "
-            "only dead notifications can be retried"
-        )
-    if rt.outbox is not None:
-        rt.outbox.wake()
-    return NotificationOut.of(await _visible(rt, who, notification_id))
+    row = await notification_service(rt).retry(who, notification_id, request_id=rid)
+    return NotificationOut.of(row)
