@@ -15,12 +15,12 @@ import uvicorn
 
 
 @contextmanager
-def live_app(app: Any) -> Iterator[str]:
-    """Yield the base URL while the app serves; stop it afterwards."""
+def live_app(app: Any, port: int = 0) -> Iterator[str]:
+    """Yield the base URL while the app serves (on `port`, or a free one); stop it afterwards."""
     saved_logging = structlog.get_config()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)

@@ -22,7 +22,8 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Records requests; answers with `status`, `headers` and `body` after `delay` seconds."""
+    """Records requests; answers with `status`, `headers` and `body` after `delay` seconds,
+    or with `routes[path]` = (status, headers) for a path listed there."""
 
     port: int = 0
     requests: list[Received] = field(default_factory=list)
@@ -30,6 +31,7 @@ class Receiver:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"ok"
     delay: float = 0.0
+    routes: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
 
     def json_bodies(self) -> list[Any]:
         return [json.loads(r.body) for r in self.requests]
@@ -51,7 +53,8 @@ class Receiver:
         )
         if self.delay:
             await asyncio.sleep(self.delay)
-        return web.Response(status=self.status, headers=self.headers, body=self.body)
+        status, headers = self.routes.get(request.path, (self.status, self.headers))
+        return web.Response(status=status, headers=headers, body=self.body)
 
 
 @contextlib.asynccontextmanager

@@ -49,6 +49,7 @@ from tenantwatch.services.config_sync import ConfigSync, ConfigSyncReport
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.escalation import Escalator
 from tenantwatch.services.health import DependencyProbe
+from tenantwatch.services.notifications import NotificationService
 from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import TenantInput, TenantService
 from tenantwatch.settings import Settings
@@ -80,6 +81,7 @@ class Runtime:
     alert_actions: AlertActions | None = None
     outbox: OutboxWorker | None = None
     notifiers: Notifiers | None = None
+    notifications: NotificationService | None = None
     config_groups: list[ManagedGroup] = field(default_factory=list)
     inspector: Inspector | None = None
     _alerting_on: bool = False
@@ -229,6 +231,9 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
     )
     runtime.notifiers = Notifiers(allow_private=config.alertmanager.allow_private_targets)
     runtime.outbox = OutboxWorker(SqlNotificationRepo(engine), runtime.notifiers.deliver)
+    runtime.notifications = NotificationService(
+        ctx, runtime.outbox.repo, now=runtime.outbox.now, wake=runtime.outbox.wake
+    )
     am_config = alertmanager_config(settings, config)
     section = config.alertmanager
     runtime.alerting = AlertingService(

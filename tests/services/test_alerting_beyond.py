@@ -269,6 +269,21 @@ async def test_groups_due_together_go_to_the_outbox_in_one_write(engine: AsyncEn
     assert len(svc.nflog) == 5  # and each group's log entry
 
 
+async def test_each_notification_names_its_alerts_and_group(engine: AsyncEngine) -> None:
+    clock = Clock(1_700_000_000.0)
+    sent: list[Outgoing] = []
+    svc = service(engine, clock, sent)
+    await svc.post(
+        [Incoming({"alertname": "Down", "instance": i}, {}, clock.t, None) for i in ("a", "b")]
+    )
+    await svc.tick(clock.t)
+    [item] = sent
+    payload = body(item)
+    assert sorted(item.fingerprints) == sorted(a["fingerprint"] for a in payload["alerts"])
+    assert len(item.fingerprints) == 2
+    assert item.group_key == payload["groupKey"]
+
+
 INHIBITING = AM.replace(
     "receivers:",
     """inhibit_rules:

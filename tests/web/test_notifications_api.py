@@ -30,6 +30,7 @@ def row(key: str, **over: Any) -> dict[str, Any]:
         "kind": "webhook",
         "target": "https://hooks.example/<redacted>",
         "group_key": '{}:{alertname="Down"}',
+        "fingerprints": None,
         "alert_status": "firing",
         "request": {
             "url": f"https://hooks.example/{SECRET}",
@@ -71,6 +72,7 @@ async def ids(runtime: Runtime, two_tenants: Any) -> dict[str, int]:
                 sent_at=T0 + 5,
                 last_status_code=200,
                 latency_ms=12.34567,
+                fingerprints=["1d4f2f7a8e0c9b35", "8a0b8c4d2e1f3a57"],
             ),
             row("slack", kind="slack", receiver="chat", integration="slack/0"),
             row(
@@ -101,6 +103,7 @@ async def test_the_log_shows_delivery_state_and_never_the_request(
         "kind": "webhook",
         "target": "https://hooks.example/<redacted>",
         "group_key": '{}:{alertname="Down"}',
+        "fingerprints": ["1d4f2f7a8e0c9b35", "8a0b8c4d2e1f3a57"],
         "alert_status": "firing",
         "status": "sent",
         "attempts": 2,
@@ -116,6 +119,7 @@ async def test_the_log_shows_delivery_state_and_never_the_request(
     assert SECRET not in everything.text and '"request"' not in everything.text
     pending = (await api.get(f"/api/v1/notifications/{ids['slack']}", headers=admin)).json()
     assert pending["next_attempt_at"] == "2026-01-01T00:00:30Z"
+    assert pending["fingerprints"] is None  # enqueued without them: unknown, not "none"
 
 
 async def test_the_log_filters_and_pages_newest_first(
@@ -134,6 +138,7 @@ async def test_the_log_filters_and_pages_newest_first(
     assert await keys("receiver=chat") == ["slack"]
     assert await keys("kind=slack") == ["slack"]
     assert await keys("tenant=bravo") == ["bravo"]
+    assert await keys("failing=true") == ["dead"]
     first = (await api.get("/api/v1/notifications?limit=2", headers=admin)).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
     second = await keys(f"limit=2&cursor={first['next_cursor']}")
@@ -175,6 +180,31 @@ async def test_an_admin_puts_a_dead_notification_back_in_the_queue(
     sent = await api.post(f"/api/v1/notifications/{ids['sent']}/retry", headers=admin)
     assert sent.status_code == 409 and "is sent, not dead" in sent.json()["detail"]
     assert (await api.post("/api/v1/notifications/999999/retry", headers=admin)).status_code == 404
+
+
+async def test_putting_a_notification_back_is_audited_once(
+    api: httpx.AsyncClient, make_key: KeyMaker, ids: dict[str, int]
+) -> None:
+    admin = bearer(await make_key(Scope.ADMIN))
+    url = f"/api/v1/notifications/{ids['dead']}/retry"
+    answer = await api.post(url, headers={**admin, "X-Request-Id": "retry-1"})
+    assert answer.status_code == 200, answer.text
+    assert (await api.post(url, headers=admin)).status_code == 409  # not audited: no change
+    audit = await api.get("/api/v1/audit?object_type=notification", headers=admin)
+    [entry] = audit.json()["items"]
+    assert entry["action"] == "notification.retry"
+    assert entry["object_id"] == str(ids["dead"])
+    assert entry["tenant_id"] == "alpha"
+    assert entry["actor"].startswith("apikey:")
+    assert entry["request_id"] == "retry-1"
+    before, after = entry["before"], entry["after"]
+    assert (before["status"], before["attempts"]) == ("dead", 8)
+    assert before["last_error"] == "gave up after 8 attempts; last: HTTP 500"
+    assert (after["status"], after["attempts"]) == ("pending", 0)
+    assert SECRET not in audit.text
+    bravo = bearer(await make_key(Scope.ADMIN, tenant="bravo"))
+    theirs = await api.get("/api/v1/audit?object_type=notification", headers=bravo)
+    assert theirs.json()["items"] == []  # alpha's retry is not bravo's history
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ class Note:
     group_key: str
     alert_status: str
     request: OutboundRequest
+    fingerprints: tuple[str, ...] = ()
 
 
 def note(

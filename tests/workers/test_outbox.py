@@ -4,6 +4,7 @@ receiver that comes back, Slack's rate limit, and kill -9 with notifications in 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import signal
 import sys
@@ -74,7 +75,8 @@ async def test_a_repeated_idempotency_key_is_stored_and_delivered_once(
     clock = Clock()
     worker = OutboxWorker(repo, http_deliver, policy=FAST, now=clock)
     async with receiving(Receiver()) as rec:
-        assert await worker.enqueue_many([note(rec.url + "/hook", "k1")]) == 1
+        first = dataclasses.replace(note(rec.url + "/hook", "k1"), fingerprints=("fb", "fa"))
+        assert await worker.enqueue_many([first]) == 1
         assert await worker.enqueue_many([note(rec.url + "/hook", "k1")]) == 0
         assert await worker.run_once(clock()) == 1
         assert await worker.run_once(clock()) == 0
@@ -82,6 +84,7 @@ async def test_a_repeated_idempotency_key_is_stored_and_delivered_once(
     (row,) = await repo.list(before_id=None, limit=10)
     assert (row.status, row.attempts, row.last_status_code, row.sent_at) == ("sent", 1, 200, T0)
     assert row.latency_ms is not None and row.latency_ms > 0 and row.last_error is None
+    assert row.fingerprints == ("fa", "fb")  # the alerts it carried, sorted
 
 
 async def test_a_429_with_retry_after_is_delivered_no_sooner(repo: SqlNotificationRepo) -> None:

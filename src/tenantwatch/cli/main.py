@@ -12,6 +12,7 @@ from tenantwatch.cli import (
     checks_cmd,
     config_cmd,
     db,
+    notifications_cmd,
     notify_cmd,
     promql_cmd,
     query,
@@ -62,6 +63,7 @@ app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(alerts_cmd.alerts_app, name="alerts")
 app.add_typer(alerts_cmd.silence_app, name="silence")
 app.add_typer(notify_cmd.app, name="test")
+app.add_typer(notifications_cmd.app, name="notifications")
 
 if __name__ == "__main__":
     app()

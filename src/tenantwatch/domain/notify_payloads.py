@@ -50,6 +50,7 @@ from tenantwatch.domain.notify_request import (
     truncate_runes,
     verify_webhook_signature,
     webhook_signature,
+    with_http_config,
 )
 
 # what callers import from here though it is defined in notify_request or notify_email
@@ -412,7 +413,8 @@ def build_pagerduty_ack(
         "event_action": "acknowledge",
     }
     headers = auth_headers(settings, "pagerduty")
-    return json_request("pagerduty", url, message, target, idempotency_key, headers)
+    request = json_request("pagerduty", url, message, target, idempotency_key, headers)
+    return with_http_config(request, settings, "pagerduty")
 
 
 # --- microsoft teams ------------------------------------------------------------------
@@ -553,7 +555,7 @@ def build_request(
     builder = BUILDERS.get(kind)
     if builder is None:
         raise ValueError(f"unknown notification kind {kind!r}; use one of {', '.join(BUILDERS)}")
-    if kind == "email":
+    if kind == "email":  # no http_config
         return build_email(
             settings,
             data,
@@ -562,4 +564,5 @@ def build_request(
             render_email=render_email,
             render_html=render_html,
         )
-    return builder(settings, data, render, idempotency_key=idempotency_key)
+    request = builder(settings, data, render, idempotency_key=idempotency_key)
+    return with_http_config(request, settings, kind)

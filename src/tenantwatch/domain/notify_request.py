@@ -10,7 +10,7 @@ import hmac
 import json as jsonlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,8 +29,9 @@ _SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 class OutboundRequest:
     """One message to send. Holds secrets (auth headers, keys); show only `target`.
 
-    HTTP kinds use method/url/headers/body (`json` keeps the decoded body for display);
-    email uses `smtp`; apprise uses `json` = {"urls", "title", "body"}.
+    HTTP kinds use method/url/headers/body (`json` keeps the decoded body for display)
+    and follow redirects unless `follow_redirects` is off (http_config); email uses
+    `smtp`; apprise uses `json` = {"urls", "title", "body"}.
     """
 
     kind: str
@@ -43,6 +44,7 @@ class OutboundRequest:
     target: str
     idempotency_key: str = ""
     hmac_secret: str | None = field(default=None, repr=False)
+    follow_redirects: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serializable dict that from_json turns back into an equal request."""
@@ -65,6 +67,7 @@ class OutboundRequest:
             "target": self.target,
             "idempotency_key": self.idempotency_key,
             "hmac_secret": self.hmac_secret,
+            "follow_redirects": self.follow_redirects,
         }
 
     @classmethod
@@ -90,6 +93,7 @@ class OutboundRequest:
             target=str(d.get("target", "")),
             idempotency_key=str(d.get("idempotency_key") or ""),
             hmac_secret=d.get("hmac_secret"),
+            follow_redirects=d.get("follow_redirects", True) is not False,
         )
 
 
@@ -255,6 +259,17 @@ def auth_headers(settings: Mapping[str, Any], kind: str) -> list[tuple[str, str]
     if bearer:
         return [("Authorization", f"Bearer {bearer}")]
     return []
+
+
+def with_http_config(
+    request: OutboundRequest, settings: Mapping[str, Any], kind: str
+) -> OutboundRequest:
+    """request with http_config's `follow_redirects` (Alertmanager's default: true)."""
+    http = setting_mapping(settings, "http_config", kind)
+    follow = http.get("follow_redirects", True)
+    if not isinstance(follow, bool):
+        raise ValueError(f"{kind}: http_config.follow_redirects must be true or false")
+    return request if follow else replace(request, follow_redirects=False)
 
 
 def json_request(

@@ -75,6 +75,7 @@ class Outgoing:
     group_key: str
     alert_status: str
     request: OutboundRequest
+    fingerprints: tuple[str, ...] = ()  # the alerts it carries
 
 
 Enqueue = Callable[[Sequence[Outgoing]], Awaitable[None]]
@@ -399,6 +400,7 @@ class AlertingService:
                         group_key=flush.group_key,
                         alert_status=data.status,
                         request=request,
+                        fingerprints=tuple(a.fingerprint for a in p.alerts),
                     )
                 )
 
@@ -527,6 +529,7 @@ class AlertingService:
                             group_key,
                             data.status,
                             request,
+                            (record.fingerprint,),
                         )
                     )
         if outgoing:
@@ -674,6 +677,7 @@ class AlertingService:
                         group.key,
                         "acknowledged",
                         request,
+                        (record.fingerprint,),
                     )
                 )
         if outgoing:

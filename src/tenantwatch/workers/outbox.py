@@ -66,6 +66,8 @@ class Item(Protocol):
     @property
     def alert_status(self) -> str: ...
     @property
+    def fingerprints(self) -> Sequence[str]: ...
+    @property
     def request(self) -> OutboundRequest: ...
 
 
@@ -152,6 +154,7 @@ class OutboxWorker:
                 "kind": i.request.kind,
                 "target": i.request.target[:500],
                 "group_key": i.group_key,
+                "fingerprints": sorted(i.fingerprints),
                 "alert_status": i.alert_status,
                 "request": i.request.to_json(),
                 "status": "pending",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import create_engine
 from tenantwatch.adapters.db.migrate import migrate
+from tenantwatch.adapters.db.repos.audit import SqlAuditRepo
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
+from tenantwatch.domain.audit import AuditEntry
 
 T0 = 1_700_000_000.0
 
@@ -25,6 +28,7 @@ def row(key: str, **over: Any) -> dict[str, Any]:
         "kind": "webhook",
         "target": "http://hooks.example/<redacted>",
         "group_key": "{}:{}",
+        "fingerprints": ["a1b2c3d4e5f60718"],
         "alert_status": "firing",
         "request": {"url": "http://hooks.example/secret", "headers": [["X-Token", "hush"]]},
         "status": "pending",
@@ -156,6 +160,55 @@ async def test_a_dead_notification_can_be_retried(repo: SqlNotificationRepo) -> 
         T0 + 1,
     )
     assert got.last_error == "gave up after 8 attempts"  # kept until the next attempt
+
+
+async def test_putting_back_and_its_audit_entry_are_one_transaction(
+    repo: SqlNotificationRepo, engine: AsyncEngine
+) -> None:
+    await repo.enqueue_many([row("dead", status="dead"), row("pending")])
+    by_key = {r.idempotency_key: r.id for r in await repo.list(before_id=None, limit=10)}
+
+    def entry(notification_id: int) -> AuditEntry:
+        return AuditEntry.of(
+            at=datetime.fromtimestamp(T0, UTC),
+            actor="cli:ops",
+            action="notification.retry",
+            object_type="notification",
+            object_id=str(notification_id),
+            tenant_id="alpha",
+        )
+
+    assert not await repo.retry_dead(by_key["pending"], T0, entry(by_key["pending"]))
+    assert await repo.retry_dead(by_key["dead"], T0, entry(by_key["dead"]))
+    async with engine.connect() as conn:
+        logged = await SqlAuditRepo(conn).list(before_id=None, limit=10, tenant_id=None)
+    assert [(e.action, e.object_id) for e in logged] == [
+        ("notification.retry", str(by_key["dead"]))
+    ]
+
+
+async def test_fingerprints_and_the_group_key_are_kept(repo: SqlNotificationRepo) -> None:
+    await repo.enqueue_many([row("two", fingerprints=["b", "a"]), row("old", fingerprints=None)])
+    got = {r.idempotency_key: r for r in await repo.list(before_id=None, limit=10)}
+    assert (got["two"].fingerprints, got["two"].group_key) == (("b", "a"), "{}:{}")
+    assert got["old"].fingerprints is None
+
+
+async def test_failing_lists_notifications_whose_last_attempt_failed(
+    repo: SqlNotificationRepo,
+) -> None:
+    await repo.enqueue_many(
+        [
+            row("waiting", last_error=None),
+            row("retrying", attempts=2, last_error="HTTP 503"),
+            row("dead", status="dead", last_error="HTTP 400"),
+            row("recovered", status="sent", last_error=None),
+        ]
+    )
+    failing = await repo.list(before_id=None, limit=10, failing=True)
+    assert [r.idempotency_key for r in failing] == ["dead", "retrying"]
+    dead = await repo.list(before_id=None, limit=10, failing=True, status="dead")
+    assert [r.last_error for r in dead] == ["HTTP 400"]
 
 
 async def test_the_log_filters_pages_and_counts(repo: SqlNotificationRepo) -> None:

@@ -207,14 +207,6 @@ async def test_500_is_retryable_and_400_is_not(receiver: Receiver, notifiers: No
     assert (await notifiers.deliver(_webhook(receiver), timeout=5)).retryable
 
 
-async def test_redirects_are_not_followed(receiver: Receiver, notifiers: Notifiers) -> None:
-    receiver.status, receiver.headers = 302, {"Location": "http://169.254.169.254/latest"}
-    result = await notifiers.deliver(_webhook(receiver), timeout=5)
-    assert (result.ok, result.retryable, result.status_code) == (False, False, 302)
-    assert "not followed" in (result.error or "")
-    assert len(receiver.requests) == 1
-
-
 async def test_a_slow_receiver_times_out_as_retryable(
     receiver: Receiver, notifiers: Notifiers
 ) -> None:

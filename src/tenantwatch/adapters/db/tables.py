@@ -301,6 +301,7 @@ notifications = Table(
     ),  # webhook slack email pagerduty twilio teams apprise
     Column("target", String(500), nullable=False),  # redacted destination, safe to show
     Column("group_key", Text, nullable=True),
+    Column("fingerprints", JSON, nullable=True),  # the alerts carried; NULL before 0004
     Column("alert_status", String(16), nullable=False),  # firing | resolved | test
     Column("request", JSON, nullable=False),  # what to send; may hold secrets, never shown
     Column("status", String(16), nullable=False),  # pending sending sent dead

@@ -20,9 +20,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tenantwatch.adapters.db.repos.audit import SqlAuditRepo
 from tenantwatch.adapters.db.tables import notifications as t
+from tenantwatch.domain.audit import AuditEntry
+from tenantwatch.domain.notifications import STATUSES, NotificationRow
 
-STATUSES = ("pending", "sending", "sent", "dead")
+__all__ = ["STATUSES", "Claimed", "NotificationRow", "SqlNotificationRepo"]
+
 _PUBLIC = [c for c in t.columns if c.name not in ("request", "lease_until")]
 
 
@@ -38,32 +42,11 @@ class Claimed:
     lease_until: float
 
 
-@dataclass(frozen=True, slots=True)
-class NotificationRow:
-    """A notification as the delivery log shows it: everything but the stored request."""
-
-    id: int
-    tenant_id: str | None
-    idempotency_key: str
-    receiver: str
-    integration: str
-    kind: str
-    target: str
-    group_key: str | None
-    alert_status: str
-    status: str
-    attempts: int
-    next_attempt_at: float
-    created_at: float
-    last_attempt_at: float | None
-    sent_at: float | None
-    last_status_code: int | None
-    last_error: str | None
-    latency_ms: float | None
-
-
 def _row(r: Any) -> NotificationRow:
-    return NotificationRow(**{c.name: r._mapping[c.name] for c in _PUBLIC})
+    values = {c.name: r._mapping[c.name] for c in _PUBLIC}
+    if values["fingerprints"] is not None:
+        values["fingerprints"] = tuple(map(str, values["fingerprints"]))
+    return NotificationRow(**values)
 
 
 def _due(now: float) -> ColumnElement[bool]:
@@ -157,14 +140,19 @@ class SqlNotificationRepo:
         """Hand a claimed notification back unsent, due again at `at` (no attempt counted)."""
         return await self.record(claim, status="pending", next_attempt_at=at)
 
-    async def retry_dead(self, notification_id: int, now: float) -> bool:
-        """Put a dead notification back in the queue with fresh attempts; False if not dead."""
+    async def retry_dead(
+        self, notification_id: int, now: float, audit: AuditEntry | None = None
+    ) -> bool:
+        """Put a dead notification back in the queue with fresh attempts, and append `audit`
+        to the audit log in the same transaction; False (and nothing written) if not dead."""
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(t)
                 .where(t.c.id == notification_id, t.c.status == "dead")
                 .values(status="pending", attempts=0, next_attempt_at=now, lease_until=None)
             )
+            if result.rowcount and audit is not None:
+                await SqlAuditRepo(conn).append(audit)
             return bool(result.rowcount)
 
     async def prune_sent(self, before: float, batch: int = 1000) -> int:
@@ -216,11 +204,15 @@ class SqlNotificationRepo:
         status: str | None = None,
         receiver: str | None = None,
         kind: str | None = None,
+        failing: bool = False,
     ) -> list[NotificationRow]:
-        """Notifications newest first, with an id below `before_id` when given."""
+        """Notifications newest first, with an id below `before_id` when given; with
+        `failing`, only those not sent whose last attempt failed (retrying, or dead)."""
         query = select(*_PUBLIC).order_by(t.c.id.desc()).limit(limit)
         if before_id is not None:
             query = query.where(t.c.id < before_id)
+        if failing:
+            query = query.where(t.c.status != "sent", t.c.last_error.is_not(None))
         for column, value in (
             (t.c.tenant_id, tenant_id),
             (t.c.status, status),
