@@ -81,6 +81,8 @@ SHOWING_DB = [
 SHOWING_API = [
     ("alerts", "list"),
     ("silence", "list"),
+    ("notifications", "list"),
+    ("notifications", "list", "--failing", "-o", "json"),
     ("query", "up"),
     ("query", "tenantwatch_check_up", "--range", "5m", "--step", "1m"),
 ]

@@ -104,3 +104,8 @@ def test_evaluation_stops_at_the_callers_timeout() -> None:
     assert caught.value.kind == "timeout"
     assert time.monotonic() - started < 5
     assert np.isfinite(started)
+
+
+@pytest.mark.parametrize("query", ["é", "up + é", "ünless", "日本"])
+def test_letters_beyond_ascii_are_left_to_the_parser(query: str) -> None:
+    check_query_text(query)

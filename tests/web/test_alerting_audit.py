@@ -97,9 +97,9 @@ async def test_rule_groups_are_audited_and_a_tenant_sees_only_its_own(setup: Set
         "/api/v1/monitoring/alert-rules",
         json={
             "tenant_id": "bravo",
-            "metric": "up",
+            "metric": "availability_percentage",
             "condition": "less_than",
-            "threshold": 1,
+            "threshold": 99,
         },
         headers=s.admin,
     )

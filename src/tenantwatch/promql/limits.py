@@ -93,7 +93,7 @@ def check_query_text(query: str) -> None:
             continue
         elif c == "@" and braces == 0:
             _check_at(query, i)
-        elif braces == 0 and (c.isalpha() or c == "_"):
+        elif braces == 0 and c.isascii() and (c.isalpha() or c == "_"):
             word = _WORD.match(query, i)
             assert word is not None
             if word.group(0).lower() in _WORD_OPERATORS:

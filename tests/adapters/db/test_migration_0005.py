@@ -1,4 +1,4 @@
-"""Revision 0004 adds the notifications' fingerprints to a database that already has rows."""
+"""Revision 0005 adds the notifications' fingerprints to a database that already has rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tenantwatch.adapters.db.tables import notifications
 
 OLD_ROW = {
     "tenant_id": "alpha",
-    "idempotency_key": "before-0004",
+    "idempotency_key": "before-0005",
     "receiver": "team",
     "integration": "webhook/0",
     "kind": "webhook",
@@ -30,22 +30,22 @@ def _columns(conn: Connection) -> set[str]:
     return {c["name"] for c in inspect(conn).get_columns("notifications")}
 
 
-async def test_0004_adds_fingerprints_keeping_rows_and_can_be_undone(database_url: str) -> None:
+async def test_0005_adds_fingerprints_keeping_rows_and_can_be_undone(database_url: str) -> None:
     from alembic import command
 
     engine = create_engine(database_url)
     try:
-        await migrate(engine, "0003")
+        await migrate(engine, "0004")
         async with engine.begin() as conn:
             assert "fingerprints" not in await conn.run_sync(_columns)
-            await conn.execute(insert(notifications), OLD_ROW)  # names only 0003's columns
+            await conn.execute(insert(notifications), OLD_ROW)  # names only 0004's columns
         await migrate(engine)
-        assert await current_revision(engine) == "0004"
+        assert await current_revision(engine) == "0005"
         [row] = await SqlNotificationRepo(engine).list(before_id=None, limit=10)
-        assert (row.idempotency_key, row.status, row.fingerprints) == ("before-0004", "dead", None)
+        assert (row.idempotency_key, row.status, row.fingerprints) == ("before-0005", "dead", None)
 
         def downgrade(conn: Connection) -> None:
-            command.downgrade(_alembic_config(conn), "0003")
+            command.downgrade(_alembic_config(conn), "0004")
 
         async with engine.begin() as conn:
             await conn.run_sync(downgrade)
