@@ -38,13 +38,13 @@ def create(
 
 KEY_COLUMNS = [
     tables.Col("id", no_wrap=True),
-    tables.Col("name", 2),
+    tables.Col("name", 1, wrap=True),
     tables.Col("prefix", 5, no_wrap=True),
     tables.Col("scopes", wrap=True),
-    tables.Col("tenant", 1),
+    tables.Col("tenant"),
     tables.Col("created", 4),
-    tables.Col("last used", 3),
-    tables.Col("revoked", 2),
+    tables.Col("last used", 2),
+    tables.Col("revoked", 3),
 ]
 
 

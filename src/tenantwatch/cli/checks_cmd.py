@@ -171,13 +171,13 @@ def _print_checks(
 ) -> None:
     columns = [
         tables.Col("id", no_wrap=True),
-        tables.Col("tenant", 1),
+        tables.Col("tenant", 2),
         tables.Col("kind", 3),
         tables.Col("state"),
         tables.Col("since", 6),
         tables.Col("last run", 4, no_wrap=True),
         tables.Col("last", 2, justify="right", no_wrap=True),
-        tables.Col("error", 2, wrap=True),
+        tables.Col("error", 1, wrap=True),
     ]
     if strip:
         columns.insert(4, tables.Col(f"last {HOURS}h", 5, no_wrap=True))

@@ -56,7 +56,7 @@ def create(
 
 TENANT_COLUMNS = [
     tables.Col("id", no_wrap=True),
-    tables.Col("name", 2),
+    tables.Col("name", 2, wrap=True),
     tables.Col("tier", 1),
     tables.Col("status"),
     tables.Col("timezone", 3),
