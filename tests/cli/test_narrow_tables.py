@@ -285,3 +285,10 @@ def test_json_keeps_full_precision(live: Live) -> None:
     assert {a["alert_description"] for a in alerts} == {LONG}
     silences = json.loads(run(live, "silence", "list", "-o", "json").output)
     assert silences[0]["comment"].endswith("OPS-4711")
+
+
+def test_status_fits_80_columns(live: Live) -> None:
+    shown = run(live, "status").output
+    table = [line for line in shown.splitlines() if not line.startswith("database:")]
+    assert max(len(line) for line in table) <= 80  # the database URL line is a path
+    assert "enterprise" in shown and "professional" in shown
