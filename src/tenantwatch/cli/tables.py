@@ -70,6 +70,20 @@ def natural_width(console: Console, table: Table) -> int:
     return Measurement.get(console, options, table).maximum
 
 
+def column_widths(
+    console: Console, cols: Sequence[Col], rows: Sequence[Sequence[RenderableType]]
+) -> list[int]:
+    """Each column's width without wrapping (header included); free text at most
+    WRAP_WIDTH."""
+    options = console.options.update(width=UNLIMITED, max_width=UNLIMITED)
+    widths = []
+    for i, c in enumerate(cols):
+        cells: list[RenderableType] = [c.header, *(row[i] for row in rows)]
+        width = max(Measurement.get(console, options, cell).maximum for cell in cells)
+        widths.append(min(width, WRAP_WIDTH) if c.wrap else width)
+    return widths
+
+
 def fit(
     console: Console,
     cols: Sequence[Col],
@@ -79,13 +93,13 @@ def fit(
 ) -> list[int]:
     """Return the indexes of the columns to show so the table fits `width` when it can;
     free-text columns are counted at most WRAP_WIDTH wide."""
+    widths = column_widths(console, cols, rows)
 
     def width_of(keep: list[int]) -> int:
-        table = _table([cols[i] for i in keep], [[row[i] for i in keep] for row in rows], **kw)
-        for i, column in zip(keep, table.columns, strict=True):
-            if cols[i].wrap:
-                column.max_width = WRAP_WIDTH
-        return natural_width(console, table)
+        # borders and padding: what a table of the same style and as many 1-wide columns
+        # takes beyond its cells
+        frame = _table([Col("x")] * len(keep), [["x"] * len(keep)], **kw)
+        return sum(widths[i] for i in keep) + natural_width(console, frame) - len(keep)
 
     keep = list(range(len(cols)))
     # highest priority number first; among equals, the rightmost first
@@ -131,8 +145,8 @@ def print_table(
     """Print the table to fit the console; with wide, every column at its natural width,
     however long the lines get (as `kubectl -o wide`)."""
     shown = table(console, cols, rows, wide=wide, **kw)
-    width = natural_width(console, shown)
-    if not wide or width <= console.width:
+    width = natural_width(console, shown) if wide else 0
+    if width <= console.width:
         console.print(shown, soft_wrap=False)
         return
     # rich never prints wider than its console, so a wider one writes to the same stream
