@@ -1,9 +1,10 @@
-"""Structured logging: JSON lines (or a console renderer) through structlog."""
+"""Structured logging through structlog: JSON lines, or readable lines in a terminal."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Literal, TextIO
 
 import structlog
 
@@ -15,18 +16,54 @@ _LEVELS = {
 }
 
 
-def configure_logging(level: str = "info", fmt: str = "json") -> None:
-    """Route structlog and the standard library's logging to stderr in one format."""
+Format = Literal["json", "console"]
+
+
+def resolve_format(fmt: str, interactive: bool) -> Format:
+    """Return the renderer for a configured format: `auto` is console in a terminal
+    (interactive) and JSON otherwise, so piped or collected logs stay machine-readable."""
+    if fmt == "auto":
+        return "console" if interactive else "json"
+    return "console" if fmt == "console" else "json"
+
+
+_ALEMBIC_BOILERPLATE = ("Context impl ", "Will assume ")
+
+
+def _quiet_alembic(record: logging.LogRecord) -> bool:
+    """Drop the two lines alembic logs on every connection; keep its "Running upgrade"."""
+    return not (
+        record.name == "alembic.runtime.migration"
+        and isinstance(record.msg, str)
+        and record.msg.startswith(_ALEMBIC_BOILERPLATE)
+    )
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
+
+
+def configure_logging(level: str = "info", fmt: str = "auto") -> None:
+    """Route structlog and the standard library's logging to stderr in one format
+    (json, console, or auto: console when stderr is a terminal)."""
+    terminal = _is_terminal(sys.stderr)
+    console = resolve_format(fmt, terminal) == "console"
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        structlog.dev.ConsoleRenderer(colors=terminal)
+        if console
+        else structlog.processors.JSONRenderer()
     )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # a person at a terminal reads local clock time; collected logs get UTC ISO 8601
+        structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
+        if console
+        else structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -35,6 +72,7 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_quiet_alembic)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

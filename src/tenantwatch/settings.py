@@ -32,12 +32,14 @@ class Settings(BaseSettings):
     config: Path | None = Field(default=None, description="path of tenantwatch.yml")
     data_dir: Path = Field(default=Path("var"), description="where local state is kept")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "console"] = "json"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: readable lines in a terminal, JSON otherwise"
+    )
     secret_key: SecretStr | None = Field(default=None, description="signs tokens and sessions")
     metrics_public: bool = Field(default=True, description="serve /metrics without a key")
     public_url: str | None = Field(default=None, description="external URL, for links")
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
+from tenantwatch.cli import tables
 from tenantwatch.cli.common import console, err_console, settings_from_env
 from tenantwatch.cli.query import _base_url, resolve_key
 from tenantwatch.domain.durations import parse_duration
@@ -84,24 +85,31 @@ def ago(iso: str | None, now: float) -> str:
     return f"{seconds}s ago"
 
 
-def alerts_table(alerts: list[dict[str, Any]], now: float) -> Table:
-    table = Table(title=f"{len(alerts)} alerts")
-    for col in ("ID", "alert", "tenant", "severity", "status", "since", "count", "summary"):
-        table.add_column(col, overflow="fold")
-    for a in alerts:
-        sev = a.get("severity") or ""
-        status = a["status"] + (" (flapping)" if a.get("flapping") else "")
-        table.add_row(
-            a["alert_id"],
-            a["alert_name"],
-            a.get("tenant_id") or "",
-            f"[{COLORS.get(sev, 'white')}]{sev}[/]",
-            status,
-            ago(a.get("starts_at"), now),
-            str(a.get("occurrence_count", 1)),
-            a.get("alert_description", ""),
-        )
-    return table
+ALERT_COLUMNS = [
+    tables.Col("ID", no_wrap=True),
+    tables.Col("alert", wrap=True),
+    tables.Col("tenant", 1),
+    tables.Col("severity", 1),
+    tables.Col("status", 2),
+    tables.Col("since", 3, justify="right"),
+    tables.Col("count", 4, justify="right"),
+    tables.Col("summary", 3, wrap=True),
+]
+
+
+def alert_row(a: dict[str, Any], now: float) -> list[str]:
+    sev = a.get("severity") or ""
+    status = a["status"] + (" (flapping)" if a.get("flapping") else "")
+    return [
+        a["alert_id"],
+        escape(a["alert_name"]),
+        escape(a.get("tenant_id") or ""),
+        f"[{COLORS.get(sev, 'white')}]{escape(sev)}[/]",
+        status,
+        ago(a.get("starts_at"), now),
+        str(a.get("occurrence_count", 1)),
+        escape(a.get("alert_description", "")),
+    ]
 
 
 @alerts_app.command("list")
@@ -110,6 +118,8 @@ def list_alerts(
     severity: str | None = typer.Option(None, help="info, warning, error or critical"),
     tenant: str | None = typer.Option(None, help="only this tenant's alerts"),
     limit: int = typer.Option(100, min=1, max=1000),
+    output: tables.Output = tables.OutputOption,
+    wide: bool = tables.WideOption,
     url: str | None = UrlOption,
     key: str | None = KeyOption,
 ) -> None:
@@ -119,7 +129,13 @@ def list_alerts(
         if value:
             params[name] = value
     answer = api("GET", url, key, "/api/v1/monitoring/alerts?" + urllib.parse.urlencode(params))
-    console.print(alerts_table(answer["alerts"], time.time()))
+    if output is tables.Output.JSON:
+        tables.print_json(answer["alerts"])
+        return
+    now = time.time()
+    rows = [alert_row(a, now) for a in answer["alerts"]]
+    title = f"{len(rows)} alerts"
+    tables.print_table(console, ALERT_COLUMNS, rows, wide=wide, title=title)
 
 
 @alerts_app.command("ack")
@@ -224,25 +240,52 @@ def add(
     console.print(answer["silenceID"], highlight=False)
 
 
+SILENCE_COLUMNS = [
+    tables.Col("ID", no_wrap=True),
+    tables.Col("matchers", wrap=True),
+    tables.Col("state", 1),
+    tables.Col("ends", 2),
+    tables.Col("created by", 4),
+    tables.Col("comment", 3, wrap=True),
+]
+
+
+def minute(iso: str) -> str:
+    """An API timestamp to the minute, in UTC: 2026-03-09 14:05 UTC."""
+    at = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
+    return f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def silence_row(s: dict[str, Any]) -> list[str]:
+    return [
+        s["id"],
+        escape(" ".join(matcher_text(m) for m in s["matchers"])),
+        s["status"]["state"],
+        minute(s["endsAt"]),
+        escape(s["createdBy"]),
+        escape(s["comment"]),
+    ]
+
+
 @silence_app.command("list")
 def list_silences(
     expired: bool = typer.Option(False, "--expired", help="also show expired silences"),
+    output: tables.Output = tables.OutputOption,
+    wide: bool = tables.WideOption,
     url: str | None = UrlOption,
     key: str | None = KeyOption,
 ) -> None:
     """List silences."""
-    rows = api("GET", url, key, "/api/v2/silences")
-    table = Table(title="silences")
-    for col in ("ID", "matchers", "state", "ends", "created by", "comment"):
-        table.add_column(col, overflow="fold")
-    for s in rows:
-        if s["status"]["state"] == "expired" and not expired:
-            continue
-        shown = " ".join(matcher_text(m) for m in s["matchers"])
-        table.add_row(
-            s["id"], shown, s["status"]["state"], s["endsAt"], s["createdBy"], s["comment"]
-        )
-    console.print(table)
+    rows = [
+        s
+        for s in api("GET", url, key, "/api/v2/silences")
+        if expired or s["status"]["state"] != "expired"
+    ]
+    if output is tables.Output.JSON:
+        tables.print_json(rows)
+        return
+    cells = [silence_row(s) for s in rows]
+    tables.print_table(console, SILENCE_COLUMNS, cells, wide=wide, title="silences")
 
 
 @silence_app.command("expire")

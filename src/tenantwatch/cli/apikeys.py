@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import typer
-from rich.table import Table
+from datetime import datetime
 
+import typer
+from rich.markup import escape
+
+from tenantwatch.cli import tables
 from tenantwatch.cli.common import cli_principal, console, settings_from_env, with_runtime
 from tenantwatch.domain.apikeys import ApiKey, Scope
 from tenantwatch.runtime import Runtime
@@ -33,9 +36,41 @@ def create(
     print(issued.secret)  # plain, so scripts can take the last line
 
 
+KEY_COLUMNS = [
+    tables.Col("id", no_wrap=True),
+    tables.Col("name", 1, wrap=True),
+    tables.Col("prefix", 5, no_wrap=True),
+    tables.Col("scopes", wrap=True),
+    tables.Col("tenant"),
+    tables.Col("created", 4),
+    tables.Col("last used", 2),
+    tables.Col("revoked", 3),
+]
+
+
+def _minute(at: datetime | None, empty: str = "") -> str:
+    return f"{at:%Y-%m-%d %H:%M}" if at else empty
+
+
+def key_row(k: ApiKey) -> list[str]:
+    cells = [
+        k.id,
+        escape(k.name),
+        k.prefix + "…",
+        ", ".join(str(s) for s in k.scopes),
+        k.tenant_id or "*",
+        _minute(k.created_at),
+        _minute(k.last_used_at, "never"),
+        _minute(k.revoked_at),
+    ]
+    return [f"[dim]{c}[/]" for c in cells] if k.revoked_at else cells
+
+
 @app.command("list")
 def list_(
     include_revoked: bool = typer.Option(False, "--all", help="include revoked keys"),
+    output: tables.Output = tables.OutputOption,
+    wide: bool = tables.WideOption,
 ) -> None:
     """List API keys (never their secrets)."""
 
@@ -52,22 +87,12 @@ def list_(
             cursor = page.next_cursor
 
     keys = with_runtime(settings_from_env(), work)
-    table = Table(title=f"{len(keys)} API keys")
-    for col in ("id", "name", "prefix", "scopes", "tenant", "created", "last used", "revoked"):
-        table.add_column(col)
-    for k in keys:
-        table.add_row(
-            k.id,
-            k.name,
-            k.prefix + "…",
-            ", ".join(str(s) for s in k.scopes),
-            k.tenant_id or "*",
-            f"{k.created_at:%Y-%m-%d %H:%M}",
-            f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never",
-            f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
-            style="dim" if k.revoked_at else None,
-        )
-    console.print(table)
+    if output is tables.Output.JSON:
+        tables.print_json(keys)
+        return
+    tables.print_table(
+        console, KEY_COLUMNS, [key_row(k) for k in keys], wide=wide, title=f"{len(keys)} API keys"
+    )
 
 
 @app.command("revoke")

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
+from tenantwatch.cli import numbers, tables
 from tenantwatch.cli.common import (
     ConfigOption,
     cli_principal,
@@ -20,7 +21,7 @@ from tenantwatch.cli.common import (
     settings_from_env,
     with_runtime,
 )
-from tenantwatch.domain.checks import Check, CheckRun, CheckState
+from tenantwatch.domain.checks import Check, CheckRun, CheckState, public_settings
 from tenantwatch.domain.tenant_health import TenantHealth
 from tenantwatch.runtime import Runtime
 
@@ -41,10 +42,12 @@ def _status(text: str) -> str:
 
 
 def _ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+    return numbers.milliseconds(seconds)
 
 
 def health(
+    output: tables.Output = tables.OutputOption,
+    wide: bool = tables.WideOption,
     tenant: str | None = typer.Option(None, "--tenant", help="only this tenant, with its checks"),
     config: Path | None = ConfigOption,
 ) -> None:
@@ -61,23 +64,48 @@ def health(
         return [await rt.checks.health(who, tenant)], rows, await strips(rt, rows)
 
     healths, checks, strip = with_runtime(settings_from_env(config), work)
-    table = Table(title="tenant health")
-    for col in ("tenant", "status", "score", "up", "down", "avg response", "why"):
-        table.add_column(col, justify="right" if col in ("score", "up", "down") else "left")
-    for h in sorted(healths, key=lambda h: (h.score if h.score is not None else 101, h.tenant_id)):
-        avg = f"{h.avg_response_time_ms:.0f} ms" if h.avg_response_time_ms is not None else "-"
-        table.add_row(
+    _print_health(healths, checks, strip, output, wide)
+
+
+HEALTH_COLUMNS = [
+    tables.Col("tenant", no_wrap=True),
+    tables.Col("status"),
+    tables.Col("score", justify="right"),
+    tables.Col("up", 1, justify="right"),
+    tables.Col("down", 1, justify="right"),
+    tables.Col("avg response", 3, justify="right"),
+    tables.Col("why", 2, wrap=True),
+]
+
+
+def _print_health(
+    healths: Sequence[TenantHealth],
+    checks: Sequence[tuple[Check, CheckState]],
+    strip: Mapping[str, str],
+    output: tables.Output,
+    wide: bool,
+) -> None:
+    ordered = sorted(healths, key=lambda h: (101 if h.score is None else h.score, h.tenant_id))
+    if output is tables.Output.JSON:
+        tables.print_json({"tenants": ordered, "checks": [check_json(c, s) for c, s in checks]})
+        return
+    rows = [
+        [
             h.tenant_id,
             _status(str(h.status)),
-            "-" if h.score is None else f"{h.score:g}",
+            numbers.score(h.score),
             str(h.checks_up),
             str(h.checks_down),
-            avg,
-            "; ".join(h.reasons[:2]),
-        )
-    console.print(table)
+            numbers.milliseconds(
+                None if h.avg_response_time_ms is None else h.avg_response_time_ms / 1000
+            ),
+            escape("; ".join(h.reasons[:2])),
+        ]
+        for h in ordered
+    ]
+    tables.print_table(console, HEALTH_COLUMNS, rows, wide=wide, title="tenant health")
     if checks:
-        _print_checks(checks, strip)
+        _print_checks(checks, strip, wide)
 
 
 HOURS = 24
@@ -116,17 +144,45 @@ async def strips(rt: Runtime, rows: Sequence[tuple[Check, CheckState]]) -> dict[
     return out
 
 
+def check_json(c: Check, s: CheckState) -> dict[str, object]:
+    """A check and its state as `-o json` prints it: secrets hidden, no heartbeat token."""
+    return {
+        "id": c.id,
+        "tenant_id": c.tenant_id,
+        "name": c.name,
+        "kind": c.kind,
+        "settings": public_settings(c.settings),
+        "conditions": c.conditions,
+        "interval_s": c.interval_s,
+        "timeout_s": c.timeout_s,
+        "critical": c.critical,
+        "enabled": c.enabled,
+        "labels": c.labels,
+        "managed_by": c.managed_by,
+        "state": s,
+    }
+
+
 def _print_checks(
-    rows: Sequence[tuple[Check, CheckState]], strip: Mapping[str, str] | None = None
+    rows: Sequence[tuple[Check, CheckState]],
+    strip: Mapping[str, str] | None = None,
+    wide: bool = False,
 ) -> None:
-    table = Table(title="checks")
-    columns = ["id", "tenant", "kind", "state", "since", "last run", "last", "error"]
+    columns = [
+        tables.Col("id", no_wrap=True),
+        tables.Col("tenant", 2),
+        tables.Col("kind", 3),
+        tables.Col("state"),
+        tables.Col("since", 6),
+        tables.Col("last run", 4, no_wrap=True),
+        tables.Col("last", 2, justify="right", no_wrap=True),
+        tables.Col("error", 1, wrap=True),
+    ]
     if strip:
-        columns.insert(4, f"last {HOURS}h")
-    for col in columns:
-        table.add_column(col, no_wrap=col.startswith("last "))
+        columns.insert(4, tables.Col(f"last {HOURS}h", 5, no_wrap=True))
+    cells = []
     for c, s in rows:
-        cells = [
+        row = [
             c.id,
             c.tenant_id,
             str(c.kind),
@@ -134,16 +190,18 @@ def _print_checks(
             s.since.strftime("%Y-%m-%d %H:%M:%S") if s.since else "-",
             s.last_run_at.strftime("%H:%M:%S") if s.last_run_at else "-",
             _ms(s.last_duration_s),
-            (s.last_error or "")[:60],
+            escape((s.last_error or "")[:60]),
         ]
         if strip:
-            cells.insert(4, strip.get(c.id, ""))
-        table.add_row(*cells)
-    console.print(table)
+            row.insert(4, strip.get(c.id, ""))
+        cells.append(row)
+    tables.print_table(console, columns, cells, wide=wide, title="checks")
 
 
 @app.command("list")
 def list_(
+    output: tables.Output = tables.OutputOption,
+    wide: bool = tables.WideOption,
     tenant: str | None = typer.Option(None, "--tenant", help="only this tenant"),
     config: Path | None = ConfigOption,
 ) -> None:
@@ -160,7 +218,10 @@ def list_(
             cursor = page.next_cursor
 
     rows, strip = with_runtime(settings_from_env(config), work)
-    _print_checks(rows, strip)
+    if output is tables.Output.JSON:
+        tables.print_json([check_json(c, s) for c, s in rows])
+        return
+    _print_checks(rows, strip, wide)
     console.print(f"{len(rows)} checks")
 
 

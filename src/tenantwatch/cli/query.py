@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
+from tenantwatch.cli import tables
 from tenantwatch.cli.common import console, err_console, settings_from_env
-from tenantwatch.promql.model import PromQLError, format_labels, format_value, labels_of
+from tenantwatch.cli.numbers import significant
+from tenantwatch.promql.model import PromQLError, format_labels, labels_of
 from tenantwatch.settings import Settings
 from tenantwatch.web.prom_format import parse_duration_ms, parse_time
 
@@ -71,9 +73,12 @@ class RangeRow:
     spark: str
 
 
-def range_rows(result: list[dict[str, Any]], start: int, end: int, step: int) -> list[RangeRow]:
-    """One row per series of a matrix: last value, minimum, maximum and a sparkline drawn on
-    the step grid from start to end (ms), with blanks where the series has no value."""
+def range_rows(
+    result: list[dict[str, Any]], start: int, end: int, step: int, spark_width: int = SPARK_WIDTH
+) -> list[RangeRow]:
+    """One row per series of a matrix: last value, minimum, maximum (4 significant digits)
+    and a sparkline drawn on the step grid from start to end (ms), with blanks where the
+    series has no value."""
     slots = (end - start) // step + 1
     rows = []
     for s in result:
@@ -83,18 +88,22 @@ def range_rows(result: list[dict[str, Any]], start: int, end: int, step: int) ->
             if 0 <= i < slots:
                 grid[i] = float(v)
         finite = [float(v) for _, v in s["values"] if math.isfinite(float(v))]
-        low, high = (format_value(min(finite)), format_value(max(finite))) if finite else ("", "")
-        last = s["values"][-1][1] if s["values"] else ""
-        rows.append(RangeRow(series_name(s["metric"]), last, low, high, sparkline(grid)))
+        low, high = (significant(min(finite)), significant(max(finite))) if finite else ("", "")
+        last = significant(s["values"][-1][1]) if s["values"] else ""
+        spark = sparkline(grid, spark_width)
+        rows.append(RangeRow(series_name(s["metric"]), last, low, high, spark))
     return rows
 
 
 def instant_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """(series, value) rows of an instant answer: a vector, a scalar or a string."""
+    """(series, value) rows of an instant answer: a vector, a scalar or a string; numbers
+    with 4 significant digits."""
     kind, result = data["resultType"], data["result"]
     if kind == "vector":
-        return [(series_name(s["metric"]), s["value"][1]) for s in result]
-    if kind in ("scalar", "string"):
+        return [(series_name(s["metric"]), significant(s["value"][1])) for s in result]
+    if kind == "scalar":
+        return [(kind, significant(result[1]))]
+    if kind == "string":
         return [(kind, result[1])]
     return [(series_name(s["metric"]), f"{len(s['values'])} samples") for s in result]
 
@@ -216,6 +225,8 @@ def query(
         "--url",
         help="tenantwatch's URL (default $TENANTWATCH_PUBLIC_URL or http://$TENANTWATCH_LISTEN)",
     ),
+    output: tables.Output = tables.OutputOption,
+    wide: bool = tables.WideOption,
     key: str | None = typer.Option(
         None,
         "--key",
@@ -225,7 +236,7 @@ def query(
     ),
 ) -> None:
     """Run a PromQL query against a running tenantwatch; print a table (and sparklines for
-    --range). Errors print Prometheus' error and exit 1."""
+    --range), or the API's `data` with -o json. Errors print Prometheus' error and exit 1."""
     settings = settings_from_env()
     base = _base_url(url, settings)
     if step and not span:
@@ -246,35 +257,50 @@ def query(
             }
             answer = call(base, "/api/v1/query_range", form, secret)
             _notes(answer)
-            _print_range(answer["data"], start, end, every)
+            if output is tables.Output.JSON:
+                tables.print_json(answer["data"])
+            else:
+                _print_range(answer["data"], start, end, every, wide)
         else:
             answer = call(base, "/api/v1/query", {"query": expr, "time": seconds(end)}, secret)
             _notes(answer)
-            _print_instant(answer["data"])
+            if output is tables.Output.JSON:
+                tables.print_json(answer["data"])
+            else:
+                _print_instant(answer["data"], wide)
     except QueryFailed as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
 
 
-def _print_instant(data: dict[str, Any]) -> None:
-    table = Table(show_edge=False)
-    table.add_column("series")
-    table.add_column("value", justify="right")
-    for series, value in instant_rows(data):
-        table.add_row(Text(series), Text(value))
-    console.print(table)
+INSTANT_COLUMNS = [tables.Col("series", wrap=True), tables.Col("value", justify="right")]
+RANGE_COLUMNS = [
+    tables.Col("series", wrap=True),
+    tables.Col("last", justify="right", no_wrap=True),
+    tables.Col("min", 2, justify="right", no_wrap=True),
+    tables.Col("max", 2, justify="right", no_wrap=True),
+    tables.Col("", 1, no_wrap=True),
+]
+
+
+def spark_width(console_width: int, wide: bool) -> int:
+    """The sparkline's width: SPARK_WIDTH, or a third of a narrower terminal."""
+    return SPARK_WIDTH if wide else max(10, min(SPARK_WIDTH, console_width // 3))
+
+
+def _print_instant(data: dict[str, Any], wide: bool) -> None:
+    rows = [[Text(series), Text(value)] for series, value in instant_rows(data)]
+    tables.print_table(console, INSTANT_COLUMNS, rows, wide=wide, show_edge=False)
     if not data["result"]:
         console.print("no data", style="dim")
 
 
-def _print_range(data: dict[str, Any], start: int, end: int, step: int) -> None:
-    table = Table(show_edge=False)
-    table.add_column("series")
-    for name in ("last", "min", "max"):
-        table.add_column(name, justify="right")
-    table.add_column("")
-    for row in range_rows(data["result"], start, end, step):
-        table.add_row(Text(row.series), row.last, row.low, row.high, Text(row.spark, "cyan"))
-    console.print(table)
+def _print_range(data: dict[str, Any], start: int, end: int, step: int, wide: bool) -> None:
+    width = spark_width(console.width, wide)
+    rows: list[list[RenderableType]] = [
+        [Text(r.series), r.last, r.low, r.high, Text(r.spark, "cyan")]
+        for r in range_rows(data["result"], start, end, step, width)
+    ]
+    tables.print_table(console, RANGE_COLUMNS, rows, wide=wide, show_edge=False)
     if not data["result"]:
         console.print("no data", style="dim")

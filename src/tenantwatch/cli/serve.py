@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import signal
 import socket
-from enum import StrEnum
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 import uvicorn
 
 from tenantwatch.adapters.db.engine import redact_url
+from tenantwatch.cli.banner import Role, print_banner
 from tenantwatch.cli.common import (
     ConfigOption,
     console,
@@ -22,7 +24,6 @@ from tenantwatch.cli.common import (
     read_config,
     settings_from_env,
 )
-from tenantwatch.cli.config_cmd import sync_summary
 from tenantwatch.config import Config
 from tenantwatch.logs import configure_logging
 from tenantwatch.runtime import build_runtime, prepare
@@ -30,12 +31,6 @@ from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.services.errors import ServiceError
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
-
-
-class Role(StrEnum):
-    ALL = "all"
-    API = "api"
-    CHECKS = "checks"
 
 
 def save_key(path: Path, secret: str) -> str | None:
@@ -150,9 +145,8 @@ def serve(
         err_console.print(f"[red]cannot apply the config:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from None
     unsaved = save_key(settings.admin_key_file, secret) if secret else None
-    _banner(settings, cfg, report, secret, role, unsaved)
     tune_gc()
-    uvicorn.run(
+    server_config = uvicorn.Config(
         create_app(settings, cfg, run_checks=role is Role.ALL),
         host=settings.host,
         port=settings.port,
@@ -160,63 +154,24 @@ def serve(
         access_log=False,
         proxy_headers=False,
     )
+    # after the startup logs, so the URL and a new admin key are on screen, not scrolled away
+    server = AnnouncingServer(
+        server_config, lambda: print_banner(settings, cfg, report, secret, role, unsaved)
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's exit code for a failed startup
 
 
-def _banner(
-    settings: Settings,
-    cfg: Config,
-    report: ConfigSyncReport,
-    secret: str | None,
-    role: Role,
-    unsaved: str | None,
-) -> None:
-    console.print(f"[bold]tenantwatch[/bold] ({role} roles) on [link]{settings.base_url}[/link]")
-    console.print(f"  API docs:  {settings.base_url}/docs")
-    console.print(f"  database:  {redact_url(settings.effective_database_url)}")
-    if settings.config:
-        console.print(
-            f"  config:    {settings.config} ({len(cfg.tenants)} tenants: "
-            f"{len(report.tenants.created)} new, {len(report.tenants.updated)} changed)"
-        )
-    for line in sync_summary(report):
-        if "archived" in line or "released" in line:
-            console.print(f"  [yellow]{line}[/yellow]", highlight=False)
-    targets = sum(len(sc.targets) for job in cfg.scrape_configs for sc in job.static_configs)
-    where = f"remote {cfg.metrics.url}" if cfg.metrics.backend == "remote" else "embedded store"
-    console.print(
-        f"  metrics:   {where}; scraping {targets} targets in {len(cfg.scrape_configs)} jobs; "
-        "Prometheus API at /api/v1/query"
-    )
-    tenants_checked = len({c.tenant for c in cfg.checks})
-    console.print(
-        f"  checks:    {len(cfg.checks)} in the config for {tenants_checked} tenants"
-        f"{'' if role is not Role.API else ' (run by --role checks workers)'}; "
-        "seed 002 health APIs at /api/v1/monitoring/; try: tenantwatch health"
-    )
-    if secret and unsaved:
-        console.print(
-            f"  [yellow]admin key (new; could not be kept in {settings.admin_key_file}: "
-            f"{unsaved}; copy it now):[/yellow]"
-        )
-        console.print(f"  {secret}", markup=False, highlight=False, soft_wrap=True)
-    elif secret:
-        console.print(f"  admin key (new, kept in {settings.admin_key_file}):")
-        console.print(f"  {secret}", markup=False, highlight=False, soft_wrap=True)
-    elif settings.admin_key_file.exists():
-        console.print(f"  admin key: kept in {settings.admin_key_file}")
-    else:
-        console.print("  admin key: create one with `tenantwatch apikey create --scope admin`")
-    console.print(
-        f'  try: curl -H "Authorization: Bearer $(cat {settings.admin_key_file})" '
-        f"{settings.base_url}/api/v1/tenants",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
-    console.print(
-        f"  try: tenantwatch query --url {settings.base_url} "
-        f"--key $(cat {settings.admin_key_file}) 'up'",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, calling announce once it listens."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.announce()

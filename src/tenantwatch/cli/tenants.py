@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from tenantwatch.cli import tables
 from tenantwatch.cli.common import (
     ConfigOption,
     cli_principal,
@@ -52,13 +54,38 @@ def create(
     console.print(f"created tenant [bold]{tenant.id}[/bold] ({tenant.tier})")
 
 
+TENANT_COLUMNS = [
+    tables.Col("id", no_wrap=True),
+    tables.Col("name", 2, wrap=True),
+    tables.Col("tier", 1),
+    tables.Col("status"),
+    tables.Col("timezone", 3),
+    tables.Col("labels", 4, wrap=True),
+    tables.Col("managed by", 3),
+]
+
+
+def tenant_row(t: Tenant) -> list[str]:
+    return [
+        t.id,
+        escape(t.name),
+        t.tier,
+        f"[yellow]{t.status}[/]" if t.status == TenantStatus.SUSPENDED else str(t.status),
+        t.timezone,
+        escape(", ".join(f"{k}={v}" for k, v in sorted(t.labels.items()))),
+        t.managed_by,
+    ]
+
+
 @app.command("list")
 def list_(
     tier: str | None = typer.Option(None, "--tier", help="only this tier"),
     status: TenantStatus | None = typer.Option(None, "--status", help="active or suspended"),
+    output: tables.Output = tables.OutputOption,
+    wide: bool = tables.WideOption,
     config: Path | None = ConfigOption,
 ) -> None:
-    """List tenants as a table."""
+    """List tenants as a table (or JSON)."""
 
     async def work(rt: Runtime) -> list[Tenant]:
         out: list[Tenant] = []
@@ -77,22 +104,16 @@ def list_(
             cursor = page.next_cursor
 
     tenants = with_runtime(settings_from_env(config), work)
-    table = Table(title=f"{len(tenants)} tenants")
-    for col in ("id", "name", "tier", "status", "timezone", "labels", "managed by"):
-        table.add_column(col)
-    for t in tenants:
-        style = "yellow" if t.status == TenantStatus.SUSPENDED else None
-        table.add_row(
-            t.id,
-            t.name,
-            t.tier,
-            str(t.status),
-            t.timezone,
-            ", ".join(f"{k}={v}" for k, v in sorted(t.labels.items())),
-            t.managed_by,
-            style=style,
-        )
-    console.print(table)
+    if output is tables.Output.JSON:
+        tables.print_json(tenants)
+        return
+    tables.print_table(
+        console,
+        TENANT_COLUMNS,
+        [tenant_row(t) for t in tenants],
+        wide=wide,
+        title=f"{len(tenants)} tenants",
+    )
 
 
 @app.command("show")

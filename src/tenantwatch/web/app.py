@@ -17,7 +17,7 @@ from tenantwatch.metrics.scrape_metrics import ScrapeCollector
 from tenantwatch.metrics.store_metrics import StoreCollector
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
-from tenantwatch.web import errors, health, inspector, metrics_route, ping
+from tenantwatch.web import docs_ui, errors, health, home, inspector, metrics_route, ping
 from tenantwatch.web.api import alertmanager, prom, prom_rules, push, v1
 from tenantwatch.web.inspector import Captured
 from tenantwatch.web.middleware import RequestContextMiddleware
@@ -97,13 +97,15 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # docs_ui serves /docs and /redoc without a CDN
         openapi_url="/openapi.json",
         redoc_url=None,
     )
     app.state.runtime = rt
     app.state.telemetry = telemetry
     errors.install(app)
+    docs_ui.install(app)
+    app.include_router(home.router)
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(v1.router)
