@@ -32,6 +32,7 @@ from tenantwatch.config.alertmanager_spec import (
     INHIBIT,
     KIND_SPECS,
     LABEL_NAME,
+    LAYOUTS,
     PAGERDUTY_URL,
     ROUTE_KEYS,
     SECRET_KEYS,
@@ -466,6 +467,13 @@ class _Loader:
             if not s.get(key):
                 self.issue(where, message)
 
+        layout = s.get("layout")
+        if layout is not None and layout != LAYOUTS.get(kind):
+            self.issue(
+                (*where, "layout"),
+                f"unknown layout {layout!r}; the one {kind} layout is {LAYOUTS.get(kind)!r} "
+                "(leave layout out for Alertmanager's)",
+            )
         if kind == "webhook":
             need("url", "missing url in webhook config; e.g. url: 'https://example.com/hook'")
         elif kind == "slack":

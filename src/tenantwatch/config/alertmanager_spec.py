@@ -110,6 +110,7 @@ KIND_SPECS: dict[str, Spec] = {
                 "confirm": _keys("text title ok_text dismiss_text"),
             }
         ],
+        "layout": "str",
     },
     "email": {
         "send_resolved": "bool",
@@ -120,6 +121,7 @@ KIND_SPECS: dict[str, Spec] = {
         "headers": "strmap",
         "require_tls": "bool",
         "tls_config": TLS,
+        "layout": "str",
     },
     "pagerduty": {
         **_COMMON,
@@ -173,6 +175,8 @@ INHIBIT: Spec = {
 TOP_KEYS = _names(
     "global route receivers inhibit_rules time_intervals mute_time_intervals templates"
 )
+# tenantwatch's own `layout:` values per kind (Alertmanager's layout when unset)
+LAYOUTS = {"slack": "seed002", "email": "tenantwatch"}
 # secrets that may come from a file instead: the file key, the key its content fills
 FILE_KEYS = {
     "api_url_file": "api_url",
