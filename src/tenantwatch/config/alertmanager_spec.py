@@ -9,10 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-SECRET_KEYS = re.compile(
-    r"(password|secret|token|routing_key|service_key|api_key|api_url|webhook_url|auth_token"
-    r"|credentials|url$|urls$)"
-)
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 TWILIO_URL = "https://api.twilio.com"
 
