@@ -14,7 +14,8 @@ from tenantwatch.config.alertmanager import (
     parse_alertmanager_config,
     with_tenant_routes,
 )
-from tenantwatch.config.alertmanager_show import go_duration, matcher_lines
+from tenantwatch.config.alertmanager_show import matcher_lines
+from tenantwatch.config.alertmanager_show_values import go_duration
 
 CONFIG = """
 global:

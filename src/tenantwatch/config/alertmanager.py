@@ -25,7 +25,8 @@ from typing import Any
 
 import yaml
 
-from tenantwatch.config.alertmanager_show import dump_yaml, show_config
+from tenantwatch.config.alertmanager_show import show_config
+from tenantwatch.config.alertmanager_show_values import dump_yaml
 from tenantwatch.config.alertmanager_spec import (
     FILE_KEYS,
     GLOBAL,

@@ -15,22 +15,21 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
-from tenantwatch.domain.durations import parse_duration
-from tenantwatch.domain.notify_email import EMAIL_DEFAULT_HTML, EMAIL_DEFAULT_SUBJECT
-from tenantwatch.domain.notify_pagerduty import (
-    PAGERDUTY_DEFAULT_DETAILS,
-    PAGERDUTY_DEFAULTS,
-    PAGERDUTY_URL,
+from tenantwatch.config.alertmanager_show_receivers import SHOWN_KINDS, shown_receiver
+from tenantwatch.config.alertmanager_show_values import (
+    Flow,
+    Out,
+    Raw,
+    go_duration,
+    host_port,
+    put,
+    secret,
+    shown_http,
+    sorted_map,
 )
-from tenantwatch.domain.notify_slack import SLACK_DEFAULTS
+from tenantwatch.domain.notify_pagerduty import PAGERDUTY_URL
 from tenantwatch.domain.routing import LabelMatcher, parse_matchers
 from tenantwatch.domain.time_intervals import WEEKDAYS, parse_time_interval
-
-SECRET = "<secret>"  # noqa: S105  (what Alertmanager prints in a secret's place)
-Raw = Mapping[str, Any]
-Out = dict[str, Any]
 
 # global: defaults, and the order Alertmanager writes the keys in (None: written only when set)
 GLOBAL_DEFAULTS: Mapping[str, Any] = {
@@ -68,10 +67,7 @@ _GLOBAL_SECRETS = {
     "wechat_api_secret",
     "victorops_api_key",
 }
-_SEND_RESOLVED = {"email": False, "pagerduty": True, "slack": False, "webhook": True}
 _MATCH_TYPES = ("=", "!=", "=~", "!~")
-# the receiver kinds Alertmanager 0.25 reads, in the order it writes them
-SHOWN_KINDS = ("email", "pagerduty", "slack", "webhook")
 
 
 def show_config(
@@ -135,78 +131,7 @@ def _join_http_files(out: Out, base_dir: str) -> None:
             oauth["client_secret_file"] = _join(base_dir, str(oauth["client_secret_file"]))
 
 
-class Flow(list[str]):
-    """A list Alertmanager writes in flow style: [monday:friday, saturday]."""
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _flow(dumper: yaml.SafeDumper, value: Flow) -> yaml.Node:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
-
-
-_Dumper.add_representer(Flow, _flow)
-
-
-def dump_yaml(data: Mapping[str, Any]) -> str:
-    """YAML in Go's yaml.v2 layout: keys in the given order, block style, lists not indented."""
-    return yaml.dump(
-        dict(data),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=10_000,
-    )
-
-
 # -- values ------------------------------------------------------------------------------------
-
-
-def go_duration(text: Any) -> str:
-    """A duration as Prometheus' model.Duration prints it: years and weeks only when exact
-    ("90d", not "12w6d"), then d h m s ms ("1h30m"); "0s" for zero."""
-    ms = 0 if str(text) == "0" else round(parse_duration(str(text)) * 1000)
-    if ms == 0:
-        return "0s"
-    out = ""
-    for unit, size, exact in (
-        ("y", 31_536_000_000, True),
-        ("w", 604_800_000, True),
-        ("d", 86_400_000, False),
-        ("h", 3_600_000, False),
-        ("m", 60_000, False),
-        ("s", 1000, False),
-        ("ms", 1, False),
-    ):
-        if exact and ms % size:
-            continue
-        if count := ms // size:
-            out += f"{count}{unit}"
-            ms -= count * size
-    return out
-
-
-def _secret(value: Any) -> str | None:
-    return SECRET if value not in (None, "") else None
-
-
-def _host_port(text: Any) -> str:
-    """host:port as Alertmanager prints it (brackets of an IPv6 host dropped, as Go does)."""
-    host, _, port = str(text).rpartition(":")
-    return f"{host.strip('[]')}:{port}"
-
-
-def _sorted_map(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in sorted((value or {}).items(), key=lambda kv: str(kv[0]))}
-
-
-def _put(out: Out, key: str, value: Any) -> None:
-    """Set key unless value is empty (Go's omitempty)."""
-    if value not in (None, "", [], {}, False, 0):
-        out[key] = value
 
 
 def matcher_lines(lines: Sequence[Any]) -> list[str]:
@@ -236,83 +161,25 @@ def shown_global(raw: Raw | None) -> Out:
         elif key == "smtp_require_tls":
             out[key] = bool(value)
         elif key == "smtp_smarthost":
-            _put(out, key, _host_port(value) if value else None)
+            put(out, key, host_port(value) if value else None)
         elif key in _GLOBAL_SECRETS:
-            _put(out, key, _secret(value))
+            put(out, key, secret(value))
         else:
-            _put(out, key, value)
+            put(out, key, value)
     return out
-
-
-def shown_http(raw: Raw | None) -> Out:
-    """An http_config with the library's defaults (follow_redirects, enable_http2 on) and a
-    bearer_token shown as the Authorization it becomes."""
-    raw = dict(raw or {})
-    out: Out = {}
-    if basic := raw.get("basic_auth"):
-        auth: Out = {"username": str(basic.get("username") or "")}
-        _put(auth, "password", _secret(basic.get("password")))
-        _put(auth, "password_file", basic.get("password_file"))
-        out["basic_auth"] = auth
-    authorization = dict(raw.get("authorization") or {})
-    if raw.get("bearer_token") and not authorization:
-        authorization = {"credentials": raw["bearer_token"]}
-    if raw.get("bearer_token_file") and not authorization:
-        authorization = {"credentials_file": raw["bearer_token_file"]}
-    if authorization:
-        shown: Out = {"type": str(authorization.get("type") or "").strip() or "Bearer"}
-        _put(shown, "credentials", _secret(authorization.get("credentials")))
-        _put(shown, "credentials_file", authorization.get("credentials_file"))
-        out["authorization"] = shown
-    if oauth := raw.get("oauth2"):
-        out["oauth2"] = _oauth2(oauth)
-    _put(out, "proxy_url", raw.get("proxy_url"))
-    _put(out, "tls_config", shown_tls(raw.get("tls_config")))
-    out["follow_redirects"] = bool(raw.get("follow_redirects", True))
-    out["enable_http2"] = bool(raw.get("enable_http2", True))
-    return out
-
-
-def _oauth2(raw: Raw) -> Out:
-    out: Out = {
-        "client_id": str(raw.get("client_id") or ""),
-        "client_secret": _secret(raw.get("client_secret")),
-        "client_secret_file": str(raw.get("client_secret_file") or ""),
-    }
-    _put(out, "scopes", [str(s) for s in raw.get("scopes") or []])
-    out["token_url"] = str(raw.get("token_url") or "")
-    _put(out, "endpoint_params", _sorted_map(raw.get("endpoint_params")))
-    _put(out, "proxy_url", raw.get("proxy_url"))
-    out["tls_config"] = shown_tls(raw.get("tls_config")) or {"insecure_skip_verify": False}
-    return out
-
-
-def shown_tls(raw: Raw | None) -> Out:
-    """A tls_config, or {} when every field is empty (Alertmanager then leaves it out)."""
-    raw = raw or {}
-    out: Out = {}
-    for key in ("ca_file", "cert_file", "key_file", "server_name"):
-        _put(out, key, raw.get(key))
-    skip = bool(raw.get("insecure_skip_verify", False))
-    for key in ("min_version", "max_version"):
-        _put(out, key, raw.get(key))
-    if not out and not skip:
-        return {}
-    versions: Out = {k: out.pop(k) for k in ("min_version", "max_version") if k in out}
-    return {**out, "insecure_skip_verify": skip, **versions}
 
 
 def shown_route(raw: Raw) -> Out:
     out: Out = {}
-    _put(out, "receiver", raw.get("receiver"))
-    _put(out, "group_by", [str(x) for x in raw.get("group_by") or []])
-    _put(out, "match", _sorted_map(raw.get("match")))
-    _put(out, "match_re", _sorted_map(raw.get("match_re")))
-    _put(out, "matchers", matcher_lines(raw.get("matchers") or []))
-    _put(out, "mute_time_intervals", [str(x) for x in raw.get("mute_time_intervals") or []])
-    _put(out, "active_time_intervals", [str(x) for x in raw.get("active_time_intervals") or []])
+    put(out, "receiver", raw.get("receiver"))
+    put(out, "group_by", [str(x) for x in raw.get("group_by") or []])
+    put(out, "match", sorted_map(raw.get("match")))
+    put(out, "match_re", sorted_map(raw.get("match_re")))
+    put(out, "matchers", matcher_lines(raw.get("matchers") or []))
+    put(out, "mute_time_intervals", [str(x) for x in raw.get("mute_time_intervals") or []])
+    put(out, "active_time_intervals", [str(x) for x in raw.get("active_time_intervals") or []])
     out["continue"] = bool(raw.get("continue", False))
-    _put(out, "routes", [shown_route(r) for r in raw.get("routes") or []])
+    put(out, "routes", [shown_route(r) for r in raw.get("routes") or []])
     for key in ("group_wait", "group_interval", "repeat_interval"):
         if raw.get(key) is not None:
             out[key] = go_duration(raw[key])
@@ -346,10 +213,10 @@ def _route_order(route: Out) -> Out:
 def shown_inhibit_rule(raw: Raw) -> Out:
     out: Out = {}
     for side in ("source", "target"):
-        _put(out, f"{side}_match", _sorted_map(raw.get(f"{side}_match")))
-        _put(out, f"{side}_match_re", _sorted_map(raw.get(f"{side}_match_re")))
-        _put(out, f"{side}_matchers", matcher_lines(raw.get(f"{side}_matchers") or []))
-    _put(out, "equal", [str(x) for x in raw.get("equal") or []])
+        put(out, f"{side}_match", sorted_map(raw.get(f"{side}_match")))
+        put(out, f"{side}_match_re", sorted_map(raw.get(f"{side}_match_re")))
+        put(out, f"{side}_matchers", matcher_lines(raw.get(f"{side}_matchers") or []))
+    put(out, "equal", [str(x) for x in raw.get("equal") or []])
     return out
 
 
@@ -367,165 +234,18 @@ def _interval(raw: Raw) -> Out:
     def ranges(items: Sequence[tuple[int, int]], name: Any = str) -> Flow:
         return Flow(name(a) if a == b else f"{name(a)}:{name(b)}" for a, b in items)
 
-    _put(
+    put(
         out,
         "times",
         [{"start_time": _clock(a), "end_time": _clock(b)} for a, b in parsed.times],
     )
-    _put(out, "weekdays", ranges(parsed.weekdays, lambda d: WEEKDAYS[d]))
-    _put(out, "days_of_month", ranges(parsed.days_of_month))
-    _put(out, "months", ranges(parsed.months))
-    _put(out, "years", ranges(parsed.years))
-    _put(out, "location", raw.get("location"))
+    put(out, "weekdays", ranges(parsed.weekdays, lambda d: WEEKDAYS[d]))
+    put(out, "days_of_month", ranges(parsed.days_of_month))
+    put(out, "months", ranges(parsed.months))
+    put(out, "years", ranges(parsed.years))
+    put(out, "location", raw.get("location"))
     return out
 
 
 def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-# -- receivers ---------------------------------------------------------------------------------
-
-
-def shown_receiver(raw: Raw, glob: Raw) -> Out:
-    out: Out = {"name": str(raw.get("name") or "")}
-    for kind in SHOWN_KINDS:
-        configs = raw.get(f"{kind}_configs") or []
-        if configs:
-            out[f"{kind}_configs"] = [_SHOWN[kind](dict(c or {}), glob) for c in configs]
-    return out
-
-
-def _common(kind: str, raw: Raw, glob: Raw) -> Out:
-    out: Out = {"send_resolved": bool(raw.get("send_resolved", _SEND_RESOLVED[kind]))}
-    if kind != "email":
-        out["http_config"] = shown_http(raw.get("http_config") or glob.get("http_config"))
-    return out
-
-
-def shown_webhook(raw: Raw, glob: Raw) -> Out:
-    out = _common("webhook", raw, glob)
-    out["url"] = str(raw.get("url") or "")
-    out["max_alerts"] = int(raw.get("max_alerts") or 0)
-    return out
-
-
-def shown_email(raw: Raw, glob: Raw) -> Out:
-    out = _common("email", raw, glob)
-
-    def pick(key: str) -> Any:
-        value = raw.get(key)
-        return value if value not in (None, "") else glob.get(f"smtp_{key}")
-
-    _put(out, "to", raw.get("to"))
-    _put(out, "from", pick("from"))
-    _put(out, "hello", pick("hello") or "localhost")
-    _put(out, "smarthost", _host_port(pick("smarthost")) if pick("smarthost") else None)
-    _put(out, "auth_username", pick("auth_username"))
-    own_password = raw.get("auth_password") or raw.get("auth_password_file")
-    password = raw.get("auth_password") if own_password else glob.get("smtp_auth_password")
-    password_file = (
-        raw.get("auth_password_file") if own_password else glob.get("smtp_auth_password_file")
-    )
-    _put(out, "auth_password", _secret(password))
-    _put(out, "auth_password_file", password_file)
-    _put(out, "auth_secret", _secret(pick("auth_secret")))
-    _put(out, "auth_identity", pick("auth_identity"))
-    headers = {
-        "-".join(p.capitalize() for p in str(k).split("-")): str(v)
-        for k, v in (raw.get("headers") or {}).items()
-    }
-    if raw.get("subject") is not None:
-        headers.setdefault("Subject", str(raw["subject"]))
-    headers.setdefault("Subject", EMAIL_DEFAULT_SUBJECT)
-    headers.setdefault("To", str(raw.get("to") or ""))
-    headers.setdefault("From", str(out.get("from") or ""))
-    out["headers"] = _sorted_map(headers)
-    html = raw.get("html")
-    _put(out, "html", EMAIL_DEFAULT_HTML if html is None else html)
-    text = raw.get("text") if raw.get("text") is not None else raw.get("body")
-    _put(out, "text", text)
-    require = raw.get("require_tls")
-    out["require_tls"] = bool(glob.get("smtp_require_tls", True) if require is None else require)
-    _put(out, "tls_config", shown_tls(raw.get("tls_config")))
-    return out
-
-
-def shown_pagerduty(raw: Raw, glob: Raw) -> Out:
-    out = _common("pagerduty", raw, glob)
-    _put(out, "service_key", _secret(raw.get("service_key")))
-    _put(out, "service_key_file", raw.get("service_key_file"))
-    _put(out, "routing_key", _secret(raw.get("routing_key")))
-    _put(out, "routing_key_file", raw.get("routing_key_file"))
-    out["url"] = str(raw.get("url") or glob.get("pagerduty_url") or PAGERDUTY_URL)
-    for key in ("client", "client_url", "description"):
-        value = raw.get(key)
-        _put(out, key, PAGERDUTY_DEFAULTS[key] if value is None else value)
-    out["details"] = _sorted_map({**PAGERDUTY_DEFAULT_DETAILS, **(raw.get("details") or {})})
-    images = [_only(i, ("src", "alt", "href")) for i in raw.get("images") or []]
-    _put(out, "images", images)
-    _put(out, "links", [_only(i, ("href", "text")) for i in raw.get("links") or []])
-    _put(out, "source", raw.get("source") or out.get("client"))
-    for key in ("severity", "class", "component", "group"):
-        _put(out, key, raw.get(key))
-    return out
-
-
-def _only(raw: Any, keys: Sequence[str]) -> Out:
-    out: Out = {}
-    for key in keys:
-        _put(out, key, (raw or {}).get(key))
-    return out
-
-
-def shown_slack(raw: Raw, glob: Raw) -> Out:
-    out = _common("slack", raw, glob)
-    own = raw.get("api_url") or raw.get("api_url_file")
-    _put(out, "api_url", _secret(raw.get("api_url") if own else glob.get("slack_api_url")))
-    file = raw.get("api_url_file") if own else glob.get("slack_api_url_file")
-    _put(out, "api_url_file", file)
-    _put(out, "channel", raw.get("channel"))
-
-    def field(key: str) -> None:
-        value = raw.get(key)
-        _put(out, key, SLACK_DEFAULTS.get(key) if value is None else value)
-
-    for key in ("username", "color", "title", "title_link", "pretext", "text"):
-        field(key)
-    _put(out, "fields", [_slack_field(f) for f in raw.get("fields") or []])
-    out["short_fields"] = bool(raw.get("short_fields", False))
-    for key in ("footer", "fallback", "callback_id", "icon_emoji", "icon_url"):
-        field(key)
-    _put(out, "image_url", raw.get("image_url"))
-    _put(out, "thumb_url", raw.get("thumb_url"))
-    out["link_names"] = bool(raw.get("link_names", False))
-    _put(out, "mrkdwn_in", [str(x) for x in raw.get("mrkdwn_in") or []])
-    _put(out, "actions", [_slack_action(a) for a in raw.get("actions") or []])
-    return out
-
-
-def _slack_field(raw: Raw) -> Out:
-    out = _only(raw, ("title", "value"))
-    if raw.get("short") is not None:
-        out["short"] = bool(raw["short"])
-    return out
-
-
-def _slack_action(raw: Raw) -> Out:
-    keys = (
-        ("type", "text", "url", "style")
-        if raw.get("url")
-        else ("type", "text", "url", "style", "name", "value")
-    )
-    out = _only(raw, keys)
-    if raw.get("confirm") is not None and not raw.get("url"):
-        out["confirm"] = _only(raw["confirm"], ("text", "title", "ok_text", "dismiss_text"))
-    return out
-
-
-_SHOWN = {
-    "email": shown_email,
-    "pagerduty": shown_pagerduty,
-    "slack": shown_slack,
-    "webhook": shown_webhook,
-}

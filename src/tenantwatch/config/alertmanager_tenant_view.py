@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tenantwatch.config.alertmanager_show import Out, shown_global
+from tenantwatch.config.alertmanager_show import shown_global
+from tenantwatch.config.alertmanager_show_values import Out
 from tenantwatch.domain.notify_request import redact_url
 from tenantwatch.domain.routing import LabelMatcher, parse_matchers
 
