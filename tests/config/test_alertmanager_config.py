@@ -184,6 +184,24 @@ inhibit_rules:
     assert "did you mean 'target_matchers'" in lines[10]
 
 
+def test_an_unknown_layout_fails_at_its_line_naming_the_one_there_is() -> None:
+    found = problems(
+        """\
+route: {receiver: r}
+receivers:
+- name: r
+  slack_configs:
+  - api_url: http://127.0.0.1:9/s
+    layout: seed-002
+  email_configs:
+  - {to: a@x.org, from: b@x.org, smarthost: 'h:25', layout: fancy}
+"""
+    )
+    lines = {line: message for line, message in found}
+    assert "unknown layout 'seed-002'; the one slack layout is 'seed002'" in lines[6]
+    assert "the one email layout is 'tenantwatch'" in lines[8]
+
+
 def test_every_problem_is_reported_together() -> None:
     found = problems(
         """\

@@ -119,7 +119,10 @@ def default_config() -> AlertmanagerConfig:
     return AlertmanagerConfig(
         route=build_route({"receiver": "default", "group_by": ["alertname", "tenant"]}),
         receivers={"default": Receiver("default", ())},
-        raw={"route": {"receiver": "default"}, "receivers": [{"name": "default"}]},
+        raw={
+            "route": {"receiver": "default", "group_by": ["alertname", "tenant"]},
+            "receivers": [{"name": "default"}],
+        },
     )
 
 
