@@ -24,7 +24,7 @@ route:
   receiver: all
   group_by: [alertname]
   group_wait: 1s
-  group_interval: 2s
+  group_interval: 3s
   repeat_interval: 1h
 receivers:
   - name: all
@@ -130,11 +130,12 @@ async def _record(tmp_path: Path) -> Sides:
         a3 = {"alertname": "HighLatency", "severity": "warning", "instance": "c", "dc": "zü"}
         b1 = {"alertname": "DiskFull", "severity": "critical", "instance": "d"}
         await send([_alert(t0, **a1), _alert(t0, **a2), _alert(t0, **a3), _alert(t0, **b1)])
-        await clock.at(3.5)
+        # flushes at about 1 s, 4 s and 7 s; each change lands 1.5 s from a flush
+        await clock.at(2.5)
         await send([_alert(t0, go_time(round(time.time(), 3)), **a2)])
-        await clock.at(4.5)
+        await clock.at(5.5)
         await send([_alert(t0, go_time(round(time.time(), 3)), **b1)])
-        await clock.at(9.0)
+        await clock.at(9.5)
     return sides
 
 
