@@ -160,5 +160,5 @@ async def test_same_notifications_as_alertmanager(tmp_path: Path) -> None:
     got = _normal(ours)
     # firing to default (after the critical alert resolved and stopped inhibiting), to
     # pager (no resolution: send_resolved false), and team firing then resolved
-    assert len(expected) == 5
+    assert len(expected) == 5, "\n".join(map(str, expected))
     assert got == expected
