@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make `prometheus`, `promtool` and `alertmanager` available for the tests and benchmarks,
+# Make `prometheus`, `promtool`, `alertmanager` and `amtool` available for the tests and benchmarks,
 # from Debian's `prometheus` and `prometheus-alertmanager` packages, without leaving the
 # Debian services running: the tests start their own on free loopback ports.
 #
@@ -11,7 +11,7 @@ say() { echo "ensure-prometheus: $*"; }
 
 have_all() {
     command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
-        && command -v alertmanager >/dev/null 2>&1
+        && command -v alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1
 }
 if have_all; then
     exit 0
@@ -85,10 +85,15 @@ done
 if ! command -v alertmanager >/dev/null 2>&1 && [ -x /usr/bin/prometheus-alertmanager ]; then
     "${SUDO[@]}" ln -sf /usr/bin/prometheus-alertmanager /usr/local/bin/alertmanager || true
 fi
+# amtool comes in the same package, at /usr/bin/amtool; make sure a PATH without /usr/bin
+# (unusual, but seen in minimal sandboxes) still finds it
+if ! command -v amtool >/dev/null 2>&1 && [ -x /usr/bin/amtool ]; then
+    "${SUDO[@]}" ln -sf /usr/bin/amtool /usr/local/bin/amtool || true
+fi
 
 if have_all; then
     say "$(prometheus --version 2>&1 | head -n 1); $(alertmanager --version 2>&1 | head -n 1)"
 else
-    say "installed, but prometheus, promtool or alertmanager is still not on PATH"
+    say "installed, but prometheus, promtool, alertmanager or amtool is still not on PATH"
 fi
 exit 0

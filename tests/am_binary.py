@@ -1,4 +1,5 @@
-"""A real `alertmanager` (Debian's prometheus-alertmanager 0.25) on a free loopback port.
+"""A real `alertmanager` (Debian's prometheus-alertmanager 0.25) on a free loopback port, and
+the same package's `amtool`.
 
 `make install-dev` installs it (scripts/ensure-prometheus.sh). Tests that need it skip
 when it is missing, and fail when CI=true.
@@ -64,3 +65,14 @@ def alertmanager(workdir: Path, config: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def require_amtool() -> str:
+    """Debian's amtool (same package as alertmanager); skips without it, fails when CI=true."""
+    exe = shutil.which("amtool")
+    if exe is None:
+        message = "amtool is missing; run scripts/ensure-prometheus.sh (make install-dev)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return exe

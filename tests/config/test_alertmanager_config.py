@@ -184,6 +184,24 @@ inhibit_rules:
     assert "did you mean 'target_matchers'" in lines[10]
 
 
+def test_an_unknown_layout_fails_at_its_line_naming_the_one_there_is() -> None:
+    found = problems(
+        """\
+route: {receiver: r}
+receivers:
+- name: r
+  slack_configs:
+  - api_url: http://127.0.0.1:9/s
+    layout: seed-002
+  email_configs:
+  - {to: a@x.org, from: b@x.org, smarthost: 'h:25', layout: fancy}
+"""
+    )
+    lines = {line: message for line, message in found}
+    assert "unknown layout 'seed-002'; the one slack layout is 'seed002'" in lines[6]
+    assert "the one email layout is 'tenantwatch'" in lines[8]
+
+
 def test_every_problem_is_reported_together() -> None:
     found = problems(
         """\
@@ -281,11 +299,14 @@ mute_time_intervals:
     assert set(config.time_intervals) == {"nights", "weekends"}
 
 
-def test_public_hides_secrets() -> None:
+def test_public_hides_secrets_as_alertmanager_does() -> None:
     config = load_alertmanager_config(FIXTURES / "seed-000.alertmanager.local.yml")
     public = config.public()
     assert public["global"]["smtp_auth_password"] == "<secret>"
-    assert public["receivers"][2]["webhook_configs"][0]["http_config"]["bearer_token"] == "<secret>"
+    http = public["receivers"][2]["webhook_configs"][0]["http_config"]
+    # Alertmanager's http_config turns a bearer_token into its Authorization form
+    assert http["authorization"] == {"type": "Bearer", "credentials": "<secret>"}
+    assert "bearer_token" not in http
 
 
 # -- the same verdicts as amtool check-config ----------------------------------------------------

@@ -196,11 +196,13 @@ def test_undefined_in_follows_definitions_and_problem_explains() -> None:
     assert 'function "nope"' in (custom.problem("{{ nope }}") or "")
 
 
-def test_email_html_default_escapes_label_values() -> None:
+def test_email_html_default_is_alertmanagers_page_with_escaped_values() -> None:
     data = build_notify_data("r", {}, [alert(tenant="<b>x</b>")], "http://am", "k")
-    html = ts.render('{{ template "email.default.html" . }}', data)
+    html = ts.render_html('{{ template "email.default.html" . }}', data)
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
     assert "<title>[FIRING:1]  (HighLatency A &lt;b&gt;x&lt;/b&gt; 1)</title>" in html
+    assert '<a href="http://am/#/alerts?receiver=r" class="btn-primary"' in html
+    assert "[1] Firing</strong>" in html and "Resolved</strong>" not in html
 
 
 # -- against the real amtool ------------------------------------------------------------------

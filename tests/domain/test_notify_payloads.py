@@ -233,10 +233,126 @@ def test_the_hmac_signature_is_verifiable() -> None:
 # --- slack ----------------------------------------------------------------------------
 
 
-def test_slack_default_is_seed_002s_attachment() -> None:
-    data = group(alert(severity="warning", description="Latency above 2s"))
+def test_slack_defaults_are_alertmanagers() -> None:
+    data = group(alert(severity="info", description="Latency above 2s"))
     req = build_with(build_slack, {"api_url": "https://hooks.slack.com/services/T0/B0/XYZ"}, data)
     assert req.json == {
+        "username": '«{{ template "slack.default.username" . }}»',
+        "icon_emoji": '«{{ template "slack.default.iconemoji" . }}»',
+        "icon_url": '«{{ template "slack.default.iconurl" . }}»',
+        "attachments": [
+            {
+                "title": '«{{ template "slack.default.title" . }}»',
+                "title_link": '«{{ template "slack.default.titlelink" . }}»',
+                "pretext": '«{{ template "slack.default.pretext" . }}»',
+                "text": '«{{ template "slack.default.text" . }}»',
+                "fallback": '«{{ template "slack.default.fallback" . }}»',
+                "callback_id": '«{{ template "slack.default.callbackid" . }}»',
+                "footer": '«{{ template "slack.default.footer" . }}»',
+                "color": "danger",
+                "mrkdwn_in": ["fallback", "pretext", "text"],
+            }
+        ],
+    }
+    assert req.target == "https://hooks.slack.com/services/***"
+
+
+@pytest.mark.parametrize(
+    ("severity", "status", "color"),
+    [
+        ("info", "firing", "danger"),
+        ("warning", "firing", "danger"),
+        ("critical", "resolved", "good"),
+    ],
+)
+def test_an_unset_slack_color_is_danger_while_firing_and_good_once_resolved(
+    severity: str, status: str, color: str
+) -> None:
+    data = group(alert(severity=severity, status=status))
+    att = build_with(build_slack, {"api_url": "https://h/x"}, data).json["attachments"][0]
+    assert att["color"] == color
+
+
+def test_slack_empty_fields_keep_alertmanagers_always_present_keys() -> None:
+    data = group(alert())
+    settings = {"api_url": "https://h/x", "username": ""}
+    settings |= dict.fromkeys(
+        ("title", "title_link", "pretext", "text", "fallback", "callback_id", "footer"), ""
+    )
+    settings |= {"color": "", "icon_emoji": "", "icon_url": ""}
+    assert build_with(build_slack, settings, data).json == {
+        "attachments": [
+            {
+                "text": "",
+                "fallback": "",
+                "callback_id": "",
+                "footer": "",
+                "mrkdwn_in": ["fallback", "pretext", "text"],
+            }
+        ]
+    }
+
+
+def test_slack_fields_and_actions_as_alertmanager_writes_them() -> None:
+    data = group(alert(runbook_url="https://rb/1"))
+    settings = {
+        "api_url": "https://h/x",
+        "short_fields": True,
+        "fields": [
+            {"title": "Who", "value": "{{ .CommonLabels.tenant }}"},
+            {"title": "Empty", "value": "{{ .CommonLabels.nothing }}", "short": False},
+        ],
+        "actions": [
+            {
+                "type": "button",
+                "text": "Runbook",
+                "url": "{{ .CommonAnnotations.runbook_url }}",
+                "name": "dropped",
+                "confirm": {"text": "dropped"},
+            },
+            {
+                "type": "button",
+                "text": "Ack",
+                "name": "ack",
+                "value": "v",
+                "confirm": {"title": "T", "text": "Sure?", "ok_text": "", "dismiss_text": "No"},
+            },
+        ],
+    }
+    att = build_with(build_slack, settings, data).json["attachments"][0]
+    assert att["fields"] == [
+        {"title": "Who", "value": "acme", "short": True},
+        {"title": "Empty", "short": False},
+    ]
+    assert att["actions"] == [
+        {"type": "button", "text": "Runbook", "url": "https://rb/1"},
+        {
+            "type": "button",
+            "text": "Ack",
+            "name": "ack",
+            "value": "v",
+            "confirm": {"text": "Sure?", "title": "T", "dismiss_text": "No"},
+        },
+    ]
+    assert list(att) == [
+        "title",
+        "title_link",
+        "pretext",
+        "text",
+        "fallback",
+        "callback_id",
+        "fields",
+        "actions",
+        "footer",
+        "color",
+        "mrkdwn_in",
+    ]
+
+
+def test_slack_seed_002_layout_on_request() -> None:
+    data = group(alert(severity="warning", description="Latency above 2s"))
+    settings = {"api_url": "https://hooks.slack.com/services/T0/B0/XYZ", "layout": "seed002"}
+    assert build_with(build_slack, settings, data).json == {
         "attachments": [
             {
                 "color": "warning",
@@ -252,7 +368,6 @@ def test_slack_default_is_seed_002s_attachment() -> None:
             }
         ]
     }
-    assert req.target == "https://hooks.slack.com/services/***"
 
 
 @pytest.mark.parametrize(
@@ -265,18 +380,20 @@ def test_slack_default_is_seed_002s_attachment() -> None:
         ("critical", "resolved", "good"),
     ],
 )
-def test_slack_color_follows_severity_and_resolution(
+def test_seed_002_color_follows_severity_and_resolution(
     severity: str, status: str, color: str
 ) -> None:
     data = group(alert(severity=severity, status=status))
-    att = build_with(build_slack, {"api_url": "https://h/x"}, data).json["attachments"][0]
+    settings = {"api_url": "https://h/x", "layout": "seed002"}
+    att = build_with(build_slack, settings, data).json["attachments"][0]
     assert att["color"] == color
 
 
-def test_slack_config_fields_replace_the_seed_ones() -> None:
+def test_seed_002_layout_takes_the_fields_the_config_sets() -> None:
     data = group(alert(severity="warning", description="slow", runbook_url="https://rb/1"))
     settings = {
         "api_url": "https://h/x",
+        "layout": "seed002",
         "channel": "#alerts-warning",
         "username": "tw",
         "color": "warning",
@@ -306,6 +423,11 @@ def test_slack_config_fields_replace_the_seed_ones() -> None:
     }
 
 
+def test_an_unknown_slack_layout_is_refused() -> None:
+    with pytest.raises(ValueError, match="the one layout is 'seed002'"):
+        build_with(build_slack, {"api_url": "https://h/x", "layout": "fancy"}, group(alert()))
+
+
 def test_slack_title_is_cut_at_1024_characters() -> None:
     data = group(alert())
     att = build_with(build_slack, {"api_url": "https://h/x", "title": "x" * 2000}, data).json[
@@ -333,12 +455,12 @@ def test_pagerduty_trigger_has_alertmanagers_fields() -> None:
         "payload": {
             "summary": mark % "description",
             "source": '«{{ template "pagerduty.default.client" . }}»',
-            "severity": "critical",
+            "severity": "error",
             "custom_details": {
                 "firing": f"«{PAGERDUTY_DEFAULT_DETAILS['firing']}»",
-                "resolved": f"«{PAGERDUTY_DEFAULT_DETAILS['resolved']}»",
                 "num_firing": "1",
                 "num_resolved": "0",
+                "resolved": f"«{PAGERDUTY_DEFAULT_DETAILS['resolved']}»",
             },
         },
         "client": '«{{ template "pagerduty.default.client" . }}»',
@@ -373,20 +495,10 @@ def test_pagerduty_ack_is_minimal() -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("label", "expected"),
-    [
-        ("critical", "critical"),
-        ("warning", "warning"),
-        ("info", "info"),
-        ("error", "error"),
-        ("page", "critical"),
-        ("bogus", "error"),
-    ],
-)
-def test_pagerduty_severity_comes_from_the_severity_label(label: str, expected: str) -> None:
+@pytest.mark.parametrize("label", ["critical", "warning", "info", "bogus"])
+def test_an_unset_pagerduty_severity_is_error_whatever_the_labels(label: str) -> None:
     req = build_with(build_pagerduty, {"routing_key": "k"}, group(alert(severity=label)))
-    assert req.json["payload"]["severity"] == expected
+    assert req.json["payload"]["severity"] == "error"
 
 
 def test_pagerduty_templated_fields_and_details() -> None:
@@ -416,9 +528,32 @@ def test_pagerduty_summary_is_cut_and_huge_details_are_dropped() -> None:
     }
 
 
-def test_pagerduty_v1_service_key_is_refused_with_the_fix() -> None:
-    with pytest.raises(ValueError, match="use routing_key"):
-        build_with(build_pagerduty, {"service_key": "x"}, group(alert()))
+def test_pagerduty_v1_service_key_sends_alertmanagers_v1_event() -> None:
+    settings = {"service_key": "SVC", "url": "http://ignored/for/v1"}
+    req = build_with(build_pagerduty, settings, group(alert()))
+    key = hashlib.sha256(GROUP_KEY.encode()).hexdigest()
+    assert req.url == "https://events.pagerduty.com/generic/2010-04-15/create_event.json"
+    assert req.json == {
+        "service_key": "SVC",
+        "incident_key": key,
+        "event_type": "trigger",
+        "description": '«{{ template "pagerduty.default.description" .}}»',
+        "event_action": "",
+        "payload": None,
+        "client": '«{{ template "pagerduty.default.client" . }}»',
+        "client_url": '«{{ template "pagerduty.default.clientURL" . }}»',
+        "details": {
+            "firing": f"«{PAGERDUTY_DEFAULT_DETAILS['firing']}»",
+            "num_firing": "1",
+            "num_resolved": "0",
+            "resolved": f"«{PAGERDUTY_DEFAULT_DETAILS['resolved']}»",
+        },
+    }
+    assert "SVC" not in req.target
+    resolved = build_with(build_pagerduty, settings, group(alert(status="resolved"))).json
+    assert resolved["event_type"] == "resolve" and "client" not in resolved
+    ack = build_with(build_pagerduty_ack, settings, group(alert())).json
+    assert ack == {"service_key": "SVC", "incident_key": key, "event_type": "acknowledge"}
 
 
 # --- teams, twilio, apprise -----------------------------------------------------------
@@ -433,16 +568,22 @@ def test_msteams_message_card() -> None:
     )
     assert req.json == {
         "@context": "http://schema.org/extensions",
-        "@type": "MessageCard",
-        "title": '«{{ template "__subject" . }}»',
-        "summary": '«{{ template "__subject" . }}»',
+        "type": "MessageCard",
+        "title": '«{{ template "msteams.default.title" . }}»',
         "text": "resolved",
         "themeColor": "2DC72D",
     }
     firing = build_with(
-        build_msteams, {"webhook_url": "https://h/x", "text": "t"}, group(alert())
+        build_msteams, {"webhook_url": "https://h/x", "summary": "s"}, group(alert())
     ).json
-    assert firing["themeColor"] == "8C1A1A"
+    assert firing == {
+        "@context": "http://schema.org/extensions",
+        "type": "MessageCard",
+        "title": '«{{ template "msteams.default.title" . }}»',
+        "summary": "s",
+        "text": '«{{ template "msteams.default.text" . }}»',
+        "themeColor": "8C1A1A",
+    }
     assert "# Alerts Firing:" in MSTEAMS_DEFAULT_TEXT
 
 
@@ -517,7 +658,7 @@ def test_email_from_seed_000_subject_and_body() -> None:
         ["Subject", "[AI-Shifu] HighLatency"],
     ]
     assert smtp["text"] == "Alert: HighLatency on acme\n"
-    assert smtp["html"] == "<p>default firing</p>"
+    assert smtp["html"] == '«{{ template "email.default.html" . }}»'
     assert (smtp["host"], smtp["port"], smtp["from"], smtp["to"]) == (
         "127.0.0.1",
         2525,
@@ -553,7 +694,7 @@ def test_email_headers_win_and_are_canonical() -> None:
     assert smtp["require_tls"] is False and smtp["insecure_skip_verify"] is True
 
 
-def test_email_default_subject_and_bodies() -> None:
+def test_email_defaults_are_alertmanagers_subject_and_page_without_text() -> None:
     data = group(alert())
     settings = {"to": "a@x.org", "from": "tw@x.org", "smarthost": "h:25"}
     smtp = (
@@ -562,11 +703,30 @@ def test_email_default_subject_and_bodies() -> None:
         ).smtp
         or {}
     )
-    assert ["Subject", '«{{ template "email.default.subject" . }}»'] in smtp["headers"]
-    assert (smtp["text"], smtp["html"]) == ("default firing", "<p>default firing</p>")
+    assert smtp["headers"] == [
+        ["To", "a@x.org"],
+        ["From", "tw@x.org"],
+        ["Subject", '«{{ template "email.default.subject" . }}»'],
+    ]
+    assert (smtp["text"], smtp["html"]) == (None, '«{{ template "email.default.html" . }}»')
+    assert "default_parts" not in smtp
+
+
+def test_email_tenantwatch_layout_fills_unset_parts_from_its_templates() -> None:
+    data = group(alert())
+    settings = {"to": "a@x.org", "from": "tw@x.org", "smarthost": "h:25", "layout": "tenantwatch"}
+    now = (
+        build_email(
+            settings, data, go_render(data), idempotency_key="k", render_email=fake_templates
+        ).smtp
+        or {}
+    )
+    assert (now["text"], now["html"]) == ("default firing", "<p>default firing</p>")
     later = build_email(settings, data, go_render(data), idempotency_key="k").smtp or {}
     assert (later["text"], later["html"], later["default_parts"]) == (None, None, ["html", "text"])
     assert notify_data_from_payload(later["template_data"]) == data
+    with pytest.raises(ValueError, match="the one layout is 'tenantwatch'"):
+        build_email({**settings, "layout": "x"}, data, go_render(data), idempotency_key="k")
 
 
 def test_email_errors_say_what_to_write() -> None:

@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from tenantwatch.config.alertmanager_show import show_config
+from tenantwatch.config.alertmanager_show_values import dump_yaml
 from tenantwatch.config.alertmanager_spec import (
     FILE_KEYS,
     GLOBAL,
@@ -32,14 +34,15 @@ from tenantwatch.config.alertmanager_spec import (
     INHIBIT,
     KIND_SPECS,
     LABEL_NAME,
+    LAYOUTS,
     PAGERDUTY_URL,
     ROUTE_KEYS,
-    SECRET_KEYS,
     SEND_RESOLVED,
     TOP_KEYS,
     TWILIO_URL,
     UNSUPPORTED,
 )
+from tenantwatch.config.alertmanager_tenant_view import tenant_view
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.host_zone import host_zone
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
@@ -91,21 +94,24 @@ class AlertmanagerConfig:
     resolve_timeout_s: float = 300.0
     global_settings: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
+    tenant_routes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    base_dir: str | None = None  # the file's directory; relative paths are from there
 
-    def public(self) -> dict[str, Any]:
-        """The configuration with every secret shown as <secret> (Alertmanager's habit)."""
-        masked: dict[str, Any] = _mask(self.raw)
-        return masked
+    def public(self, tenant: str | None = None) -> dict[str, Any]:
+        """The configuration as Alertmanager 0.25 shows it (defaults filled in, secrets as
+        <secret>); for a tenant, only the part that handles its alerts."""
+        shown = show_config(self.raw, self.tenant_routes, self.base_dir)
+        return shown if tenant is None else tenant_view(shown, tenant)
 
+    def receiver_names(self, tenant: str | None = None) -> list[str]:
+        """The receivers' names; for a tenant, those its part of the configuration names."""
+        if tenant is None:
+            return list(self.receivers)
+        return [str(r["name"]) for r in self.public(tenant).get("receivers", [])]
 
-def _mask(value: Any, key: str = "") -> Any:
-    if isinstance(value, Mapping):
-        return {k: _mask(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask(v, key) for v in value]
-    if key and SECRET_KEYS.search(key) and isinstance(value, str) and value:
-        return "<secret>"
-    return value
+    def public_yaml(self, tenant: str | None = None) -> str:
+        """public() as the YAML text of /api/v2/status' config.original."""
+        return dump_yaml(self.public(tenant))
 
 
 def default_config() -> AlertmanagerConfig:
@@ -113,7 +119,10 @@ def default_config() -> AlertmanagerConfig:
     return AlertmanagerConfig(
         route=build_route({"receiver": "default", "group_by": ["alertname", "tenant"]}),
         receivers={"default": Receiver("default", ())},
-        raw={"route": {"receiver": "default"}, "receivers": [{"name": "default"}]},
+        raw={
+            "route": {"receiver": "default", "group_by": ["alertname", "tenant"]},
+            "receivers": [{"name": "default"}],
+        },
     )
 
 
@@ -184,7 +193,11 @@ def with_tenant_routes(
         children.append(replace(child, matchers=(matcher, *child.matchers)))
     if issues:
         raise ConfigError(issues)
-    return replace(config, route=replace(root, routes=(*children, *root.routes)))
+    return replace(
+        config,
+        route=replace(root, routes=(*children, *root.routes)),
+        tenant_routes={str(k): dict(v) for k, v in routes.items()},
+    )
 
 
 def _walk(route: Route) -> list[Route]:
@@ -228,6 +241,7 @@ class _Loader:
             resolve_timeout_s=_seconds(str(glob_["resolve_timeout"])),
             global_settings=glob_,
             raw=dict(data),
+            base_dir=None if self.base is None else str(self.base),
         )
 
     # -- generic checks ------------------------------------------------------------------------
@@ -466,6 +480,13 @@ class _Loader:
             if not s.get(key):
                 self.issue(where, message)
 
+        layout = s.get("layout")
+        if layout is not None and layout != LAYOUTS.get(kind):
+            self.issue(
+                (*where, "layout"),
+                f"unknown layout {layout!r}; the one {kind} layout is {LAYOUTS.get(kind)!r} "
+                "(leave layout out for Alertmanager's)",
+            )
         if kind == "webhook":
             need("url", "missing url in webhook config; e.g. url: 'https://example.com/hook'")
         elif kind == "slack":

@@ -9,10 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-SECRET_KEYS = re.compile(
-    r"(password|secret|token|routing_key|service_key|api_key|api_url|webhook_url|auth_token"
-    r"|credentials|url$|urls$)"
-)
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 TWILIO_URL = "https://api.twilio.com"
 
@@ -110,6 +106,7 @@ KIND_SPECS: dict[str, Spec] = {
                 "confirm": _keys("text title ok_text dismiss_text"),
             }
         ],
+        "layout": "str",
     },
     "email": {
         "send_resolved": "bool",
@@ -120,6 +117,7 @@ KIND_SPECS: dict[str, Spec] = {
         "headers": "strmap",
         "require_tls": "bool",
         "tls_config": TLS,
+        "layout": "str",
     },
     "pagerduty": {
         **_COMMON,
@@ -173,6 +171,8 @@ INHIBIT: Spec = {
 TOP_KEYS = _names(
     "global route receivers inhibit_rules time_intervals mute_time_intervals templates"
 )
+# tenantwatch's own `layout:` values per kind (Alertmanager's layout when unset)
+LAYOUTS = {"slack": "seed002", "email": "tenantwatch"}
 # secrets that may come from a file instead: the file key, the key its content fills
 FILE_KEYS = {
     "api_url_file": "api_url",

@@ -9,8 +9,7 @@ templates over Alertmanager's data: `.Receiver`, `.Status`, `.Alerts` (with `.Fi
 label reads as "" (missingkey=zero).
 
 The default definitions give the same output as Alertmanager 0.25's (`__subject`,
-`slack.default.*`, `pagerduty.default.*`, `email.default.subject`, ...);
-`email.default.html` is a plainer page than Alertmanager's under the same name.
+`slack.default.*`, `pagerduty.default.*`, `email.default.subject`, `email.default.html`).
 tenantwatch additions: `pagerduty.default.firing` and `pagerduty.default.resolved` (the
 firing or resolved alerts listed as `__text_alert_list` does; seed 004 names them and
 Alertmanager lacks them), and `msteams.default.*` as later Alertmanager versions define them.
@@ -29,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tenantwatch.domain.am_email_html import EMAIL_DEFAULT_HTML
 from tenantwatch.domain.gotemplate import (
     BUILTIN_FUNCS,
     SafeHTML,
@@ -486,34 +486,6 @@ _SUBJECT = (
     '({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join " " }}{{ end }})'
     "{{ end }}"
 )
-_EMAIL_HTML = """<!DOCTYPE html>
-<html>
-<head>
-<meta name="viewport" content="width=device-width">
-<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
-<title>{{ template "email.subject.html" . }}</title>
-</head>
-<body style="font-family: Helvetica, Arial, sans-serif; font-size: 14px;">
-<h2 style="color: {{ if eq .Status "firing" }}#e45959{{ else }}#68b90f{{ end }};">
-{{ .Alerts | len }} alert{{ if gt (len .Alerts) 1 }}s{{ end }} for \
-{{ range .GroupLabels.SortedPairs }}{{ .Name | html }}={{ .Value | html }} {{ end }}</h2>
-<p><a href="{{ template "__alertmanagerURL" . }}">View in {{ template "__alertmanager" . }}</a></p>
-{{ if gt (len .Alerts.Firing) 0 }}<h3>[{{ .Alerts.Firing | len }}] Firing</h3>
-{{ range .Alerts.Firing }}<p>{{ template "email.alert.html" . }}</p>
-{{ end }}{{ end }}{{ if gt (len .Alerts.Resolved) 0 }}<h3>[{{ .Alerts.Resolved | len }}] Resolved</h3>
-{{ range .Alerts.Resolved }}<p>{{ template "email.alert.html" . }}</p>
-{{ end }}{{ end }}<p style="color: #999; font-size: 12px;">\
-<a href="{{ .ExternalURL }}">Sent by {{ template "__alertmanager" . }}</a></p>
-</body>
-</html>
-""".replace("\\\n", "")
-_EMAIL_ALERT_HTML = (
-    "<strong>Labels</strong><br>"
-    "{{ range .Labels.SortedPairs }}{{ .Name | html }} = {{ .Value | html }}<br>{{ end }}"
-    "{{ if gt (len .Annotations) 0 }}<strong>Annotations</strong><br>{{ end }}"
-    "{{ range .Annotations.SortedPairs }}{{ .Name | html }} = {{ .Value | html }}<br>{{ end }}"
-    '<a href="{{ .GeneratorURL | html }}">Source</a>'
-)
 _FIRING_RESOLVED_MARKDOWN = (
     "\n{{ if gt (len .Alerts.Firing) 0 }}\n# Alerts Firing:\n"
     '{{ template "__text_alert_list_markdown" .Alerts.Firing }}\n{{ end }}\n'
@@ -548,9 +520,7 @@ DEFAULTS: dict[str, str] = {
     "pagerduty.default.firing": '{{ template "__text_alert_list" .Alerts.Firing }}',
     "pagerduty.default.resolved": '{{ template "__text_alert_list" .Alerts.Resolved }}',
     "email.default.subject": '{{ template "__subject" . }}',
-    "email.default.html": _EMAIL_HTML,
-    "email.alert.html": _EMAIL_ALERT_HTML,
-    "email.subject.html": _SUBJECT.replace('join " " }}', 'join " " | html }}'),
+    "email.default.html": EMAIL_DEFAULT_HTML,
     "msteams.default.summary": '{{ template "__subject" . }}',
     "msteams.default.title": '{{ template "__subject" . }}',
     "msteams.default.text": _FIRING_RESOLVED_MARKDOWN,

@@ -19,6 +19,11 @@ from tenantwatch.domain.notify_request import (
     setting_str,
 )
 
+TENANTWATCH_LAYOUT = "tenantwatch"
+# Alertmanager 0.25's defaults for the Subject header and the html part
+EMAIL_DEFAULT_SUBJECT = '{{ template "email.default.subject" . }}'
+EMAIL_DEFAULT_HTML = '{{ template "email.default.html" . }}'
+
 # --- email ----------------------------------------------------------------------------
 
 
@@ -47,13 +52,20 @@ def build_email(
 ) -> OutboundRequest:
     """An email: headers (To, From, Subject, ...) and text/html bodies, plus SMTP settings.
 
-    `html` / `text` (seed 000's `body` means `text`) are Alertmanager templates (`html`
-    rendered by render_html, which escapes values as html/template does); a part the
-    config does not set comes from the Jinja2 templates: rendered now by
-    render_email("default", data) when given, else by the email sender (the request then
-    carries the data as `template_data`). An empty string leaves the part out.
+    `html` / `text` (seed 000's `body` means `text`) are Alertmanager templates, `html`
+    rendered by render_html (which escapes values as html/template does). Unset, they take
+    Alertmanager 0.25's defaults: the `email.default.html` page and no text part. With
+    `layout: tenantwatch`, an unset part comes from tenantwatch's Jinja2 templates instead:
+    rendered now by render_email("default", data) when given, else by the email sender
+    (the request then carries the data as `template_data`). An empty string leaves the
+    part out.
     """
     kind = "email"
+    layout = setting_str(settings, "layout", kind)
+    if layout not in (None, TENANTWATCH_LAYOUT):
+        raise ValueError(
+            f"email: layout {layout!r} is unknown; the one layout is {TENANTWATCH_LAYOUT!r}"
+        )
     to_tpl = required_setting(settings, "to", kind, "ops@example.com")
     from_tpl = required_setting(settings, "from", kind, "alertmanager@example.com")
     host, port = _host_port(required_setting(settings, "smarthost", kind, "smtp.example.com:587"))
@@ -65,10 +77,7 @@ def build_email(
         headers[canonical] = str(value)
     headers.setdefault("To", to_tpl)
     headers.setdefault("From", from_tpl)
-    headers.setdefault(
-        "Subject",
-        setting_str(settings, "subject", kind) or '{{ template "email.default.subject" . }}',
-    )
+    headers.setdefault("Subject", setting_str(settings, "subject", kind) or EMAIL_DEFAULT_SUBJECT)
     rendered = [(name, render(tpl)) for name, tpl in headers.items()]
     envelope_from = [a for _, a in getaddresses([render(from_tpl)]) if a]
     if len(envelope_from) != 1:
@@ -80,8 +89,11 @@ def build_email(
     text_tpl = setting_str(settings, "text", kind)
     if text_tpl is None:
         text_tpl = setting_str(settings, "body", kind)
-    html = (render_html or render)(html_tpl) if html_tpl is not None else None
-    text = render(text_tpl) if text_tpl is not None else None
+    if layout is None:
+        html_tpl = EMAIL_DEFAULT_HTML if html_tpl is None else html_tpl
+        text_tpl = "" if text_tpl is None else text_tpl
+    html = (render_html or render)(html_tpl) if html_tpl else html_tpl
+    text = render(text_tpl) if text_tpl else text_tpl
     defaults = [part for part, value in (("html", html), ("text", text)) if value is None]
     if defaults and render_email is not None:
         default_html, default_text = render_email("default", data)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +27,11 @@ from tenantwatch.domain.notify_data import (
     webhook_payload,
 )
 from tenantwatch.domain.notify_email import build_email, notify_data_from_payload
+from tenantwatch.domain.notify_pagerduty import (
+    PAGERDUTY_DEFAULT_DETAILS,
+    build_pagerduty,
+    build_pagerduty_ack,
+)
 from tenantwatch.domain.notify_request import (
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
@@ -36,15 +40,12 @@ from tenantwatch.domain.notify_request import (
     Render,
     RenderEmail,
     auth_headers,
-    common_or_joined,
-    first_occurred,
     go_json,
     group_key_hash,
     http_url_setting,
     json_request,
     redact_url,
     required_setting,
-    setting_mapping,
     setting_str,
     severity_of,
     truncate_runes,
@@ -52,32 +53,35 @@ from tenantwatch.domain.notify_request import (
     webhook_signature,
     with_http_config,
 )
+from tenantwatch.domain.notify_slack import build_slack, slack_seed_attachment
 
-# what callers import from here though it is defined in notify_request or notify_email
+# what callers import from here though it is defined in notify_request, notify_email,
+# notify_slack or notify_pagerduty
 __all__ = [
     "IDEMPOTENCY_HEADER",
+    "PAGERDUTY_DEFAULT_DETAILS",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "OutboundRequest",
     "Render",
     "RenderEmail",
     "build_email",
+    "build_pagerduty",
+    "build_pagerduty_ack",
+    "build_slack",
     "go_json",
     "group_key_hash",
     "notify_data_from_payload",
     "redact_url",
     "severity_of",
+    "slack_seed_attachment",
     "truncate_runes",
     "verify_webhook_signature",
     "webhook_signature",
 ]
 
-PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 TWILIO_URL = "https://api.twilio.com"
-MAX_TITLE_RUNES = 1024  # Slack title, as Alertmanager truncates it
-MAX_SUMMARY_RUNES = 1024  # PagerDuty payload.summary
 MAX_SMS_CHARS = 1600  # Twilio's limit on Body
-MAX_PAGERDUTY_EVENT = 512_000
 
 _SUBJECT = '{{ template "__subject" . }}'
 _ALERT_LIST_MARKDOWN = (
@@ -94,28 +98,6 @@ MSTEAMS_DEFAULT_TEXT = (
     + _ALERT_LIST_MARKDOWN.replace("{{ range . }}", "{{ range .Alerts.Resolved }}")
     + "{{ end }}\n"
 )
-PAGERDUTY_DEFAULT_DETAILS = {
-    "firing": '{{ template "pagerduty.default.instances" .Alerts.Firing }}',
-    "resolved": '{{ template "pagerduty.default.instances" .Alerts.Resolved }}',
-    "num_firing": "{{ .Alerts.Firing | len }}",
-    "num_resolved": "{{ .Alerts.Resolved | len }}",
-}
-_PD_SEVERITY = {
-    "critical": "critical",
-    "crit": "critical",
-    "page": "critical",
-    "fatal": "critical",
-    "error": "error",
-    "err": "error",
-    "high": "error",
-    "warning": "warning",
-    "warn": "warning",
-    "medium": "warning",
-    "info": "info",
-    "informational": "info",
-    "low": "info",
-}
-_SLACK_COLOR = {"info": "good", "warning": "warning", "error": "danger", "critical": "danger"}
 
 
 # --- webhook --------------------------------------------------------------------------
@@ -176,268 +158,37 @@ def build_webhook(
     )
 
 
-# --- slack ----------------------------------------------------------------------------
-
-_SLACK_TEXT_FIELDS = (
-    "title",
-    "title_link",
-    "pretext",
-    "text",
-    "fallback",
-    "callback_id",
-    "image_url",
-    "thumb_url",
-    "footer",
-    "color",
-)
-
-
-def slack_seed_attachment(data: NotifyData) -> dict[str, Any]:
-    """Seed 002's attachment: color by severity, title, text, Tenant/Severity/Time, footer, ts."""
-    severity = severity_of(data)
-    color = "good" if data.status == "resolved" else _SLACK_COLOR.get(severity, "danger")
-    first = first_occurred(data)
-    when = datetime.fromtimestamp(first, UTC).strftime("%Y-%m-%d %H:%M:%S") if first else ""
-    return {
-        "color": color,
-        "title": _seed_title(data),
-        "text": _seed_text(data),
-        "fields": [
-            {"title": "Tenant", "value": common_or_joined(data, "tenant") or "-", "short": True},
-            {"title": "Severity", "value": severity.upper() or "-", "short": True},
-            {"title": "Time", "value": when, "short": True},
-        ],
-        "footer": "tenantwatch",
-        "ts": int(first),
-    }
-
-
-def _seed_title(data: NotifyData) -> str:
-    status = f"FIRING:{len(data.firing)}" if data.status == "firing" else "RESOLVED"
-    name = common_or_joined(data, "alertname") or f"{len(data.alerts)} alerts"
-    tenant = common_or_joined(data, "tenant")
-    return f"[{status}] {name}" + (f" - {tenant}" if tenant else "")
-
-
-def _seed_text(data: NotifyData) -> str:
-    lines: list[str] = []
-    for alert in data.alerts:
-        line = alert.annotations.get("description") or alert.annotations.get("summary") or ""
-        if line and line not in lines:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def build_slack(
-    settings: Mapping[str, Any], data: NotifyData, render: Render, *, idempotency_key: str
-) -> OutboundRequest:
-    """An incoming-webhook message: seed 002's attachment, with the fields the config sets
-    (title, text, color, fields, actions, ...) rendered and put in their place."""
-    kind = "slack"
-    url = http_url_setting(
-        required_setting(settings, "api_url", kind, "https://hooks.slack.com/services/..."),
-        kind,
-        "api_url",
-    )
-    att = slack_seed_attachment(data)
-    for key in _SLACK_TEXT_FIELDS:
-        tpl = setting_str(settings, key, kind)
-        if tpl is None:
-            continue
-        value = render(tpl)
-        att[key] = truncate_runes(value, MAX_TITLE_RUNES) if key == "title" else value
-    if settings.get("fields") is not None:
-        att["fields"] = _slack_fields(settings, render)
-    if settings.get("actions") is not None:
-        att["actions"] = [_slack_action(a, render) for a in _list(settings, "actions", kind)]
-    if settings.get("mrkdwn_in") is not None:
-        att["mrkdwn_in"] = [str(x) for x in _list(settings, "mrkdwn_in", kind)]
-    elif any(settings.get(k) is not None for k in ("text", "pretext", "fallback")):
-        att["mrkdwn_in"] = ["fallback", "pretext", "text"]
-    att = {k: v for k, v in att.items() if v not in ("", [], None) or k in ("text", "title")}
-    message: dict[str, Any] = {}
-    for key in ("channel", "username", "icon_emoji", "icon_url"):
-        tpl = setting_str(settings, key, kind)
-        if tpl is not None and (value := render(tpl)):
-            message[key] = value
-    if settings.get("link_names"):
-        message["link_names"] = True
-    message["attachments"] = [att]
-    headers = auth_headers(settings, kind)
-    return json_request(kind, url, message, redact_url(url), idempotency_key, headers)
-
-
-def _list(settings: Mapping[str, Any], key: str, kind: str) -> list[Any]:
-    value = settings.get(key)
-    if not isinstance(value, list | tuple):
-        raise ValueError(f"{kind}: '{key}' must be a list")
-    return list(value)
-
-
-def _slack_fields(settings: Mapping[str, Any], render: Render) -> list[dict[str, Any]]:
-    default_short = bool(settings.get("short_fields", False))
-    out = []
-    for f in _list(settings, "fields", "slack"):
-        if not isinstance(f, Mapping) or "title" not in f or "value" not in f:
-            raise ValueError("slack: each of 'fields' needs a title and a value")
-        short = f.get("short")
-        out.append(
-            {
-                "title": render(str(f["title"])),
-                "value": render(str(f["value"])),
-                "short": default_short if short is None else bool(short),
-            }
-        )
-    return out
-
-
-def _slack_action(action: Any, render: Render) -> dict[str, Any]:
-    if not isinstance(action, Mapping) or not action.get("type") or not action.get("text"):
-        raise ValueError("slack: each of 'actions' needs a type and a text, e.g. type: button")
-    out: dict[str, Any] = {}
-    for key in ("type", "text", "url", "style", "name", "value"):
-        if action.get(key) is not None and (value := render(str(action[key]))):
-            out[key] = value
-    confirm = action.get("confirm")
-    if isinstance(confirm, Mapping):
-        out["confirm"] = {
-            k: render(str(confirm[k]))
-            for k in ("title", "text", "ok_text", "dismiss_text")
-            if confirm.get(k) is not None
-        }
-    return out
-
-
-# --- pagerduty ------------------------------------------------------------------------
-
-
-def pagerduty_severity(data: NotifyData) -> str:
-    """A PagerDuty severity from the group's severity label; 'error' when unknown."""
-    return _PD_SEVERITY.get(severity_of(data), "error")
-
-
-def _pagerduty_basics(settings: Mapping[str, Any], render: Render) -> tuple[str, str, str]:
-    kind = "pagerduty"
-    if settings.get("service_key") or settings.get("service_key_file"):
-        raise ValueError(
-            "pagerduty: service_key (Events API v1) is not supported; "
-            "use routing_key, the integration key of an Events API v2 integration"
-        )
-    if settings.get("routing_key_file"):
-        raise ValueError(
-            "pagerduty: routing_key_file is not supported; put routing_key in the config"
-        )
-    routing_key = render(
-        required_setting(settings, "routing_key", kind, "<32-character integration key>")
-    )
-    if not routing_key:
-        raise ValueError(
-            "pagerduty: routing_key is empty after templating; give the integration key"
-        )
-    url = http_url_setting(setting_str(settings, "url", kind) or PAGERDUTY_URL, kind, "url")
-    return url, routing_key, f"{redact_url(url)} (routing_key ***)"
-
-
-def build_pagerduty(
-    settings: Mapping[str, Any], data: NotifyData, render: Render, *, idempotency_key: str
-) -> OutboundRequest:
-    """An Events API v2 event: trigger while any alert fires, resolve when all resolved."""
-    kind = "pagerduty"
-    url, routing_key, target = _pagerduty_basics(settings, render)
-    client_tpl = (
-        setting_str(settings, "client", kind) or '{{ template "pagerduty.default.client" . }}'
-    )
-    client_url_tpl = (
-        setting_str(settings, "client_url", kind)
-        or '{{ template "pagerduty.default.clientURL" . }}'
-    )
-    description = (
-        setting_str(settings, "description", kind)
-        or '{{ template "pagerduty.default.description" .}}'
-    )
-    severity_tpl = setting_str(settings, "severity", kind)
-    details_tpl = {
-        **PAGERDUTY_DEFAULT_DETAILS,
-        **{str(k): str(v) for k, v in setting_mapping(settings, "details", kind).items()},
-    }
-    details = {k: render(v) for k, v in details_tpl.items()}
-    payload: dict[str, Any] = {
-        "summary": truncate_runes(render(description), MAX_SUMMARY_RUNES),
-        "source": render(setting_str(settings, "source", kind) or client_tpl),
-        "severity": render(severity_tpl) if severity_tpl else pagerduty_severity(data),
-    }
-    for key in ("class", "component", "group"):
-        tpl = setting_str(settings, key, kind)
-        if tpl and (value := render(tpl)):
-            payload[key] = value
-    if details:
-        payload["custom_details"] = details
-    message: dict[str, Any] = {
-        "routing_key": routing_key,
-        "dedup_key": group_key_hash(data.group_key),
-        "event_action": "trigger" if data.status == "firing" else "resolve",
-        "payload": payload,
-    }
-    if client := render(client_tpl):
-        message["client"] = client
-    if client_url := render(client_url_tpl):
-        message["client_url"] = client_url
-    images = [_pd_item(i, ("src", "alt", "href"), render) for i in settings.get("images") or ()]
-    if images := [i for i in images if i["src"]]:
-        message["images"] = images
-    links = [_pd_item(i, ("href", "text"), render) for i in settings.get("links") or ()]
-    if links := [link for link in links if link["href"]]:
-        message["links"] = links
-    if len(go_json(message)) > MAX_PAGERDUTY_EVENT:
-        payload["custom_details"] = {
-            "error": "Custom details have been removed because the original event exceeds "
-            "the maximum size of 512kB"
-        }
-    return json_request(kind, url, message, target, idempotency_key, auth_headers(settings, kind))
-
-
-def _pd_item(item: Any, keys: tuple[str, ...], render: Render) -> dict[str, str]:
-    if not isinstance(item, Mapping):
-        raise ValueError(f"pagerduty: images and links are mappings with {', '.join(keys)}")
-    return {k: render(str(item.get(k) or "")) for k in keys}
-
-
-def build_pagerduty_ack(
-    settings: Mapping[str, Any], data: NotifyData, render: Render, *, idempotency_key: str
-) -> OutboundRequest:
-    """An Events API v2 acknowledge for the group's open PagerDuty alert (same dedup_key)."""
-    url, routing_key, target = _pagerduty_basics(settings, render)
-    message = {
-        "routing_key": routing_key,
-        "dedup_key": group_key_hash(data.group_key),
-        "event_action": "acknowledge",
-    }
-    headers = auth_headers(settings, "pagerduty")
-    request = json_request("pagerduty", url, message, target, idempotency_key, headers)
-    return with_http_config(request, settings, "pagerduty")
-
-
 # --- microsoft teams ------------------------------------------------------------------
+
+
+MSTEAMS_DEFAULTS: Mapping[str, str] = {
+    "title": '{{ template "msteams.default.title" . }}',
+    "text": '{{ template "msteams.default.text" . }}',
+}
 
 
 def build_msteams(
     settings: Mapping[str, Any], data: NotifyData, render: Render, *, idempotency_key: str
 ) -> OutboundRequest:
-    """A Teams MessageCard with Alertmanager's msteams_configs defaults."""
+    """A Teams MessageCard as Alertmanager 0.26 (the first with msteams_configs) sends it,
+    with its defaults for title and text; `summary` (from 0.27) is added when set."""
     kind = "msteams"
     url = http_url_setting(
         required_setting(settings, "webhook_url", kind, "https://example.webhook.office.com/..."),
         kind,
         "webhook_url",
     )
-    card = {
-        "@context": "http://schema.org/extensions",
-        "@type": "MessageCard",
-        "title": render(setting_str(settings, "title", kind) or _SUBJECT),
-        "summary": render(setting_str(settings, "summary", kind) or _SUBJECT),
-        "text": render(setting_str(settings, "text", kind) or MSTEAMS_DEFAULT_TEXT),
-        "themeColor": "8C1A1A" if data.status == "firing" else "2DC72D",
-    }
+
+    def field(key: str) -> str:
+        value = setting_str(settings, key, kind)
+        return render(MSTEAMS_DEFAULTS.get(key, "") if value is None else value)
+
+    card = {"@context": "http://schema.org/extensions", "type": "MessageCard"}
+    card["title"] = field("title")
+    if setting_str(settings, "summary", kind) is not None:
+        card["summary"] = field("summary")
+    card["text"] = field("text")
+    card["themeColor"] = "8C1A1A" if data.status == "firing" else "2DC72D"
     headers = auth_headers(settings, kind)
     return json_request(kind, url, card, redact_url(url), idempotency_key, headers)
 

@@ -122,6 +122,7 @@ async def test_starttls_auth_and_both_parts(
         subject="[AI-Shifu] {{ .GroupLabels.alertname }}",
         body="{{ range .Alerts }}Alert: {{ .Annotations.summary }}\n{{ end }}",
         tls_config={"ca_file": ca_file},
+        layout="tenantwatch",
     )
     req = build_email(
         settings, data, go_render(data), idempotency_key="k1", render_email=render_email
@@ -153,7 +154,9 @@ async def test_the_sender_renders_the_jinja_defaults(
     data = group(
         alert(), alert(tenant="acme", status="resolved", summary="old", description="gone")
     )
-    settings = _settings(smtp_server, subject="s", tls_config={"ca_file": ca_file})
+    settings = _settings(
+        smtp_server, subject="s", tls_config={"ca_file": ca_file}, layout="tenantwatch"
+    )
     req = build_email(settings, data, go_render(data), idempotency_key="k")
     assert (await notifiers.deliver(req, timeout=10)).ok
     msg = email.message_from_bytes(smtp_server.messages[0][2], policy=email.policy.default)
@@ -193,7 +196,9 @@ async def test_insecure_skip_verify_accepts_an_unknown_ca(
     req = build_email(settings, data, go_render(data), idempotency_key="k")
     assert (await notifiers.deliver(req, timeout=10)).ok
     msg = email.message_from_bytes(smtp_server.messages[0][2], policy=email.policy.default)
-    assert msg.get_content_type() == "text/plain" and content(msg) == "t\n"
+    assert msg.get_content_type() == "multipart/alternative"
+    [part] = msg.iter_parts()
+    assert part.get_content_type() == "text/plain" and content(part) == "t"
 
 
 async def test_an_unknown_ca_fails_verification(smtp_server: Mailbox, notifiers: Notifiers) -> None:
@@ -302,7 +307,8 @@ async def test_port_465_speaks_implicit_tls(ca: trustme.CA, ca_file: str) -> Non
         assert rcpt == ["ops-team@ai-shifu.com"]
         assert [(login, pw) for _, login, pw in box.logins] == [(b"alerts", b"secret")]
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        assert content(msg) == "over TLS\n"
+        text = msg.get_body(("plain",))
+        assert text is not None and content(text) == "over TLS"
     finally:
         await notifiers.close()
         controller.stop()

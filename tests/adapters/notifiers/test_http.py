@@ -64,9 +64,8 @@ async def test_a_signed_webhook_can_be_verified(receiver: Receiver, notifiers: N
 
 async def test_slack_receives_the_seed_layout(receiver: Receiver, notifiers: Notifiers) -> None:
     data = _data()
-    req = build_slack(
-        {"api_url": f"{receiver.url}/slack"}, data, go_render(data), idempotency_key="k"
-    )
+    settings = {"api_url": f"{receiver.url}/slack", "layout": "seed002"}
+    req = build_slack(settings, data, go_render(data), idempotency_key="k")
     assert (await notifiers.deliver(req, timeout=5)).ok
     assert json.loads(receiver.requests[0].body) == {
         "attachments": [
@@ -105,7 +104,7 @@ async def test_pagerduty_trigger_resolve_and_ack(receiver: Receiver, notifiers: 
         ("resolve", dedup, "RKEY"),
         ("acknowledge", dedup, "RKEY"),
     ]
-    assert bodies[0]["payload"]["summary"] == "d" and bodies[0]["payload"]["severity"] == "critical"
+    assert bodies[0]["payload"]["summary"] == "d" and bodies[0]["payload"]["severity"] == "error"
     assert bodies[2] == {"routing_key": "RKEY", "dedup_key": dedup, "event_action": "acknowledge"}
 
 
@@ -119,7 +118,7 @@ async def test_teams_receives_a_message_card(receiver: Receiver, notifiers: Noti
     ).ok
     assert json.loads(receiver.requests[0].body) == {
         "@context": "http://schema.org/extensions",
-        "@type": "MessageCard",
+        "type": "MessageCard",
         "title": "T",
         "summary": "S",
         "text": "firing",

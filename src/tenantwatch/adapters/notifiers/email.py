@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import quopri
 import socket
 import ssl
 import time
@@ -80,7 +81,9 @@ def with_default_parts(smtp: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_message(smtp: dict[str, Any], *, now: float) -> EmailMessage:
-    """The MIME message: the configured headers, Message-Id, Date, text and/or html parts."""
+    """The MIME message as Alertmanager writes it: the configured headers, Message-Id,
+    Date, and a multipart/alternative body with the text part (if any) before the html
+    part (if any), each quoted-printable and exactly as rendered."""
     msg = EmailMessage()
     for name, value in smtp["headers"]:
         msg[name] = value
@@ -88,16 +91,20 @@ def build_message(smtp: dict[str, Any], *, now: float) -> EmailMessage:
         msg["Message-Id"] = smtp["message_id"]
     if "Date" not in msg:
         msg["Date"] = format_datetime(datetime.fromtimestamp(now, UTC))
-    text, html = smtp.get("text"), smtp.get("html")
-    if text:
-        msg.set_content(text, cte="quoted-printable")
-        if html:
-            msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    elif html:
-        msg.set_content(html, subtype="html", cte="quoted-printable")
-    else:
-        msg.set_content("")
+    msg.make_alternative()
+    msg["MIME-Version"] = "1.0"
+    for subtype, body in (("plain", smtp.get("text")), ("html", smtp.get("html"))):
+        if body:
+            msg.attach(_part(subtype, str(body)))
     return msg
+
+
+def _part(subtype: str, body: str) -> EmailMessage:
+    part = EmailMessage()
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part["Content-Type"] = f"text/{subtype}; charset=UTF-8"
+    part.set_payload(quopri.encodestring(body.encode("utf-8")).decode("ascii"))
+    return part
 
 
 def _tls_context(smtp: dict[str, Any]) -> ssl.SSLContext:

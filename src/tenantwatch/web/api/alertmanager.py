@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials
@@ -35,6 +34,7 @@ from tenantwatch.domain.silences import (
 from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alert_records import AlertRecord
 from tenantwatch.services.alerting import AlertingService, Incoming
+from tenantwatch.services.errors import NotFound
 from tenantwatch.web.am_schemas import (
     POSTABLE_ALERTS,
     AlertGroup,
@@ -308,7 +308,7 @@ async def get_silences(
     summary="Create or update a silence (Alertmanager API)",
     responses={
         400: {"description": "invalid silence", **STRING_ERROR},
-        404: {"description": "no such silence"},
+        404: {"description": "no silence with the id to update", **STRING_ERROR},
     },
 )
 async def post_silence(
@@ -347,7 +347,15 @@ async def post_silence(
     if problems:
         return bad_request("; ".join(problems))
     if body.id:
-        old = svc.silence(body.id, tenant)  # 404 for another tenant's
+        try:
+            old = svc.silence(body.id, tenant)  # another tenant's is not found either
+        except NotFound:
+            # Alertmanager's words: `amtool silence import` retries without the id on them
+            return JSONResponse(
+                f"silence not found: there is no silence {body.id!r}; leave the id out to "
+                "create a new one",
+                status_code=404,
+            )
         silence_id = await actions(rt).update_silence(who, old, silence, request_id=rid)
     else:
         silence_id = await actions(rt).create_silence(who, silence, request_id=rid)
@@ -390,7 +398,7 @@ async def delete_silence(
 
 @router.get("/receivers", response_model=list[ReceiverName], summary="Receivers (Alertmanager API)")
 async def get_receivers(rt: RuntimeDep, who: AmReader) -> list[ReceiverName]:
-    return [ReceiverName(name=n) for n in service(rt).config.receivers]
+    return [ReceiverName(name=n) for n in service(rt).config.receiver_names(who.tenant_id)]
 
 
 @router.get("/status", response_model=AmStatus, summary="Status (Alertmanager API)")
@@ -407,6 +415,6 @@ async def get_status(rt: RuntimeDep, who: AmReader) -> AmStatus:
             "revision": f"tenantwatch-{__version__}",
             "version": "0.25.0",
         },
-        config={"original": yaml.safe_dump(svc.config.public(), sort_keys=False)},
+        config={"original": svc.config.public_yaml(who.tenant_id)},
         uptime=uptime,
     )
