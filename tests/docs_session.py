@@ -91,10 +91,18 @@ def run_server_command(cmd: str, root: Path, env: dict[str, str]) -> dict[str, A
     }
 
 
+# what bash sets by itself: not carried from one command to the next
+_SHELL_OWN = frozenset({"_", "SHLVL", "PWD", "OLDPWD"})
+
+
 def run_command(cmd: str, root: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Run one command as the next line typed in the same terminal: what it exports (an
+    `export AMTOOL=...`, `source .venv/bin/activate`) stays in `env` for the next ones."""
+    dump = root / ".docs-session-env"
+    script = f'{cmd}\n__rc=$?\nenv -0 > "{dump}"\nexit $__rc'
     try:
         done = subprocess.run(
-            ["bash", "-c", cmd],
+            ["bash", "-c", script],
             cwd=root,
             env=env,
             capture_output=True,
@@ -104,6 +112,12 @@ def run_command(cmd: str, root: Path, env: dict[str, str]) -> dict[str, Any]:
         )
     except subprocess.TimeoutExpired as exc:
         return {"rc": -1, "stdout": str(exc.stdout), "stderr": "timed out after 180 s", "http": []}
+    if done.returncode == 0 and dump.exists():
+        pairs = (item.split("=", 1) for item in dump.read_text().split("\0") if "=" in item)
+        kept = {k: v for k, v in pairs if k not in _SHELL_OWN}
+        env.clear()
+        env.update(kept)
+    dump.unlink(missing_ok=True)
     return {
         "rc": done.returncode,
         "stdout": done.stdout,
@@ -152,8 +166,9 @@ def main(spec_path: str, results_path: str) -> int:
         Path(results_path).write_text(json.dumps(results))
         return 0
     try:
+        terminal = dict(spec["user_env"])  # one terminal for every command, in order
         for key, cmd in spec["commands"].items():
-            results[key] = run_command(cmd, root, spec["user_env"])
+            results[key] = run_command(cmd, root, terminal)
     finally:
         results["__demo__"] = {"exit_code": stop(demo)}
     Path(results_path).write_text(json.dumps(results))
