@@ -38,8 +38,8 @@ def test_cron_style_pings_are_never_limited() -> None:
             assert wait is None
 
 
-def test_a_refilled_bucket_is_full_and_may_be_forgotten() -> None:
+def test_a_bucket_refills_to_its_burst_and_no_further() -> None:
     bucket, _ = _spend(None, 0.0, 10)
     assert bucket is not None
-    assert not bucket.full(5.0, burst=60, rate=1.0)
-    assert bucket.full(10.0, burst=60, rate=1.0)
+    assert bucket.level(5.0, burst=60, rate=1.0) == 55.0
+    assert bucket.level(10.0, burst=60, rate=1.0) == bucket.level(99.0, burst=60, rate=1.0) == 60

@@ -29,9 +29,9 @@ class Bucket:
     tokens: float
     at: float
 
-    def full(self, now: float, *, burst: int, rate: float) -> bool:
-        """True when the bucket has refilled to `burst` by `now` (it may be forgotten)."""
-        return self.tokens + max(0.0, now - self.at) * rate >= burst
+    def level(self, now: float, *, burst: int, rate: float) -> float:
+        """Pings left at `now`; at `burst` the bucket is as good as new (it may be forgotten)."""
+        return min(float(burst), self.tokens + max(0.0, now - self.at) * rate)
 
 
 def take(
@@ -39,10 +39,7 @@ def take(
 ) -> tuple[Bucket, int | None]:
     """Spend one ping. Return the bucket after it and None when the ping is allowed, or
     the bucket and the whole seconds to wait (for Retry-After) when it is not."""
-    if bucket is None:
-        tokens = float(burst)
-    else:
-        tokens = min(float(burst), bucket.tokens + max(0.0, now - bucket.at) * rate)
+    tokens = float(burst) if bucket is None else bucket.level(now, burst=burst, rate=rate)
     if tokens >= 1.0:
         return Bucket(tokens - 1.0, now), None
     return Bucket(tokens, now), max(1, math.ceil((1.0 - tokens) / rate))

@@ -78,10 +78,12 @@ class PingIntake:
             raise PingLimited(wait)
 
     def _forget_full_buckets(self, now: float) -> None:
-        """Drop refilled buckets (they start full again); all of them if that is not enough."""
+        """Keep the most spent half of the buckets: a refilled one starts full again anyway,
+        and a flood of new tokens cannot reset the bucket of a token being limited."""
         burst, rate = self.burst, self.rate
-        kept = {t: b for t, b in self._buckets.items() if not b.full(now, burst=burst, rate=rate)}
-        self._buckets = kept if len(kept) < MAX_BUCKETS // 2 else {}
+        level = {t: b.level(now, burst=burst, rate=rate) for t, b in self._buckets.items()}
+        spent = sorted((t for t, v in level.items() if v < burst), key=level.__getitem__)
+        self._buckets = {t: self._buckets[t] for t in spent[: MAX_BUCKETS // 2]}
 
     async def ping(
         self, token: str, kind: PingKind, exit_status: int | None, remote: str | None
