@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from tenantwatch.config import Config
 from tenantwatch.config.checks_model import KIND_MODELS
+from tenantwatch.config.model import CheckRunnerConfig
 
 
 @dataclass
@@ -53,3 +55,8 @@ async def http_target() -> AsyncIterator[Target]:
 def check_model(**fields: object) -> object:
     """A validated check model, as the config or the API would build it."""
     return KIND_MODELS[str(fields["kind"])].model_validate(fields)
+
+
+def loopback_config() -> Config:
+    """A config whose checks made through the API may reach the loopback targets above."""
+    return Config(check_runner=CheckRunnerConfig(allow_private_targets=["127.0.0.0/8"]))

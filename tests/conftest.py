@@ -72,9 +72,15 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+def runtime_config() -> Config:
+    """The config the `runtime` fixture is built with; modules override it."""
+    return Config()
+
+
+@pytest.fixture
+async def runtime(settings: Settings, runtime_config: Config) -> AsyncIterator[Runtime]:
     """A migrated database behind the wired services."""
-    rt = build_runtime(settings, Config())
+    rt = build_runtime(settings, runtime_config)
     await prepare(rt)
     try:
         yield rt

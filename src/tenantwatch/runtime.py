@@ -23,6 +23,7 @@ from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
 from tenantwatch.adapters.db.tables import instance_state
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
 from tenantwatch.adapters.notifiers.base import Notifiers
+from tenantwatch.adapters.probes.guard import ProbeGuard
 from tenantwatch.config.alerting_model import EscalationConfig
 from tenantwatch.config.alertmanager import (
     AlertmanagerConfig,
@@ -54,7 +55,7 @@ from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import TenantInput, TenantService
 from tenantwatch.settings import Settings
 from tenantwatch.web.inspector import Inspector
-from tenantwatch.workers.check_engine import CheckEngine
+from tenantwatch.workers.check_engine import CheckEngine, probe_policy
 from tenantwatch.workers.check_samples import Sample
 from tenantwatch.workers.outbox import OutboxWorker
 from tenantwatch.workers.rules import ManagedGroup, RuleManager
@@ -203,7 +204,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
                 return out
             cursor = page.next_cursor
 
-    checks = CheckService(ctx)
+    checks = CheckService(ctx, targets=ProbeGuard(probe_policy(config.check_runner)))
     runtime: Runtime
 
     def sink(samples: list[Sample]) -> None:

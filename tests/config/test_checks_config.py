@@ -75,3 +75,26 @@ def test_cross_entry_problems() -> None:
     assert any(p.startswith("tw.yml:7: ") and "needs an 'id'" in p for p in found)
     assert any(p.startswith("tw.yml:8: ") and "port" in p for p in found)
     assert any(p.startswith("tw.yml:9: ") and "longer than interval" in p for p in found)
+
+
+def test_a_dotted_check_id_belongs_to_its_own_tenants_namespace() -> None:
+    text = TENANTS + (
+        "  - {id: bravo, name: Bravo, tier: basic}\n"  # 3
+        "checks:\n"  # 4
+        "  - {id: acme.web, tenant: acme, kind: tcp, host: h, port: 1}\n"  # 5
+        "  - {id: bravo.web, tenant: acme, kind: tcp, host: h, port: 1}\n"  # 6
+    )
+    [problem] = problems(text)
+    assert problem.startswith("tw.yml:6: ") and "write 'acme.web'" in problem
+
+
+def test_the_check_runner_allow_list_is_parsed_at_load() -> None:
+    config = parse_config(
+        TENANTS + "check_runner:\n  allow_private_targets: [10.20.0.0/16, db.internal]\n",
+        FILE,
+        {},
+    )
+    assert config.check_runner.allow_private_targets == ["10.20.0.0/16", "db.internal"]
+    text = TENANTS + "check_runner:\n  allow_private_targets: [10.0.0.0/99]\n"  # 3-4
+    [problem] = problems(text)
+    assert problem.startswith("tw.yml:4: ") and "neither a CIDR" in problem

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 
 import pytest
 
-from tenantwatch.domain.conditions import (
-    ConditionError,
+from tenantwatch.domain.condition_eval import (
     ConditionOutcome,
     Observation,
     evaluate,
     evaluate_all,
-    parse_condition,
 )
+from tenantwatch.domain.conditions import ConditionError, parse_condition
 
 HOUR_MS = 3_600_000.0
 BODY = json.dumps(
@@ -105,7 +105,9 @@ def test_whole_body_pattern_passes_and_fails() -> None:
     assert judge("[BODY] == pat(*healthy*)", Observation(body=b"service is healthy")).ok
     outcome = judge("[BODY] == pat(*healthy*)", Observation(body=b"service is down"))
     assert outcome == ConditionOutcome(
-        "[BODY] == pat(*healthy*)", False, "[BODY] (service is down) == pat(*healthy*)"
+        "[BODY] == pat(*healthy*)",
+        False,
+        "[BODY] (15 bytes, sha256 6aee3dd5d982) == pat(*healthy*)",
     )
 
 
@@ -202,9 +204,33 @@ def test_a_body_that_is_not_json_fails_a_path_and_says_so() -> None:
     )
 
 
-def test_a_long_value_is_shortened_in_the_detail() -> None:
-    outcome = judge("[BODY] == short", Observation(body=b"x" * 500))
-    assert outcome.detail == f"[BODY] ({'x' * 77}...) == short"
+def test_the_whole_body_never_shows_in_a_detail_only_its_size_and_hash() -> None:
+    secret = b"internal-token-3f9a"
+    for text in ("[BODY] == short", "[BODY] == pat(*x*)", "[BODY] != internal"):
+        outcome = judge(text, Observation(body=secret))
+        digest = hashlib.sha256(secret).hexdigest()[:12]
+        assert outcome.detail.startswith(f"[BODY] (19 bytes, sha256 {digest}) ")
+        assert "internal-token" not in outcome.detail
+
+
+def test_a_json_path_value_shows_only_when_short_and_scalar() -> None:
+    long = "y" * 65
+    obs = Observation(body=json.dumps({"s": long, "a": [1, 2], "o": {"k": 1}, "n": 5}).encode())
+    assert judge("[BODY].s == x", obs).detail == "[BODY].s (65 characters) == x"
+    assert judge("[BODY].a == x", obs).detail == "[BODY].a (array of 2 items) == x"
+    assert judge("[BODY].o == x", obs).detail == "[BODY].o (object with 1 key) == x"
+    assert judge("[BODY].n == 6", obs).detail == "[BODY].n (5) == 6"
+    assert long not in judge("[BODY].s == pat(*z*)", obs).detail
+
+
+def test_a_hidden_payload_is_judged_but_never_shown() -> None:
+    obs = Observation(body=b'{"n": 42}', value=42.0, payload_hidden=True)
+    assert judge("[VALUE] > 40", obs) == ConditionOutcome(
+        "[VALUE] > 40", True, "[VALUE] (not shown) > 40"
+    )
+    outcome = judge("[BODY].n == 41", obs)
+    assert not outcome.ok and outcome.detail == "[BODY].n (not shown) == 41"
+    assert "42" not in judge("[BODY] == pat(*4*)", obs).detail
 
 
 # -- functions ---------------------------------------------------------------------------------
@@ -320,10 +346,10 @@ def test_literals_and_comparisons(text: str, ok: bool) -> None:
 
 
 def test_json_values_show_in_their_shortest_text() -> None:
-    obs = Observation(body=b'{"f": 2.50, "g": 3.0, "o": {"k": [1, true]}, "s": "q"}')
+    obs = Observation(body=b'{"f": 2.50, "g": 3.0, "o": {"k": [1, true], "m": 1}, "s": "q"}')
     assert judge("[BODY].f == 0", obs).detail == "[BODY].f (2.5) == 0"
     assert judge("[BODY].g == 0", obs).detail == "[BODY].g (3) == 0"
-    assert judge("[BODY].o == 0", obs).detail == '[BODY].o ({"k":[1,true]}) == 0'
+    assert judge("[BODY].o == 0", obs).detail == "[BODY].o (object with 2 keys) == 0"
     assert judge("[BODY].s == 0", obs).detail == "[BODY].s (q) == 0"
 
 

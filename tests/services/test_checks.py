@@ -7,13 +7,20 @@ from typing import Any
 
 import pytest
 
+from tenantwatch.config import Config
 from tenantwatch.domain.apikeys import SYSTEM, Principal, Scope
 from tenantwatch.domain.checks import CheckStatus
 from tenantwatch.domain.heartbeat import PingKind
 from tenantwatch.domain.tenant_health import HealthStatus
 from tenantwatch.runtime import Runtime
 from tenantwatch.services.errors import Forbidden, NotFound
-from tests.checks_support import Target, check_model, http_target
+from tests.checks_support import Target, check_model, http_target, loopback_config
+
+
+@pytest.fixture
+def runtime_config() -> Config:
+    """Checks made through the API here probe loopback targets, so loopback is allowed."""
+    return loopback_config()
 
 
 def _tenant_key(tenant: str) -> Principal:
@@ -34,7 +41,7 @@ async def _http_check(rt: Runtime, target: Target, cid: str, tenant: str = "alph
 
 async def test_thresholds_history_and_changes(runtime: Runtime, two_tenants: Any) -> None:
     async with http_target() as target:
-        check = await _http_check(runtime, target, "alpha-api")
+        check = await _http_check(runtime, target, "alpha.api")
         statuses = []
         for status in (200, 503, 503, 200, 503, 503, 503, 200, 200):
             target.status = status
@@ -64,8 +71,8 @@ async def test_thresholds_history_and_changes(runtime: Runtime, two_tenants: Any
 
 async def test_tenant_health_and_isolation(runtime: Runtime, two_tenants: Any) -> None:
     async with http_target() as target:
-        a = await _http_check(runtime, target, "alpha-api", failure_threshold=1)
-        b = await _http_check(runtime, target, "bravo-api", tenant="bravo")
+        a = await _http_check(runtime, target, "alpha.api", failure_threshold=1)
+        b = await _http_check(runtime, target, "bravo.api", tenant="bravo")
         await runtime.check_engine.run_now([a, b])
         target.status = 500
         await runtime.check_engine.run_now([a])
@@ -76,10 +83,10 @@ async def test_tenant_health_and_isolation(runtime: Runtime, two_tenants: Any) -
     assert platform == {"alpha": HealthStatus.UNHEALTHY, "bravo": HealthStatus.HEALTHY}
     key = _tenant_key("bravo")
     with pytest.raises(NotFound):
-        await runtime.checks.get(key, "alpha-api")
+        await runtime.checks.get(key, "alpha.api")
     with pytest.raises(NotFound):
         await runtime.checks.health(key, "alpha")
-    assert [c.id for c, _ in (await runtime.checks.list(key)).items] == ["bravo-api"]
+    assert [c.id for c, _ in (await runtime.checks.list(key)).items] == ["bravo.api"]
     assert [h.tenant_id for h in await runtime.checks.platform(key)] == ["bravo"]
     with pytest.raises(NotFound):
         await runtime.checks.create(key, check_model(tenant="alpha", kind="tcp", host="h", port=1))  # type: ignore[arg-type]
@@ -110,7 +117,7 @@ async def test_deleting_a_tenant_removes_its_check_history(
     runtime: Runtime, two_tenants: Any
 ) -> None:
     async with http_target() as target:
-        check = await _http_check(runtime, target, "alpha-api")
+        check = await _http_check(runtime, target, "alpha.api")
         await runtime.check_engine.run_now([check])
     await runtime.tenants.delete(SYSTEM, "alpha")
     assert (await runtime.checks.history(SYSTEM, tenant_id=None)).items == []

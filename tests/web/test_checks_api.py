@@ -7,11 +7,18 @@ from typing import Any
 import httpx
 import pytest
 
+from tenantwatch.config import Config
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.runtime import Runtime
-from tests.checks_support import http_target
+from tests.checks_support import http_target, loopback_config
 from tests.conftest import KeyMaker
 from tests.support import bearer
+
+
+@pytest.fixture
+def runtime_config() -> Config:
+    """Checks made through the API here probe loopback targets, so loopback is allowed."""
+    return loopback_config()
 
 
 @pytest.fixture
@@ -24,7 +31,7 @@ async def test_check_crud_run_and_history(
 ) -> None:
     async with http_target() as target:
         body = {
-            "id": "alpha-api",
+            "id": "alpha.api",
             "tenant": "alpha",
             "kind": "http",
             "url": target.url + "/health",
@@ -37,46 +44,46 @@ async def test_check_crud_run_and_history(
         assert out["state"]["status"] == "unknown" and out["managed_by"] == "api"
         assert out["settings"]["headers"]["Authorization"] == "***"
         assert "hush" not in created.text
-        run = await client.post("/api/v1/checks/alpha-api/run", headers=admin)
+        run = await client.post("/api/v1/checks/alpha.api/run", headers=admin)
         assert run.status_code == 200 and run.json()["ok"] is True
         assert [c["ok"] for c in run.json()["conditions"]] == [True, True]
         assert (await client.post("/api/v1/checks", json=body, headers=admin)).status_code == 409
         target.body = b'{"items": []}'
-        failed = (await client.post("/api/v1/checks/alpha-api/run", headers=admin)).json()
+        failed = (await client.post("/api/v1/checks/alpha.api/run", headers=admin)).json()
         assert failed["ok"] is False and "len([BODY].items) (0) > 1" in failed["error"]
-        results = await client.get("/api/v1/checks/alpha-api/results", headers=admin)
+        results = await client.get("/api/v1/checks/alpha.api/results", headers=admin)
         assert [r["ok"] for r in results.json()["items"]] == [False, True]
-        paged = await client.get("/api/v1/checks/alpha-api/results?limit=1", headers=admin)
+        paged = await client.get("/api/v1/checks/alpha.api/results?limit=1", headers=admin)
         cursor = paged.json()["next_cursor"]
         assert cursor and len(paged.json()["items"]) == 1
         rest = await client.get(
-            f"/api/v1/checks/alpha-api/results?limit=1&cursor={cursor}", headers=admin
+            f"/api/v1/checks/alpha.api/results?limit=1&cursor={cursor}", headers=admin
         )
         assert [r["ok"] for r in rest.json()["items"]] == [True]
-        events = (await client.get("/api/v1/checks/alpha-api/events", headers=admin)).json()
+        events = (await client.get("/api/v1/checks/alpha.api/events", headers=admin)).json()
         assert [(e["old"], e["new"]) for e in events["items"]] == [("unknown", "up")]
         uptime = await client.get(
-            "/api/v1/checks/alpha-api/uptime?resolution=1h&hours=2", headers=admin
+            "/api/v1/checks/alpha.api/uptime?resolution=1h&hours=2", headers=admin
         )
         buckets = uptime.json()  # one, or two across an hour boundary
         assert sum(b["runs"] for b in buckets) == 2 and sum(b["ok_runs"] for b in buckets) == 1
         # the other tenant's key sees none of it
         bravo = bearer(await make_key(Scope.WRITE, tenant="bravo"))
         for path in (
-            "/api/v1/checks/alpha-api",
-            "/api/v1/checks/alpha-api/results",
+            "/api/v1/checks/alpha.api",
+            "/api/v1/checks/alpha.api/results",
             "/api/v1/monitoring/health/alpha/summary",
             "/api/v1/monitoring/health-checks/alpha",
         ):
             assert (await client.get(path, headers=bravo)).status_code == 404, path
         assert (await client.get("/api/v1/checks", headers=bravo)).json()["items"] == []
-        assert (await client.delete("/api/v1/checks/alpha-api", headers=bravo)).status_code == 404
+        assert (await client.delete("/api/v1/checks/alpha.api", headers=bravo)).status_code == 404
         replaced = await client.put(
-            "/api/v1/checks/alpha-api", json={**body, "conditions": []}, headers=admin
+            "/api/v1/checks/alpha.api", json={**body, "conditions": []}, headers=admin
         )
         assert replaced.status_code == 200 and replaced.json()["conditions"] == []
-        assert (await client.delete("/api/v1/checks/alpha-api", headers=admin)).status_code == 204
-        assert (await client.get("/api/v1/checks/alpha-api", headers=admin)).status_code == 404
+        assert (await client.delete("/api/v1/checks/alpha.api", headers=admin)).status_code == 204
+        assert (await client.get("/api/v1/checks/alpha.api", headers=admin)).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -120,7 +127,7 @@ async def test_seed_002_monitoring_apis(
     async with http_target() as target:
         for tenant in ("alpha", "bravo"):
             body = {
-                "id": f"{tenant}-web",
+                "id": f"{tenant}.web",
                 "tenant": tenant,
                 "kind": "http",
                 "url": f"{target.url}/{tenant}",
@@ -148,7 +155,7 @@ async def test_seed_002_monitoring_apis(
     assert platform["total_tenants"] == 2 and platform["healthy_tenants"] == 2
     summary = (await client.get("/api/v1/monitoring/health/alpha/summary", headers=admin)).json()
     assert summary["status"] == "healthy" and summary["health_score"] == 100.0
-    assert summary["tier"] == "enterprise" and summary["checks"][0]["id"] == "alpha-web"
+    assert summary["tier"] == "enterprise" and summary["checks"][0]["id"] == "alpha.web"
     dash = (await client.get("/api/v1/monitoring/dashboard/health", headers=admin)).json()
     assert dash["platform_health"]["total_tenants"] == 2
     assert len(dash["recent_checks"]) == 2 and dash["active_alerts"] == []
@@ -158,7 +165,7 @@ async def test_heartbeat_ping_urls(
     client: httpx.AsyncClient, admin: dict[str, str], two_tenants: Any, runtime: Runtime
 ) -> None:
     body = {
-        "id": "alpha-backup",
+        "id": "alpha.backup",
         "tenant": "alpha",
         "kind": "heartbeat",
         "period": "1h",
@@ -173,8 +180,8 @@ async def test_heartbeat_ping_urls(
         assert answer.status_code == 200, (suffix, answer.text)
     assert (await client.get("/" + path + "/log2")).status_code == 400
     assert (await client.get("/ping/unknown-token")).text == "not found"
-    run = (await client.post("/api/v1/checks/alpha-backup/run", headers=admin)).json()
+    run = (await client.post("/api/v1/checks/alpha.backup/run", headers=admin)).json()
     assert run["ok"] is False and "reported failure" in run["error"]
     async with runtime.ctx.uow() as uow:
-        assert await uow.checks.ping_count("alpha-backup") == 4
+        assert await uow.checks.ping_count("alpha.backup") == 4
     await runtime.check_engine.pings.close()

@@ -6,18 +6,28 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
+from tenantwatch.config import Config
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.tenants import TenantStatus
 from tenantwatch.runtime import Runtime
+from tenantwatch.workers.check_engine import probe_policy
 from tenantwatch.workers.checks import CheckScheduler
-from tests.checks_support import check_model, http_target
+from tests.checks_support import check_model, http_target, loopback_config
+
+
+@pytest.fixture
+def runtime_config() -> Config:
+    """Checks made through the API here probe loopback targets, so loopback is allowed."""
+    return loopback_config()
 
 
 def _scheduler(rt: Runtime, worker: str, *, claim: bool) -> CheckScheduler:
     return CheckScheduler(
         rt.checks,
-        ProbeExecutor(),
+        ProbeExecutor(policy=probe_policy(loopback_config().check_runner)),
         rt.ctx.tiers,
         host_of=target_host,
         claim=claim,
@@ -31,7 +41,7 @@ async def _make(rt: Runtime, url: str, n: int, tenant: str = "alpha", **kw: Any)
     ids = []
     for i in range(n):
         model = check_model(
-            id=f"{tenant}-c{i}",
+            id=f"{tenant}.c{i}",
             tenant=tenant,
             kind="http",
             url=f"{url}/{tenant}/{i}",
@@ -58,7 +68,7 @@ async def test_each_check_runs_once_per_interval(runtime: Runtime, two_tenants: 
         stop.set()
         await task
     counts = await _results(runtime)
-    assert set(counts) == {f"alpha-c{i}" for i in range(5)}
+    assert set(counts) == {f"alpha.c{i}" for i in range(5)}
     assert all(3 <= n <= 5 for n in counts.values()), counts
 
 
@@ -70,7 +80,7 @@ async def test_a_slow_tenant_does_not_delay_another(runtime: Runtime, two_tenant
         stop = asyncio.Event()
         sched = CheckScheduler(
             runtime.checks,
-            ProbeExecutor(),
+            ProbeExecutor(policy=probe_policy(loopback_config().check_runner)),
             runtime.ctx.tiers,
             host_of=lambda c: "",
             concurrency=4,
@@ -82,7 +92,7 @@ async def test_a_slow_tenant_does_not_delay_another(runtime: Runtime, two_tenant
         stop.set()
         await task
     counts = await _results(runtime)
-    bravo = [counts[f"bravo-c{i}"] for i in range(3)]
+    bravo = [counts[f"bravo.c{i}"] for i in range(3)]
     assert all(n >= 2 for n in bravo), counts  # every second, despite alpha's slow targets
 
 
@@ -116,7 +126,7 @@ async def test_flapping_targets_never_change_state(runtime: Runtime, two_tenants
         target.flap = True
         for i in range(200):
             model = check_model(
-                id=f"flap-{i}",
+                id=f"{'alpha' if i % 2 else 'bravo'}.flap-{i}",
                 tenant="alpha" if i % 2 else "bravo",
                 kind="http",
                 url=f"{target.url}/flap/{i}",
@@ -142,7 +152,7 @@ async def test_a_late_heartbeat_goes_down_after_its_grace(
 ) -> None:
     from tenantwatch.domain.heartbeat import PingKind
 
-    model = check_model(id="job", tenant="alpha", kind="heartbeat", period="1s", grace="1s")
+    model = check_model(id="alpha.job", tenant="alpha", kind="heartbeat", period="1s", grace="1s")
     check = await runtime.checks.create(SYSTEM, model)  # type: ignore[arg-type]
     assert check.token
     await runtime.check_engine.pings.ping(check.token, PingKind.SUCCESS, None, None)
@@ -151,14 +161,14 @@ async def test_a_late_heartbeat_goes_down_after_its_grace(
     task = asyncio.create_task(sched.run(stop))
     try:
         await asyncio.sleep(1.2)
-        _, state = await runtime.checks.get(SYSTEM, "job")
+        _, state = await runtime.checks.get(SYSTEM, "alpha.job")
         assert str(state.status) == "up"
         await asyncio.sleep(2.5)  # past period + grace with no ping
-        _, state = await runtime.checks.get(SYSTEM, "job")
+        _, state = await runtime.checks.get(SYSTEM, "alpha.job")
         assert str(state.status) == "down" and "no ping since" in (state.last_error or "")
         await runtime.check_engine.pings.ping(check.token, PingKind.SUCCESS, None, None)
         await asyncio.sleep(1.5)
-        _, state = await runtime.checks.get(SYSTEM, "job")
+        _, state = await runtime.checks.get(SYSTEM, "alpha.job")
         assert str(state.status) == "up"
     finally:
         stop.set()
@@ -171,15 +181,15 @@ async def test_a_tier_change_reschedules_the_tenants_checks(
 ) -> None:
     from tenantwatch.services.tenants import TenantPatch
 
-    model = check_model(id="bravo-web", tenant="bravo", kind="http", url="http://127.0.0.1:9/")
+    model = check_model(id="bravo.web", tenant="bravo", kind="http", url="http://127.0.0.1:9/")
     await runtime.checks.create(SYSTEM, model)  # type: ignore[arg-type]
     sched = _scheduler(runtime, "w1", claim=False)
     assert await sched.refresh()
-    assert sched.plan["bravo-web"].interval_s == 300  # basic
+    assert sched.plan["bravo.web"].interval_s == 300  # basic
     assert not await sched.refresh()  # nothing changed
     await runtime.tenants.update(SYSTEM, "bravo", TenantPatch(tier="enterprise"))
     assert await sched.refresh()
-    assert sched.plan["bravo-web"].interval_s == 30
+    assert sched.plan["bravo.web"].interval_s == 30
     await runtime.tenants.update(SYSTEM, "bravo", TenantPatch(status=TenantStatus.SUSPENDED))
     assert await sched.refresh()
-    assert "bravo-web" not in sched.plan
+    assert "bravo.web" not in sched.plan

@@ -11,7 +11,8 @@ from tenantwatch.config.yaml_lines import LineMap
 def checks_issues(
     data: dict[str, Any], file: str, lines: LineMap, tenants: set[str]
 ) -> list[ConfigIssue]:
-    """Every check needs a unique id and a tenant declared in the file."""
+    """Every check needs a unique id and a tenant declared in the file; an id with a dot is
+    in a tenant's namespace ('<tenant>.<name>', as the API makes them), its own."""
     section = data.get("checks")
     if section is None:
         return []
@@ -42,6 +43,16 @@ def checks_issues(
                     )
                 )
             seen.add(cid)
+            if "." in cid and isinstance(tenant, str) and not cid.startswith(f"{tenant}."):
+                issues.append(
+                    ConfigIssue(
+                        file,
+                        lines.line_of(("checks", i, "id")),
+                        f"check id {cid!r}: an id with a dot belongs to a tenant's namespace "
+                        f"('<tenant>.<name>'); write {tenant + '.' + cid.split('.', 1)[1]!r} "
+                        f"or use '-' instead of the dot",
+                    )
+                )
         if isinstance(tenant, str) and tenant not in tenants:
             issues.append(
                 ConfigIssue(

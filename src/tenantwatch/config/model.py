@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from tenantwatch.config.alerting_model import AlertmanagerSection, InspectorConfig, RulesConfig
 from tenantwatch.config.checks_model import CheckConfig
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
-from tenantwatch.config.types import Duration
+from tenantwatch.config.types import AllowList, Duration
 from tenantwatch.domain.tenants import (
     TenantStatus,
     label_name_problem,
@@ -115,12 +115,28 @@ class TenantConfig(_Strict):
 
 
 class CheckRunnerConfig(_Strict):
-    """How many checks run at once, overall and per target host."""
+    """How checks run: how many at once, overall and per target host; where checks made
+    through the API may connect; how often a heartbeat may be pinged."""
 
     concurrency: int = Field(256, ge=1, le=100_000)
     per_host_concurrency: int = Field(32, ge=1, le=100_000)
     results_retention: Duration | None = Field(
         None, description="keep raw results this long; default: the tenant tier's retention"
+    )
+    allow_private_targets: AllowList = Field(
+        default_factory=list,
+        description="hosts or CIDRs that checks made through the API may reach although "
+        "they are private (e.g. 10.20.0.0/16); postgres and redis checks made through the "
+        "API reach only these. Checks in this file are not limited.",
+    )
+    ping_burst: int = Field(
+        60, ge=1, le=1_000_000, description="pings one heartbeat token may send at once"
+    )
+    ping_rate: float = Field(
+        1.0,
+        gt=0,
+        le=1_000_000,
+        description="pings per second a heartbeat token may send once its burst is spent",
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from tenantwatch.domain.durations import parse_duration
+from tenantwatch.domain.ssrf import SsrfPolicy
 
 
 def _check_duration(value: object) -> float:
@@ -18,3 +19,13 @@ def _check_duration(value: object) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(_check_duration)]
+
+
+def _check_allow_list(value: list[str]) -> list[str]:
+    SsrfPolicy.from_allow_list(value, setting="allow_private_targets")
+    return value
+
+
+AllowList = Annotated[list[str], AfterValidator(_check_allow_list)]
+"""CIDRs, addresses and host names ('.example.com' for every name under it) that an SSRF
+guard lets through although they are internal; parsed by SsrfPolicy.from_allow_list."""

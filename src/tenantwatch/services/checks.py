@@ -27,8 +27,14 @@ from tenantwatch.domain.pagination import Page, page_from
 from tenantwatch.domain.tenant_health import CheckHealth, TenantHealth, tenant_health
 from tenantwatch.domain.tenants import Tenant, tenant_id_problem
 from tenantwatch.services.access import cursor_key, require
+from tenantwatch.services.check_admission import (
+    TargetGuard,
+    api_check_id,
+    refuse_config_only,
+    refuse_target,
+)
 from tenantwatch.services.context import ServiceContext
-from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound
+from tenantwatch.services.errors import Conflict, Invalid, NotFound
 from tenantwatch.services.ports import UnitOfWork
 
 CONFIG_ACTOR = "config"
@@ -206,8 +212,12 @@ async def _active_tiers(uow: UnitOfWork, only: str | None) -> dict[str, str]:
 
 
 class CheckService:
-    def __init__(self, ctx: ServiceContext) -> None:
+    """Checks' use cases. `targets` is the SSRF guard a check made through the API passes
+    when it is created or replaced (each run checks again; see adapters/probes)."""
+
+    def __init__(self, ctx: ServiceContext, targets: TargetGuard | None = None) -> None:
         self._ctx = ctx
+        self._targets = targets
 
     # -- reading -------------------------------------------------------------------------
 
@@ -295,14 +305,16 @@ class CheckService:
         self, who: Principal, model: _Common, *, request_id: str | None = None
     ) -> Check:
         require(who, Scope.WRITE)
-        self._refuse_python(model)
+        refuse_config_only(model)
         now = self._ctx.clock()
-        check_id = model.id or f"{model.tenant}-{model.check_kind}-{secrets.token_hex(4)}"
+        check_id = api_check_id(model)
+        await refuse_target(model, self._targets)
         check = check_from_model(
             model, check_id=check_id, managed_by="api", now=now, token=_token(model, None)
         )
         async with self._ctx.uow() as uow:
             await self._tenant_visible(uow, who, model.tenant)
+            # in the tenant's namespace, so a taken id is one of the tenant's own checks
             if (taken := await uow.checks.get(check_id)) is not None:
                 held = " by an archived check" if taken.archived_at else ""
                 raise Conflict(f"check id {check_id!r} is taken{held}; choose another id")
@@ -314,15 +326,16 @@ class CheckService:
         self, who: Principal, check_id: str, model: _Common, *, request_id: str | None = None
     ) -> Check:
         require(who, Scope.WRITE)
-        self._refuse_python(model)
         now = self._ctx.clock()
         async with self._ctx.uow() as uow:
             before = await self._visible(uow, who, check_id)
             self._refuse_config_managed(before)
+            refuse_config_only(model, before.token)
             if model.id is not None and model.id != check_id:
                 raise Invalid("the id in the body differs from the one in the path", field="id")
             if model.tenant != before.tenant_id:
                 raise Invalid("a check cannot move to another tenant; create a new one", "tenant")
+            await refuse_target(model, self._targets)
             after = check_from_model(
                 model,
                 check_id=check_id,
@@ -344,14 +357,6 @@ class CheckService:
                 self._refuse_config_managed(before)
             await uow.checks.delete(check_id)
             await uow.audit.append(_audit(now, who.actor, "delete", before, None, request_id))
-
-    @staticmethod
-    def _refuse_python(model: _Common) -> None:
-        if model.check_kind == "python":
-            raise Forbidden(
-                "python checks run code on the server, so they are declared in tenantwatch.yml "
-                "only; use an http check to call your endpoint instead"
-            )
 
     @staticmethod
     def _refuse_config_managed(check: Check) -> None:

@@ -1,7 +1,9 @@
 """Heartbeat pings in Healthchecks' URL scheme: /ping/<token>[/start|/fail|/<exit status>].
 
 GET, POST and HEAD all count (cron jobs use `curl -fsS -m 10 --retry 5 URL`). Answers are
-plain text: 200 "OK", 404 "not found" for an unknown token, 400 for an unknown suffix.
+plain text: 200 "OK", 404 "not found" for an unknown token, 400 for an unknown suffix,
+429 with Retry-After when one token is pinged faster than check_runner.ping_burst and
+ping_rate allow.
 `PingFastPath` serves these paths before the request logging and routing layers, so bursts
 of thousands of pings per second are cheap; the routes below document the same handler.
 """
@@ -15,6 +17,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tenantwatch.domain.heartbeat import ping_kind
+from tenantwatch.domain.ping_limit import PingLimited
 from tenantwatch.runtime import Runtime
 
 router = APIRouter(prefix="/ping", tags=["heartbeats"])
@@ -22,10 +25,11 @@ Token = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 _METHODS = {"GET", "POST", "HEAD"}
 
 
-async def handle_ping(
-    rt: Runtime, token: str, suffix: str | None, remote: str | None
-) -> tuple[int, str]:
-    """Record one ping; return the HTTP status and text to answer with."""
+Answer = tuple[int, str, list[tuple[str, str]]]  # status, text, extra headers
+
+
+async def handle_ping(rt: Runtime, token: str, suffix: str | None, remote: str | None) -> Answer:
+    """Record one ping; return the HTTP status, text and extra headers to answer with."""
     status: int | None = None
     if suffix is not None and suffix.isdigit() and len(suffix) <= 3:
         status = int(suffix)
@@ -33,14 +37,16 @@ async def handle_ping(
     try:
         kind = ping_kind(status, suffix)
     except ValueError as exc:
-        return 400, str(exc)
+        return 400, str(exc), []
     if not token or len(token) > 64:
-        return 404, "not found"
+        return 404, "not found", []
     try:
         check = await rt.check_engine.pings.ping(token, kind, status, remote)
+    except PingLimited as exc:
+        return 429, str(exc), [("Retry-After", str(exc.retry_after_s))]
     except RuntimeError:
-        return 503, "the ping could not be stored; retry"
-    return (200, "OK") if check is not None else (404, "not found")
+        return 503, "the ping could not be stored; retry", []
+    return (200, "OK", []) if check is not None else (404, "not found", [])
 
 
 def _split(path: str) -> tuple[str, str | None] | None:
@@ -68,26 +74,22 @@ class PingFastPath:
             pass
         rt: Runtime = scope["app"].state.runtime
         client = scope.get("client")
-        code, text = await handle_ping(rt, split[0], split[1], client[0] if client else None)
+        code, text, extra = await handle_ping(rt, split[0], split[1], client[0] if client else None)
         body = b"" if scope["method"] == "HEAD" else text.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": code,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(text.encode())).encode()),
-                ],
-            }
-        )
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(text.encode())).encode()),
+        ]
+        headers += [(k.lower().encode(), v.encode()) for k, v in extra]
+        await send({"type": "http.response.start", "status": code, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
 async def _answer(request: Request, token: str, suffix: str | None) -> PlainTextResponse:
     rt: Runtime = request.app.state.runtime
     client = request.client
-    code, text = await handle_ping(rt, token, suffix, client.host if client else None)
-    return PlainTextResponse(text, status_code=code)
+    code, text, extra = await handle_ping(rt, token, suffix, client.host if client else None)
+    return PlainTextResponse(text, status_code=code, headers=dict(extra))
 
 
 async def ping_success(token: Token, request: Request) -> PlainTextResponse:
@@ -112,7 +114,10 @@ for _method in ("GET", "POST", "HEAD"):
         summary="Heartbeat: the job succeeded",
         operation_id=f"ping_success_{_method.lower()}",
         response_class=PlainTextResponse,
-        responses={404: {"description": "unknown token"}},
+        responses={
+            404: {"description": "unknown token"},
+            429: {"description": "too many pings for this token; see Retry-After"},
+        },
     )
     router.add_api_route(
         "/{token}/{signal}",
@@ -121,5 +126,9 @@ for _method in ("GET", "POST", "HEAD"):
         summary="Heartbeat: /start, /fail or /<exit status 0-255>",
         operation_id=f"ping_signal_{_method.lower()}",
         response_class=PlainTextResponse,
-        responses={400: {"description": "unknown signal"}, 404: {"description": "unknown token"}},
+        responses={
+            400: {"description": "unknown signal"},
+            404: {"description": "unknown token"},
+            429: {"description": "too many pings for this token; see Retry-After"},
+        },
     )

@@ -11,6 +11,8 @@ import structlog
 from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
 from tenantwatch.config.model import CheckRunnerConfig
 from tenantwatch.domain.checks import Check, CheckKind, CheckRun
+from tenantwatch.domain.probe_targets import SETTING
+from tenantwatch.domain.ssrf import SsrfPolicy
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.services.checks import CheckService, RecordOutcome, heartbeat_run
 from tenantwatch.workers.check_samples import SampleSink, SampleTailer
@@ -20,6 +22,11 @@ from tenantwatch.workers.pings import PingIntake
 log = structlog.get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
 RUN_NOW_CONCURRENCY = 32  # checks at once when a tenant's checks are run on request
+
+
+def probe_policy(config: CheckRunnerConfig) -> SsrfPolicy:
+    """The SSRF policy of checks made through the API, from check_runner's allow-list."""
+    return SsrfPolicy.from_allow_list(config.allow_private_targets, setting=SETTING)
 
 
 class CheckEngine:
@@ -35,7 +42,7 @@ class CheckEngine:
         self.service = service
         self.config = config
         self.tailer = SampleTailer(service, sink) if sink is not None else None
-        self.executor = ProbeExecutor()
+        self.executor = ProbeExecutor(policy=probe_policy(config))
         self.scheduler = CheckScheduler(
             service,
             self.executor,
@@ -45,7 +52,7 @@ class CheckEngine:
             concurrency=config.concurrency,
             per_host=config.per_host_concurrency,
         )
-        self.pings = PingIntake(service)
+        self.pings = PingIntake(service, burst=config.ping_burst, rate=config.ping_rate)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 

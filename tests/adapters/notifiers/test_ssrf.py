@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from tenantwatch.adapters.notifiers import Notifiers, base
-from tenantwatch.adapters.notifiers.ssrf import SsrfError, SsrfPolicy, is_internal, resolve_checked
+from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, is_internal, resolve_checked
 from tenantwatch.domain.notify_payloads import build_webhook
 from tests.adapters.notifiers.conftest import Receiver
 from tests.domain.test_notify_payloads import alert, go_render, group

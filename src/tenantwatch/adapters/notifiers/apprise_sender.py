@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import apprise
 
 from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
-from tenantwatch.adapters.notifiers.ssrf import SsrfError, SsrfPolicy, resolve_checked
+from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, resolve_checked
 from tenantwatch.domain.notify_payloads import OutboundRequest, apprise_target
 
 _HOSTED = {"json": 80, "xml": 80, "form": 80, "jsons": 443, "xmls": 443, "forms": 443}

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tenantwatch.adapters.notifiers.ssrf import SsrfPolicy
+from tenantwatch.adapters.ssrf import SsrfPolicy
 from tenantwatch.domain.notify_payloads import OutboundRequest
 
 

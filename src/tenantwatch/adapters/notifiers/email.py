@@ -27,7 +27,7 @@ import aiosmtplib
 import jinja2
 
 from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
-from tenantwatch.adapters.notifiers.ssrf import SsrfError, SsrfPolicy, resolve_checked
+from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, resolve_checked
 from tenantwatch.domain.notify_data import NotifyData
 from tenantwatch.domain.notify_payloads import (
     OutboundRequest,

@@ -30,7 +30,7 @@ from tenantwatch.adapters.notifiers.redirects import (
     RedirectError,
     next_hop,
 )
-from tenantwatch.adapters.notifiers.ssrf import GuardedResolver, SsrfError, SsrfPolicy
+from tenantwatch.adapters.ssrf import GuardedResolver, SsrfError, SsrfPolicy
 from tenantwatch.domain.notify_payloads import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

@@ -17,12 +17,11 @@ import dns.rdatatype
 import dns.resolver
 
 from tenantwatch.adapters.probes.result import ProbeResult
-from tenantwatch.adapters.probes.tcp import (
-    check_port,
-    check_timeout,
-    describe_network_error,
-    timed_out,
-)
+from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
+from tenantwatch.domain.probe_targets import parse_nameserver
+from tenantwatch.domain.ssrf import SsrfError, SsrfPolicy
+
+__all__ = ["DnsConfig", "normalize_answer", "parse_nameserver", "probe_dns"]
 
 RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA")
 RCODES = ("NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED")
@@ -67,33 +66,6 @@ class DnsConfig:
             object.__setattr__(self, "expected_answers", frozenset(self.expected_answers))
 
 
-def parse_nameserver(text: str) -> tuple[str, int]:
-    """Return (ip, port) from "ip", "ip:port", "v6" or "[v6]:port"; raise ValueError otherwise."""
-    host, port = text, 53
-    if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep or (rest and not rest.startswith(":")):
-            raise ValueError(f"dns check: nameserver {text!r} should look like '[::1]:53'")
-        port_text = rest[1:]
-    elif text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-    else:
-        port_text = ""
-    if port_text:
-        if not port_text.isdigit():
-            raise ValueError(f"dns check: nameserver {text!r} has a port that is not a number")
-        port = int(port_text)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(
-            f"dns check: nameserver {text!r} must be an IP address with an optional port, "
-            "e.g. '1.1.1.1', '127.0.0.1:5353' or '[::1]:53'"
-        ) from None
-    check_port("dns", port)
-    return host, port
-
-
 def normalize_answer(record_type: str, text: str) -> str:
     """The form answers are compared in: canonical IPs, names lower case without final dot."""
     if record_type in ("A", "AAAA"):
@@ -112,8 +84,11 @@ def _answer_text(rdata: Any) -> str:
     return str(rdata.to_text())
 
 
-async def probe_dns(cfg: DnsConfig) -> ProbeResult:
-    """Send one query (UDP, TCP when truncated) and judge the reply. Never raises for I/O."""
+async def probe_dns(cfg: DnsConfig, policy: SsrfPolicy | None = None) -> ProbeResult:
+    """Send one query (UDP, TCP when truncated) and judge the reply. Never raises for I/O.
+
+    With a policy, a nameserver the check names must pass it (the system's resolver,
+    used when it names none, is the one every name lookup goes through anyway)."""
     start = time.perf_counter()
     phases: dict[str, float] = {}
     details: dict[str, Any] = {"name": cfg.name, "record_type": cfg.record_type}
@@ -122,6 +97,8 @@ async def probe_dns(cfg: DnsConfig) -> ProbeResult:
     error: str | None = None
     try:
         host, port = _nameserver(cfg)
+        if policy is not None and cfg.nameserver is not None:
+            policy.check_literal(host)
         details["nameserver"] = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
         query = dns.message.make_query(cfg.name, cfg.record_type)
         async with asyncio.timeout(cfg.timeout_s):
@@ -141,7 +118,7 @@ async def probe_dns(cfg: DnsConfig) -> ProbeResult:
         error = describe_network_error(exc)
     except dns.exception.DNSException as exc:
         error = f"bad DNS reply: {exc}"
-    except ValueError as exc:
+    except (ValueError, SsrfError) as exc:
         error = str(exc)
     return ProbeResult(
         ok=error is None,

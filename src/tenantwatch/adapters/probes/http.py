@@ -47,6 +47,7 @@ from tenantwatch.adapters.probes.tls import (
     read_certificate,
     verify_reason,
 )
+from tenantwatch.adapters.ssrf import GuardedConnector, SsrfError, SsrfPolicy
 
 MAX_REDIRECTS = 10
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -328,14 +329,24 @@ async def _read_body(content: aiohttp.StreamReader, limit: int) -> tuple[bytes, 
 
 
 class HttpProber:
-    """Probes HTTP(S) endpoints over one session; one per process, closed on shutdown."""
+    """Probes HTTP(S) endpoints over one session; one per process, closed on shutdown.
 
-    def __init__(self) -> None:
+    With a policy, every host the session connects to (the URL's and each redirect's,
+    names and IP addresses alike) passes it first, and the connection goes to the address
+    that was checked."""
+
+    def __init__(self, policy: SsrfPolicy | None = None) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._trace = _trace_config()
+        self._policy = policy
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(force_close=True, limit=0, ttl_dns_cache=10)
+        options: dict[str, Any] = {"force_close": True, "limit": 0, "ttl_dns_cache": 10}
+        connector = (
+            aiohttp.TCPConnector(**options)
+            if self._policy is None
+            else GuardedConnector(self._policy, **options)
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -372,9 +383,11 @@ class HttpProber:
                 got_headers = time.perf_counter()
                 status = resp.status
                 body, size = await _read_body(resp.content, cfg.max_body_bytes)
+        except SsrfError as exc:
+            error = str(exc) if not t.redirects else f"redirect {t.redirects}: {exc}"
         except aiohttp.ClientConnectorCertificateError as exc:
             error = f"TLS certificate verify failed: {_cert_reason(exc)}"
-            await _read_expiry(exc, cfg, t, start)
+            await _read_expiry(exc, cfg, t, start, self._policy)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             error = _describe(exc, cfg, t)
         finally:
@@ -434,13 +447,17 @@ class HttpProber:
 
 
 async def _read_expiry(
-    exc: aiohttp.ClientConnectorCertificateError, cfg: HttpConfig, t: _Timings, start: float
+    exc: aiohttp.ClientConnectorCertificateError,
+    cfg: HttpConfig,
+    t: _Timings,
+    start: float,
+    policy: SsrfPolicy | None,
 ) -> None:
     """After a failed verification, read the certificate unverified (within the timeout)."""
     left = cfg.timeout_s - (time.perf_counter() - start)
-    with contextlib.suppress(OSError, TimeoutError):
+    with contextlib.suppress(OSError, TimeoutError, SsrfError):
         async with asyncio.timeout(max(left, 0.001)):
-            peer = await read_certificate(exc.host, exc.port or 443, exc.host)
+            peer = await read_certificate(exc.host, exc.port or 443, exc.host, policy)
         t.der, t.tls_version = peer.der, peer.tls_version
 
 

@@ -1,4 +1,12 @@
-"""PostgreSQL probe: connect, run a query, report connections in use against max_connections."""
+"""PostgreSQL probe: connect, run a query, report connections in use against max_connections.
+
+The query always runs in a read-only transaction with the check's timeout as its
+statement_timeout, so a check can neither change data nor hold the server. A probe given
+an SSRF policy (checks made through the API) connects only to a destination the policy
+lists, uses only the DSN's own user and password (not the server's PGPASSWORD or
+~/.pgpass), and never reports the query's value or the server's error text, which can
+quote data.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,9 @@ import asyncpg
 
 from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
-from tenantwatch.domain.checks import redact_url
+from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, checked_addresses
+from tenantwatch.domain.checks import CheckKind, redact_url
+from tenantwatch.domain.probe_targets import probe_target
 
 _SCHEMES = ("postgres", "postgresql")
 
@@ -22,13 +32,16 @@ class PostgresConfig:
     """A DSN (it may hold a password, so it stays out of repr), a query and its expected value.
 
     `expected` is compared with the first column of the first row as text: booleans read
-    "true"/"false", NULL reads "null", anything else is str(value).
+    "true"/"false", NULL reads "null", anything else is str(value). With `reveal` False the
+    value stays out of the error (it is still judged and kept in `details` for conditions;
+    the executor hides it), and server errors are reported by SQLSTATE only.
     """
 
     dsn: str = field(repr=False)
     timeout_s: float = 10.0
     query: str = "SELECT 1"
     expected: str | None = None
+    reveal: bool = True
 
     def __post_init__(self) -> None:
         scheme = self.dsn.split("://", 1)[0] if "://" in self.dsn else ""
@@ -79,7 +92,63 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-async def probe_postgres(cfg: PostgresConfig) -> ProbeResult:
+# What a failed query's SQLSTATE means, for checks whose server message is not shown.
+_SQLSTATES = {
+    "25006": "the check runs read-only, so the query cannot change data",
+    "25001": "the check runs read-only, and a query cannot make it read-write",
+    "57014": "the query ran longer than the check's timeout",
+    "42601": "syntax error",
+    "42501": "permission denied",
+    "42P01": "no such table",
+    "42703": "no such column",
+    "42883": "no such function",
+}
+
+
+def _query_error(exc: asyncpg.PostgresError, reveal: bool) -> str:
+    if reveal:
+        return f"query failed: {exc}"
+    state = str(getattr(exc, "sqlstate", "") or "")
+    meaning = _SQLSTATES.get(state, type(exc).__name__)
+    return (
+        f"query failed: {meaning} (SQLSTATE {state}); the server's message is not shown "
+        "for checks made through the API, as it can quote data"
+    )
+
+
+async def _run_query(conn: asyncpg.Connection, cfg: PostgresConfig) -> object:
+    """cfg.query's first value, read in a read-only transaction with a statement timeout.
+
+    The set_config SELECT takes the transaction's snapshot, after which PostgreSQL refuses
+    to make it read-write again ("must be called before any query")."""
+    timeout_ms = max(1, int(cfg.timeout_s * 1000))
+    async with conn.transaction(readonly=True):
+        await conn.fetchval("SELECT set_config('statement_timeout', $1, true)", f"{timeout_ms}ms")
+        return await conn.fetchval(cfg.query)
+
+
+async def _connect(cfg: PostgresConfig, policy: SsrfPolicy | None) -> asyncpg.Connection:
+    """Connect as the DSN says; with a policy, only to a destination it lists."""
+    if policy is None:
+        return await asyncpg.connect(cfg.dsn, timeout=cfg.timeout_s)
+    target = probe_target(CheckKind.POSTGRES, {"dsn": cfg.dsn})
+    assert target is not None
+    # A name on the list is trusted wherever it points (and keeps TLS name checks);
+    # otherwise the connection goes to the checked addresses.
+    hosts: str | list[str] = (
+        target.host
+        if policy.host_allowed(target.host)
+        else await checked_addresses(target.host, target.port, policy, listed_only=True)
+    )
+    extra: dict[str, Any] = {}
+    if not _secrets(cfg.dsn):
+        extra["password"] = ""  # not the server's PGPASSWORD or ~/.pgpass
+    return await asyncpg.connect(
+        cfg.dsn, host=hosts, port=target.port, timeout=cfg.timeout_s, **extra
+    )
+
+
+async def probe_postgres(cfg: PostgresConfig, policy: SsrfPolicy | None = None) -> ProbeResult:
     """Connect and run cfg.query; return the outcome. Never raises for network or SQL trouble."""
     start = time.perf_counter()
     phases: dict[str, float] = {}
@@ -89,25 +158,31 @@ async def probe_postgres(cfg: PostgresConfig) -> ProbeResult:
     error: str | None = None
     try:
         async with asyncio.timeout(cfg.timeout_s):
-            conn = await asyncpg.connect(cfg.dsn, timeout=cfg.timeout_s)
+            conn = await _connect(cfg, policy)
             phases["connect"] = time.perf_counter() - start
-            value = await conn.fetchval(cfg.query)
+            value = await _run_query(conn, cfg)
             phases["processing"] = time.perf_counter() - start - phases["connect"]
             text = _as_text(value)
             body = text.encode()
             details["value"] = text
             if cfg.expected is not None and text != cfg.expected:
-                error = f"query returned {text!r}, expected {cfg.expected!r}"
+                error = (
+                    f"query returned {text!r}, expected {cfg.expected!r}"
+                    if cfg.reveal
+                    else f"query returned another value than the expected {cfg.expected!r}"
+                )
             details.update(await _server_figures(conn))
     except TimeoutError:
         error = timed_out(cfg.timeout_s)
     except OSError as exc:
         error = describe_network_error(exc)
+    except SsrfError as exc:
+        error = str(exc)
     except asyncpg.InvalidPasswordError as exc:
         error = f"authentication failed: {exc}"
     except asyncpg.PostgresError as exc:
-        stage = "query failed" if conn is not None else "connection rejected"
-        error = f"{stage}: {exc}"
+        rejected = f"connection rejected: {exc}"
+        error = _query_error(exc, cfg.reveal) if conn is not None else rejected
     except (asyncpg.InterfaceError, ValueError) as exc:
         # Bad DSN options and protocol trouble surface here, sometimes quoting the DSN.
         error = f"postgres client error: {exc}"

@@ -1,4 +1,8 @@
-"""Redis probe: PING, then report used_memory and connected_clients from INFO."""
+"""Redis probe: PING, then report used_memory and connected_clients from INFO.
+
+Given an SSRF policy (checks made through the API), it connects only to a destination
+the policy lists: a listed host name as it is, otherwise the address that was checked.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import redis.asyncio
 import redis.exceptions
 
 from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
-from tenantwatch.domain.checks import redact_url
+from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, checked_addresses
+from tenantwatch.domain.checks import CheckKind, redact_url
+from tenantwatch.domain.probe_targets import probe_target
 
 _SCHEMES = ("redis", "rediss", "unix")
 _INFO_FIGURES = ("redis_version", "used_memory", "maxmemory", "connected_clients", "maxclients")
@@ -64,16 +70,50 @@ def _describe(exc: redis.exceptions.RedisError) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def probe_redis(cfg: RedisConfig) -> ProbeResult:
+async def _checked_url(cfg: RedisConfig, policy: SsrfPolicy | None) -> str:
+    """cfg.url, with its host replaced by a checked address unless the policy lists the name."""
+    if policy is None:
+        return cfg.url
+    target = probe_target(CheckKind.REDIS, {"url": cfg.url})
+    assert target is not None
+    if policy.host_allowed(target.host):
+        return cfg.url
+    address = (await checked_addresses(target.host, target.port, policy, listed_only=True))[0]
+    parts = urlsplit(cfg.url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{userinfo}@" if userinfo else ""
+    return urlunsplit(parts._replace(netloc=f"{netloc}{host}:{target.port}"))
+
+
+async def probe_redis(cfg: RedisConfig, policy: SsrfPolicy | None = None) -> ProbeResult:
     """PING the server and read INFO; return the outcome. Never raises for network trouble."""
     start = time.perf_counter()
-    phases: dict[str, float] = {}
     details: dict[str, Any] = {"url": cfg.safe_url}
+    try:
+        async with asyncio.timeout(cfg.timeout_s):
+            url = await _checked_url(cfg, policy)
+    except (SsrfError, OSError, TimeoutError) as exc:
+        error = str(exc) if isinstance(exc, SsrfError) else _network_error(exc, cfg)
+        return ProbeResult(
+            ok=False, duration_s=time.perf_counter() - start, error=error, details=details
+        )
+    return await _probe(cfg, url, start, details)
+
+
+def _network_error(exc: OSError | TimeoutError, cfg: RedisConfig) -> str:
+    if isinstance(exc, TimeoutError):
+        return timed_out(cfg.timeout_s)
+    return describe_network_error(exc)
+
+
+async def _probe(cfg: RedisConfig, url: str, start: float, details: dict[str, Any]) -> ProbeResult:
+    phases: dict[str, float] = {}
     connected = False
     body = b""
     error: str | None = None
     client = redis.asyncio.from_url(
-        cfg.url,
+        url,
         single_connection_client=True,
         socket_connect_timeout=cfg.timeout_s,
         socket_timeout=cfg.timeout_s,
@@ -82,7 +122,7 @@ async def probe_redis(cfg: RedisConfig) -> ProbeResult:
         retry=None,
     )
     try:
-        async with asyncio.timeout(cfg.timeout_s):
+        async with asyncio.timeout(max(0.001, cfg.timeout_s - (time.perf_counter() - start))):
             await client.initialize()
             connected = True
             phases["connect"] = time.perf_counter() - start

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from tenantwatch.adapters.probes.result import ProbeResult
+from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, open_connection
 
 # A reply larger than this is cut off; expectations are about banners and short answers.
 MAX_REPLY_BYTES = 64 * 1024
@@ -72,8 +73,10 @@ def describe_network_error(exc: OSError, host: str | None = None) -> str:
     return text or type(exc).__name__
 
 
-async def probe_tcp(cfg: TcpConfig) -> ProbeResult:
-    """Connect, send, read until `expect` shows up; return the outcome. Never raises for I/O."""
+async def probe_tcp(cfg: TcpConfig, policy: SsrfPolicy | None = None) -> ProbeResult:
+    """Connect, send, read until `expect` shows up; return the outcome. Never raises for I/O.
+
+    With a policy, the host is resolved, checked and connected to at a checked address."""
     start = time.perf_counter()
     phases: dict[str, float] = {}
     reply = b""
@@ -81,7 +84,7 @@ async def probe_tcp(cfg: TcpConfig) -> ProbeResult:
     error: str | None = None
     try:
         async with asyncio.timeout(cfg.timeout_s):
-            reader, writer = await asyncio.open_connection(cfg.host, cfg.port)
+            reader, writer = await open_connection(cfg.host, cfg.port, policy)
             connected = True
             phases["connect"] = time.perf_counter() - start
             try:
@@ -97,6 +100,8 @@ async def probe_tcp(cfg: TcpConfig) -> ProbeResult:
             error += f" waiting for {cfg.expect!r} in the reply"
     except OSError as exc:
         error = describe_network_error(exc, cfg.host)
+    except SsrfError as exc:
+        error = str(exc)
     return ProbeResult(
         ok=error is None,
         duration_s=time.perf_counter() - start,

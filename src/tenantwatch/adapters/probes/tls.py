@@ -33,6 +33,7 @@ from tenantwatch.adapters.probes.tcp import (
     describe_network_error,
     timed_out,
 )
+from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, open_connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +135,16 @@ def peer_certificate(obj: ssl.SSLObject | None) -> PeerCertificate:
     return PeerCertificate(obj.getpeercert(binary_form=True), obj.version())
 
 
-async def read_certificate(host: str, port: int, server_name: str) -> PeerCertificate:
-    """Handshake without verification and return the peer's certificate; raises OSError."""
+async def read_certificate(
+    host: str, port: int, server_name: str, policy: SsrfPolicy | None = None
+) -> PeerCertificate:
+    """Handshake without verification and return the peer's certificate; raises OSError
+    (SsrfError when a policy refuses the host)."""
     ctx = client_context(False, None)
     marks = HandshakeMarks()
     token = HANDSHAKE_MARKS.set(marks)
     try:
-        _, writer = await asyncio.open_connection(host, port, ssl=ctx, server_hostname=server_name)
+        _, writer = await open_connection(host, port, policy, ssl=ctx, server_hostname=server_name)
     finally:
         HANDSHAKE_MARKS.reset(token)
     try:
@@ -154,8 +158,10 @@ def verify_reason(exc: ssl.SSLCertVerificationError) -> str:
     return str(exc.verify_message or exc.reason or exc)
 
 
-async def probe_tls(cfg: TlsConfig) -> ProbeResult:
-    """Handshake, judge the chain and report the certificate; never raises for I/O."""
+async def probe_tls(cfg: TlsConfig, policy: SsrfPolicy | None = None) -> ProbeResult:
+    """Handshake, judge the chain and report the certificate; never raises for I/O.
+
+    With a policy, every connection goes to a checked address of the host."""
     start = time.perf_counter()
     name = cfg.server_name or cfg.host
     details: dict[str, Any] = {"host": cfg.host, "port": cfg.port, "server_name": name}
@@ -166,18 +172,20 @@ async def probe_tls(cfg: TlsConfig) -> ProbeResult:
     try:
         async with asyncio.timeout(cfg.timeout_s):
             try:
-                peer = await _handshake(cfg, name, marks, phases, start)
+                peer = await _handshake(cfg, name, marks, phases, start, policy)
                 details["chain_valid"] = True
             except ssl.SSLCertVerificationError as exc:
                 details["chain_valid"] = False
                 details["chain_error"] = verify_reason(exc)
                 if cfg.verify_chain:
                     error = f"certificate chain invalid: {details['chain_error']}"
-                peer = await read_certificate(cfg.host, cfg.port, name)
+                peer = await read_certificate(cfg.host, cfg.port, name, policy)
     except TimeoutError:
         error = timed_out(cfg.timeout_s)
         if marks.tcp_done is not None:
             error += " during the TLS handshake"
+    except SsrfError as exc:
+        error = str(exc)
     except ssl.SSLError as exc:
         error = f"TLS handshake failed: {exc.reason or exc}"
     except OSError as exc:
@@ -197,13 +205,18 @@ async def probe_tls(cfg: TlsConfig) -> ProbeResult:
 
 
 async def _handshake(
-    cfg: TlsConfig, name: str, marks: HandshakeMarks, phases: dict[str, float], start: float
+    cfg: TlsConfig,
+    name: str,
+    marks: HandshakeMarks,
+    phases: dict[str, float],
+    start: float,
+    policy: SsrfPolicy | None,
 ) -> PeerCertificate:
     """Connect with verification (cfg.ca_file trusted too) and fill in connect/tls phases."""
     ctx = client_context(True, cfg.ca_file)
     token = HANDSHAKE_MARKS.set(marks)
     try:
-        _, writer = await asyncio.open_connection(cfg.host, cfg.port, ssl=ctx, server_hostname=name)
+        _, writer = await open_connection(cfg.host, cfg.port, policy, ssl=ctx, server_hostname=name)
     finally:
         HANDSHAKE_MARKS.reset(token)
         if marks.tcp_done is not None:

@@ -58,6 +58,10 @@ async def list_checks(
     response_model=CheckOut,
     status_code=201,
     summary="Create a check",
+    description="Checks made through the API reach public addresses, internal ones only when "
+    "check_runner.allow_private_targets lists them (postgres and redis: listed destinations "
+    "only); ids are '<tenant>.<name>'; python checks, server file paths and ping tokens are "
+    "declared in tenantwatch.yml only (403).",
     responses=responses(404, 409),
 )
 async def create_check(body: NewCheck, rt: RuntimeDep, who: Writer, rid: RequestId) -> CheckOut:
