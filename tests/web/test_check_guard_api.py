@@ -150,3 +150,12 @@ async def test_checks_stored_before_the_guard_are_refused_when_run(
         assert seed.status_code == 200
         assert "internal address" in seed.json()["violations"][0]
         assert target.hits == 0
+
+
+async def test_a_host_that_is_no_valid_name_is_a_422_not_a_500(
+    client: httpx.AsyncClient, alpha: dict[str, str]
+) -> None:
+    body = {"tenant": "alpha", "kind": "tcp", "host": "\u0080", "port": 1}
+    answer = await client.post("/api/v1/checks", json=body, headers=alpha)
+    assert answer.status_code == 422, answer.text
+    assert "not a valid host name" in answer.text

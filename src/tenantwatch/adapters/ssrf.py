@@ -45,7 +45,10 @@ async def resolve_checked(
 ) -> list[tuple[int, str]]:
     """(family, address) pairs of host that the policy allows; SsrfError when none is."""
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+    try:
+        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+    except UnicodeError:  # the resolver's IDNA encoding refuses the name
+        raise OSError(f"{host!r} is not a valid host name") from None
     found: list[tuple[int, str]] = []
     for fam, _, _, _, sockaddr in infos:
         if (fam, str(sockaddr[0])) not in found:

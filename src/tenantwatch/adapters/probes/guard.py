@@ -50,6 +50,8 @@ class ProbeGuard:
         try:
             async with asyncio.timeout(self.timeout_s):
                 found = await addresses_of(target.host, target.port)
+        except UnicodeError:  # the resolver's IDNA encoding refuses the name
+            return f"{target.host!r} is not a valid host name; use a DNS name or an IP address"
         except (OSError, TimeoutError):
             return None  # not resolvable now; every run checks again
         try:
