@@ -8,6 +8,7 @@ Errors answer 400 with a JSON string, as Alertmanager does.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any
 
@@ -51,6 +52,8 @@ from tenantwatch.web.errors import AUTH, responses
 
 router = APIRouter(prefix="/api/v2", tags=["alertmanager"], responses=AUTH)
 STRING_ERROR = {"content": {"application/json": {"schema": {"type": "string"}}}}
+# Larger batches are validated in a thread (the body is capped: http.max_alerts_body_size).
+_PARSE_IN_THREAD = 256 << 10
 _basic = HTTPBasic(auto_error=False, description="any user and an API key as the password")
 _STARTED = time.time()
 
@@ -142,7 +145,10 @@ def gettable(svc: AlertingService, r: AlertRecord, now: float) -> GettableAlert:
 async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Response:
     raw = await request.body()
     try:
-        posted = POSTABLE_ALERTS.validate_json(raw)
+        if len(raw) > _PARSE_IN_THREAD:
+            posted = await asyncio.to_thread(POSTABLE_ALERTS.validate_json, raw)
+        else:
+            posted = POSTABLE_ALERTS.validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
