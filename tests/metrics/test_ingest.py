@@ -218,3 +218,17 @@ def test_a_malformed_remote_write_is_refused_with_400() -> None:
             b"\x10garbage", tenant=None, limits=IngestLimits(), now_ms=NOW, retention_ms=len
         )
     assert caught.value.status == 400
+
+
+def test_only_samples_older_than_the_shortest_retention_ask_for_their_own() -> None:
+    asked: list[Labels] = []
+
+    def retention(labels: Labels) -> int:
+        asked.append(labels)
+        return 30 * DAY
+
+    recent = TimeSeries(L(__name__="recent"), ((NOW - DAY, 1.0),))
+    older = TimeSeries(UP, ((NOW - 20 * DAY, 1.0),))
+    got = rows([recent, older], retention_ms=retention, shortest_retention_ms=15 * DAY)
+    assert isinstance(got, list) and len(got) == 2
+    assert asked == [UP]

@@ -194,14 +194,16 @@ def remote_write_rows(
     limits: IngestLimits,
     now_ms: int,
     retention_ms: Callable[[Labels], int],
+    shortest_retention_ms: int = 0,
 ) -> list[Row]:
     """The samples of a snappy-compressed remote-write 1.0 request, as store rows.
 
     As Prometheus' receiver, refuse the whole request (Rejected, 400) for a sample more
     than max_future ahead of now ("out of bounds"), one older than its series' retention
-    ("too old sample"), or two samples of a series at one timestamp with different values;
-    Rejected (413) over a size limit; Refused for a malformed request or another tenant's
-    series."""
+    ("too old sample"; retention_ms(labels) is asked only for samples older than
+    shortest_retention_ms), or two samples of a series at one timestamp with different
+    values; Rejected (413) over a size limit; Refused for a malformed request or another
+    tenant's series."""
     try:
         contents = decode_write_request_contents(
             body,
@@ -213,61 +215,71 @@ def remote_write_rows(
         raise Rejected(exc.reason, str(exc), status=413) from None
     except RemoteWriteError as exc:
         raise Refused(400, f"malformed remote-write request: {exc}") from None
-    count = sum(len(ts.samples) for ts in contents.series)
     try:
-        return _rows(contents.series, tenant, limits, now_ms, retention_ms)
+        rows = _rows(contents.series, tenant, limits)
+        _check_times(rows, limits, now_ms, retention_ms, shortest_retention_ms)
     except Rejected as exc:
-        exc.samples = count
+        exc.samples = sum(len(ts.samples) for ts in contents.series)
         raise
+    return rows
 
 
-def _rows(
-    series: Sequence[TimeSeries],
-    tenant: str | None,
-    limits: IngestLimits,
-    now_ms: int,
-    retention_ms: Callable[[Labels], int],
-) -> list[Row]:
-    latest = now_ms + limits.max_future_ms
+def _rows(series: Sequence[TimeSeries], tenant: str | None, limits: IngestLimits) -> list[Row]:
     rows: list[Row] = []
     seen: set[Labels] = set()
-    repeated = False
     for ts in series:
         try:
             labels = bind_tenant(ts.labels, tenant)
         except ForeignTenant as exc:
             raise Refused(403, str(exc)) from None
         check_label_limits(labels, limits)
-        repeated = repeated or labels in seen
         seen.add(labels)
         samples = ts.samples
-        stamps = [t for t, _ in samples]
-        if max(stamps) > latest:
-            raise Rejected(
-                OUT_OF_BOUNDS,
-                f"out of bounds: timestamp is too far in the future for series "
-                f"{show_series(labels)}: {max(stamps)} is more than "
-                f"{format_duration(limits.max_future_ms / 1000)} ahead of this server's clock "
-                f"({now_ms}); check the sender's clock",
-            )
-        oldest = now_ms - retention_ms(labels)
-        if min(stamps) < oldest:
-            raise Rejected(
-                TOO_OLD,
-                f"too old sample for series {show_series(labels)}: {min(stamps)} is older "
-                f"than its retention ({format_duration((now_ms - oldest) / 1000)} before "
-                f"{now_ms})",
-            )
-        if len(samples) > 1 and not all(a < b for a, b in pairwise(stamps)):
+        if len(samples) == 1:
+            t, v = samples[0]
+            rows.append((labels, t, v))
+            continue
+        if not all(a < b for (a, _), (b, _) in pairwise(samples)):
             _check_duplicates(labels, samples)
         rows.extend([(labels, t, v) for t, v in samples])
-    if repeated:
+    if len(seen) != len(series):  # a series sent twice: its samples together
         by_series: dict[Labels, list[tuple[int, float]]] = {}
         for labels, t, v in rows:
             by_series.setdefault(labels, []).append((t, v))
         for labels, pairs in by_series.items():
             _check_duplicates(labels, pairs)
     return rows
+
+
+def _check_times(
+    rows: Sequence[Row],
+    limits: IngestLimits,
+    now_ms: int,
+    retention_ms: Callable[[Labels], int],
+    shortest_retention_ms: int,
+) -> None:
+    if not rows:
+        return
+    stamps = [t for _, t, _ in rows]
+    latest = now_ms + limits.max_future_ms
+    if max(stamps) > latest:
+        labels, t, _ = next(row for row in rows if row[1] > latest)
+        raise Rejected(
+            OUT_OF_BOUNDS,
+            f"out of bounds: timestamp is too far in the future for series "
+            f"{show_series(labels)}: {t} is more than "
+            f"{format_duration(limits.max_future_ms / 1000)} ahead of this server's clock "
+            f"({now_ms}); check the sender's clock",
+        )
+    if min(stamps) >= now_ms - shortest_retention_ms:
+        return
+    for labels, t, _ in rows:
+        if t < now_ms - shortest_retention_ms and t < (oldest := now_ms - retention_ms(labels)):
+            raise Rejected(
+                TOO_OLD,
+                f"too old sample for series {show_series(labels)}: {t} is older than its "
+                f"retention ({format_duration((now_ms - oldest) / 1000)} before {now_ms})",
+            )
 
 
 def _check_duplicates(labels: Labels, samples: Sequence[tuple[int, float]]) -> None:

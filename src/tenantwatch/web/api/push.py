@@ -239,6 +239,7 @@ async def remote_write(request: Request, rt: RuntimeDep, who: Writer) -> Respons
             limits=metrics.limits,
             now_ms=round(time.time() * 1000),
             retention_ms=metrics.retention,
+            shortest_retention_ms=metrics.retention.shortest_ms,
         )
         del body
         if samples:
