@@ -136,6 +136,7 @@ class HttpConfig(_Strict):
 
     max_body_size: Annotated[ByteSize, Field(ge=1024)] = ByteSize(1 << 20)
     max_alerts_body_size: Annotated[ByteSize, Field(ge=1024)] = ByteSize(4 << 20)
+    max_alerts_per_request: int = Field(default=5000, ge=256)
 
 
 class CheckRunnerConfig(_Strict):

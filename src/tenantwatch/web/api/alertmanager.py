@@ -80,6 +80,14 @@ def bad_request(message: str) -> JSONResponse:
     return JSONResponse(message, status_code=400)
 
 
+def too_many_alerts(limit: int) -> JSONResponse:
+    return JSONResponse(
+        f"the batch holds more than {limit} alerts; send at most {limit} a request "
+        "(Prometheus sends up to 256; the limit is http.max_alerts_per_request)",
+        status_code=413,
+    )
+
+
 def service(rt: RuntimeDep) -> AlertingService:
     if rt.alerting is None:
         raise HTTPException(503, "the alert manager is not running in this process")
@@ -140,10 +148,16 @@ def gettable(svc: AlertingService, r: AlertRecord, now: float) -> GettableAlert:
     responses={
         200: {"description": "accepted (empty body)", "content": None},
         400: {"description": "invalid alerts (the valid ones are kept)", **STRING_ERROR},
+        413: {"description": "too many alerts, or a body too large", **STRING_ERROR},
     },
 )
 async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Response:
     raw = await request.body()
+    limit = rt.config.http.max_alerts_per_request
+    # every alert has a "labels" key: more of them than the limit, and the batch is
+    # refused before it is parsed (the count after parsing catches keys written escaped)
+    if raw.count(b'"labels"') > limit:
+        return too_many_alerts(limit)
     try:
         if len(raw) > _PARSE_IN_THREAD:
             posted = await asyncio.to_thread(POSTABLE_ALERTS.validate_json, raw)
@@ -155,6 +169,8 @@ async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Respon
         return bad_request(
             f"invalid alerts: {where}: {first.get('msg')}; send a JSON array of alerts"
         )
+    if len(posted) > limit:
+        return too_many_alerts(limit)
     items = []
     problems = []
     for i, p in enumerate(posted):
