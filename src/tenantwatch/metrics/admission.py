@@ -50,13 +50,14 @@ class Admission:
     def _check_series(
         head: Head, rows: Sequence[Row], found: Sequence[MemSeries | None], limits: SeriesLimits
     ) -> None:
+        budgets = limits.by_tenant  # one reading: update() may replace it meanwhile
         new: dict[str | None, set[Labels]] = {}
         for (labels, _, _), series in zip(rows, found, strict=True):
             if series is None:
-                new.setdefault(limits.tenant_of(labels), set()).add(labels)
+                new.setdefault(limits.tenant_of(labels, budgets), set()).add(labels)
         for tenant, created in new.items():
             if tenant is not None:
-                limit = limits.by_tenant[tenant]
+                limit = budgets[tenant]
                 stored = head.count_with(TENANT, tenant)
                 if stored + len(created) > limit:
                     raise Rejected(
@@ -69,7 +70,7 @@ class Admission:
                     )
                 continue
             limit = limits.default
-            stored = head.active - sum(head.count_with(TENANT, t) for t in limits.by_tenant)
+            stored = head.active - sum(head.count_with(TENANT, t) for t in budgets)
             if stored + len(created) > limit:
                 raise Rejected(
                     SERIES_LIMIT,

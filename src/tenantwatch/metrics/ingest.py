@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 from tenantwatch.domain.durations import format_duration
+from tenantwatch.domain.text import size_text
 from tenantwatch.metrics.exposition import (
     ExpositionError,
     decode_exposition,
@@ -33,7 +34,6 @@ from tenantwatch.metrics.limits import (
     duplicate_message,
     same_value,
     show_series,
-    size_text,
 )
 from tenantwatch.metrics.push_groups import build_families
 from tenantwatch.metrics.remote_write import (

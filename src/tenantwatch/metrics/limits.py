@@ -167,10 +167,6 @@ def show_series(labels: Labels) -> str:
     return text if len(text) <= 240 else text[:240] + "...}"
 
 
-def size_text(size: int) -> str:
-    return f"{size >> 20} MiB" if size >= 1 << 20 and not size % (1 << 20) else f"{size} bytes"
-
-
 def duplicate_message(labels: Labels, t: int, existing: float, new: float) -> str:
     return (
         f"duplicate sample for timestamp {t}; overrides not allowed: existing {go_g(existing)}, "
@@ -211,11 +207,13 @@ class SeriesLimits:
                 out[tenant] = limit
         self.by_tenant = out
 
-    def tenant_of(self, labels: Labels) -> str | None:
-        """The tenant whose budget a series counts against (None: the shared one)."""
+    def tenant_of(self, labels: Labels, budgets: Mapping[str, int] | None = None) -> str | None:
+        """The tenant whose budget a series counts against (None: the shared one), among
+        `budgets` (by default the current by_tenant)."""
+        known = self.by_tenant if budgets is None else budgets
         for name, value in labels:
             if name == TENANT:
-                return value if value in self.by_tenant else None
+                return value if value in known else None
             if name > TENANT:
                 return None
         return None

@@ -25,6 +25,11 @@ class Rejections:
             self.requests[rejected.reason] = self.requests.get(rejected.reason, 0) + 1
             self.samples[rejected.reason] = self.samples.get(rejected.reason, 0) + rejected.samples
 
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(requests, samples) by reason, as they stand now."""
+        with self._lock:
+            return dict(self.requests), dict(self.samples)
+
 
 class RejectionsCollector(Collector):
     """`tenantwatch_samples_rejected_total{reason}` and
@@ -45,11 +50,11 @@ class RejectionsCollector(Collector):
             "Push and remote-write requests refused by a limit, by the limit.",
             labels=["reason"],
         )
-        with self.rejections._lock:
-            for reason, value in self.rejections.samples.items():
-                samples.add_metric([reason], value)
-            for reason, value in self.rejections.requests.items():
-                requests.add_metric([reason], value)
+        by_request, by_sample = self.rejections.snapshot()
+        for reason, value in by_sample.items():
+            samples.add_metric([reason], value)
+        for reason, value in by_request.items():
+            requests.add_metric([reason], value)
         yield samples
         yield requests
 

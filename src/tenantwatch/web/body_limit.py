@@ -20,14 +20,11 @@ from collections.abc import Callable, Mapping
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tenantwatch.domain.text import size_text
 from tenantwatch.web.middleware import route_template
 
 # A refused body at least this large is followed by a collection of the young generations.
 LARGE_BODY = 256 << 10
-
-
-def size_text(size: int) -> str:
-    return f"{size >> 20} MiB" if size >= 1 << 20 and not size % (1 << 20) else f"{size} bytes"
 
 
 class BodyTooLarge(HTTPException):
