@@ -32,3 +32,13 @@ def test_custom_tiers_and_updates_apply() -> None:
     assert retention(labels_of({"tenant": "acme"})) == round(
         BUILTIN_TIERS["professional"].retention_seconds * 1000
     )
+
+
+def test_the_shortest_retention_is_that_of_any_tenant_or_the_default() -> None:
+    tiers = TierCatalog.with_custom(
+        {"brief": Tier("brief", BUILTIN_TIERS["basic"].sla, 60, 3600.0)}
+    )
+    retention = TenantRetention(tiers)
+    assert retention.shortest_ms == 15 * 86_400_000
+    retention.update({"a": "enterprise", "b": "brief"})
+    assert retention.shortest_ms == 3_600_000

@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ByteSize,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
 
 from tenantwatch.config.types import Duration
 from tenantwatch.domain.tenants import label_name_problem
@@ -205,6 +213,27 @@ class QueryLimitsConfig(_Strict):
     max_concurrency: int = Field(default=4, ge=1, le=64)
 
 
+MiB = 1 << 20
+
+
+class IngestLimitsConfig(_Strict):
+    """Bounds on what one push or remote-write request may bring, and on the series stored
+    for series without a known tenant (tenants take theirs from the tier)."""
+
+    max_body_size: Annotated[ByteSize, Field(ge=1024)] = ByteSize(16 * MiB)
+    max_unpacked_size: Annotated[ByteSize, Field(ge=1024)] = ByteSize(32 * MiB)
+    max_lines: int = Field(default=200_000, ge=1)
+    max_series_per_request: int = Field(default=100_000, ge=1)
+    max_samples_per_request: int = Field(default=1_000_000, ge=1)
+    label_limit: int = Field(default=64, ge=2)
+    label_name_length_limit: int = Field(default=1024, ge=16)
+    label_value_length_limit: int = Field(default=2048, ge=16)
+    max_series: int = Field(
+        default=1_000_000, ge=1, description="series without a tenant label (or of no tenant)"
+    )
+    max_future: Duration = Field(default=600.0, gt=0)
+
+
 class MetricsConfig(_Strict):
     """Where metrics live: the embedded store, or a remote Prometheus-compatible server."""
 
@@ -218,6 +247,7 @@ class MetricsConfig(_Strict):
     scrape_interval: Duration = Field(default=DEFAULT_SCRAPE_INTERVAL, gt=0)
     scrape_timeout: Duration = Field(default=DEFAULT_SCRAPE_TIMEOUT, gt=0)
     query: QueryLimitsConfig = QueryLimitsConfig()
+    limits: IngestLimitsConfig = IngestLimitsConfig()
 
     @property
     def forwards_writes(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, field_validator
 
 from tenantwatch.config.alerting_model import AlertmanagerSection, InspectorConfig, RulesConfig
 from tenantwatch.config.checks_model import CheckConfig
@@ -18,7 +18,13 @@ from tenantwatch.domain.tenants import (
     timezone_problem,
 )
 from tenantwatch.domain.text import text_problem
-from tenantwatch.domain.tiers import BUILTIN_TIERS, DEFAULT_SLA_TARGETS, SlaTargets, Tier
+from tenantwatch.domain.tiers import (
+    BUILTIN_TIERS,
+    DEFAULT_MAX_SERIES,
+    DEFAULT_SLA_TARGETS,
+    SlaTargets,
+    Tier,
+)
 
 
 def _check_timezone(value: str) -> str:
@@ -78,6 +84,9 @@ class TierConfig(_Strict):
     sla: SlaConfig = SlaConfig()
     check_interval: Duration | None = None
     retention: Duration | None = None
+    max_series: int | None = Field(
+        default=None, ge=1, description="series a tenant may keep in the metric store"
+    )
 
     @field_validator("base")
     @classmethod
@@ -101,7 +110,14 @@ class TierConfig(_Strict):
             if self.retention is not None
             else (start.retention_seconds if start else 15 * 86400.0),
             description=self.description,
+            max_series=self.max_series or (start.max_series if start else DEFAULT_MAX_SERIES),
         )
+
+
+class TenantLimitsConfig(_Strict):
+    """A tenant's own limits, over its tier's."""
+
+    max_series: int | None = Field(default=None, ge=1)
 
 
 class TenantConfig(_Strict):
@@ -112,6 +128,15 @@ class TenantConfig(_Strict):
     labels: Labels = {}
     status: TenantStatus = TenantStatus.ACTIVE
     sla_overrides: SlaConfig = SlaConfig()
+    limits: TenantLimitsConfig = TenantLimitsConfig()
+
+
+class HttpConfig(_Strict):
+    """Request bodies the HTTP API reads at most (pushes and remote-write: metrics.limits)."""
+
+    max_body_size: Annotated[ByteSize, Field(ge=1024)] = ByteSize(1 << 20)
+    max_alerts_body_size: Annotated[ByteSize, Field(ge=1024)] = ByteSize(4 << 20)
+    max_alerts_per_request: int = Field(default=5000, ge=256)
 
 
 class CheckRunnerConfig(_Strict):
@@ -155,6 +180,7 @@ class Config(_Strict):
     rules: RulesConfig = RulesConfig()
     alertmanager: AlertmanagerSection = AlertmanagerSection()
     inspector: InspectorConfig = InspectorConfig()
+    http: HttpConfig = HttpConfig()
 
     def custom_tiers(self) -> dict[str, Tier]:
         return {name: tier.to_tier(name) for name, tier in self.tiers.items()}

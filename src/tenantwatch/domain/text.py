@@ -21,3 +21,9 @@ def text_problem(value: str, *, what: str, max_length: int, min_length: int = 1)
 def storable(value: str) -> bool:
     """Return True when a database can hold and compare value (no NUL, valid Unicode)."""
     return text_problem(value, what="", max_length=len(value), min_length=0) is None
+
+
+def size_text(size: int) -> str:
+    """A byte count as people read it: "16 MiB" when it is whole mebibytes, else bytes."""
+    mib = 1 << 20
+    return f"{size // mib} MiB" if size >= mib and not size % mib else f"{size} bytes"

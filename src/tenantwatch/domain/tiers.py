@@ -1,4 +1,4 @@
-"""Tenant tiers: SLA targets, check intervals and retention per tier (seed 002 defaults)."""
+"""Tenant tiers: SLA targets, check intervals, retention and series per tier (seed 002 defaults)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ class SlaTargets:
 
 
 DEFAULT_SLA_TARGETS = SlaTargets()
+# Series a tenant may keep in the metric store, for custom tiers without a base tier.
+DEFAULT_MAX_SERIES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class Tier:
     retention_seconds: float
     builtin: bool = False
     description: str = ""
+    max_series: int = DEFAULT_MAX_SERIES  # series a tenant may keep in the metric store
 
 
 _DAY = 86400.0
@@ -61,6 +64,7 @@ BUILTIN_TIERS: Mapping[str, Tier] = MappingProxyType(
             retention_seconds=15 * _DAY,
             builtin=True,
             description="Best effort: 99.0% availability, checks every 5 minutes.",
+            max_series=20_000,
         ),
         "professional": Tier(
             name="professional",
@@ -69,6 +73,7 @@ BUILTIN_TIERS: Mapping[str, Tier] = MappingProxyType(
             retention_seconds=30 * _DAY,
             builtin=True,
             description="99.5% availability, checks every minute.",
+            max_series=100_000,
         ),
         "enterprise": Tier(
             name="enterprise",
@@ -77,6 +82,7 @@ BUILTIN_TIERS: Mapping[str, Tier] = MappingProxyType(
             retention_seconds=90 * _DAY,
             builtin=True,
             description="99.9% availability, checks every 30 seconds.",
+            max_series=500_000,
         ),
     }
 )

@@ -87,6 +87,11 @@ class MemSeries:
             np.frombuffer(vals[lo:hi], dtype=np.float64),
         )
 
+    def value_at(self, t: int) -> float | None:
+        """The value stored at timestamp t, or None."""
+        (_, vals), lo, hi = self._span(t, t)
+        return vals[lo] if lo < hi else None
+
     def has_samples(self, mint: int, maxt: int) -> bool:
         _, lo, hi = self._span(mint, maxt)
         return lo < hi
@@ -331,6 +336,11 @@ class Head:
 
     def get_or_create(self, labels: Labels) -> MemSeries:
         return self.lookup(labels) or self.create(labels)
+
+    def count_with(self, name: str, value: str) -> int:
+        """How many series have the label name=value."""
+        hit = self._postings.get(name, {}).get(value)
+        return 0 if hit is None else len(hit)
 
     def series_by_id(self, sid: int) -> MemSeries | None:
         return self._series[sid] if 0 <= sid < len(self._series) else None

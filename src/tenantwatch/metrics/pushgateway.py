@@ -22,12 +22,14 @@ from typing import Any, Protocol
 
 import structlog
 
-from tenantwatch.metrics.push_groups import PushGroup, apply_push, deleted_series
+from tenantwatch.metrics.admission import Admission
+from tenantwatch.metrics.push_groups import PushChange, PushGroup, apply_push, deleted_series
 from tenantwatch.promql.model import STALE_NAN, Labels
 
 log = structlog.get_logger(__name__)
 
 Families = Mapping[str, tuple[tuple[Labels, float], ...]]
+_ENCODE_SLICE = 2000
 
 
 class BulkAppender(Protocol):
@@ -35,7 +37,9 @@ class BulkAppender(Protocol):
         self, samples: Iterable[tuple[Labels, int, float]], *, durable: bool = False
     ) -> int: ...
 
-    async def append_many_durable(self, samples: Iterable[tuple[Labels, int, float]]) -> int: ...
+    async def append_many_durable(
+        self, samples: Iterable[tuple[Labels, int, float]], *, admit: Admission | None = None
+    ) -> int: ...
 
 
 def _group_file(directory: Path, key: Labels) -> Path:
@@ -44,15 +48,18 @@ def _group_file(directory: Path, key: Labels) -> Path:
 
 
 def _encode(group: PushGroup) -> bytes:
-    data = {
-        "key": [list(p) for p in group.key],
-        "push_time": group.push_time,
-        "families": {
-            name: [[[list(p) for p in labels], value] for labels, value in series]
-            for name, series in group.families.items()
-        },
-    }
-    return json.dumps(data).encode()
+    """The group as JSON, written a slice of series at a time: one json.dumps call holds
+    the GIL throughout, so a call over 100,000 series would stall the event loop."""
+    parts = [f'{{"key": {json.dumps(group.key)}, "push_time": {json.dumps(group.push_time)}']
+    parts.append(', "families": {')
+    for i, (name, series) in enumerate(group.families.items()):
+        chunks = (
+            json.dumps(series[j : j + _ENCODE_SLICE])[1:-1]
+            for j in range(0, len(series), _ENCODE_SLICE)
+        )
+        parts.append(f"{', ' if i else ''}{json.dumps(name)}: [{', '.join(chunks)}]")
+    parts.append("}}")
+    return "".join(parts).encode()
 
 
 def _labels(raw: Any) -> Labels:
@@ -79,6 +86,20 @@ def _write_atomically(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def _apply(
+    old: PushGroup | None, key: Labels, families: Families, replace_all: bool, now: float
+) -> tuple[PushChange, list[tuple[Labels, int, float]]]:
+    change = apply_push(old, key, families, replace_all=replace_all, now=now)
+    t = round(now * 1000)
+    samples = [(labels, t, value) for labels, value in change.group.series()]
+    samples += [(labels, t, STALE_NAN) for labels in change.removed]
+    return change, samples
+
+
+def _save(path: Path, group: PushGroup) -> None:
+    _write_atomically(path, _encode(group))
+
+
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
@@ -103,8 +124,10 @@ class PushGateway:
         *,
         refresh_interval: float = 15.0,
         clock: Callable[[], float] = time.time,
+        admission: Admission | None = None,
     ) -> None:
         self.store = store
+        self.admission = admission
         self.directory = directory
         self.refresh_interval = refresh_interval
         self.clock = clock
@@ -125,19 +148,18 @@ class PushGateway:
         return len(self.groups)
 
     async def push(self, key: Labels, families: Families, *, replace_all: bool) -> PushGroup:
-        """Apply a PUT (replace_all) or POST; return the group once it is durable."""
+        """Apply a PUT (replace_all) or POST; return the group once it is durable. A push
+        the admission refuses raises limits.Rejected and changes nothing."""
         async with self._lock:
             now = self.clock()
-            change = apply_push(
-                self.groups.get(key), key, families, replace_all=replace_all, now=now
+            # the work grows with the push: off the event loop
+            change, samples = await asyncio.to_thread(
+                _apply, self.groups.get(key), key, families, replace_all, now
             )
-            t = round(now * 1000)
-            samples = [(labels, t, value) for labels, value in change.group.series()]
-            samples += [(labels, t, STALE_NAN) for labels in change.removed]
-            await self.store.append_many_durable(samples)
+            await self.store.append_many_durable(samples, admit=self.admission)
             if self.directory is not None:
                 path = _group_file(self.directory, key)
-                await asyncio.to_thread(_write_atomically, path, _encode(change.group))
+                await asyncio.to_thread(_save, path, change.group)
             self.groups[key] = change.group
             return change.group
 
@@ -175,6 +197,6 @@ class PushGateway:
                 return
             async with self._lock:
                 try:
-                    self.refresh()
+                    await asyncio.to_thread(self.refresh)
                 except Exception:  # keep refreshing the other groups next time
                     log.exception("refreshing pushed groups failed")

@@ -20,6 +20,7 @@ from typing import Any
 import cramjam
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
+from tenantwatch.metrics.limits import TOO_MANY_SAMPLES, TOO_MANY_SERIES, UNPACKED_TOO_LARGE
 from tenantwatch.promql.model import METRIC_NAME, Labels
 
 MAX_DECODED_BYTES = 64 * 1024 * 1024
@@ -48,6 +49,14 @@ class RemoteWriteError(ValueError):
     """A remote-write body that cannot be accepted; the message says what is wrong."""
 
 
+class RemoteWriteTooLarge(RemoteWriteError):
+    """A body over a size limit; `reason` names the limit (see limits.REASONS)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def decode_write_request(body: bytes) -> list[TimeSeries]:
     """The series with float samples in a snappy-compressed WriteRequest.
 
@@ -57,10 +66,15 @@ def decode_write_request(body: bytes) -> list[TimeSeries]:
 
 
 def decode_write_request_contents(
-    body: bytes, *, max_decoded_bytes: int = MAX_DECODED_BYTES
+    body: bytes,
+    *,
+    max_decoded_bytes: int = MAX_DECODED_BYTES,
+    max_series: int | None = None,
+    max_samples: int | None = None,
 ) -> WriteRequestContents:
     """Like decode_write_request, and counts the native histograms, exemplars and
-    metadata that were skipped."""
+    metadata that were skipped. Over a limit, raise RemoteWriteTooLarge before the series
+    are turned into Python objects."""
     raw = _decompress(body, max_decoded_bytes)
     request = _messages()["WriteRequest"]()
     try:
@@ -70,6 +84,20 @@ def decode_write_request_contents(
             f"body is not a valid protobuf prometheus.WriteRequest ({exc}): it is truncated "
             "or not remote-write 1.0"
         ) from None
+    if max_series is not None and len(request.timeseries) > max_series:
+        raise RemoteWriteTooLarge(
+            TOO_MANY_SERIES,
+            f"the request has {len(request.timeseries)} series, over the limit of "
+            f"{max_series} per request: send smaller batches (max_samples_per_send)",
+        )
+    if max_samples is not None:
+        count = sum(len(ts.samples) for ts in request.timeseries)
+        if count > max_samples:
+            raise RemoteWriteTooLarge(
+                TOO_MANY_SAMPLES,
+                f"the request has {count} samples, over the limit of {max_samples} per "
+                "request: send smaller batches (max_samples_per_send)",
+            )
     series: list[TimeSeries] = []
     histograms = exemplars = 0
     for index, ts in enumerate(request.timeseries):
@@ -103,9 +131,10 @@ def _decompress(body: bytes, limit: int) -> bytes:
         )
     declared = _declared_length(body)
     if declared > limit:
-        raise RemoteWriteError(
+        raise RemoteWriteTooLarge(
+            UNPACKED_TOO_LARGE,
             f"body would decompress to {declared} bytes, over the limit of {limit}: "
-            "send smaller batches (max_samples_per_send)"
+            "send smaller batches (max_samples_per_send)",
         )
     if declared > _MAX_SNAPPY_RATIO * len(body) + 64:
         raise RemoteWriteError(

@@ -19,6 +19,7 @@ class TenantRetention:
         self.tiers = tiers
         self.default_ms = round(default_s * 1000)
         self._by_tenant: dict[str, int] = {}
+        self.shortest_ms = self.default_ms  # no series is kept for less
 
     def update(self, tenant_tiers: Mapping[str, str]) -> None:
         """Take the tier of every tenant (tenant id -> tier name)."""
@@ -28,6 +29,7 @@ class TenantRetention:
             if tier is not None:
                 out[tenant] = round(tier.retention_seconds * 1000)
         self._by_tenant = out
+        self.shortest_ms = min([self.default_ms, *out.values()])
 
     def __call__(self, labels: Labels) -> int:
         for name, value in labels:

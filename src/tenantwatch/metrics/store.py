@@ -32,6 +32,7 @@ import numpy as np
 import structlog
 
 from tenantwatch.metrics import wal as walfile
+from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.head import MAX_TIME, MIN_TIME, Head, MemSeries, check_labels
 from tenantwatch.metrics.rollup import RollupCache, choose_step
 from tenantwatch.promql.model import Labels, Matcher, PackedSeries, SeriesData
@@ -383,15 +384,22 @@ class MetricStore:
             self.flush()
 
     def append_many(
-        self, samples: Iterable[tuple[Labels, int, float]], *, durable: bool = False
+        self,
+        samples: Iterable[tuple[Labels, int, float]],
+        *,
+        durable: bool = False,
+        admit: Admission | None = None,
     ) -> int:
-        """Append a batch, all or nothing: a bad sample raises ValueError naming it and
-        nothing is stored. With durable=True, return only once the batch is fsynced."""
+        """Append a batch, all or nothing: a bad sample raises ValueError naming it, and
+        one that `admit` refuses raises limits.Rejected; then nothing is stored. With
+        durable=True, return only once the batch is fsynced."""
         if not self._ready:
             raise self._not_ready()
         rows = samples if isinstance(samples, list) else list(samples)
         with self._lock:
             found = self._resolve(rows)
+            if admit is not None:
+                admit.check(self.head, rows, found)
             lookup, create = self.head.lookup, self._create
             p = self._pending
             durable_dir = self._durable
@@ -409,10 +417,12 @@ class MetricStore:
             self.flush()
         return len(rows)
 
-    async def append_many_durable(self, samples: Iterable[tuple[Labels, int, float]]) -> int:
+    async def append_many_durable(
+        self, samples: Iterable[tuple[Labels, int, float]], *, admit: Admission | None = None
+    ) -> int:
         """append_many(durable=True) without blocking the event loop during the fsync."""
         rows = list(samples)
-        return await asyncio.to_thread(self.append_many, rows, durable=True)
+        return await asyncio.to_thread(self.append_many, rows, durable=True, admit=admit)
 
     def _resolve(self, rows: Sequence[tuple[Labels, int, float]]) -> list[MemSeries | None]:
         """Each row's series (None: to be created); ValueError naming the first bad row."""

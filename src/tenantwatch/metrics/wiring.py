@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import structlog
 
 from tenantwatch.config.metrics_model import MetricsConfig
 from tenantwatch.config.model import Config
 from tenantwatch.domain.tiers import TierCatalog
+from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.backend import EmbeddedBackend, QueryBackend
 from tenantwatch.metrics.http_auth import HttpAuth, auth_from_config, resolve_secret
+from tenantwatch.metrics.limits import IngestLimits, SeriesLimits
 from tenantwatch.metrics.pushgateway import PushGateway
+from tenantwatch.metrics.rejections import Rejections
 from tenantwatch.metrics.remote import Auth, BasicAuth, BearerToken, RemoteBackend
 from tenantwatch.metrics.remote_forward import RemoteWriteForwarder
 from tenantwatch.metrics.retention import TenantRetention
@@ -32,6 +38,11 @@ log = structlog.get_logger(__name__)
 
 TenantTiers = Callable[[], Awaitable[Mapping[str, str]]]
 RETENTION_REFRESH_S = 60.0
+# Threads that unpack and parse pushed and remote-written bodies: at most this many
+# requests are parsed at once, the others wait their turn (holding only their bodies).
+PARSER_THREADS = 2
+P = ParamSpec("P")
+R = TypeVar("R")
 
 Sample = tuple[Labels, int, float]
 
@@ -70,9 +81,11 @@ class ForwardingAppender:
         self.forwarder.enqueue_many(batch)
         return written
 
-    async def append_many_durable(self, samples: Iterable[Sample]) -> int:
+    async def append_many_durable(
+        self, samples: Iterable[Sample], *, admit: Admission | None = None
+    ) -> int:
         batch = list(samples)
-        written = await self.store.append_many_durable(batch)
+        written = await self.store.append_many_durable(batch, admit=admit)
         self.forwarder.enqueue_many(batch)
         return written
 
@@ -99,8 +112,14 @@ class MetricsRuntime:
         retention: TenantRetention,
         forwarder: RemoteWriteForwarder | None = None,
         tenant_tiers: TenantTiers | None = None,
+        series_limits: SeriesLimits | None = None,
     ) -> None:
         self.config = config
+        self.limits = IngestLimits.of(config.limits)
+        self.series_limits = series_limits
+        self.rejections = Rejections()
+        self._remote_write_admission = Admission(series=series_limits, duplicates=True)
+        self._parser: ThreadPoolExecutor | None = None
         self.store = store
         self.appender = appender
         self.queries = queries
@@ -120,6 +139,7 @@ class MetricsRuntime:
         await self.refresh_retention()
         await asyncio.to_thread(self.store.open)
         loaded = await asyncio.to_thread(self.push.load)
+        self._parser = ThreadPoolExecutor(PARSER_THREADS, thread_name_prefix="ingest-parser")
         self._stop = asyncio.Event()
         background = {
             "metrics flusher": self.store.run_flusher(self._stop),
@@ -150,6 +170,9 @@ class MetricsRuntime:
             if isinstance(result, Exception):
                 log.error("metrics task failed", error=repr(result))
         self._tasks = []
+        if self._parser is not None:
+            self._parser.shutdown(wait=False, cancel_futures=True)
+            self._parser = None
         await asyncio.to_thread(self.store.close)
         if isinstance(self.queries, RemoteBackend):
             await self.queries.close()
@@ -158,13 +181,31 @@ class MetricsRuntime:
         """Store samples durably (they survive a crash once this returns)."""
         return await self.appender.append_many_durable(samples)
 
+    async def remote_write(self, samples: list[Sample]) -> int:
+        """Store remote-written samples durably, all or none: limits.Rejected when they
+        would pass a tenant's series limit or overwrite a stored sample with another
+        value."""
+        return await self.appender.append_many_durable(samples, admit=self._remote_write_admission)
+
+    async def parse(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """fn(*args, **kwargs) in a parser thread, so the event loop stays free."""
+        if self._parser is None:
+            raise RuntimeError("the metric side is not started")
+        call = functools.partial(fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._parser, call)
+
     async def refresh_retention(self) -> None:
+        """Read every tenant's tier again, for retention and series limits."""
         if self.tenant_tiers is None:
             return
         try:
-            self.retention.update(await self.tenant_tiers())
+            tiers = await self.tenant_tiers()
         except Exception as exc:  # keep the last known retention; try again later
             log.warning("cannot read tenant tiers for retention", error=str(exc))
+            return
+        self.retention.update(tiers)
+        if self.series_limits is not None:
+            self.series_limits.update(tiers)
 
     async def _refresh_retention_forever(self) -> None:
         while not self._stop.is_set():
@@ -189,6 +230,12 @@ def build_metrics(
     metrics = config.metrics
     retention = TenantRetention(tiers)
     retention.update({t.id: t.tier for t in config.tenants})
+    series_limits = SeriesLimits(
+        tiers,
+        default=metrics.limits.max_series,
+        overrides={t.id: t.limits.max_series for t in config.tenants if t.limits.max_series},
+    )
+    series_limits.update({t.id: t.tier for t in config.tenants})
     store = MetricStore(
         store_directory(data_dir, metrics),
         flush_interval_s=metrics.flush_interval,
@@ -217,6 +264,7 @@ def build_metrics(
         appender,
         store_directory(data_dir, metrics) / "push",
         refresh_interval=metrics.scrape_interval,
+        admission=Admission(series=series_limits),
     )
     return MetricsRuntime(
         config=metrics,
@@ -228,4 +276,5 @@ def build_metrics(
         retention=retention,
         forwarder=forwarder,
         tenant_tiers=tenant_tiers,
+        series_limits=series_limits,
     )

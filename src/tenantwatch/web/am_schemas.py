@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic.types import FailFast
 
 LabelMap = dict[str, str]
 
@@ -20,7 +21,9 @@ class PostableAlert(BaseModel):
     generatorURL: str = ""
 
 
-POSTABLE_ALERTS = TypeAdapter(list[PostableAlert])
+# FailFast: the first bad alert is all the answer names, and a batch of 200,000 bad alerts
+# must not build 200,000 errors first
+POSTABLE_ALERTS = TypeAdapter(Annotated[list[PostableAlert], FailFast()])
 
 
 class ReceiverName(BaseModel):

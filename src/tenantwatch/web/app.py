@@ -13,12 +13,14 @@ from tenantwatch import __version__
 from tenantwatch.adapters.smtp_sink import SmtpSink
 from tenantwatch.config.model import Config
 from tenantwatch.logs import configure_logging
+from tenantwatch.metrics.rejections import RejectionsCollector
 from tenantwatch.metrics.scrape_metrics import ScrapeCollector
 from tenantwatch.metrics.store_metrics import StoreCollector
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web import docs_ui, errors, health, home, inspector, metrics_route, ping
 from tenantwatch.web.api import alertmanager, prom, prom_rules, push, v1
+from tenantwatch.web.body_limit import BodyLimit
 from tenantwatch.web.inspector import Captured
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
@@ -45,6 +47,20 @@ def start_smtp_sink(rt: Runtime) -> SmtpSink | None:
     return sink
 
 
+def body_caps(config: Config) -> dict[str, Any]:
+    """BodyLimit's caps: JSON bodies by default, alert batches, pushes and remote-writes."""
+    ingest = int(config.metrics.limits.max_body_size)
+    return {
+        "default": int(config.http.max_body_size),
+        "routes": {
+            ("POST", "/api/v2/alerts"): int(config.http.max_alerts_body_size),
+            ("POST", push.REMOTE_WRITE_ROUTE): ingest,
+            ("PUT", push.PUSH_ROUTE): ingest,
+            ("POST", push.PUSH_ROUTE): ingest,
+        },
+    }
+
+
 def create_app(
     settings: Settings,
     config: Config | None = None,
@@ -64,6 +80,7 @@ def create_app(
     if rt.metrics is not None:
         telemetry.registry.register(StoreCollector(rt.metrics.store))
         telemetry.registry.register(ScrapeCollector(rt.metrics.scrapes))
+        telemetry.registry.register(RejectionsCollector(rt.metrics.rejections))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,6 +132,7 @@ def create_app(
     app.include_router(push.router)
     app.include_router(ping.router)
     app.include_router(inspector.router)
+    app.add_middleware(BodyLimit, **body_caps(rt.config))
     app.add_middleware(RequestContextMiddleware, telemetry=telemetry)
     app.add_middleware(ping.PingFastPath)
     return app

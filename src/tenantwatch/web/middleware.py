@@ -27,18 +27,30 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
     return uuid.uuid4().hex
 
 
+UNMATCHED = "<unmatched>"
+
+
 def route_template(scope: Scope) -> str:
-    """Return the matched route's full path template, e.g. /api/v1/tenants/{tenant_id}.
+    """Return the matched route's full path template, e.g. /api/v1/tenants/{tenant_id}, or
+    "<unmatched>": never segments of the requested path, which may hold secrets (a push
+    path's labels) and would give every distinct path a series of its own.
 
     FastAPI routers included with a prefix report their own, unprefixed template; the
-    prefix is the part of the real path before the segments that template matched.
+    prefix is the part of the path before the longest tail the route's pattern matches
+    (our prefixes are fixed text, so it holds no part of what the client chose).
     """
-    inner: str | None = getattr(scope.get("route"), "path", None)
-    if not inner:
-        return "<unmatched>"
+    route = scope.get("route")
+    inner: str | None = getattr(route, "path", None)
+    pattern = getattr(route, "path_regex", None)
+    if not inner or pattern is None:
+        return UNMATCHED
     path: str = scope["path"]
-    parts = path.split("/")
-    return "/".join(parts[: max(len(parts) - inner.count("/"), 0)]) + inner
+    start = 0
+    while start != -1:
+        if pattern.match(path[start:]):
+            return path[:start] + inner
+        start = path.find("/", start + 1)
+    return UNMATCHED
 
 
 class RequestContextMiddleware:

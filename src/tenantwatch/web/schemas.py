@@ -119,6 +119,7 @@ class TierOut(BaseModel):
     sla: SlaOut
     check_interval_seconds: float
     retention_seconds: float
+    max_series: int
 
     @classmethod
     def of(cls, t: Tier) -> TierOut:
@@ -129,6 +130,7 @@ class TierOut(BaseModel):
             sla=SlaOut.of(t.sla),
             check_interval_seconds=t.check_interval_seconds,
             retention_seconds=t.retention_seconds,
+            max_series=t.max_series,
         )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    ProcessCollector,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,6 +45,9 @@ class PoolCollector(Collector):
 
 
 class Telemetry:
+    """The HTTP server's metrics. Route labels are route templates or "<unmatched>"
+    (web/middleware.py route_template), never request paths."""
+
     def __init__(self, engine: AsyncEngine | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -65,5 +75,9 @@ class Telemetry:
             registry=self.registry,
         )
         build.labels(__version__).set(1)
+        # process_resident_memory_bytes and python_gc_collections_total, as the default
+        # registry of Prometheus' Python client has them: memory after refused bodies
+        ProcessCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         if engine is not None:
             self.registry.register(PoolCollector(engine))

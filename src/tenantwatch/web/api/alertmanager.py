@@ -8,6 +8,7 @@ Errors answer 400 with a JSON string, as Alertmanager does.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any
 
@@ -51,6 +52,8 @@ from tenantwatch.web.errors import AUTH, responses
 
 router = APIRouter(prefix="/api/v2", tags=["alertmanager"], responses=AUTH)
 STRING_ERROR = {"content": {"application/json": {"schema": {"type": "string"}}}}
+# Larger batches are validated in a thread (the body is capped: http.max_alerts_body_size).
+_PARSE_IN_THREAD = 256 << 10
 _basic = HTTPBasic(auto_error=False, description="any user and an API key as the password")
 _STARTED = time.time()
 
@@ -75,6 +78,14 @@ AmWriter = Annotated[Principal, Depends(_caller(Scope.WRITE))]
 
 def bad_request(message: str) -> JSONResponse:
     return JSONResponse(message, status_code=400)
+
+
+def too_many_alerts(limit: int) -> JSONResponse:
+    return JSONResponse(
+        f"the batch holds more than {limit} alerts; send at most {limit} a request "
+        "(Prometheus sends up to 256; the limit is http.max_alerts_per_request)",
+        status_code=413,
+    )
 
 
 def service(rt: RuntimeDep) -> AlertingService:
@@ -137,18 +148,29 @@ def gettable(svc: AlertingService, r: AlertRecord, now: float) -> GettableAlert:
     responses={
         200: {"description": "accepted (empty body)", "content": None},
         400: {"description": "invalid alerts (the valid ones are kept)", **STRING_ERROR},
+        413: {"description": "too many alerts, or a body too large", **STRING_ERROR},
     },
 )
 async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Response:
     raw = await request.body()
+    limit = rt.config.http.max_alerts_per_request
+    # every alert has a "labels" key: more of them than the limit, and the batch is
+    # refused before it is parsed (the count after parsing catches keys written escaped)
+    if raw.count(b'"labels"') > limit:
+        return too_many_alerts(limit)
     try:
-        posted = POSTABLE_ALERTS.validate_json(raw)
+        if len(raw) > _PARSE_IN_THREAD:
+            posted = await asyncio.to_thread(POSTABLE_ALERTS.validate_json, raw)
+        else:
+            posted = POSTABLE_ALERTS.validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         return bad_request(
             f"invalid alerts: {where}: {first.get('msg')}; send a JSON array of alerts"
         )
+    if len(posted) > limit:
+        return too_many_alerts(limit)
     items = []
     problems = []
     for i, p in enumerate(posted):

@@ -5,38 +5,34 @@ tenant's series: a series without a `tenant` label gets the key's tenant, and on
 names another tenant is refused with 403 (nothing of that request is stored). Pushes by a
 tenant-bound key are grouped under its tenant, so two tenants pushing the same job never
 replace each other's groups. Malformed bodies answer 400 naming the line and the reason.
+
+Bodies are read up to metrics.limits.max_body_size (web/body_limit.py), then unpacked and
+parsed in a parser thread within the other limits (metrics/ingest.py); a request over a
+limit stores nothing and is counted in tenantwatch_samples_rejected_total.
 """
 
 from __future__ import annotations
 
-import zlib
-from typing import Any
+import time
+from typing import Any, NoReturn
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from tenantwatch.metrics.exposition import (
-    ExpositionError,
-    decode_exposition,
-    is_openmetrics,
-    metric_types,
-    parse_text,
-)
-from tenantwatch.metrics.push_groups import (
-    PushPathError,
-    build_families,
-    parse_push_path,
-)
-from tenantwatch.metrics.remote_write import RemoteWriteError, decode_write_request
-from tenantwatch.metrics.tenancy import TENANT, ForeignTenant, bind_tenant
+from tenantwatch.metrics.ingest import Refused, push_families, remote_write_rows
+from tenantwatch.metrics.limits import BODY_TOO_LARGE, Rejected
+from tenantwatch.metrics.push_groups import PushPathError, parse_push_path
+from tenantwatch.metrics.tenancy import TENANT
 from tenantwatch.metrics.wiring import MetricsRuntime
 from tenantwatch.promql.model import Labels, labels_of
+from tenantwatch.web.body_limit import BodyTooLarge
 from tenantwatch.web.deps import RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, ErrorBody, responses
 
 router = APIRouter(tags=["ingestion"])
 
-MAX_BODY = 64 << 20
-_PROTOBUF = "application/vnd.google.protobuf"
+PUSH_ROUTE = "/metrics/{path:path}"
+REMOTE_WRITE_ROUTE = "/api/v1/write"
+_PUSH_ENCODINGS = ("", "identity", "gzip", "x-gzip", "deflate")
 
 
 def _metrics(rt: RuntimeDep) -> MetricsRuntime:
@@ -46,32 +42,19 @@ def _metrics(rt: RuntimeDep) -> MetricsRuntime:
     return metrics
 
 
-async def _body(request: Request) -> bytes:
-    """The request body, gunzipped when sent with Content-Encoding: gzip; 413 when huge."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY:
-        raise HTTPException(413, f"the body is larger than {MAX_BODY >> 20} MiB; send less at once")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(413, f"the body is larger than {MAX_BODY >> 20} MiB; send less at once")
-    if request.headers.get("content-encoding", "").lower() == "gzip":
-        try:
-            out = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, MAX_BODY + 1)
-        except zlib.error as exc:
-            raise HTTPException(400, f"the body is not valid gzip: {exc}") from None
-        if len(out) > MAX_BODY:
-            raise HTTPException(413, f"the unpacked body is larger than {MAX_BODY >> 20} MiB")
-        return out
-    return body
+async def _body(request: Request, metrics: MetricsRuntime) -> bytes:
+    """The body as sent, read up to the route's cap (BodyTooLarge, 413, past it)."""
+    try:
+        return await request.body()
+    except BodyTooLarge as exc:
+        metrics.rejections.count(Rejected(BODY_TOO_LARGE, str(exc.detail), status=413))
+        raise
 
 
-def _sample_lines(text: str) -> list[int]:
-    """The line numbers of the sample lines, in order."""
-    return [
-        i
-        for i, line in enumerate(text.split("\n"), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
+def _refuse(metrics: MetricsRuntime, exc: Rejected | Refused) -> NoReturn:
+    if isinstance(exc, Rejected):
+        metrics.rejections.count(exc)
+    raise HTTPException(exc.status, str(exc)) from None
 
 
 def _group_key(path: str, tenant: str | None) -> Labels:
@@ -89,47 +72,33 @@ def _group_key(path: str, tenant: str | None) -> Labels:
     return labels_of({**dict(key), TENANT: tenant})
 
 
-def _parse_push(text: str, content_type: str, tenant: str | None) -> list[tuple[Labels, float]]:
-    if content_type.split(";")[0].strip().lower() == _PROTOBUF:
-        raise HTTPException(
-            415, "the protobuf push format is not supported; push the text format instead"
-        )
-    try:
-        samples = parse_text(text, openmetrics=is_openmetrics(content_type))
-    except ExpositionError as exc:
-        raise HTTPException(400, str(exc)) from None
-    lines: list[int] | None = None
-    out = []
-    for i, sample in enumerate(samples):
-        if sample.timestamp_ms is not None:
-            lines = lines or _sample_lines(text)
-            where = f"line {lines[i]}" if len(lines) == len(samples) else f"sample {i + 1}"
-            raise HTTPException(
-                400,
-                f"{where}: pushed metrics must not carry timestamps (the push time is used, "
-                "as in the Pushgateway); remove the timestamp",
-            )
-        try:
-            labels = bind_tenant(sample.labels, tenant)
-        except ForeignTenant as exc:
-            raise HTTPException(403, str(exc)) from None
-        out.append((labels, sample.value))
-    return out
-
-
 async def _push(
     request: Request, rt: RuntimeDep, who: Writer, path: str, *, replace: bool
 ) -> Response:
     metrics = _metrics(rt)
     key = _group_key(path, who.tenant_id)
+    encoding = request.headers.get("content-encoding", "")
+    if encoding.strip().lower() not in _PUSH_ENCODINGS:
+        raise HTTPException(
+            415,
+            f"Content-Encoding {encoding!r} is not supported; send gzip, deflate or no "
+            "Content-Encoding",
+        )
+    body = await _body(request, metrics)
     try:
-        text = decode_exposition(await _body(request))
-    except ExpositionError as exc:
-        raise HTTPException(400, str(exc)) from None
-    samples = _parse_push(text, request.headers.get("content-type", ""), who.tenant_id)
-    families = build_families(key, samples, metric_types(text))
-    try:
+        families = await metrics.parse(
+            push_families,
+            body,
+            encoding=encoding,
+            content_type=request.headers.get("content-type", ""),
+            key=key,
+            tenant=who.tenant_id,
+            limits=metrics.limits,
+        )
+        del body
         await metrics.push.push(key, families, replace_all=replace)
+    except (Rejected, Refused) as exc:
+        _refuse(metrics, exc)
     except ValueError as exc:  # a series the store refuses; nothing was stored
         raise HTTPException(400, f"cannot store the push: {exc}") from None
     return Response(status_code=200)
@@ -138,7 +107,7 @@ async def _push(
 _PUSH_DOC = (
     "Pushgateway-compatible push: the path is `job/<job>{/<label>/<value>}` (a name ending in "
     "`@base64` takes a URL-safe base64 value). The body is the Prometheus text format (or "
-    "OpenMetrics by Content-Type), optionally gzip-compressed; samples must not carry "
+    "OpenMetrics by Content-Type), optionally gzip- or deflate-compressed; samples must not carry "
     "timestamps. Pushed values stay current (re-written every scrape interval) until the "
     "group is deleted or replaced."
 )
@@ -149,7 +118,7 @@ def _error(description: str) -> dict[str, Any]:
 
 
 Responses = dict[int | str, dict[str, Any]]
-_TOO_LARGE: Responses = {413: _error("The body is too large")}
+_TOO_LARGE: Responses = {413: _error("The body, unpacked body, lines or series are too many")}
 _NOT_OPEN: Responses = {503: _error("The metric store is not open yet")}
 # the router's path pattern does not match control characters such as a newline
 _NO_ROUTE: Responses = {404: _error("Not a push path")}
@@ -159,7 +128,7 @@ _PUSH_RESPONSES: Responses = {
     **responses(400),
     **_NO_ROUTE,
     **_TOO_LARGE,
-    415: _error("The protobuf push format is not supported"),
+    415: _error("The protobuf push format, or the Content-Encoding, is not supported"),
     **_NOT_OPEN,
 }
 _PUSH_BODY = {
@@ -171,7 +140,7 @@ _PUSH_BODY = {
 
 
 @router.put(
-    "/metrics/{path:path}",
+    PUSH_ROUTE,
     summary="Replace a push group (Pushgateway PUT)",
     description=_PUSH_DOC,
     response_class=Response,
@@ -183,7 +152,7 @@ async def push_replace(request: Request, rt: RuntimeDep, who: Writer, path: str)
 
 
 @router.post(
-    "/metrics/{path:path}",
+    PUSH_ROUTE,
     summary="Replace same-named metrics of a push group (Pushgateway POST)",
     description=_PUSH_DOC,
     response_class=Response,
@@ -195,7 +164,7 @@ async def push_add(request: Request, rt: RuntimeDep, who: Writer, path: str) -> 
 
 
 @router.delete(
-    "/metrics/{path:path}",
+    PUSH_ROUTE,
     status_code=202,
     summary="Delete a push group (Pushgateway DELETE)",
     description="Removes the group; its series get stale markers and end at once.",
@@ -240,11 +209,14 @@ def _check_remote_write_headers(request: Request) -> None:
 
 
 @router.post(
-    "/api/v1/write",
+    REMOTE_WRITE_ROUTE,
     status_code=204,
     summary="Prometheus remote-write receiver (1.0: snappy-compressed protobuf)",
     description="Samples are durable before the 204. A tenant-bound key may write only its "
-    "own tenant's series (a missing tenant label is set to its tenant).",
+    "own tenant's series (a missing tenant label is set to its tenant). As Prometheus' own "
+    "receiver, a request with one bad sample (too far in the future, older than the "
+    "retention, another value at a stored timestamp) or over a limit (series of the tenant, "
+    "labels) is refused whole with 400 and the reason.",
     response_class=Response,
     responses={
         204: {"description": "Stored durably"},
@@ -258,24 +230,22 @@ def _check_remote_write_headers(request: Request) -> None:
 async def remote_write(request: Request, rt: RuntimeDep, who: Writer) -> Response:
     metrics = _metrics(rt)
     _check_remote_write_headers(request)
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY:
-        raise HTTPException(413, f"the body is larger than {MAX_BODY >> 20} MiB; send less at once")
-    body = await request.body()
+    body = await _body(request, metrics)
     try:
-        series = decode_write_request(body)
-    except RemoteWriteError as exc:
+        samples = await metrics.parse(
+            remote_write_rows,
+            body,
+            tenant=who.tenant_id,
+            limits=metrics.limits,
+            now_ms=round(time.time() * 1000),
+            retention_ms=metrics.retention,
+            shortest_retention_ms=metrics.retention.shortest_ms,
+        )
+        del body
+        if samples:
+            await metrics.remote_write(samples)
+    except (Rejected, Refused) as exc:
+        _refuse(metrics, exc)
+    except ValueError as exc:  # a label set the store refuses; nothing was stored
         raise HTTPException(400, f"malformed remote-write request: {exc}") from None
-    samples: list[tuple[Labels, int, float]] = []
-    try:
-        for ts in series:
-            labels = bind_tenant(ts.labels, who.tenant_id)
-            samples.extend((labels, t, v) for t, v in ts.samples)
-    except ForeignTenant as exc:
-        raise HTTPException(403, str(exc)) from None
-    if samples:
-        try:
-            await metrics.write(samples)
-        except ValueError as exc:  # a label set the store refuses; nothing was stored
-            raise HTTPException(400, f"malformed remote-write request: {exc}") from None
     return Response(status_code=204)
