@@ -175,8 +175,8 @@ class AlertingService:
         timeout_s = self.config.resolve_timeout_s
         for item in items:
             labels = item.labels
-            if tenant is not None:  # a tenant's key only ever raises its own alerts
-                labels = {**labels, "tenant": tenant}
+            if tenant is not None and any(labels.values()):  # without labels it is refused
+                labels = {**labels, "tenant": tenant}  # a tenant's key raises its own alerts
             admitted = admit_posted(
                 labels,
                 item.annotations,
@@ -249,8 +249,11 @@ class AlertingService:
                 wait = min(wait, ESCALATION_TICK_S)
             if wait > 0:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the
+                # cancel of stop() when the event is set at the same moment
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
             try:
                 await self.tick(self.now())
             except Exception as exc:  # never let one bad flush stop the loop

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 LabelMap = dict[str, str]
 
@@ -14,13 +14,24 @@ class PostableAlert(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     labels: LabelMap
-    annotations: LabelMap = Field(default_factory=dict)
+    annotations: LabelMap | None = None  # null is no annotations, as in Alertmanager
     startsAt: str | None = None
     endsAt: str | None = None
-    generatorURL: str = ""
+    generatorURL: str | None = None
 
 
 POSTABLE_ALERTS = TypeAdapter(list[PostableAlert])
+
+
+def labels_required(exc: ValidationError) -> str | None:
+    """Alertmanager's 422 message when an alert has no `labels` (absent or null), naming
+    the first such alert ("1.labels in body is required"); None for other problems."""
+    for error in exc.errors():  # in the order of the alerts
+        loc = error.get("loc", ())
+        missing = error["type"] == "missing" or error.get("input", "") is None
+        if len(loc) == 2 and loc[1] == "labels" and missing:
+            return f"{loc[0]}.labels in body is required"
+    return None
 
 
 class ReceiverName(BaseModel):

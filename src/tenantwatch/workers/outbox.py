@@ -227,9 +227,10 @@ class OutboxWorker:
             except Exception as exc:  # the database is down: try again later
                 log.error("outbox round failed", error=f"{type(exc).__name__}: {exc}")
                 wait = self.poll_s
-            if wait > 0:
+            if wait > 0:  # asyncio.timeout: wait_for can swallow stop()'s cancel on 3.11
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
 
     async def _idle_wait(self) -> float:
         if len(self._inflight) >= self.concurrency:
