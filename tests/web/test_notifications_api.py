@@ -106,6 +106,7 @@ async def test_the_log_shows_delivery_state_and_never_the_request(
         "fingerprints": ["1d4f2f7a8e0c9b35", "8a0b8c4d2e1f3a57"],
         "alert_status": "firing",
         "status": "sent",
+        "superseded_by": None,
         "attempts": 2,
         "created_at": "2026-01-01T00:00:00Z",
         "last_attempt_at": "2026-01-01T00:00:05Z",
@@ -144,7 +145,7 @@ async def test_the_log_filters_and_pages_newest_first(
     second = await keys(f"limit=2&cursor={first['next_cursor']}")
     assert second == ["dead", "slack"]
     counts = await api.get("/api/v1/notifications/counts", headers=admin)
-    assert counts.json() == {"pending": 3, "sending": 0, "sent": 1, "dead": 1}
+    assert counts.json() == {"pending": 3, "sending": 0, "sent": 1, "dead": 1, "superseded": 0}
 
 
 async def test_a_tenant_key_sees_only_its_tenant(
@@ -160,7 +161,7 @@ async def test_a_tenant_key_sees_only_its_tenant(
     retry = await api.post(f"/api/v1/notifications/{ids['dead']}/retry", headers=bravo)
     assert retry.status_code == 404
     counts = (await api.get("/api/v1/notifications/counts", headers=bravo)).json()
-    assert counts == {"pending": 1, "sending": 0, "sent": 0, "dead": 0}
+    assert counts == {"pending": 1, "sending": 0, "sent": 0, "dead": 0, "superseded": 0}
 
 
 async def test_an_admin_puts_a_dead_notification_back_in_the_queue(

@@ -47,6 +47,9 @@ from tenantwatch.services.alert_records import SEVERITIES, AlertRecord, from_row
 from tenantwatch.services.errors import Invalid, NotFound
 from tenantwatch.services.escalation import Escalator
 from tenantwatch.services.group_commit import GroupCommit
+from tenantwatch.services.outgoing import Enqueue, Outgoing
+
+__all__ = ["AlertingService", "Enqueue", "Incoming", "Outgoing"]
 
 log = structlog.get_logger(__name__)
 
@@ -62,23 +65,6 @@ class RowStore(Protocol):
     async def load_all(self) -> list[dict[str, Any]]: ...
 
     async def delete_many(self, keys: Sequence[str]) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One notification for the outbox."""
-
-    idempotency_key: str
-    tenant_id: str | None
-    receiver: str
-    integration: str
-    group_key: str
-    alert_status: str
-    request: OutboundRequest
-    fingerprints: tuple[str, ...] = ()  # the alerts it carries
-
-
-Enqueue = Callable[[Sequence[Outgoing]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +390,7 @@ class AlertingService:
                         alert_status=data.status,
                         request=request,
                         fingerprints=tuple(a.fingerprint for a in p.alerts),
+                        role="state",  # the group's whole state: a newer one replaces it
                     )
                 )
 
@@ -533,6 +520,7 @@ class AlertingService:
                             data.status,
                             request,
                             (record.fingerprint,),
+                            role="notice",
                         )
                     )
         if outgoing:
@@ -681,6 +669,7 @@ class AlertingService:
                         "acknowledged",
                         request,
                         (record.fingerprint,),
+                        role="acknowledge",
                     )
                 )
         if outgoing:

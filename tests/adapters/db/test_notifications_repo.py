@@ -233,8 +233,20 @@ async def test_the_log_filters_pages_and_counts(repo: SqlNotificationRepo) -> No
         await repo.list(before_id=None, limit=10, kind="slack", tenant_id="alpha"),
     ]
     assert [[r.idempotency_key for r in rows] for rows in filtered] == [["a3"], ["a2"], ["a2"]]
-    assert await repo.counts() == {"pending": 4, "sending": 0, "sent": 0, "dead": 1}
-    assert await repo.counts("bravo") == {"pending": 1, "sending": 0, "sent": 0, "dead": 0}
+    assert await repo.counts() == {
+        "pending": 4,
+        "sending": 0,
+        "sent": 0,
+        "dead": 1,
+        "superseded": 0,
+    }
+    assert await repo.counts("bravo") == {
+        "pending": 1,
+        "sending": 0,
+        "sent": 0,
+        "dead": 0,
+        "superseded": 0,
+    }
     assert not hasattr(alpha[0], "request")
     stored = await repo.stored_request(alpha[0].id)
     assert stored is not None and stored["headers"] == [["X-Token", "hush"]]
