@@ -18,7 +18,6 @@ older one still waiting, by role:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -49,7 +48,7 @@ def order_key(receiver: str, integration: str, group_key: str | None) -> str | N
     """
     if group_key is None:
         return None
-    raw = json.dumps([receiver, integration, group_key], separators=(",", ":"))
+    raw = f"{receiver}\x00{integration}\x00{group_key}"  # names hold no NUL (config YAML)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -53,6 +53,17 @@ from tenantwatch.web.errors import AUTH, responses
 
 router = APIRouter(prefix="/api/v2", tags=["alertmanager"], responses=AUTH)
 STRING_ERROR = {"content": {"application/json": {"schema": {"type": "string"}}}}
+SWAGGER_ERROR = {  # go-swagger's validation answer: {"code": 602, "message": "..."}
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+                "required": ["code", "message"],
+            }
+        }
+    }
+}
 _basic = HTTPBasic(auto_error=False, description="any user and an API key as the password")
 _STARTED = time.time()
 
@@ -139,7 +150,7 @@ def gettable(svc: AlertingService, r: AlertRecord, now: float) -> GettableAlert:
     responses={
         200: {"description": "accepted (empty body)", "content": None},
         400: {"description": "invalid alerts (the valid ones are kept)", **STRING_ERROR},
-        422: {"description": "an alert without labels (none is kept)"},
+        422: {"description": "an alert without labels (none is kept)", **SWAGGER_ERROR},
     },
 )
 async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Response:

@@ -84,18 +84,25 @@ def _behind() -> ColumnElement[bool]:
     )
 
 
+_BEHIND = _behind()  # built once: every claim and next_due use it
+
+
 async def _supersede(conn: AsyncConnection, keys: Collection[str]) -> int:
     """Mark the waiting notifications of these order keys that a newer one replaces
     `superseded` (domain/outbox_order decides which); return how many."""
     if not keys:
         return 0
+    # by key alone, so SQLite takes the order-key index (a key's sent rows are few: they
+    # are pruned), not the status one, which would read every unsent row of every key
     rows = await conn.execute(
         select(t.c.id, t.c.order_key, t.c.role, t.c.alert_status, t.c.status).where(
-            t.c.order_key.in_(sorted(keys)), t.c.status.in_(UNSENT)
+            t.c.order_key.in_(sorted(keys))
         )
     )
     groups: dict[str, list[Queued]] = defaultdict(list)
     for r in rows:
+        if r.status not in UNSENT:
+            continue
         progress: Progress = "waiting" if r.status == "pending" else "sending"
         groups[r.order_key].append(Queued(r.id, r.role, r.alert_status, progress))
     replaced = {old: new for group in groups.values() for old, new in superseded(group).items()}
@@ -159,7 +166,7 @@ class SqlNotificationRepo:
         lease_until = now + lease_s
         candidates = (
             select(t.c.id)
-            .where(_due(now), ~_behind())
+            .where(_due(now), ~_BEHIND)
             .order_by(t.c.next_attempt_at, t.c.id)
             .limit(limit)
         )
@@ -279,7 +286,14 @@ class SqlNotificationRepo:
     async def next_due(self) -> float | None:
         """The earliest time a claim could find work: a pending row due (not behind an
         older one of its order key, which comes first), or a lease lapsing."""
-        pending = select(func.min(t.c.next_attempt_at)).where(t.c.status == "pending", ~_behind())
+        # the first in the (status, next_attempt_at) index not behind another: no min() over
+        # every pending row, each probed for an older one (an outage queues thousands)
+        pending = (
+            select(t.c.next_attempt_at)
+            .where(t.c.status == "pending", ~_BEHIND)
+            .order_by(t.c.next_attempt_at)
+            .limit(1)
+        )
         leased = select(func.min(t.c.lease_until)).where(t.c.status == "sending")
         async with self.engine.connect() as conn:
             row = (

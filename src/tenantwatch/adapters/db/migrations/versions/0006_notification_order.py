@@ -8,7 +8,6 @@ Create Date: 2026-12-07
 """
 
 import hashlib
-import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -54,7 +53,7 @@ def _backfill() -> None:
         )
     ).all()
     for r in rows:
-        raw = json.dumps([r.receiver, r.integration, r.group_key], separators=(",", ":"))
+        raw = f"{r.receiver}\x00{r.integration}\x00{r.group_key}"  # as outbox_order.order_key
         if r.alert_status == "acknowledged":
             role = "acknowledge"
         elif r.group_key.startswith(("flapping/", "escalation/")):
