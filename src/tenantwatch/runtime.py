@@ -39,6 +39,7 @@ from tenantwatch.domain.alert_rules import OutgoingAlert
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.config_source import CONFIG_SOURCE_KEY, ConfigSource
 from tenantwatch.domain.flapping import FlapConfig
+from tenantwatch.domain.outbox import RetryPolicy
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
 from tenantwatch.services.alert_actions import AlertActions
@@ -231,7 +232,11 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         metrics=build_metrics(settings.data_dir, config, ctx.tiers, tenant_tiers=tenant_tiers),
     )
     runtime.notifiers = Notifiers(allow_private=config.alertmanager.allow_private_targets)
-    runtime.outbox = OutboxWorker(SqlNotificationRepo(engine), runtime.notifiers.deliver)
+    runtime.outbox = OutboxWorker(
+        SqlNotificationRepo(engine),
+        runtime.notifiers.deliver,
+        policy=RetryPolicy(retry_for_s=config.alertmanager.delivery.retry_for),
+    )
     runtime.notifications = NotificationService(
         ctx, runtime.outbox.repo, now=runtime.outbox.now, wake=runtime.outbox.wake
     )

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner, Result
 
+from tenantwatch.adapters.db.tables import notifications
 from tenantwatch.cli import notifications_cmd
 from tenantwatch.cli.main import app as cli
 from tenantwatch.config.model import Config
@@ -64,6 +66,13 @@ def _row(key: str, **over: Any) -> dict[str, Any]:
 
 
 ROWS = [
+    _row(  # replaced by "sent" (set in _bootstrap) while it waited for a retry
+        "superseded",
+        status="superseded",
+        sent_at=None,
+        last_status_code=503,
+        last_error="HTTP 503: Service Unavailable",
+    ),
     _row("sent"),
     _row(
         "dead",
@@ -102,7 +111,14 @@ async def _bootstrap(rt: Runtime, data_dir: Path) -> tuple[str, dict[str, int]]:
         await rt.tenants.create(SYSTEM, TenantInput(id=tenant, name=tenant, tier="basic"))
     await rt.outbox.repo.enqueue_many(ROWS)
     listed = await rt.outbox.repo.list(before_id=None, limit=10)
-    return admin.secret, {r.idempotency_key: r.id for r in listed}
+    ids = {r.idempotency_key: r.id for r in listed}
+    async with rt.engine.begin() as conn:
+        await conn.execute(
+            update(notifications)
+            .where(notifications.c.id == ids["superseded"])
+            .values(superseded_by=ids["sent"])
+        )
+    return admin.secret, ids
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +171,7 @@ def test_the_table_shows_state_alerts_group_and_reason_in_80_columns(live: Live)
     assert result.exit_code == 0, result.output
     out = result.output
     assert max(len(line) for line in out.splitlines()) <= 80, out
-    assert "5 notifications" in out
+    assert "6 notifications" in out
     for text in ("slack-critical", "ops-webhook", "0a1b2c3d4e5f6071", "8293a4b5c6d7e8f9"):
         assert text in out
     assert "dead" in out and "12 tries" in out and "HTTP 503" in out
@@ -180,11 +196,23 @@ def test_filters_by_status_receiver_and_tenant(live: Live) -> None:
     assert invalid.exit_code == 1 and "422" in invalid.output
 
 
+def test_superseded_notifications_are_listed_with_the_one_that_replaced_them(
+    live: Live,
+) -> None:
+    answer = listed(live, "--status", "superseded")
+    assert keys(live, answer) == ["superseded"]
+    assert answer["items"][0]["superseded_by"] == live.ids["sent"]
+    table = run(live, "--status", "superseded")
+    assert table.exit_code == 0, table.output
+    out = table.output
+    assert "superseded" in out and f"replaced by #{live.ids['sent']}" in out
+
+
 def test_json_carries_fingerprints_and_group_key_and_no_request(live: Live) -> None:
     answer = listed(live)
     assert answer["next_cursor"] is None
-    assert keys(live, answer) == ["platform", "old", "pending", "dead", "sent"]
-    sent = answer["items"][-1]
+    assert keys(live, answer) == ["platform", "old", "pending", "dead", "sent", "superseded"]
+    sent = answer["items"][-2]
     assert sent["fingerprints"] == ["0a1b2c3d4e5f6071", "8293a4b5c6d7e8f9"]
     assert sent["group_key"] == GROUP
     assert answer["items"][1]["fingerprints"] is None
@@ -195,11 +223,11 @@ def test_json_carries_fingerprints_and_group_key_and_no_request(live: Live) -> N
 def test_it_pages_through_the_api_cursor(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(notifications_cmd, "PAGE_MAX", 2)
     everything = listed(live, "--limit", "100")
-    assert keys(live, everything) == ["platform", "old", "pending", "dead", "sent"]
+    assert keys(live, everything) == ["platform", "old", "pending", "dead", "sent", "superseded"]
     first = listed(live, "--limit", "3")
     assert keys(live, first) == ["platform", "old", "pending"] and first["next_cursor"]
     rest = listed(live, "--cursor", first["next_cursor"])
-    assert keys(live, rest) == ["dead", "sent"]
+    assert keys(live, rest) == ["dead", "sent", "superseded"]
     table = run(live, "--limit", "3")
     assert f"--cursor {first['next_cursor']}" in table.output.replace("\n", "")
 

@@ -39,11 +39,43 @@ def test_backoff_grows_exponentially_up_to_the_cap() -> None:
     assert p.ceiling(10) == 600 and p.ceiling(10_000) == 600
 
 
-def test_by_default_retries_span_minutes_so_a_short_outage_loses_nothing() -> None:
+def give_up(p: RetryPolicy, seed: str, result: Attempt | None = None) -> tuple[float, int]:
+    """Fail every attempt; return when the last one was (from the first) and how many."""
+    now, attempts = NOW, 0
+    while True:
+        attempts += 1
+        d = p.decide(attempts, now, result or Attempt(), seed=seed, first_attempt_at=NOW)
+        if d.outcome == "dead":
+            return now - NOW, attempts
+        assert d.retry_at is not None and d.retry_at >= now
+        now = d.retry_at
+
+
+def test_retries_go_on_for_24_minutes_after_the_first_attempt_however_the_jitter_falls() -> None:
     p = RetryPolicy()
-    longest = sum(p.ceiling(n) for n in range(1, p.max_attempts))
-    assert p.base_s == 2 and p.factor == 2
-    assert longest >= 10 * 60
+    assert p.retry_for_s == 24 * 60 and p.max_attempts is None
+    ends = [give_up(p, str(seed)) for seed in range(300)]
+    assert {last for last, _ in ends} == {24 * 60.0}  # the last try is at the budget's end
+    assert min(n for _, n in ends) >= 10  # exponential, capped at 5 minutes
+    assert max(n for _, n in ends) <= 40
+
+
+def test_the_budget_is_configurable_and_counts_from_the_first_attempt() -> None:
+    p = RetryPolicy(retry_for_s=60)
+    assert give_up(p, "x")[0] == 60
+    first_failure = p.decide(1, NOW, Attempt(), seed="x")  # first_attempt_at: this one
+    assert first_failure.outcome == "retry"
+    late = p.decide(3, NOW + 60, Attempt(error="boom"), seed="x", first_attempt_at=NOW)
+    assert late == Decision.dead("gave up after 3 attempts in 60 s; last: boom")
+
+
+def test_retry_after_past_the_budget_is_honoured_once_more() -> None:
+    p = RetryPolicy(retry_for_s=600)
+    d = p.decide(
+        2, NOW + 590, Attempt(status_code=429, retry_after_s=120), seed="1", first_attempt_at=NOW
+    )
+    assert d.outcome == "retry" and d.retry_at == NOW + 710
+    assert p.decide(3, NOW + 710, Attempt(), seed="1", first_attempt_at=NOW).outcome == "dead"
 
 
 def test_full_jitter_is_deterministic_per_notification_and_spread_out() -> None:
@@ -91,6 +123,7 @@ def test_a_permanent_failure_is_dead_at_once() -> None:
     ("kwargs", "words"),
     [
         ({"max_attempts": 0}, "max_attempts must be at least 1"),
+        ({"retry_for_s": -1}, "retry_for_s must be 0 or more"),
         ({"base_s": 0}, "0 < base_s <= cap_s"),
         ({"base_s": 10, "cap_s": 5}, "0 < base_s <= cap_s"),
         ({"factor": 0.5}, "factor must be 1 or more"),

@@ -11,6 +11,7 @@ import pytest
 
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.domain.apikeys import Scope
+from tenantwatch.domain.outbox_order import order_key
 from tenantwatch.runtime import Runtime
 from tenantwatch.web.api.v1 import notifications
 from tenantwatch.web.app import create_app
@@ -106,6 +107,7 @@ async def test_the_log_shows_delivery_state_and_never_the_request(
         "fingerprints": ["1d4f2f7a8e0c9b35", "8a0b8c4d2e1f3a57"],
         "alert_status": "firing",
         "status": "sent",
+        "superseded_by": None,
         "attempts": 2,
         "created_at": "2026-01-01T00:00:00Z",
         "last_attempt_at": "2026-01-01T00:00:05Z",
@@ -144,7 +146,7 @@ async def test_the_log_filters_and_pages_newest_first(
     second = await keys(f"limit=2&cursor={first['next_cursor']}")
     assert second == ["dead", "slack"]
     counts = await api.get("/api/v1/notifications/counts", headers=admin)
-    assert counts.json() == {"pending": 3, "sending": 0, "sent": 1, "dead": 1}
+    assert counts.json() == {"pending": 3, "sending": 0, "sent": 1, "dead": 1, "superseded": 0}
 
 
 async def test_a_tenant_key_sees_only_its_tenant(
@@ -160,7 +162,7 @@ async def test_a_tenant_key_sees_only_its_tenant(
     retry = await api.post(f"/api/v1/notifications/{ids['dead']}/retry", headers=bravo)
     assert retry.status_code == 404
     counts = (await api.get("/api/v1/notifications/counts", headers=bravo)).json()
-    assert counts == {"pending": 1, "sending": 0, "sent": 0, "dead": 0}
+    assert counts == {"pending": 1, "sending": 0, "sent": 0, "dead": 0, "superseded": 0}
 
 
 async def test_an_admin_puts_a_dead_notification_back_in_the_queue(
@@ -180,6 +182,45 @@ async def test_an_admin_puts_a_dead_notification_back_in_the_queue(
     sent = await api.post(f"/api/v1/notifications/{ids['sent']}/retry", headers=admin)
     assert sent.status_code == 409 and "is sent, not dead" in sent.json()["detail"]
     assert (await api.post("/api/v1/notifications/999999/retry", headers=admin)).status_code == 404
+
+
+async def test_a_superseded_notification_is_listed_with_the_newer_one(
+    runtime: Runtime, api: httpx.AsyncClient, make_key: KeyMaker, two_tenants: Any
+) -> None:
+    repo = SqlNotificationRepo(runtime.engine)
+    key = order_key("team", "webhook/0", '{}:{alertname="Down"}')
+    await repo.enqueue_many([row("firing", attempts=1, order_key=key, role="state")])
+    resolved = row("resolved", alert_status="resolved", order_key=key, role="state")
+    await repo.enqueue_many([resolved])
+    admin = bearer(await make_key(Scope.ADMIN))
+    listed = await api.get("/api/v1/notifications?status=superseded", headers=admin)
+    assert listed.status_code == 200, listed.text
+    [item] = listed.json()["items"]
+    newer = (await api.get("/api/v1/notifications?status=pending", headers=admin)).json()
+    assert (item["alert_status"], item["next_attempt_at"]) == ("firing", None)
+    assert item["superseded_by"] == newer["items"][0]["id"]
+    assert newer["items"][0]["superseded_by"] is None
+    counts = (await api.get("/api/v1/notifications/counts", headers=admin)).json()
+    assert (counts["superseded"], counts["pending"]) == (1, 1)
+    failing = await api.get("/api/v1/notifications?failing=true", headers=admin)
+    assert failing.json()["items"] == []  # replaced, not failing
+
+
+async def test_a_dead_state_that_a_newer_one_replaced_is_not_retried(
+    runtime: Runtime, api: httpx.AsyncClient, make_key: KeyMaker, two_tenants: Any
+) -> None:
+    repo = SqlNotificationRepo(runtime.engine)
+    key = order_key("team", "webhook/0", '{}:{alertname="Down"}')
+    dead = row("firing", status="dead", attempts=9, last_error="gave up", order_key=key)
+    sent = row("resolved", alert_status="resolved", status="sent", sent_at=T0, order_key=key)
+    await repo.enqueue_many([{**dead, "role": "state"}])
+    await repo.enqueue_many([{**sent, "role": "state"}])
+    ids = {r.idempotency_key: r.id for r in await repo.list(before_id=None, limit=10)}
+    admin = bearer(await make_key(Scope.ADMIN))
+    answer = await api.post(f"/api/v1/notifications/{ids['firing']}/retry", headers=admin)
+    assert answer.status_code == 409
+    assert f"replaced by the newer notification {ids['resolved']}" in answer.json()["detail"]
+    assert (await repo.get(ids["firing"])).status == "dead"  # type: ignore[union-attr]
 
 
 async def test_putting_a_notification_back_is_audited_once(

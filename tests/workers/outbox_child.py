@@ -1,8 +1,8 @@
 """Outbox test helpers: a loopback receiver, an aiohttp deliver, and the kill -9 child.
 
-Run as a script (`python outbox_child.py DATABASE_URL RECEIVER_URL COUNT`) it enqueues
-COUNT webhook notifications to RECEIVER_URL, prints "enqueued", and runs an outbox worker
-until it is killed.
+Run as a script (`python outbox_child.py DATABASE_URL RECEIVER_URL COUNT [groups]`) it
+enqueues COUNT webhook notifications to RECEIVER_URL (with `groups`: one "firing" each for
+COUNT alert groups), prints "enqueued", and runs an outbox worker until it is killed.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Note:
     alert_status: str
     request: OutboundRequest
     fingerprints: tuple[str, ...] = ()
+    role: str = "state"
 
 
 def note(
@@ -49,8 +50,12 @@ def note(
     tenant: str | None = "alpha",
     receiver: str = "team",
     secret: str = "s3cret-token",  # noqa: S107  (a test value)
+    group: str | None = None,
+    status: str = "firing",
+    role: str = "state",
 ) -> Note:
-    """A notification POSTing {"key": key} to url, with an Authorization secret."""
+    """A notification POSTing {"key": key} to url, with an Authorization secret, for the
+    alert group `group` (by default a group of its own, named after the key)."""
     body = {"key": key}
     request = OutboundRequest(
         kind=kind,
@@ -62,7 +67,8 @@ def note(
         smtp=None,
         target=url.rsplit("/", 1)[0] + "/<redacted>",
     )
-    return Note(key, tenant, receiver, f"{kind}/0", '{}:{alertname="X"}', "firing", request)
+    group_key = f'{{}}:{{group="{group or key}"}}'
+    return Note(key, tenant, receiver, f"{kind}/0", group_key, status, request, role=role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +177,14 @@ async def receiving(rec: Receiver, port: int = 0) -> AsyncIterator[Receiver]:
         await runner.cleanup()
 
 
-async def _child(database_url: str, receiver_url: str, count: int) -> None:
+def firing_notes(receiver_url: str, count: int) -> list[Note]:
+    """One "firing" notification for each of `count` groups g00, g01, ..."""
+    return [
+        note(f"{receiver_url}/hook", f"g{i:02d}-firing", group=f"g{i:02d}") for i in range(count)
+    ]
+
+
+async def _child(database_url: str, receiver_url: str, count: int, mode: str) -> None:
     engine = create_engine(database_url)
     worker = OutboxWorker(
         SqlNotificationRepo(engine),
@@ -182,11 +195,16 @@ async def _child(database_url: str, receiver_url: str, count: int) -> None:
         timeout_s=1.0,
         poll_s=0.2,
     )
-    await worker.enqueue_many([note(f"{receiver_url}/hook", f"key-{i:03d}") for i in range(count)])
+    if mode == "groups":
+        await worker.enqueue_many(firing_notes(receiver_url, count))
+    else:
+        await worker.enqueue_many(
+            [note(f"{receiver_url}/hook", f"key-{i:03d}") for i in range(count)]
+        )
     print("enqueued", flush=True)
     worker.start()
     await asyncio.Event().wait()  # until SIGKILL
 
 
 if __name__ == "__main__":
-    asyncio.run(_child(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    asyncio.run(_child(sys.argv[1], sys.argv[2], int(sys.argv[3]), "".join(sys.argv[4:5])))

@@ -176,7 +176,7 @@ async def test_a_receiver_that_was_down_gets_everything_when_it_comes_back(
             counts = await settled(repo, 20)
     finally:
         await worker.stop()
-    assert counts == {"pending": 0, "sending": 0, "sent": 20, "dead": 0}
+    assert counts == {"pending": 0, "sending": 0, "sent": 20, "dead": 0, "superseded": 0}
     assert rec.keys() == keys
 
 
@@ -304,7 +304,7 @@ async def test_kill_9_mid_flight_then_a_new_worker_finishes_every_notification(
             counts = await settled(repo, 200, timeout=60)
         finally:
             await worker.stop()
-    assert counts == {"pending": 0, "sending": 0, "sent": 200, "dead": 0}
+    assert counts == {"pending": 0, "sending": 0, "sent": 200, "dead": 0, "superseded": 0}
     assert rec.keys() == keys  # at least once each
     repeats = len(rec.arrivals) - 200
     assert 0 <= repeats <= 8  # only what was in flight at the kill came twice

@@ -25,7 +25,13 @@ from tenantwatch.cli.common import console
 app = typer.Typer(help="The notification delivery log: what was sent, retried or dead-lettered")
 
 PAGE_MAX = 500
-STATUS_STYLE = {"sent": "green", "dead": "red", "pending": "yellow", "sending": "cyan"}
+STATUS_STYLE = {
+    "sent": "green",
+    "dead": "red",
+    "pending": "yellow",
+    "sending": "cyan",
+    "superseded": "dim",
+}
 
 
 class Status(StrEnum):
@@ -33,6 +39,7 @@ class Status(StrEnum):
     sending = "sending"
     sent = "sent"
     dead = "dead"
+    superseded = "superseded"
 
 
 class Output(StrEnum):
@@ -61,6 +68,8 @@ def _result(n: dict[str, Any]) -> str:
     error = n.get("last_error") or ""
     if n["status"] == "sent":
         return f"HTTP {code}" if code else "delivered"
+    if n["status"] == "superseded":
+        return f"replaced by #{n.get('superseded_by')} before it was sent"
     if not error and n["status"] in ("pending", "sending"):
         return "not tried yet" if not n["attempts"] else ""
     return error or (f"HTTP {code}" if code else "")

@@ -53,6 +53,7 @@ class AlertmanagerSection(_Strict):
     )
     escalation: EscalationConfig = Field(default_factory=lambda: EscalationConfig())
     flapping: FlappingConfig = Field(default_factory=lambda: FlappingConfig())
+    delivery: DeliveryConfig = Field(default_factory=lambda: DeliveryConfig())
 
 
 class InspectorConfig(_Strict):
@@ -89,3 +90,14 @@ class FlappingConfig(_Strict):
     high_threshold: float = Field(50.0, gt=0, le=100)
     low_threshold: float = Field(25.0, ge=0, lt=100)
     digest_interval: Duration = Field(3600.0, gt=0)
+
+
+class DeliveryConfig(_Strict):
+    """How the notification outbox retries a failed send."""
+
+    retry_for: Duration = Field(
+        24 * 60.0,
+        ge=0,
+        description="retry a notification that fails until this long after its first "
+        "attempt (the last try comes then), after which it is dead-lettered",
+    )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-STATUSES = ("pending", "sending", "sent", "dead")
+# superseded: never sent, because a newer notification of its group replaced it
+STATUSES = ("pending", "sending", "sent", "dead", "superseded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,9 @@ class NotificationRow:
     last_status_code: int | None
     last_error: str | None
     latency_ms: float | None
+    role: str = "notice"  # state | acknowledge | notice (domain/outbox_order)
+    superseded_by: int | None = None  # the newer notification of its group that replaced it
+    first_attempt_at: float | None = None
 
     def snapshot(self) -> dict[str, Any]:
         """The fields the audit log records (JSON-ready; nothing secret is among them)."""
@@ -46,4 +50,6 @@ class NotificationRow:
 
     def put_back(self, now: float) -> NotificationRow:
         """The notification queued again at `now` with a fresh set of attempts."""
-        return replace(self, status="pending", attempts=0, next_attempt_at=now)
+        return replace(
+            self, status="pending", attempts=0, next_attempt_at=now, first_attempt_at=None
+        )

@@ -2,10 +2,13 @@
 
 Retries back off exponentially (base x factor^(attempt-1), capped) with full jitter drawn
 from a seed (the notification's id), so a given notification always waits the same and a
-burst of failures does not retry in lock-step. A retry never comes sooner than the
-receiver's Retry-After; a 429 without one waits at least 5 s. After `max_attempts` the
-notification is dead, with the last reason. A token bucket per target (Slack: 1 per second
-per webhook URL) spaces sends.
+burst of failures does not retry in lock-step. They go on for a time budget, `retry_for_s`
+(24 minutes) after the first attempt: a retry that would come later is moved to that
+moment, and an attempt that fails then is the last; the notification is dead, with the
+last reason. So a receiver that is down for less than the budget loses nothing, however
+the jitter fell. A retry never comes sooner than the receiver's Retry-After (even past the
+budget: that attempt is then the last); a 429 without one waits at least 5 s. A token
+bucket per target (Slack: 1 per second per webhook URL) spaces sends.
 """
 
 from __future__ import annotations
@@ -71,15 +74,20 @@ def unit_interval(seed: str, attempt: int) -> float:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    # 12 attempts over about 12 to 24 minutes: a receiver down for minutes still gets all
-    max_attempts: int = 12
+    """Backoff with full jitter, for `retry_for_s` after the first attempt (and at most
+    `max_attempts` attempts, when set)."""
+
+    retry_for_s: float = 24 * 60.0
+    max_attempts: int | None = None
     base_s: float = 2.0
     factor: float = 2.0
     cap_s: float = 300.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
+        if self.max_attempts is not None and self.max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {self.max_attempts}")
+        if not self.retry_for_s >= 0:
+            raise ValueError(f"retry_for_s must be 0 or more, not {self.retry_for_s}")
         if not self.base_s > 0 or not self.cap_s >= self.base_s:
             raise ValueError(
                 f"backoff needs 0 < base_s <= cap_s (got base_s={self.base_s}, cap_s={self.cap_s})"
@@ -99,28 +107,54 @@ class RetryPolicy:
         """Full jitter: a wait in [0, ceiling(attempts)), the same for the same seed."""
         return self.ceiling(attempts) * unit_interval(seed, attempts)
 
-    def decide(self, attempts: int, now: float, result: AttemptResult, *, seed: str) -> Decision:
-        """Return what to do after an attempt; `attempts` already counts this one."""
+    def decide(
+        self,
+        attempts: int,
+        now: float,
+        result: AttemptResult,
+        *,
+        seed: str,
+        first_attempt_at: float | None = None,
+    ) -> Decision:
+        """Return what to do after an attempt at `now`; `attempts` already counts this one,
+        and `first_attempt_at` is when the first began (None: this is the first)."""
         if result.ok:
             return Decision.sent()
         reason = failure_text(result)
         if not result.retryable:
             return Decision.dead(f"not retryable: {reason}")
-        if attempts >= self.max_attempts:
+        if self.max_attempts is not None and attempts >= self.max_attempts:
             return Decision.dead(f"gave up after {attempts} attempts; last: {reason}")
-        wait = self.backoff(attempts, seed)
+        first = now if first_attempt_at is None else first_attempt_at
+        deadline = first + self.retry_for_s
+        if now >= deadline:
+            spent = _minutes(now - first)
+            return Decision.dead(f"gave up after {attempts} attempts in {spent}; last: {reason}")
+        at = min(now + self.backoff(attempts, seed), deadline)
         if result.retry_after_s is not None:
-            wait = max(wait, result.retry_after_s)
+            at = max(at, now + result.retry_after_s)
         elif result.status_code == 429:
-            wait = max(wait, MIN_429_WAIT_S)
-        return Decision.retry(now + wait, reason)
+            at = max(at, now + MIN_429_WAIT_S)
+        return Decision.retry(at, reason)
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} minutes"
 
 
 def next_attempt(
-    policy: RetryPolicy, attempts: int, now: float, result: AttemptResult, *, seed: str
+    policy: RetryPolicy,
+    attempts: int,
+    now: float,
+    result: AttemptResult,
+    *,
+    seed: str,
+    first_attempt_at: float | None = None,
 ) -> Decision:
     """Return what to do after an attempt (see RetryPolicy.decide)."""
-    return policy.decide(attempts, now, result, seed=seed)
+    return policy.decide(attempts, now, result, seed=seed, first_attempt_at=first_attempt_at)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,9 @@ from tenantwatch.services.alert_records import SEVERITIES, AlertRecord, from_row
 from tenantwatch.services.errors import Invalid, NotFound
 from tenantwatch.services.escalation import Escalator
 from tenantwatch.services.group_commit import GroupCommit
+from tenantwatch.services.outgoing import Enqueue, Outgoing
+
+__all__ = ["AlertingService", "Enqueue", "Incoming", "Outgoing"]
 
 log = structlog.get_logger(__name__)
 
@@ -62,23 +65,6 @@ class RowStore(Protocol):
     async def load_all(self) -> list[dict[str, Any]]: ...
 
     async def delete_many(self, keys: Sequence[str]) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One notification for the outbox."""
-
-    idempotency_key: str
-    tenant_id: str | None
-    receiver: str
-    integration: str
-    group_key: str
-    alert_status: str
-    request: OutboundRequest
-    fingerprints: tuple[str, ...] = ()  # the alerts it carries
-
-
-Enqueue = Callable[[Sequence[Outgoing]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +161,8 @@ class AlertingService:
         timeout_s = self.config.resolve_timeout_s
         for item in items:
             labels = item.labels
-            if tenant is not None:  # a tenant's key only ever raises its own alerts
-                labels = {**labels, "tenant": tenant}
+            if tenant is not None and any(labels.values()):  # without labels it is refused
+                labels = {**labels, "tenant": tenant}  # a tenant's key raises its own alerts
             admitted = admit_posted(
                 labels,
                 item.annotations,
@@ -249,8 +235,11 @@ class AlertingService:
                 wait = min(wait, ESCALATION_TICK_S)
             if wait > 0:
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the
+                # cancel of stop() when the event is set at the same moment
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
             try:
                 await self.tick(self.now())
             except Exception as exc:  # never let one bad flush stop the loop
@@ -401,6 +390,7 @@ class AlertingService:
                         alert_status=data.status,
                         request=request,
                         fingerprints=tuple(a.fingerprint for a in p.alerts),
+                        role="state",  # the group's whole state: a newer one replaces it
                     )
                 )
 
@@ -530,6 +520,7 @@ class AlertingService:
                             data.status,
                             request,
                             (record.fingerprint,),
+                            role="notice",
                         )
                     )
         if outgoing:
@@ -678,6 +669,7 @@ class AlertingService:
                         "acknowledged",
                         request,
                         (record.fingerprint,),
+                        role="acknowledge",
                     )
                 )
         if outgoing:

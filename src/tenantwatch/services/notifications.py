@@ -34,6 +34,10 @@ class NotificationLog(Protocol):
 
     async def counts(self, tenant_id: str | None = None) -> dict[str, int]: ...
 
+    async def superseding(self, notification_id: int) -> int | None:
+        """The newer notification of its receiver, integration and group that replaces it."""
+        ...
+
     async def retry_dead(
         self, notification_id: int, now: float, audit: AuditEntry | None = None
     ) -> bool:
@@ -97,9 +101,17 @@ class NotificationService:
         self, who: Principal, notification_id: int, *, request_id: str | None = None
     ) -> NotificationRow:
         """Queue a dead notification again with fresh attempts, recorded in the audit log.
-        Raise Conflict when it is not dead."""
+        Raise Conflict when it is not dead, or when a newer notification of its group
+        replaces it (sending it now would leave the receiver with a stale state)."""
         require(who, Scope.ADMIN)
         row = await self._visible(who, notification_id)
+        newer = await self._log.superseding(notification_id) if row.status == "dead" else None
+        if newer is not None:
+            raise Conflict(
+                f"notification {notification_id} is replaced by the newer notification "
+                f"{newer} of the same receiver and group; retrying it would send a stale "
+                f"state after a newer one, so retry {newer} if it is dead"
+            )
         now = self._now()
         audit = AuditEntry.of(
             at=self._ctx.clock(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.types import FailFast
 
 LabelMap = dict[str, str]
@@ -15,15 +15,26 @@ class PostableAlert(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     labels: LabelMap
-    annotations: LabelMap = Field(default_factory=dict)
+    annotations: LabelMap | None = None  # null is no annotations, as in Alertmanager
     startsAt: str | None = None
     endsAt: str | None = None
-    generatorURL: str = ""
+    generatorURL: str | None = None
 
 
 # FailFast: the first bad alert is all the answer names, and a batch of 200,000 bad alerts
 # must not build 200,000 errors first
 POSTABLE_ALERTS = TypeAdapter(Annotated[list[PostableAlert], FailFast()])
+
+
+def labels_required(exc: ValidationError) -> str | None:
+    """Alertmanager's 422 message when an alert has no `labels` (absent or null), naming
+    the first such alert ("1.labels in body is required"); None for other problems."""
+    for error in exc.errors():  # in the order of the alerts
+        loc = error.get("loc", ())
+        missing = error["type"] == "missing" or error.get("input", "") is None
+        if len(loc) == 2 and loc[1] == "labels" and missing:
+            return f"{loc[0]}.labels in body is required"
+    return None
 
 
 class ReceiverName(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from tenantwatch.domain.notifications import NotificationRow
 
-Status = Literal["pending", "sending", "sent", "dead"]
+Status = Literal["pending", "sending", "sent", "dead", "superseded"]
 
 
 def _iso(ts: float | None) -> datetime | None:
@@ -32,6 +32,10 @@ class NotificationOut(BaseModel):
     )
     alert_status: str
     status: Status
+    superseded_by: int | None = Field(
+        description="when superseded: the newer notification of the same receiver, "
+        "integration and group that replaced it before it was sent"
+    )
     attempts: int
     created_at: datetime
     last_attempt_at: datetime | None
@@ -55,6 +59,7 @@ class NotificationOut(BaseModel):
             fingerprints=list(r.fingerprints) if r.fingerprints is not None else None,
             alert_status=r.alert_status,
             status=r.status,
+            superseded_by=r.superseded_by,
             attempts=r.attempts,
             created_at=datetime.fromtimestamp(r.created_at, UTC),
             last_attempt_at=_iso(r.last_attempt_at),
@@ -76,3 +81,4 @@ class NotificationCounts(BaseModel):
     sending: int
     sent: int
     dead: int
+    superseded: int

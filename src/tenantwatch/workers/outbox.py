@@ -1,10 +1,13 @@
 """The notification outbox worker: persisted first, then sent, retried, or dead-lettered.
 
 `enqueue_many` writes notifications to the database before anything is sent (a repeated
-idempotency key is ignored) and wakes the loop. The loop claims due notifications with a
-lease, waits for each target's rate limit, sends them concurrently (bounded) and records
+idempotency key is ignored; a newer state of a group supersedes the older one still
+waiting) and wakes the loop. The loop claims due notifications with a lease (at most the
+oldest unsent of each receiver, integration and group, so a group's messages keep their
+order), waits for each target's rate limit, sends them concurrently (bounded) and records
 the outcome: sent (only after `deliver` said ok), retry at a backoff time that honours
-Retry-After, or dead with the reason. A worker killed mid-send leaves rows `sending`; their
+Retry-After, within the retry budget counted from the first attempt, or dead with the
+reason. A worker killed mid-send leaves rows `sending`; their
 lease lapses and they are sent again: delivery is at least once. The request handed to
 `deliver` carries the notification's idempotency key (`request.idempotency_key`, filled
 from the row when the stored request lacks it); the sender puts it in a header so
@@ -32,6 +35,7 @@ from tenantwatch.domain.outbox import (
     RetryPolicy,
     rate_key,
 )
+from tenantwatch.domain.outbox_order import ROLES, order_key
 from tenantwatch.services.group_commit import GroupCommit
 
 log = structlog.get_logger(__name__)
@@ -69,6 +73,10 @@ class Item(Protocol):
     def fingerprints(self) -> Sequence[str]: ...
     @property
     def request(self) -> OutboundRequest: ...
+    @property
+    def role(self) -> str:
+        """state, acknowledge or notice: which newer notification supersedes it."""
+        ...
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -145,6 +153,9 @@ class OutboxWorker:
         Return how many were new.
         """
         now = self.now()
+        for i in items:
+            if i.role not in ROLES:
+                raise ValueError(f"a notification's role is one of {ROLES}, not {i.role!r}")
         rows = [
             {
                 "tenant_id": i.tenant_id,
@@ -161,6 +172,8 @@ class OutboxWorker:
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
+                "order_key": order_key(i.receiver, i.integration, i.group_key),
+                "role": i.role,
             }
             for i in items
         ]
@@ -227,9 +240,10 @@ class OutboxWorker:
             except Exception as exc:  # the database is down: try again later
                 log.error("outbox round failed", error=f"{type(exc).__name__}: {exc}")
                 wait = self.poll_s
-            if wait > 0:
+            if wait > 0:  # asyncio.timeout: wait_for can swallow stop()'s cancel on 3.11
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
 
     async def _idle_wait(self) -> float:
         if len(self._inflight) >= self.concurrency:
@@ -275,9 +289,12 @@ class OutboxWorker:
         if at > now:
             await asyncio.sleep(at - now)
         attempts = claim.attempts + 1
+        first = claim.first_attempt_at if claim.first_attempt_at is not None else self.now()
         result = await self._deliver(claim)
-        decision = self.policy.decide(attempts, self.now(), result, seed=str(claim.id))
-        await self._record(claim, attempts, result, decision)
+        decision = self.policy.decide(
+            attempts, self.now(), result, seed=str(claim.id), first_attempt_at=first
+        )
+        await self._record(claim, attempts, result, decision, first)
 
     async def _deliver(self, claim: Claimed) -> Delivered:
         started = time.perf_counter()
@@ -301,11 +318,12 @@ class OutboxWorker:
             return _Crashed(f"{type(exc).__name__}: {exc}", elapsed_ms())
 
     async def _record(
-        self, claim: Claimed, attempts: int, result: Delivered, decision: Decision
+        self, claim: Claimed, attempts: int, result: Delivered, decision: Decision, first: float
     ) -> None:
         now = self.now()
         values: dict[str, object] = {
             "attempts": attempts,
+            "first_attempt_at": first,
             "last_attempt_at": now,
             "last_status_code": result.status_code,
             "latency_ms": result.latency_ms,

@@ -15,6 +15,7 @@ from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.adapters.db.repos.audit import SqlAuditRepo
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.domain.audit import AuditEntry
+from tenantwatch.domain.outbox_order import order_key
 
 T0 = 1_700_000_000.0
 
@@ -102,6 +103,106 @@ async def test_concurrent_claims_never_share_a_row(database_url: str, engine: As
             await e.dispose()
     ids = [i for got in results for i in got]
     assert len(ids) == 120 and len(set(ids)) == 120
+
+
+def grouped(key: str, group: str, **over: Any) -> dict[str, Any]:
+    """A row ordered with the others of its group (what the outbox worker enqueues)."""
+    return row(key, order_key=order_key("team", "webhook/0", group), role="notice", **over)
+
+
+async def test_a_claim_takes_only_the_oldest_unsent_row_of_a_group(
+    repo: SqlNotificationRepo,
+) -> None:
+    loose = {"group_key": None, "order_key": None, "role": "notice"}  # ordered with nothing
+    await repo.enqueue_many(
+        [
+            grouped("a1", "a", next_attempt_at=T0 + 60),
+            grouped("a2", "a"),
+            grouped("b1", "b"),
+            grouped("b2", "b"),
+            row("loose1", **loose),
+            row("loose2", **loose),
+        ]
+    )
+    # a1 is not due yet, and a2 waits behind it; b2 waits behind b1 in flight
+    first = await repo.claim(T0, lease_s=30, limit=10)
+    assert sorted(c.idempotency_key for c in first) == ["b1", "loose1", "loose2"]
+    assert await repo.next_due() == T0 + 30  # not a2, which is due but behind a1
+    [b1] = [c for c in first if c.idempotency_key == "b1"]
+    await repo.record(b1, status="pending", next_attempt_at=T0 + 5, attempts=1)
+    for c in first:
+        if c.idempotency_key.startswith("loose"):
+            await repo.record(c, status="sent", attempts=1)
+    assert await repo.claim(T0 + 1, lease_s=30, limit=10) == []  # b1 failed: b2 still waits
+    [again] = await repo.claim(T0 + 5, lease_s=30, limit=10)
+    assert again.idempotency_key == "b1" and await repo.next_due() == T0 + 35
+    await repo.record(again, status="sent", attempts=2)
+    [b2] = await repo.claim(T0 + 6, 30, 10)
+    assert b2.idempotency_key == "b2"
+    await repo.record(b2, status="sent", attempts=1)
+    assert [c.idempotency_key for c in await repo.claim(T0 + 60, 30, 10)] == ["a1"]
+
+
+async def test_concurrent_claims_never_take_two_rows_of_a_group(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    groups = [f"g{i}" for i in range(10)]
+    await SqlNotificationRepo(engine).enqueue_many(
+        [grouped(f"{g}-{n}", g) for n in range(6) for g in groups]
+    )
+    engines = [create_engine(database_url) for _ in range(4)]
+    order: list[str] = []
+    inflight: set[str] = set()
+    try:
+
+        async def work(r: SqlNotificationRepo) -> None:
+            while (await r.counts())["pending"]:
+                for claim in await r.claim(T0, lease_s=30, limit=4):
+                    group = claim.idempotency_key.split("-")[0]
+                    assert group not in inflight, claim.idempotency_key
+                    inflight.add(group)
+                    await asyncio.sleep(0.001)
+                    order.append(claim.idempotency_key)
+                    inflight.discard(group)
+                    assert await r.record(claim, status="sent", attempts=1)
+
+        await asyncio.gather(*(work(SqlNotificationRepo(e)) for e in engines))
+    finally:
+        for e in engines:
+            await e.dispose()
+    assert sorted(order) == sorted(f"{g}-{n}" for n in range(6) for g in groups)
+    for g in groups:
+        assert [k for k in order if k.startswith(f"{g}-")] == [f"{g}-{n}" for n in range(6)]
+
+
+async def test_a_newer_state_supersedes_older_waiting_ones_when_enqueued(
+    repo: SqlNotificationRepo,
+) -> None:
+    def state(key: str, status: str = "firing") -> dict[str, Any]:
+        return {**grouped(key, "a", alert_status=status), "role": "state"}
+
+    await repo.enqueue_many([state("f1")])
+    [f1] = await repo.claim(T0, lease_s=30, limit=10)  # in flight: not superseded
+    await repo.enqueue_many([state("f2")])
+    await repo.enqueue_many([state("f3"), state("r4", "resolved")])  # one batch
+    rows = {r.idempotency_key: r for r in await repo.list(before_id=None, limit=10)}
+    assert {k: (r.status, r.superseded_by) for k, r in rows.items()} == {
+        "f1": ("sending", None),
+        "f2": ("superseded", rows["r4"].id),
+        "f3": ("superseded", rows["r4"].id),
+        "r4": ("pending", None),
+    }
+    # f1 fails: with r4 queued behind it, it is superseded instead of retried
+    assert await repo.record(f1, status="pending", next_attempt_at=T0 + 9, attempts=1)
+    got = await repo.get(f1.id)
+    assert got is not None and (got.status, got.superseded_by, got.attempts) == (
+        "superseded",
+        rows["r4"].id,
+        1,
+    )
+    assert [c.idempotency_key for c in await repo.claim(T0, 30, 10)] == ["r4"]
+    assert await repo.superseding(f1.id) == rows["r4"].id
+    assert await repo.superseding(rows["r4"].id) is None
 
 
 async def test_a_result_is_stored_only_under_the_claim_that_holds_the_row(
@@ -233,8 +334,20 @@ async def test_the_log_filters_pages_and_counts(repo: SqlNotificationRepo) -> No
         await repo.list(before_id=None, limit=10, kind="slack", tenant_id="alpha"),
     ]
     assert [[r.idempotency_key for r in rows] for rows in filtered] == [["a3"], ["a2"], ["a2"]]
-    assert await repo.counts() == {"pending": 4, "sending": 0, "sent": 0, "dead": 1}
-    assert await repo.counts("bravo") == {"pending": 1, "sending": 0, "sent": 0, "dead": 0}
+    assert await repo.counts() == {
+        "pending": 4,
+        "sending": 0,
+        "sent": 0,
+        "dead": 1,
+        "superseded": 0,
+    }
+    assert await repo.counts("bravo") == {
+        "pending": 1,
+        "sending": 0,
+        "sent": 0,
+        "dead": 0,
+        "superseded": 0,
+    }
     assert not hasattr(alpha[0], "request")
     stored = await repo.stored_request(alpha[0].id)
     assert stored is not None and stored["headers"] == [["X-Token", "hush"]]

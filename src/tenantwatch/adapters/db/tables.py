@@ -304,7 +304,7 @@ notifications = Table(
     Column("fingerprints", JSON, nullable=True),  # the alerts carried; NULL before 0004
     Column("alert_status", String(16), nullable=False),  # firing | resolved | test
     Column("request", JSON, nullable=False),  # what to send; may hold secrets, never shown
-    Column("status", String(16), nullable=False),  # pending sending sent dead
+    Column("status", String(16), nullable=False),  # pending sending sent dead superseded
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", Float, nullable=False),
     Column("lease_until", Float, nullable=True),
@@ -314,8 +314,14 @@ notifications = Table(
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("latency_ms", Float, nullable=True),
+    # sha256(receiver, integration, group_key): at most the oldest unsent one is sent
+    Column("order_key", String(64), nullable=True),
+    Column("role", String(16), nullable=False, server_default="notice"),  # domain/outbox_order
+    Column("superseded_by", _BIGID, nullable=True),  # the newer one that replaced it
+    Column("first_attempt_at", Float, nullable=True),  # retries go on for a time after it
     Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_notifications_tenant_id_id", "tenant_id", "id"),
+    Index("ix_notifications_order_key_id", "order_key", "id"),
 )
 
 # Facts about this installation, one row each: which config file the server syncs from

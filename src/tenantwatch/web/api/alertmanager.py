@@ -3,7 +3,8 @@
 Authentication: a Bearer key, or basic auth with the key as the password (Prometheus'
 `alertmanagers: [{basic_auth: ...}]` and amtool's `--http.config.file`). A tenant's key
 posts alerts labelled with its tenant and sees only its tenant's alerts and silences.
-Errors answer 400 with a JSON string, as Alertmanager does.
+Errors answer 400 with a JSON string, as Alertmanager does; an alert without `labels` gets
+go-swagger's 422 `{"code": 602, ...}`, as from Alertmanager.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from tenantwatch.web.am_schemas import (
     PostableSilence,
     ReceiverName,
     SilenceCreated,
+    labels_required,
 )
 from tenantwatch.web.deps import Credentials, RequestId, RuntimeDep, authenticate
 from tenantwatch.web.errors import AUTH, responses
@@ -54,6 +56,17 @@ router = APIRouter(prefix="/api/v2", tags=["alertmanager"], responses=AUTH)
 STRING_ERROR = {"content": {"application/json": {"schema": {"type": "string"}}}}
 # Larger batches are validated in a thread (the body is capped: http.max_alerts_body_size).
 _PARSE_IN_THREAD = 256 << 10
+SWAGGER_ERROR = {  # go-swagger's validation answer: {"code": 602, "message": "..."}
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+                "required": ["code", "message"],
+            }
+        }
+    }
+}
 _basic = HTTPBasic(auto_error=False, description="any user and an API key as the password")
 _STARTED = time.time()
 
@@ -149,6 +162,7 @@ def gettable(svc: AlertingService, r: AlertRecord, now: float) -> GettableAlert:
         200: {"description": "accepted (empty body)", "content": None},
         400: {"description": "invalid alerts (the valid ones are kept)", **STRING_ERROR},
         413: {"description": "too many alerts, or a body too large", **STRING_ERROR},
+        422: {"description": "an alert without labels (none is kept)", **SWAGGER_ERROR},
     },
 )
 async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Response:
@@ -164,6 +178,9 @@ async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Respon
         else:
             posted = POSTABLE_ALERTS.validate_json(raw)
     except ValidationError as exc:
+        required = labels_required(exc)
+        if required is not None:  # go-swagger's answer, before any alert is looked at
+            return JSONResponse({"code": 602, "message": required}, status_code=422)
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         return bad_request(
@@ -181,7 +198,9 @@ async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Respon
             problems.append(f"alert {i}: {exc}")
             continue
         items.append(
-            Incoming(p.labels, p.annotations, starts or None, ends or None, p.generatorURL)
+            Incoming(
+                p.labels, p.annotations or {}, starts or None, ends or None, p.generatorURL or ""
+            )
         )
     problems += await service(rt).post(items, tenant=who.tenant_id)
     if problems:

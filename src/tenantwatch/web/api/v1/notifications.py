@@ -2,8 +2,10 @@
 
 What a notification sends (its stored request: URLs with tokens, auth headers) is never
 shown; `target` is the redacted destination. Each notification names the alerts it carried
-(their fingerprints) and its group key. Tenant-bound keys see their tenant's rows. Putting
-a dead notification back is recorded in the audit log.
+(their fingerprints) and its group key; one that a newer notification of its group
+replaced before it was sent is `superseded`, and names that one (`superseded_by`).
+Tenant-bound keys see their tenant's rows. Putting a dead notification back is recorded in
+the audit log.
 """
 
 from __future__ import annotations
