@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tenantwatch.config import Config
 from tenantwatch.config.checks_model import KIND_MODELS
-from tenantwatch.config.model import CheckRunnerConfig
+from tenantwatch.config.model import CheckRunnerConfig, Config
 
 
 @dataclass

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.services.apikeys import IssuedKey

@@ -24,24 +24,24 @@ from tenantwatch.adapters.db.tables import instance_state
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
 from tenantwatch.adapters.notifiers.base import Notifiers
 from tenantwatch.adapters.probes.guard import ProbeGuard
-from tenantwatch.config.alerting_model import EscalationConfig
-from tenantwatch.config.alertmanager import (
+from tenantwatch.alertmanager.config import (
     AlertmanagerConfig,
     config_from_mapping,
     default_config,
     load_alertmanager_config,
     with_tenant_routes,
 )
+from tenantwatch.config.alerting_model import EscalationConfig
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.model import Config
-from tenantwatch.config.rules_load import builtin_groups, load_rule_groups
-from tenantwatch.domain.alert_rules import OutgoingAlert
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.config_source import CONFIG_SOURCE_KEY, ConfigSource
 from tenantwatch.domain.flapping import FlapConfig
 from tenantwatch.domain.outbox import RetryPolicy
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
+from tenantwatch.rules.alerting import OutgoingAlert
+from tenantwatch.rules.load import builtin_groups, load_rule_groups
 from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alerting import AlertingService
 from tenantwatch.services.apikeys import ApiKeyService

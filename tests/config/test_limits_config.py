@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tenantwatch.config import ConfigError, parse_config
+from tenantwatch.config.errors import ConfigError
+from tenantwatch.config.loader import parse_config
 from tenantwatch.config.metrics_model import IngestLimitsConfig
 from tenantwatch.config.model import HttpConfig
 from tenantwatch.domain.tiers import BUILTIN_TIERS

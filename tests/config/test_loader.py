@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tenantwatch.config import Config, ConfigError, load_config, parse_config
+from tenantwatch.config.errors import ConfigError
+from tenantwatch.config.loader import load_config, parse_config
+from tenantwatch.config.model import Config
 from tenantwatch.config.yaml_lines import load_yaml
 from tenantwatch.domain.tenants import TenantStatus
 

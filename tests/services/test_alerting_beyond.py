@@ -17,8 +17,8 @@ from tenantwatch.adapters.db.repos.alerting import (
     SqlNotificationLog,
     SqlSilenceStore,
 )
+from tenantwatch.alertmanager.config import parse_alertmanager_config
 from tenantwatch.config.alerting_model import EscalationConfig
-from tenantwatch.config.alertmanager import parse_alertmanager_config
 from tenantwatch.domain.flapping import FlapConfig
 from tenantwatch.services.alerting import AlertingService, Incoming, Outgoing
 from tenantwatch.services.escalation import Escalator
@@ -216,8 +216,8 @@ async def test_state_survives_a_restart(engine: AsyncEngine) -> None:
 
 
 async def test_a_silence_can_end_when_its_alerts_resolve(engine: AsyncEngine) -> None:
-    from tenantwatch.domain.routing import LabelMatcher
-    from tenantwatch.domain.silences import Silence
+    from tenantwatch.alertmanager.routing import LabelMatcher
+    from tenantwatch.alertmanager.silences import Silence
 
     clock = Clock(1_700_000_000.0)
     sent: list[Outgoing] = []

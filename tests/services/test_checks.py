@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Principal, Scope
 from tenantwatch.domain.checks import CheckStatus
 from tenantwatch.domain.heartbeat import PingKind

@@ -22,8 +22,8 @@ from tenantwatch.adapters.db.repos.alerting import (
 )
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.notifiers import Notifiers
-from tenantwatch.config.alertmanager import parse_alertmanager_config
-from tenantwatch.domain.notify_payloads import group_key_hash
+from tenantwatch.alertmanager.config import parse_alertmanager_config
+from tenantwatch.alertmanager.notify_payloads import group_key_hash
 from tenantwatch.domain.outbox import RetryPolicy
 from tenantwatch.services.alerting import AlertingService, Incoming
 from tenantwatch.workers.outbox import OutboxWorker

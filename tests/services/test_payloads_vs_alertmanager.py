@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tenantwatch.domain.notify_data import go_time
+from tenantwatch.alertmanager.notify_data import go_time
 from tests.alertmanager_server import require_alertmanager
 from tests.am_compare import Clock, Mailbox, Sides, both
 

@@ -12,9 +12,9 @@ import aiohttp
 import httpx
 import yaml
 
+from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.domain.notify_data import go_time
 from tenantwatch.runtime import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.domain.notify_data import go_time
 from tenantwatch.runtime import Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings

@@ -13,8 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tenantwatch.config import Config
-from tenantwatch.config.model import CheckRunnerConfig
+from tenantwatch.config.model import CheckRunnerConfig, Config
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.domain.checks import Check, CheckKind
 from tenantwatch.runtime import Runtime

@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tenantwatch.config import Config
-from tenantwatch.config.model import CheckRunnerConfig
+from tenantwatch.config.model import CheckRunnerConfig, Config
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.runtime import Runtime
 from tests.checks_support import check_model

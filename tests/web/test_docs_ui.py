@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.runtime import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app

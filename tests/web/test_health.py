@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tenantwatch import __version__
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.runtime import build_runtime
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
 from tenantwatch.runtime import build_runtime, prepare
 from tenantwatch.settings import Settings

@@ -15,8 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tenantwatch.config import Config
-from tenantwatch.config.model import CheckRunnerConfig
+from tenantwatch.config.model import CheckRunnerConfig, Config
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.runtime import Runtime
 from tests.conftest import KeyMaker

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from tenantwatch.adapters.db.engine import create_engine
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
-from tenantwatch.domain.notify_payloads import OutboundRequest
+from tenantwatch.alertmanager.notify_payloads import OutboundRequest
 from tenantwatch.domain.outbox import RetryPolicy
 from tenantwatch.workers.outbox import OutboxWorker
 

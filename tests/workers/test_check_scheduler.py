@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.tenants import TenantStatus
 from tenantwatch.runtime import Runtime

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.promql.model import VectorResult
 from tenantwatch.runtime import build_runtime
 from tenantwatch.settings import Settings

@@ -20,7 +20,7 @@ from tenantwatch.adapters.db.engine import create_engine
 from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.notifiers.base import Notifiers
-from tenantwatch.domain.notify_payloads import OutboundRequest
+from tenantwatch.alertmanager.notify_payloads import OutboundRequest
 from tenantwatch.domain.outbox import RateLimit, RetryPolicy
 from tenantwatch.workers.outbox import OutboxWorker
 from tests.support import free_port

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tenantwatch.adapters.db.engine import create_engine
 from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
-from tenantwatch.config.rule_files import parse_rule_file
-from tenantwatch.domain.alert_rules import AlertState, OutgoingAlert
 from tenantwatch.metrics.backend import EmbeddedBackend
 from tenantwatch.metrics.head import Head
 from tenantwatch.promql.model import labels_of
+from tenantwatch.rules.alerting import AlertState, OutgoingAlert
+from tenantwatch.rules.files import parse_rule_file
 from tenantwatch.workers.rules import ManagedGroup, RuleManager, eval_time, group_offset
 
 RULES = """
@@ -160,7 +160,7 @@ def test_evaluation_slots_are_stable_and_aligned() -> None:
 
 
 def test_builtin_pack_loads_and_user_rules_replace_it(tmp_path: Path) -> None:
-    from tenantwatch.config.rules_load import builtin_groups
+    from tenantwatch.rules.load import builtin_groups
 
     names = [r.alert for g in builtin_groups([]) for r in g.rules]
     assert names == [

@@ -17,12 +17,12 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from tenantwatch.alertmanager.notify_data import go_time
+from tenantwatch.alertmanager.routing import RoutingError, parse_matchers
 from tenantwatch.cli import tables
 from tenantwatch.cli.common import console, err_console, settings_from_env
 from tenantwatch.cli.query import _base_url, resolve_key
 from tenantwatch.domain.durations import parse_duration
-from tenantwatch.domain.notify_data import go_time
-from tenantwatch.domain.routing import RoutingError, parse_matchers
 
 alerts_app = typer.Typer(help="List, acknowledge and resolve alerts (as amtool alert)")
 silence_app = typer.Typer(help="Add, list and expire silences (as amtool silence)")

@@ -11,7 +11,7 @@ from pathlib import Path
 from tenantwatch.adapters.db.engine import redact_url
 from tenantwatch.cli.common import console
 from tenantwatch.cli.config_cmd import sync_summary
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.settings import Settings
 

@@ -16,7 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from tenantwatch.adapters.db.engine import redact_url
-from tenantwatch.config import Config, ConfigError, load_config
+from tenantwatch.config.errors import ConfigError
+from tenantwatch.config.loader import load_config
+from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import Principal, Scope, effective_scopes
 from tenantwatch.domain.config_source import ConfigSource
 from tenantwatch.runtime import Runtime, build_runtime, recorded_source

@@ -16,7 +16,8 @@ from tenantwatch.cli.common import (
     read_config,
     settings_from_env,
 )
-from tenantwatch.config import ConfigError, load_config
+from tenantwatch.config.errors import ConfigError
+from tenantwatch.config.loader import load_config
 from tenantwatch.runtime import build_runtime, sync_config
 from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.services.errors import ServiceError

@@ -11,6 +11,9 @@ import typer
 from rich.table import Table
 
 from tenantwatch.adapters.notifiers import Notifiers
+from tenantwatch.alertmanager.alert import fingerprint
+from tenantwatch.alertmanager.notify_data import NotifyAlert, NotifyData, build_notify_data
+from tenantwatch.alertmanager.notify_payloads import build_request
 from tenantwatch.cli.common import (
     ConfigOption,
     config_for_reading,
@@ -19,9 +22,6 @@ from tenantwatch.cli.common import (
     settings_from_env,
 )
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.domain.am_alert import fingerprint
-from tenantwatch.domain.notify_data import NotifyAlert, NotifyData, build_notify_data
-from tenantwatch.domain.notify_payloads import build_request
 from tenantwatch.runtime import alertmanager_config
 
 app = typer.Typer(help="Try things out without waiting for a real alert")

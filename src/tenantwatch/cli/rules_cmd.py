@@ -8,7 +8,7 @@ import typer
 
 from tenantwatch.cli.common import console, err_console
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.rule_files import load_rule_file
+from tenantwatch.rules.files import load_rule_file
 from tenantwatch.rules.unittest import run_file
 
 app = typer.Typer(help="Prometheus rule files.", no_args_is_help=True)

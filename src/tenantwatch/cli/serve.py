@@ -24,7 +24,7 @@ from tenantwatch.cli.common import (
     read_config,
     settings_from_env,
 )
-from tenantwatch.config import Config
+from tenantwatch.config.model import Config
 from tenantwatch.logs import configure_logging
 from tenantwatch.runtime import build_runtime, prepare
 from tenantwatch.services.config_sync import ConfigSyncReport

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tenantwatch.config.alerting_model import EscalationConfig
-from tenantwatch.config.alertmanager import (
+from tenantwatch.alertmanager.config import (
     AlertmanagerConfig,
     config_from_mapping,
     load_alertmanager_config,
     with_tenant_routes,
 )
+from tenantwatch.config.alerting_model import EscalationConfig
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.yaml_lines import LineMap
 from tenantwatch.domain.escalation import policy_from_mapping

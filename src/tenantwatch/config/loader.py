@@ -14,9 +14,9 @@ from tenantwatch.config.checks_model import KIND_MODELS
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.metrics_checks import metrics_issues, scrape_issues
 from tenantwatch.config.model import Config
-from tenantwatch.config.rules_load import rule_files_issues
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
 from tenantwatch.domain.tiers import BUILTIN_TIERS
+from tenantwatch.rules.load import rule_files_issues
 
 
 def load_config(path: Path, env: Mapping[str, str]) -> Config:

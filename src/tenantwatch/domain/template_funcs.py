@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tenantwatch.domain.durations import parse_duration
-from tenantwatch.domain.gotemplate import MISSING, go_float, go_str
+from tenantwatch.gotext.template import MISSING, go_float, go_str
 
 
 def to_float(value: Any) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from tenantwatch.metrics.gofloat import normalise_float
+from tenantwatch.gotext.floats import normalise_float
 from tenantwatch.promql.model import METRIC_NAME, Labels
 
 _INT64_MAX = 2**63 - 1

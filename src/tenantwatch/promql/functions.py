@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import promql_parser as pp
 
-from tenantwatch.goregex import GoMatch, GoRegex, RegexError
+from tenantwatch.gotext.regex import GoMatch, GoRegex, RegexError
 from tenantwatch.promql import rangefn
 from tenantwatch.promql.histogram import histogram_fraction, histogram_quantile
 from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError, compile_regex

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from tenantwatch.goregex import GoRegex, RegexError
+from tenantwatch.gotext.regex import GoRegex, RegexError
 
 Labels = tuple[tuple[str, str], ...]
 FloatArray = npt.NDArray[np.float64]

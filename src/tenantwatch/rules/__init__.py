@@ -1,1 +1,1 @@
-"""Rule evaluation: Prometheus rule files, their unit tests and (later) the evaluator."""
+"""Prometheus rule files: loading, evaluation and promtool unit tests."""

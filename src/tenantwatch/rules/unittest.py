@@ -20,9 +20,6 @@ from typing import Any
 import yaml
 
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.rule_files import RuleGroup, load_rule_file
-from tenantwatch.domain.alert_rules import Alert, AlertingRule, AlertState, LabelSet, evaluate
-from tenantwatch.domain.alert_rules import alerts_series as alerts_samples
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.metrics.head import Head
 from tenantwatch.promql.engine import Engine
@@ -34,6 +31,9 @@ from tenantwatch.promql.model import (
     labels_of,
 )
 from tenantwatch.promql.testvalues import Histogram, parse_series_line
+from tenantwatch.rules.alerting import Alert, AlertingRule, AlertState, LabelSet, evaluate
+from tenantwatch.rules.alerting import alerts_series as alerts_samples
+from tenantwatch.rules.files import RuleGroup, load_rule_file
 from tenantwatch.rules.unittest_report import (
     FILE_KEYS,
     TEST_KEYS,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 
-from tenantwatch.domain.am_alert import go_quote
+from tenantwatch.alertmanager.alert import go_quote
 from tenantwatch.promql.printer import duration
 
 # the keys promtool's strict YAML decoding accepts (anything else is its "field X not found")

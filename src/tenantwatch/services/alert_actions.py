@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from tenantwatch.domain.am_alert import fingerprint
+from tenantwatch.alertmanager.alert import fingerprint
+from tenantwatch.alertmanager.records import AlertRecord
+from tenantwatch.alertmanager.silences import Silence, expire
+from tenantwatch.alertmanager.silences import create as create_silence
 from tenantwatch.domain.apikeys import Principal
 from tenantwatch.domain.audit import AuditEntry
-from tenantwatch.domain.silences import Silence, expire
-from tenantwatch.domain.silences import create as create_silence
-from tenantwatch.services.alert_records import AlertRecord
 from tenantwatch.services.alerting import AlertingService, Incoming, silence_to_row
 from tenantwatch.services.audit import Audit
 from tenantwatch.services.errors import Invalid, NotFound

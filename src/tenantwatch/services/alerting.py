@@ -25,11 +25,21 @@ from typing import Any, Protocol
 
 import structlog
 
-from tenantwatch.config.alertmanager import AlertmanagerConfig, Integration
-from tenantwatch.domain import nflog
-from tenantwatch.domain.alert_rules import OutgoingAlert
-from tenantwatch.domain.am_alert import AmAlert, admit_posted, put
-from tenantwatch.domain.dispatch import Dispatcher, Flush
+from tenantwatch.alertmanager import nflog
+from tenantwatch.alertmanager.alert import AmAlert, admit_posted, put
+from tenantwatch.alertmanager.config import AlertmanagerConfig, Integration
+from tenantwatch.alertmanager.dispatch import Dispatcher, Flush
+from tenantwatch.alertmanager.notify_data import NotifyAlert, build_notify_data
+from tenantwatch.alertmanager.notify_payloads import (
+    OutboundRequest,
+    build_pagerduty_ack,
+    build_request,
+)
+from tenantwatch.alertmanager.notify_pipeline import notify_data, plan
+from tenantwatch.alertmanager.records import SEVERITIES, AlertRecord, from_row, received, to_row
+from tenantwatch.alertmanager.routing import Route
+from tenantwatch.alertmanager.silences import Silence, apply_resolution, mutes, silence_state
+from tenantwatch.alertmanager.silences import update as update_silence
 from tenantwatch.domain.flapping import (
     FlapConfig,
     FlapDecision,
@@ -37,13 +47,7 @@ from tenantwatch.domain.flapping import (
     next_evaluation,
     observe,
 )
-from tenantwatch.domain.notify_data import NotifyAlert, build_notify_data
-from tenantwatch.domain.notify_payloads import OutboundRequest, build_pagerduty_ack, build_request
-from tenantwatch.domain.notify_pipeline import notify_data, plan
-from tenantwatch.domain.routing import Route
-from tenantwatch.domain.silences import Silence, apply_resolution, mutes, silence_state
-from tenantwatch.domain.silences import update as update_silence
-from tenantwatch.services.alert_records import SEVERITIES, AlertRecord, from_row, received, to_row
+from tenantwatch.rules.alerting import OutgoingAlert
 from tenantwatch.services.errors import Invalid, NotFound
 from tenantwatch.services.escalation import Escalator
 from tenantwatch.services.group_commit import GroupCommit
@@ -618,7 +622,7 @@ class AlertingService:
         return r
 
     def receivers_of(self, labels: Mapping[str, str]) -> list[str]:
-        from tenantwatch.domain.routing import match_routes
+        from tenantwatch.alertmanager.routing import match_routes
 
         return sorted({r.receiver for r in match_routes(self.config.route, labels)})
 
@@ -697,7 +701,7 @@ class AlertingService:
 
 
 def silence_to_row(s: Silence) -> dict[str, Any]:
-    from tenantwatch.domain.silences import matchers_to_api
+    from tenantwatch.alertmanager.silences import matchers_to_api
 
     return {
         "id": s.id,
@@ -721,7 +725,7 @@ def silence_to_row(s: Silence) -> dict[str, Any]:
 
 
 def silence_from_row(row: Mapping[str, Any]) -> Silence:
-    from tenantwatch.domain.silences import Recurrence, matchers_from_api
+    from tenantwatch.alertmanager.silences import Recurrence, matchers_from_api
 
     rec = row.get("recurrence")
     return Silence(

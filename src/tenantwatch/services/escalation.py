@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from tenantwatch.alertmanager.records import AlertRecord
 from tenantwatch.config.alerting_model import EscalationConfig
 from tenantwatch.domain.escalation import (
     EscalationPolicy,
@@ -21,7 +22,6 @@ from tenantwatch.domain.escalation import (
     policy_from_mapping,
 )
 from tenantwatch.domain.oncall import OnCallSchedule, on_call, schedule_from_mapping
-from tenantwatch.services.alert_records import AlertRecord
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from tenantwatch.domain.notify_payloads import OutboundRequest
+from tenantwatch.alertmanager.notify_payloads import OutboundRequest
 from tenantwatch.domain.outbox_order import Role
 
 

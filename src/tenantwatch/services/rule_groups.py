@@ -18,10 +18,10 @@ from typing import Any, Protocol
 import yaml
 
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.rule_files import RuleGroup, parse_rule_file
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.audit import AuditEntry
 from tenantwatch.domain.pagination import Page, page_from
+from tenantwatch.rules.files import RuleGroup, parse_rule_file
 from tenantwatch.services.access import cursor_key, require
 from tenantwatch.services.audit import Audit
 from tenantwatch.services.errors import Forbidden, Invalid, NotFound

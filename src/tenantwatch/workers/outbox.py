@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import structlog
 
 from tenantwatch.adapters.db.repos.notifications import Claimed, SqlNotificationRepo
-from tenantwatch.domain.notify_payloads import OutboundRequest
+from tenantwatch.alertmanager.notify_payloads import OutboundRequest
 from tenantwatch.domain.outbox import (
     AttemptResult,
     Decision,

@@ -20,8 +20,9 @@ from urllib.parse import quote
 
 import structlog
 
-from tenantwatch.config.rule_files import Rule, RuleGroup
-from tenantwatch.domain.alert_rules import (
+from tenantwatch.metrics.backend import QueryBackend
+from tenantwatch.promql.model import Matcher, ScalarResult, VectorResult, labels_of
+from tenantwatch.rules.alerting import (
     Alert,
     AlertingRule,
     AlertState,
@@ -33,8 +34,7 @@ from tenantwatch.domain.alert_rules import (
     alerts_to_send,
     evaluate,
 )
-from tenantwatch.metrics.backend import QueryBackend
-from tenantwatch.promql.model import Matcher, ScalarResult, VectorResult, labels_of
+from tenantwatch.rules.files import Rule, RuleGroup
 
 log = structlog.get_logger(__name__)
 

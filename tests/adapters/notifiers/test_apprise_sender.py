@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from tenantwatch.adapters.notifiers import Notifiers
-from tenantwatch.domain.notify_payloads import build_apprise
+from tenantwatch.alertmanager.notify_payloads import build_apprise
 from tests.adapters.notifiers.conftest import Receiver
-from tests.domain.test_notify_payloads import alert, go_render, group
+from tests.alertmanager.test_notify_payloads import alert, go_render, group
 
 
 def _request(*urls: str):  # type: ignore[no-untyped-def]

@@ -17,8 +17,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tenantwatch.adapters.notifiers import Notifiers
 from tenantwatch.adapters.notifiers.email import render_email
-from tenantwatch.domain.notify_payloads import build_email
-from tests.domain.test_notify_payloads import alert, go_render, group
+from tenantwatch.alertmanager.notify_payloads import build_email
+from tests.alertmanager.test_notify_payloads import alert, go_render, group
 from tests.support import free_port
 
 

@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl
 
 from tenantwatch.adapters.notifiers import Notifiers
 from tenantwatch.adapters.notifiers.http import parse_retry_after
-from tenantwatch.domain.notify_data import webhook_payload
-from tenantwatch.domain.notify_payloads import (
+from tenantwatch.alertmanager.notify_data import webhook_payload
+from tenantwatch.alertmanager.notify_payloads import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     build_msteams,
@@ -25,7 +25,7 @@ from tenantwatch.domain.notify_payloads import (
     verify_webhook_signature,
 )
 from tests.adapters.notifiers.conftest import Receiver
-from tests.domain.test_notify_payloads import GROUP_KEY, alert, go_render, group
+from tests.alertmanager.test_notify_payloads import GROUP_KEY, alert, go_render, group
 
 
 def _data(status: str = "firing"):  # type: ignore[no-untyped-def]

@@ -9,9 +9,9 @@ import pytest
 
 from tenantwatch.adapters.notifiers import Notifiers
 from tenantwatch.adapters.notifiers.redirects import Hop, RedirectError, next_hop
-from tenantwatch.domain.notify_payloads import OutboundRequest, build_request
+from tenantwatch.alertmanager.notify_payloads import OutboundRequest, build_request
 from tests.adapters.notifiers.conftest import Receiver
-from tests.domain.test_notify_payloads import alert, go_render, group
+from tests.alertmanager.test_notify_payloads import alert, go_render, group
 from tests.receivers import running_receiver
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from tenantwatch.adapters.notifiers import Notifiers, base
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, is_internal, resolve_checked
-from tenantwatch.domain.notify_payloads import build_webhook
+from tenantwatch.alertmanager.notify_payloads import build_webhook
 from tests.adapters.notifiers.conftest import Receiver
-from tests.domain.test_notify_payloads import alert, go_render, group
+from tests.alertmanager.test_notify_payloads import alert, go_render, group
 
 
 def _to(url: str):  # type: ignore[no-untyped-def]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
-from tenantwatch.config.rule_files import parse_rule_file
-from tenantwatch.domain.alert_rules import OutgoingAlert
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.metrics.backend import EmbeddedBackend
 from tenantwatch.metrics.head import Head
 from tenantwatch.promql.model import labels_of
+from tenantwatch.rules.alerting import OutgoingAlert
+from tenantwatch.rules.files import parse_rule_file
 from tenantwatch.runtime import Runtime
 from tenantwatch.web.api.prom_rules import go_float_e
 from tenantwatch.workers.rules import ManagedGroup, RuleManager

@@ -17,7 +17,7 @@ import apprise
 
 from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, resolve_checked
-from tenantwatch.domain.notify_payloads import OutboundRequest, apprise_target
+from tenantwatch.alertmanager.notify_payloads import OutboundRequest, apprise_target
 
 _HOSTED = {"json": 80, "xml": 80, "form": 80, "jsons": 443, "xmls": 443, "forms": 443}
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tenantwatch.adapters.ssrf import SsrfPolicy
-from tenantwatch.domain.notify_payloads import OutboundRequest
+from tenantwatch.alertmanager.notify_payloads import OutboundRequest
 
 
 @dataclass(frozen=True, slots=True)

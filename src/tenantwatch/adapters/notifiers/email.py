@@ -28,8 +28,8 @@ import jinja2
 
 from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, resolve_checked
-from tenantwatch.domain.notify_data import NotifyData
-from tenantwatch.domain.notify_payloads import (
+from tenantwatch.alertmanager.notify_data import NotifyData
+from tenantwatch.alertmanager.notify_payloads import (
     OutboundRequest,
     notify_data_from_payload,
     severity_of,

@@ -31,7 +31,7 @@ from tenantwatch.adapters.notifiers.redirects import (
     next_hop,
 )
 from tenantwatch.adapters.ssrf import GuardedResolver, SsrfError, SsrfPolicy
-from tenantwatch.domain.notify_payloads import (
+from tenantwatch.alertmanager.notify_payloads import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     OutboundRequest,

@@ -14,7 +14,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from tenantwatch.domain.notify_request import redact_url
+from tenantwatch.alertmanager.notify_request import redact_url
 
 MAX_REDIRECTS = 10
 FOLLOWED = frozenset({301, 302, 303, 307, 308})

@@ -20,12 +20,11 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from tenantwatch import __version__
-from tenantwatch.domain.am_alert import join_problems
-from tenantwatch.domain.apikeys import Principal, Scope
-from tenantwatch.domain.durations import parse_duration
-from tenantwatch.domain.notify_data import go_time, parse_go_time
-from tenantwatch.domain.routing import LabelMatcher, RoutingError, parse_matchers
-from tenantwatch.domain.silences import (
+from tenantwatch.alertmanager.alert import join_problems
+from tenantwatch.alertmanager.notify_data import go_time, parse_go_time
+from tenantwatch.alertmanager.records import AlertRecord
+from tenantwatch.alertmanager.routing import LabelMatcher, RoutingError, parse_matchers
+from tenantwatch.alertmanager.silences import (
     Recurrence,
     Silence,
     SilenceAlreadyExpired,
@@ -33,8 +32,9 @@ from tenantwatch.domain.silences import (
     matchers_to_api,
     validate,
 )
+from tenantwatch.domain.apikeys import Principal, Scope
+from tenantwatch.domain.durations import parse_duration
 from tenantwatch.services.alert_actions import AlertActions
-from tenantwatch.services.alert_records import AlertRecord
 from tenantwatch.services.alerting import AlertingService, Incoming
 from tenantwatch.services.errors import NotFound
 from tenantwatch.web.am_schemas import (

@@ -15,8 +15,8 @@ import numpy as np
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from tenantwatch.domain.alert_rules import Alert, AlertState
 from tenantwatch.domain.apikeys import Principal
+from tenantwatch.rules.alerting import Alert, AlertState
 from tenantwatch.web.api.prom import PromReader
 from tenantwatch.web.deps import RuntimeDep
 from tenantwatch.web.errors import AUTH

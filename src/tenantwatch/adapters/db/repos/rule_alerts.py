@@ -11,8 +11,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.tables import rule_alerts
-from tenantwatch.config.rule_files import Rule
-from tenantwatch.domain.alert_rules import Alert, AlertState, LabelSet
+from tenantwatch.rules.alerting import Alert, AlertState, LabelSet
+from tenantwatch.rules.files import Rule
 
 RuleAlerts = dict[int, dict[LabelSet, Alert]]
 

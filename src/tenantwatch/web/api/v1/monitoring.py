@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from tenantwatch.alertmanager.records import AlertRecord
 from tenantwatch.domain.checks import CheckKind, CheckRun
 from tenantwatch.domain.tenant_health import HealthStatus, TenantHealth, platform_status
-from tenantwatch.services.alert_records import AlertRecord
 from tenantwatch.web.check_schemas import RunOut, StateChangeOut, StateOut, TenantHealthOut
 from tenantwatch.web.deps import Reader, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses

@@ -9,11 +9,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from tenantwatch.alertmanager.records import SEVERITIES, AlertRecord
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.promql.model import Matcher
 from tenantwatch.runtime import Runtime
 from tenantwatch.services.access import require
-from tenantwatch.services.alert_records import SEVERITIES, AlertRecord
 from tenantwatch.services.errors import NotFound
 from tenantwatch.services.threshold_rules import HasSeries, threshold_rule
 from tenantwatch.web.api.alertmanager import actions, service
