@@ -11,7 +11,7 @@ from rich.console import Console
 
 from bench import common, ingest, query
 from bench import openmetrics_gen as gen
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 from tenantwatch.metrics.exposition import parse_text
 from tenantwatch.metrics.head import Head
 from tenantwatch.promql.engine import Engine

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from tenantwatch.cli.main import app as cli
-from tenantwatch.config.loader import load_config
+from tenantwatch.configuration import load_config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
 from tenantwatch.runtime import build_runtime, prepare
 from tenantwatch.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 
 FILE = "tw.yml"
 TENANTS = "tenants:\n  - {id: acme, name: Acme, tier: basic}\n"  # lines 1-2

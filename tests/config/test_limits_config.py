@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.loader import parse_config
 from tenantwatch.config.metrics_model import IngestLimitsConfig
 from tenantwatch.config.model import HttpConfig
+from tenantwatch.configuration import parse_config
 from tenantwatch.domain.tiers import BUILTIN_TIERS
 
 README = Path(__file__).resolve().parents[2] / "README.md"

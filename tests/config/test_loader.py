@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.loader import load_config, parse_config
 from tenantwatch.config.model import Config
 from tenantwatch.config.yaml_lines import load_yaml
+from tenantwatch.configuration import load_config, parse_config
 from tenantwatch.domain.tenants import TenantStatus
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo" / "tenantwatch.yml"

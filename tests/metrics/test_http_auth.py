@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 from tenantwatch.metrics.http_auth import (
     CredentialsError,
     HttpAuth,

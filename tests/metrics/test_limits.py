@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 from tenantwatch.domain.tiers import BUILTIN_TIERS, DEFAULT_MAX_SERIES, TierCatalog
 from tenantwatch.metrics.limits import (
     IngestLimits,

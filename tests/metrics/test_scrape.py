@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from tenantwatch import __version__
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 from tenantwatch.metrics.http_auth import HttpAuth
 from tenantwatch.metrics.scrape import ScrapeLoop, ScrapeManager
 from tenantwatch.metrics.scrape_labels import ACCEPT_HEADER, target_labels

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 from tenantwatch.metrics.scrape_targets import ScrapeTarget, targets_from_config
 
 

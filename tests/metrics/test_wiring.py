@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.backend import EmbeddedBackend
 from tenantwatch.metrics.push_groups import build_families

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.loader import load_config
+from tenantwatch.configuration import load_config
 from tenantwatch.rules.load import load_rule_groups
 
 SEEDS = Path(__file__).parent.parent / "fixtures" / "seed-rules"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tenantwatch.config.loader import load_config
+from tenantwatch.configuration import load_config
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.runtime import Runtime, build_runtime, prepare, sync_config
 from tenantwatch.services.config_sync import SyncRefused

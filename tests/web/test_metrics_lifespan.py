@@ -9,7 +9,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.metrics.store import MetricStore, StoreInUse
 from tenantwatch.promql.model import Matcher

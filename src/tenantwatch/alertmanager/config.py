@@ -43,6 +43,7 @@ from tenantwatch.alertmanager.config_spec import (
     UNSUPPORTED,
 )
 from tenantwatch.alertmanager.config_tenant_view import tenant_view
+from tenantwatch.alertmanager.host_zone import host_zone
 from tenantwatch.alertmanager.inhibition import InhibitRule, build_inhibit_rule
 from tenantwatch.alertmanager.routing import (
     LabelMatcher,
@@ -53,8 +54,7 @@ from tenantwatch.alertmanager.routing import (
 )
 from tenantwatch.alertmanager.templates import TemplateFileError, TemplateSet
 from tenantwatch.alertmanager.time_intervals import TimeInterval, parse_time_interval
-from tenantwatch.config.errors import ConfigError, ConfigIssue
-from tenantwatch.config.host_zone import host_zone
+from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
 from tenantwatch.domain.durations import parse_duration
 
@@ -218,7 +218,7 @@ class _Loader:
         self.issues: list[ConfigIssue] = []
 
     def issue(self, where: Where, message: str) -> None:
-        self.issues.append(ConfigIssue(self.file, self.lines.line_of(where), message))
+        self.issues.append(issue_at(self.file, self.lines, where, message))
 
     def load(self, data: Mapping[str, Any]) -> AlertmanagerConfig | None:
         for key in data:

@@ -11,7 +11,7 @@ Differences from Alertmanager 0.25, all on the safe side: months outside 1..12 a
 rejected (Alertmanager accepts them and they never match); negative days count from the
 month's real last day even across a DST change (0.25 miscounted March in zones with DST;
 fixed upstream later). Location `Local` is the zone the caller passes as `local_zone`
-(the host's; see config/host_zone.py), UTC when none is given.
+(the host's; see host_zone.py), UTC when none is given.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from tenantwatch.adapters.db.engine import redact_url
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.loader import load_config
 from tenantwatch.config.model import Config
+from tenantwatch.configuration import load_config
 from tenantwatch.domain.apikeys import Principal, Scope, effective_scopes
 from tenantwatch.domain.config_source import ConfigSource
 from tenantwatch.runtime import Runtime, build_runtime, recorded_source

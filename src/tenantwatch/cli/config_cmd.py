@@ -17,7 +17,7 @@ from tenantwatch.cli.common import (
     settings_from_env,
 )
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.loader import load_config
+from tenantwatch.configuration import load_config
 from tenantwatch.runtime import build_runtime, sync_config
 from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.services.errors import ServiceError

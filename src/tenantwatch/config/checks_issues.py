@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenantwatch.config.errors import ConfigIssue
+from tenantwatch.config.errors import ConfigIssue, issue_at
 from tenantwatch.config.yaml_lines import LineMap
 
 
@@ -17,7 +17,7 @@ def checks_issues(
     if section is None:
         return []
     if not isinstance(section, list):
-        return [ConfigIssue(file, lines.line_of(("checks",)), "checks must be a list of checks")]
+        return [issue_at(file, lines, ("checks",), "checks must be a list of checks")]
     issues: list[ConfigIssue] = []
     seen: set[str] = set()
     for i, entry in enumerate(section):
@@ -26,9 +26,10 @@ def checks_issues(
         cid, tenant = entry.get("id"), entry.get("tenant")
         if "id" not in entry:
             issues.append(
-                ConfigIssue(
+                issue_at(
                     file,
-                    lines.line_of(("checks", i)),
+                    lines,
+                    ("checks", i),
                     "a check in the config needs an 'id' (e.g. id: acme-api) so its history "
                     "survives edits",
                 )
@@ -36,18 +37,20 @@ def checks_issues(
         elif isinstance(cid, str):
             if cid in seen:
                 issues.append(
-                    ConfigIssue(
+                    issue_at(
                         file,
-                        lines.line_of(("checks", i, "id")),
+                        lines,
+                        ("checks", i, "id"),
                         f"duplicate check id {cid!r}; each check has its own id",
                     )
                 )
             seen.add(cid)
             if "." in cid and isinstance(tenant, str) and not cid.startswith(f"{tenant}."):
                 issues.append(
-                    ConfigIssue(
+                    issue_at(
                         file,
-                        lines.line_of(("checks", i, "id")),
+                        lines,
+                        ("checks", i, "id"),
                         f"check id {cid!r}: an id with a dot belongs to a tenant's namespace "
                         f"('<tenant>.<name>'); write {tenant + '.' + cid.split('.', 1)[1]!r} "
                         f"or use '-' instead of the dot",
@@ -55,9 +58,10 @@ def checks_issues(
                 )
         if isinstance(tenant, str) and tenant not in tenants:
             issues.append(
-                ConfigIssue(
+                issue_at(
                     file,
-                    lines.line_of(("checks", i, "tenant")),
+                    lines,
+                    ("checks", i, "tenant"),
                     f"check {cid!r}: tenant {tenant!r} is not declared under 'tenants:'",
                 )
             )

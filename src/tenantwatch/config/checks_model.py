@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tenantwatch.config.errors import refusing
 from tenantwatch.config.types import Duration
 from tenantwatch.domain.checks import (
     DEFAULT_FAILURE_THRESHOLD,
@@ -34,20 +35,6 @@ _STATUS_RANGE = re.compile(r"^([1-5]\d\d)\s*-\s*([1-5]\d\d)$")
 _STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
 
 
-def _check_id(value: str) -> str:
-    problem = check_id_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _tenant(value: str) -> str:
-    problem = tenant_id_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 def _condition(text: str) -> str:
     try:
         parse_condition(text)
@@ -56,12 +43,8 @@ def _condition(text: str) -> str:
     return text
 
 
-def _labels(value: dict[str, str]) -> dict[str, str]:
-    for name in value:
-        problem = label_name_problem(name)
-        if problem:
-            raise ValueError(problem)
-    return value
+def _label_names_problem(value: dict[str, str]) -> str | None:
+    return next(filter(None, map(label_name_problem, value)), None)
 
 
 def status_ranges(codes: list[int | str]) -> tuple[tuple[int, int], ...]:
@@ -99,8 +82,8 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-CheckId = Annotated[str, AfterValidator(_check_id)]
-TenantRef = Annotated[str, AfterValidator(_tenant)]
+CheckId = Annotated[str, refusing(check_id_problem)]
+TenantRef = Annotated[str, refusing(tenant_id_problem)]
 Conditions = list[Annotated[str, AfterValidator(_condition)]]
 
 
@@ -120,7 +103,7 @@ class _Common(BaseModel):
     conditions: Conditions = []
     critical: bool = Field(False, description="down makes the tenant unhealthy")
     enabled: bool = True
-    labels: Annotated[dict[str, str], AfterValidator(_labels)] = {}
+    labels: Annotated[dict[str, str], refusing(_label_names_problem)] = {}
 
     @model_validator(mode="before")
     @classmethod

@@ -1,36 +1,38 @@
-"""Read and validate tenantwatch.yml, reporting every problem as file:line: message."""
+"""Read and validate tenantwatch.yml's own shape, reporting every problem as file:line: message.
+
+The files it names (rule files, an Alertmanager config) are checked by the wings that read
+them, passed in as `checks`; tenantwatch.configuration composes the two.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from tenantwatch.config.alerting_checks import alerting_issues
 from tenantwatch.config.checks_issues import checks_issues
 from tenantwatch.config.checks_model import KIND_MODELS
-from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at, read_text
 from tenantwatch.config.metrics_checks import metrics_issues, scrape_issues
 from tenantwatch.config.model import Config
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
 from tenantwatch.domain.tiers import BUILTIN_TIERS
-from tenantwatch.rules.load import rule_files_issues
+
+SectionCheck = Callable[[dict[str, Any], str, LineMap], list[ConfigIssue]]
+"""A check run on the raw data of tenantwatch.yml (data, file, lines), even when other parts
+fail validation: the problems it finds, each at its own file:line."""
 
 
-def load_config(path: Path, env: Mapping[str, str]) -> Config:
+def load_config(path: Path, env: Mapping[str, str], checks: Sequence[SectionCheck]) -> Config:
     """Return the validated config in path. Raise ConfigError listing every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([ConfigIssue(str(path), 0, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(str(path), 0, f"cannot read file: {exc}")]) from None
-    return parse_config(text, str(path), env)
+    return parse_config(read_text(path), str(path), env, checks)
 
 
-def parse_config(text: str, file: str, env: Mapping[str, str]) -> Config:
+def parse_config(
+    text: str, file: str, env: Mapping[str, str], checks: Sequence[SectionCheck]
+) -> Config:
     """Return the validated config in text. Raise ConfigError listing every problem."""
     data, lines, issues = load_yaml(text, file, env)
     if data is None and issues:
@@ -49,6 +51,8 @@ def parse_config(text: str, file: str, env: Mapping[str, str]) -> Config:
     except ValidationError as exc:
         issues += [i for i in _issues_from(exc, file, lines) if i.line not in flagged]
     issues += _cross_checks(data, file, lines)
+    for check in checks:
+        issues += check(data, file, lines)
     if issues or config is None:
         raise ConfigError(issues)
     return config
@@ -75,7 +79,7 @@ def _issues_from(exc: ValidationError, file: str, lines: LineMap) -> list[Config
             msg = f"missing required key {loc[-1]!r}"
         else:
             msg = f"{where}: {msg}"
-        out.append(ConfigIssue(file, lines.line_of(loc), msg))
+        out.append(issue_at(file, lines, loc, msg))
     return out
 
 
@@ -93,9 +97,10 @@ def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[Confi
         tid, tier = tenant.get("id"), tenant.get("tier")
         if isinstance(tier, str) and tier not in known:
             issues.append(
-                ConfigIssue(
+                issue_at(
                     file,
-                    lines.line_of(("tenants", i, "tier")),
+                    lines,
+                    ("tenants", i, "tier"),
                     f"tenant {tid!r}: unknown tier {tier!r}; "
                     f"use one of {', '.join(sorted(known))} or declare it under 'tiers:'",
                 )
@@ -103,9 +108,10 @@ def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[Confi
         if isinstance(tid, str):
             if tid in seen:
                 issues.append(
-                    ConfigIssue(
+                    issue_at(
                         file,
-                        lines.line_of(("tenants", i, "id")),
+                        lines,
+                        ("tenants", i, "id"),
                         f"duplicate tenant id {tid!r}; each tenant is declared once",
                     )
                 )
@@ -113,6 +119,4 @@ def _cross_checks(data: dict[str, Any], file: str, lines: LineMap) -> list[Confi
     issues += metrics_issues(data, file, lines)
     issues += scrape_issues(data, file, lines, seen)
     issues += checks_issues(data, file, lines, seen)
-    issues += rule_files_issues(data, file, lines)
-    issues += alerting_issues(data, file, lines)
     return issues

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenantwatch.config.errors import ConfigIssue
+from tenantwatch.config.errors import ConfigIssue, issue_at
 from tenantwatch.config.metrics_model import DEFAULT_SCRAPE_INTERVAL, DEFAULT_SCRAPE_TIMEOUT
 from tenantwatch.config.yaml_lines import LineMap
 from tenantwatch.domain.durations import format_duration, parse_duration
@@ -40,9 +40,10 @@ def metrics_issues(data: dict[str, Any], file: str, lines: LineMap) -> list[Conf
     issues = []
     if section.get("backend") == "remote" and not section.get("url"):
         issues.append(
-            ConfigIssue(
+            issue_at(
                 file,
-                lines.line_of(("metrics", "backend")),
+                lines,
+                ("metrics", "backend"),
                 "metrics.backend 'remote' needs metrics.url, e.g. url: http://prometheus:9090",
             )
         )
@@ -51,9 +52,10 @@ def metrics_issues(data: dict[str, Any], file: str, lines: LineMap) -> list[Conf
     if interval is not None and timeout is not None and timeout > interval:
         where = "scrape_timeout" if "scrape_timeout" in section else "scrape_interval"
         issues.append(
-            ConfigIssue(
+            issue_at(
                 file,
-                lines.line_of(("metrics", where)),
+                lines,
+                ("metrics", where),
                 f"metrics.scrape_timeout ({_show(timeout)}) is longer than "
                 f"metrics.scrape_interval ({_show(interval)}); a scrape must end before the "
                 "next one starts, so lower the timeout or raise the interval",
@@ -82,9 +84,10 @@ def scrape_issues(
         if isinstance(name, str):
             if name in seen:
                 issues.append(
-                    ConfigIssue(
+                    issue_at(
                         file,
-                        lines.line_of(("scrape_configs", i, "job_name")),
+                        lines,
+                        ("scrape_configs", i, "job_name"),
                         f"duplicate job_name {name!r}; each scrape job needs its own name",
                     )
                 )
@@ -95,9 +98,10 @@ def scrape_issues(
         timeout = _seconds(job.get("scrape_timeout"))
         if interval is not None and timeout is not None and timeout > interval:
             issues.append(
-                ConfigIssue(
+                issue_at(
                     file,
-                    lines.line_of(("scrape_configs", i, "scrape_timeout")),
+                    lines,
+                    ("scrape_configs", i, "scrape_timeout"),
                     f"job {name!r}: scrape_timeout ({_show(timeout)}) is longer than its "
                     f"scrape_interval ({_show(interval)}); lower the timeout or raise the interval",
                 )
@@ -122,9 +126,10 @@ def _tenant_label_issues(
         if isinstance(tenant, str) and tenant not in tenant_ids:
             known = ", ".join(sorted(tenant_ids)) or "none yet"
             issues.append(
-                ConfigIssue(
+                issue_at(
                     file,
-                    lines.line_of(("scrape_configs", i, "static_configs", j, "labels", "tenant")),
+                    lines,
+                    ("scrape_configs", i, "static_configs", j, "labels", "tenant"),
                     f"job {name!r}: tenant label {tenant!r} is not a tenant declared under "
                     f"'tenants:' (declared: {known}); fix the id or declare the tenant",
                 )

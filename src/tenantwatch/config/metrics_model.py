@@ -20,8 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from tenantwatch.config.types import Duration
-from tenantwatch.domain.tenants import label_name_problem
+from tenantwatch.config.errors import refusing
+from tenantwatch.config.types import Duration, Labels
 from tenantwatch.domain.text import text_problem
 
 DEFAULT_SCRAPE_INTERVAL = 15.0
@@ -53,28 +53,8 @@ def target_problem(value: str) -> str | None:
     return None
 
 
-def _check_target(value: str) -> str:
-    problem = target_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _check_target_labels(value: dict[str, str]) -> dict[str, str]:
-    for name, text in value.items():
-        problem = label_name_problem(name) or text_problem(
-            text, what=f"label {name!r}", max_length=500, min_length=0
-        )
-        if problem:
-            raise ValueError(problem)
-    return value
-
-
-def _check_job_name(value: str) -> str:
-    problem = text_problem(value, what="job_name", max_length=200)
-    if problem:
-        raise ValueError(problem)
-    return value
+def _job_name_problem(value: str) -> str | None:
+    return text_problem(value, what="job_name", max_length=200)
 
 
 def _check_metrics_path(value: str) -> str:
@@ -93,9 +73,8 @@ def _check_http_url(value: str) -> str:
     return value
 
 
-Target = Annotated[str, AfterValidator(_check_target)]
-TargetLabels = Annotated[dict[str, str], AfterValidator(_check_target_labels)]
-JobName = Annotated[str, AfterValidator(_check_job_name)]
+Target = Annotated[str, refusing(target_problem)]
+JobName = Annotated[str, refusing(_job_name_problem)]
 MetricsPath = Annotated[str, AfterValidator(_check_metrics_path)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 
@@ -176,7 +155,7 @@ class HttpClientConfig(_Strict):
 
 class StaticConfig(_Strict):
     targets: list[Target]
-    labels: TargetLabels = {}
+    labels: Labels = {}
 
 
 class ScrapeConfig(HttpClientConfig):

@@ -5,18 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, field_validator
 
 from tenantwatch.config.alerting_model import AlertmanagerSection, InspectorConfig, RulesConfig
 from tenantwatch.config.checks_model import CheckConfig
+from tenantwatch.config.errors import refusing
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
-from tenantwatch.config.types import AllowList, Duration
-from tenantwatch.domain.tenants import (
-    TenantStatus,
-    label_name_problem,
-    tenant_id_problem,
-    timezone_problem,
-)
+from tenantwatch.config.types import AllowList, Duration, Labels
+from tenantwatch.domain.tenants import TenantStatus, tenant_id_problem, timezone_problem
 from tenantwatch.domain.text import text_problem
 from tenantwatch.domain.tiers import (
     BUILTIN_TIERS,
@@ -27,40 +23,12 @@ from tenantwatch.domain.tiers import (
 )
 
 
-def _check_timezone(value: str) -> str:
-    problem = timezone_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
+def _name_problem(value: str) -> str | None:
+    return text_problem(value, what="name", max_length=200)
 
 
-def _check_tenant_id(value: str) -> str:
-    problem = tenant_id_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-def _check_labels(value: dict[str, str]) -> dict[str, str]:
-    for name, text in value.items():
-        problem = label_name_problem(name) or text_problem(
-            text, what=f"label {name!r}", max_length=500, min_length=0
-        )
-        if problem:
-            raise ValueError(problem)
-    return value
-
-
-def _check_name(value: str) -> str:
-    problem = text_problem(value, what="name", max_length=200)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-Timezone = Annotated[str, AfterValidator(_check_timezone)]
-TenantId = Annotated[str, AfterValidator(_check_tenant_id)]
-Labels = Annotated[dict[str, str], AfterValidator(_check_labels)]
+Timezone = Annotated[str, refusing(timezone_problem)]
+TenantId = Annotated[str, refusing(tenant_id_problem)]
 TierName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 
 
@@ -122,7 +90,7 @@ class TenantLimitsConfig(_Strict):
 
 class TenantConfig(_Strict):
     id: TenantId
-    name: Annotated[str, AfterValidator(_check_name)]
+    name: Annotated[str, refusing(_name_problem)]
     tier: TierName
     timezone: Timezone = "UTC"
     labels: Labels = {}

@@ -6,8 +6,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
 
+from tenantwatch.config.errors import refusing
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.domain.ssrf import SsrfPolicy
+from tenantwatch.domain.tenants import label_name_problem
+from tenantwatch.domain.text import text_problem
 
 
 def _check_duration(value: object) -> float:
@@ -25,6 +28,19 @@ def _check_allow_list(value: list[str]) -> list[str]:
     SsrfPolicy.from_allow_list(value, setting="allow_private_targets")
     return value
 
+
+def _labels_problem(value: dict[str, str]) -> str | None:
+    for name, text in value.items():
+        problem = label_name_problem(name) or text_problem(
+            text, what=f"label {name!r}", max_length=500, min_length=0
+        )
+        if problem:
+            return problem
+    return None
+
+
+Labels = Annotated[dict[str, str], refusing(_labels_problem)]
+"""Label names and values as a tenant or a scrape target declares them."""
 
 AllowList = Annotated[list[str], AfterValidator(_check_allow_list)]
 """CIDRs, addresses and host names ('.example.com' for every name under it) that an SSRF

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at, read_text
 from tenantwatch.config.yaml_lines import LineMap, load_yaml
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.domain.tenants import label_name_problem
@@ -79,13 +79,7 @@ class RuleFile:
 
 def load_rule_file(path: Path) -> RuleFile:
     """Read and check a rule file. Raise ConfigError listing every problem as file:line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([ConfigIssue(str(path), 0, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(str(path), 0, f"cannot read file: {exc}")]) from None
-    return parse_rule_file(text, str(path))
+    return parse_rule_file(read_text(path), str(path))
 
 
 def parse_rule_file(text: str, file: str) -> RuleFile:
@@ -106,7 +100,7 @@ class _Checker:
         self.issues = list(issues)
 
     def issue(self, where: tuple[str | int, ...], message: str) -> None:
-        self.issues.append(ConfigIssue(self.path, self.lines.line_of(where), message))
+        self.issues.append(issue_at(self.path, self.lines, where, message))
 
     def file(self, data: Any) -> list[RuleGroup]:
         if data == {} or data is None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at
 from tenantwatch.config.yaml_lines import LineMap
 from tenantwatch.rules.files import RuleGroup, load_rule_file
 
@@ -67,9 +67,10 @@ def rule_files_issues(data: dict[str, Any], file: str, lines: LineMap) -> list[C
             continue  # a glob that matches nothing is fine, as in Prometheus
         if not Path(full).exists():
             issues.append(
-                ConfigIssue(
+                issue_at(
                     file,
-                    lines.line_of(("rule_files", i)),
+                    lines,
+                    ("rule_files", i),
                     f"rule file {pattern!r} not found (looked in {full}); paths are relative "
                     "to this file",
                 )

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tenantwatch.config.loader import parse_config
+from tenantwatch.configuration import parse_config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
 from tenantwatch.metrics.remote_write import TimeSeries, encode_write_request
 from tenantwatch.metrics.wiring import MetricsRuntime

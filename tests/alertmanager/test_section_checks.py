@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.config.loader import load_config
+from tenantwatch.configuration import load_config
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo" / "tenantwatch.yml"
 

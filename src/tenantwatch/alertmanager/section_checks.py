@@ -13,13 +13,15 @@ from tenantwatch.alertmanager.config import (
     with_tenant_routes,
 )
 from tenantwatch.config.alerting_model import EscalationConfig
-from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at
 from tenantwatch.config.yaml_lines import LineMap
 from tenantwatch.domain.escalation import policy_from_mapping
 from tenantwatch.domain.oncall import schedule_from_mapping
 
 
 def alerting_issues(data: dict[str, Any], file: str, lines: LineMap) -> list[ConfigIssue]:
+    """Problems in the Alertmanager config tenantwatch.yml names (at their own file:line; a
+    file that cannot be read at its config_file line), its tenant routes and escalation."""
     section = data.get("alertmanager")
     if not isinstance(section, dict):
         return []
@@ -42,7 +44,7 @@ def alerting_issues(data: dict[str, Any], file: str, lines: LineMap) -> list[Con
     if am is not None and isinstance(escalation, dict) and escalation.get("enabled"):
         problem = escalation_problem(EscalationConfig.model_validate(escalation), am)
         if problem:
-            return [ConfigIssue(file, lines.line_of(("alertmanager", "escalation")), problem)]
+            return [issue_at(file, lines, ("alertmanager", "escalation"), problem)]
     return []
 
 

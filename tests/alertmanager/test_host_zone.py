@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tenantwatch.alertmanager.host_zone import host_zone
 from tenantwatch.alertmanager.time_intervals import parse_time_interval
-from tenantwatch.config.host_zone import host_zone
 
 NEW_YORK = Path("/usr/share/zoneinfo/America/New_York")
 
