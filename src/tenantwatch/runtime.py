@@ -42,6 +42,7 @@ from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
 from tenantwatch.rules.alerting import OutgoingAlert
 from tenantwatch.rules.load import builtin_groups, load_rule_groups
+from tenantwatch.rules.status import ManagedGroup
 from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alerting import AlertingService
 from tenantwatch.services.apikeys import ApiKeyService
@@ -59,7 +60,7 @@ from tenantwatch.web.inspector import Inspector
 from tenantwatch.workers.check_engine import CheckEngine, probe_policy
 from tenantwatch.workers.check_samples import Sample
 from tenantwatch.workers.outbox import OutboxWorker
-from tenantwatch.workers.rules import ManagedGroup, RuleManager
+from tenantwatch.workers.rules import RuleManager
 
 
 @dataclass

@@ -16,7 +16,8 @@ from tenantwatch.metrics.head import Head
 from tenantwatch.promql.model import labels_of
 from tenantwatch.rules.alerting import AlertState, OutgoingAlert
 from tenantwatch.rules.files import parse_rule_file
-from tenantwatch.workers.rules import ManagedGroup, RuleManager, eval_time, group_offset
+from tenantwatch.rules.status import ManagedGroup
+from tenantwatch.workers.rules import RuleManager, eval_time, group_offset
 
 RULES = """
 groups:

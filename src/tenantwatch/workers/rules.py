@@ -1,10 +1,10 @@
-"""Evaluate rule groups on their intervals, as Prometheus' rule manager does.
+"""Run rule groups on their intervals, as Prometheus' rule manager schedules them.
 
-Each group runs at a stable offset within its interval (a hash of its key), evaluates its
-rules in order at one timestamp, writes recording-rule results and the ALERTS /
-ALERTS_FOR_STATE series to the metric store, sends alerts to the alert manager with
-Prometheus' resend rules, and persists every alert's state so pending timers, firing
-alerts and keep_firing_for survive a restart.
+Each group runs at a stable offset within its interval (a hash of its key) and is evaluated
+by rules/evaluate.py at one timestamp; the manager writes the samples it gives (recording
+rules, ALERTS / ALERTS_FOR_STATE) to the metric store, sends the alerts due to the alert
+manager, and persists every alert's state so pending timers, firing alerts and
+keep_firing_for survive a restart.
 """
 
 from __future__ import annotations
@@ -14,32 +14,17 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import quote
 
 import structlog
 
 from tenantwatch.metrics.backend import QueryBackend
-from tenantwatch.promql.model import Matcher, ScalarResult, VectorResult, labels_of
-from tenantwatch.rules.alerting import (
-    Alert,
-    AlertingRule,
-    AlertState,
-    DuplicateAlertLabels,
-    LabelSet,
-    OutgoingAlert,
-    alerts_for_state_series,
-    alerts_series,
-    alerts_to_send,
-    evaluate,
-)
-from tenantwatch.rules.files import Rule, RuleGroup
+from tenantwatch.rules.alerting import Alert, AlertState, OutgoingAlert
+from tenantwatch.rules.evaluate import AlertSettings, Sample, evaluate_group
+from tenantwatch.rules.files import Rule
+from tenantwatch.rules.status import GroupStatus, ManagedGroup, RuleAlerts, RuleStatus
 
 log = structlog.get_logger(__name__)
-
-Sample = tuple[tuple[tuple[str, str], ...], int, float]
-RuleAlerts = dict[int, dict[LabelSet, Alert]]
 
 
 class RuleStateStore(Protocol):
@@ -51,36 +36,6 @@ class RuleStateStore(Protocol):
 AlertSink = Callable[[list[OutgoingAlert], str | None], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class ManagedGroup:
-    """A rule group and, for a tenant's own group, the tenant its queries are bound to."""
-
-    group: RuleGroup
-    tenant: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.group.file};{self.group.name}"
-
-
-@dataclass
-class RuleStatus:
-    health: str = "unknown"  # ok | err | unknown
-    last_error: str = ""
-    last_evaluation: float | None = None
-    duration_s: float = 0.0
-
-
-@dataclass
-class GroupStatus:
-    managed: ManagedGroup
-    interval_s: float
-    last_evaluation: float | None = None
-    duration_s: float = 0.0
-    rules: list[RuleStatus] = field(default_factory=list)
-    alerts: RuleAlerts = field(default_factory=dict)
-
-
 def group_offset(key: str, interval_s: float) -> float:
     """A stable offset within the interval, so groups do not all evaluate at once."""
     digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
@@ -90,10 +45,6 @@ def group_offset(key: str, interval_s: float) -> float:
 def eval_time(now: float, interval_s: float, offset_s: float) -> float:
     """The latest evaluation slot at or before now (Prometheus' EvalTimestamp)."""
     return now - ((now - offset_s) % interval_s)
-
-
-def generator_url(external_url: str, expr: str) -> str:
-    return f"{external_url.rstrip('/')}/graph?g0.expr={quote(expr, safe='')}&g0.tab=1"
 
 
 class RuleManager:
@@ -198,83 +149,17 @@ class RuleManager:
     async def evaluate_group(self, key: str, ts: float) -> GroupStatus:
         """Evaluate every rule of the group once at ts (seconds) and act on the results."""
         status = self.status[key]
-        managed = status.managed
-        group = managed.group
         started = time.perf_counter()
-        t_ms = round((ts - (group.query_offset_s or 0.0)) * 1000)
-        enforce = [Matcher.of("tenant", "=", managed.tenant)] if managed.tenant else []
-        samples: list[Sample] = []
-        outgoing: list[OutgoingAlert] = []
-        out_ms = round(ts * 1000)
-        for i, rule in enumerate(group.rules):
-            rs = status.rules[i]
-            rule_started = time.perf_counter()
-            try:
-                vector = await self._query(rule.expr, t_ms, enforce)
-                labels_extra = {**group.labels, **rule.labels}
-                if managed.tenant:
-                    labels_extra["tenant"] = managed.tenant
-                if rule.record is not None:
-                    for metric, value in vector:
-                        merged = {**metric, **labels_extra, "__name__": rule.record}
-                        samples.append((labels_of(merged), out_ms, value))
-                else:
-                    alerting = AlertingRule(
-                        name=rule.name,
-                        expr=rule.expr,
-                        for_s=rule.for_s,
-                        keep_firing_for_s=rule.keep_firing_for_s,
-                        labels=labels_extra,
-                        annotations=rule.annotations,
-                    )
-                    alerts = evaluate(
-                        alerting,
-                        vector,
-                        ts,
-                        status.alerts.get(i, {}),
-                        external_labels=self.external_labels,
-                        external_url=self.external_url,
-                    )
-                    alerts, sent = alerts_to_send(
-                        alerts,
-                        ts,
-                        status.interval_s,
-                        self.resend_delay_s,
-                        generator_url(self.external_url, rule.expr),
-                    )
-                    status.alerts[i] = alerts
-                    for labels, value in alerts_series(alerts) + alerts_for_state_series(alerts):
-                        samples.append((labels_of(labels), out_ms, value))
-                    for alert in sent:
-                        alert.labels.update(
-                            {k: v for k, v in self.external_labels.items() if k not in alert.labels}
-                        )
-                        outgoing.append(alert)
-                rs.health, rs.last_error = "ok", ""
-            except (DuplicateAlertLabels, ValueError) as exc:
-                rs.health, rs.last_error = "err", str(exc)
-            except Exception as exc:
-                rs.health, rs.last_error = "err", f"{type(exc).__name__}: {exc}"
-            rs.last_evaluation = ts
-            rs.duration_s = time.perf_counter() - rule_started
-        if samples:
-            self.write(samples)
-        if outgoing:
-            await self.send(outgoing, managed.tenant)
-        await self.state.save(key, group.rules, status.alerts)
+        settings = AlertSettings(self.external_labels, self.external_url, self.resend_delay_s)
+        result = await evaluate_group(status, self.queries, ts, settings)
+        if result.samples:
+            self.write(result.samples)
+        if result.outgoing:
+            await self.send(result.outgoing, status.managed.tenant)
+        await self.state.save(key, status.managed.group.rules, status.alerts)
         status.last_evaluation = ts
         status.duration_s = time.perf_counter() - started
         return status
-
-    async def _query(
-        self, expr: str, t_ms: int, enforce: Sequence[Matcher]
-    ) -> list[tuple[dict[str, str], float]]:
-        result = (await self.queries.instant(expr, t_ms, enforce=enforce)).value
-        if isinstance(result, VectorResult):
-            return [(dict(s.labels), s.v) for s in result.samples]
-        if isinstance(result, ScalarResult):
-            return [({}, result.v)]
-        raise ValueError("a rule's expression must give an instant vector or a scalar")
 
     def active_alerts(self) -> list[tuple[GroupStatus, Rule, Alert]]:
         """Pending and firing alerts of every group, for /api/v1/alerts."""

@@ -11,9 +11,10 @@ from tenantwatch.metrics.head import Head
 from tenantwatch.promql.model import labels_of
 from tenantwatch.rules.alerting import OutgoingAlert
 from tenantwatch.rules.files import parse_rule_file
+from tenantwatch.rules.status import ManagedGroup
 from tenantwatch.runtime import Runtime
 from tenantwatch.web.api.prom_rules import go_float_e
-from tenantwatch.workers.rules import ManagedGroup, RuleManager
+from tenantwatch.workers.rules import RuleManager
 from tests.conftest import KeyMaker
 from tests.support import bearer
 

@@ -17,11 +17,11 @@ from fastapi.responses import JSONResponse
 
 from tenantwatch.domain.apikeys import Principal
 from tenantwatch.rules.alerting import Alert, AlertState
+from tenantwatch.rules.status import GroupStatus
 from tenantwatch.web.api.prom import PromReader
 from tenantwatch.web.deps import RuntimeDep
 from tenantwatch.web.errors import AUTH
 from tenantwatch.web.prom_format import success
-from tenantwatch.workers.rules import GroupStatus
 
 router = APIRouter(tags=["prometheus"], responses=AUTH)
 
