@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(PIP) install --upgrade pip
 
 install: $(BIN)/python
-	$(PIP) install -e . 2>&1 | grep -v "is ignored: it is neither" || true
+	$(PIP) install -e '.[demo]' 2>&1 | grep -v "is ignored: it is neither" || true
 	@$(BIN)/python -c "import tenantwatch" || (echo "install failed" && exit 1)
 
 install-dev: $(BIN)/python

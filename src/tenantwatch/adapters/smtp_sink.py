@@ -1,4 +1,6 @@
-"""An SMTP server on loopback that records every message (the demo's email receiver)."""
+"""An SMTP server on loopback that records every message (the demo's email receiver).
+
+It needs the `demo` extra (aiosmtpd: pip install 'tenantwatch[demo]')."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ import email.policy
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from tenantwatch.adapters.extras import require
+
+if TYPE_CHECKING:
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 Record = Callable[[dict[str, Any]], None]
 
@@ -51,6 +55,10 @@ class _Handler:
 
 class SmtpSink:
     def __init__(self, port: int, record: Record, host: str = "127.0.0.1") -> None:
+        """Raise MissingExtra when aiosmtpd is not installed."""
+        require("aiosmtpd", extra="demo", feature="The inspector's SMTP sink (inspector.smtp_port)")
+        from aiosmtpd.controller import Controller
+
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every session
         self.controller = Controller(_Handler(record), hostname=host, port=port)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+
+import pytest
 
 from tenantwatch.adapters.notifiers import Notifiers
 from tenantwatch.alertmanager.notify_payloads import build_apprise
@@ -59,3 +62,15 @@ async def test_internal_hosts_are_refused(receiver: Receiver) -> None:
         assert (result.ok, result.retryable) == (False, False), url
         assert "internal address" in (result.error or "")
     assert receiver.requests == []
+
+
+async def test_without_apprise_the_receiver_fails_naming_the_extra(
+    notifiers: Notifiers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "apprise", None)
+    result = await notifiers.deliver(_request("json://127.0.0.1:9/"), timeout=5)
+    assert (result.ok, result.retryable) == (False, False)
+    assert result.error == (
+        "An apprise receiver needs the apprise package, which is not installed; "
+        "install it with: pip install 'tenantwatch[apprise]'"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 import redis.asyncio
@@ -73,3 +74,15 @@ async def test_it_reports_a_rejected_login_without_the_password(redis_url: str) 
     assert result.error is not None
     assert result.error.startswith("authentication failed: ")
     assert "Zq9-secret" not in f"{result.error} {result.details}"
+
+
+async def test_without_the_redis_package_the_check_fails_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)
+    result = await probe_redis(RedisConfig("redis://127.0.0.1:6379/0", timeout_s=1.0))
+    assert not result.ok
+    assert result.error == (
+        "A redis check needs the redis package, which is not installed; "
+        "install it with: pip install 'tenantwatch[redis]'"
+    )

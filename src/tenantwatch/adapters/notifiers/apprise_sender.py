@@ -3,6 +3,7 @@
 Apprise opens its own connections, so the SSRF guard can only check the destination
 before sending: json/xml/form URLs (whose host is user-chosen) must resolve to allowed
 addresses. Provider URLs (slack://, tgram://, ...) go to the providers' fixed hosts.
+It needs the `apprise` extra (pip install 'tenantwatch[apprise]').
 """
 
 # ruff: noqa: ASYNC109  (deliver(request, *, timeout) is the outbox contract)
@@ -13,8 +14,7 @@ import asyncio
 import time
 from urllib.parse import urlsplit
 
-import apprise
-
+from tenantwatch.adapters.extras import MissingExtra, require
 from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, resolve_checked
 from tenantwatch.alertmanager.notify_payloads import OutboundRequest, apprise_target
@@ -40,6 +40,12 @@ async def send_apprise(
 ) -> DeliveryResult:
     """Notify every URL; a bad URL is not retryable, a failed send is."""
     started = time.perf_counter()
+    try:
+        require("apprise", extra="apprise", feature="An apprise receiver")
+    except MissingExtra as exc:
+        return failure(started, str(exc), retryable=False)
+    import apprise
+
     message = dict(request.json or {})
     urls = [str(u) for u in message.get("urls") or ()]
     notifier = apprise.Apprise()

@@ -1,6 +1,7 @@
 """Redis probe: PING, then report used_memory and connected_clients from INFO.
 
-Given an SSRF policy (checks made through the API), it connects only to a destination
+It needs the `redis` extra (pip install 'tenantwatch[redis]'); without it a check fails
+with that sentence. Given an SSRF policy (checks made through the API), it connects only to a destination
 the policy lists: a listed host name as it is, otherwise the address that was checked.
 """
 
@@ -10,17 +11,18 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import redis.asyncio
-import redis.exceptions
-
+from tenantwatch.adapters.extras import MissingExtra, require
 from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, checked_addresses
 from tenantwatch.domain.checks import CheckKind, redact_url
 from tenantwatch.domain.probe_targets import probe_target
+
+if TYPE_CHECKING:
+    import redis.exceptions
 
 _SCHEMES = ("redis", "rediss", "unix")
 _INFO_FIGURES = ("redis_version", "used_memory", "maxmemory", "connected_clients", "maxclients")
@@ -59,6 +61,8 @@ def _scrub(text: str, url: str) -> str:
 
 
 def _describe(exc: redis.exceptions.RedisError) -> str:
+    import redis.exceptions
+
     # redis-py wraps socket errors in its own ConnectionError; the cause says what happened.
     cause = exc.__cause__ or exc.__context__
     if isinstance(cause, OSError):
@@ -91,6 +95,10 @@ async def probe_redis(cfg: RedisConfig, policy: SsrfPolicy | None = None) -> Pro
     start = time.perf_counter()
     details: dict[str, Any] = {"url": cfg.safe_url}
     try:
+        require("redis", extra="redis", feature="A redis check")
+    except MissingExtra as exc:
+        return ProbeResult(ok=False, duration_s=0.0, error=str(exc), details=details)
+    try:
         async with asyncio.timeout(cfg.timeout_s):
             url = await _checked_url(cfg, policy)
     except (SsrfError, OSError, TimeoutError) as exc:
@@ -108,6 +116,9 @@ def _network_error(exc: OSError | TimeoutError, cfg: RedisConfig) -> str:
 
 
 async def _probe(cfg: RedisConfig, url: str, start: float, details: dict[str, Any]) -> ProbeResult:
+    import redis.asyncio
+    import redis.exceptions
+
     phases: dict[str, float] = {}
     connected = False
     body = b""
