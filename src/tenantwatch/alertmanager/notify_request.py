@@ -7,13 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json as jsonlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from tenantwatch import jsonio
 from tenantwatch.alertmanager.notify_data import NotifyData
 
 Render = Callable[[str], str]
@@ -73,7 +73,7 @@ class OutboundRequest:
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | str | bytes) -> OutboundRequest:
         """The request to_json stored (a dict, or its JSON text)."""
-        d: Mapping[str, Any] = jsonlib.loads(data) if isinstance(data, str | bytes) else data
+        d: Mapping[str, Any] = jsonio.loads(data) if isinstance(data, str | bytes) else data
         raw = d.get("body")
         body: bytes | None = None
         if raw is not None:
@@ -112,7 +112,7 @@ def _freeze_smtp(smtp: Any) -> Mapping[str, Any] | None:
 
 def go_json(value: Any) -> bytes:
     """JSON as Go's json.Encoder writes it: compact, <>& escaped, newline-terminated."""
-    text = jsonlib.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = jsonio.dumps(value, compact=True, ascii_only=False)
     for raw, esc in (
         ("<", "\\u003c"),
         (">", "\\u003e"),

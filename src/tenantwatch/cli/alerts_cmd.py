@@ -6,7 +6,6 @@ server), with the admin key `tenantwatch serve` saved, or --key / TENANTWATCH_AP
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.parse
@@ -17,6 +16,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
+from tenantwatch import jsonio
 from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.alertmanager.routing import RoutingError, parse_matchers
 from tenantwatch.cli import tables
@@ -43,7 +43,7 @@ def api(method: str, url: str | None, key: str | None, path: str, body: Any = No
     settings = settings_from_env()
     base = _base_url(url, settings)
     secret = resolve_key(key, settings)
-    data = json.dumps(body).encode() if body is not None else None
+    data = jsonio.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(  # noqa: S310 (_base_url allows http and https only)
         base + path,
         data=data,
@@ -56,7 +56,7 @@ def api(method: str, url: str | None, key: str | None, path: str, body: Any = No
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace")
         try:
-            parsed = json.loads(detail)
+            parsed = jsonio.loads(detail)
             detail = parsed.get("detail", parsed) if isinstance(parsed, dict) else parsed
             if isinstance(detail, list):
                 detail = "; ".join(str(d.get("msg", d)) for d in detail)
@@ -71,7 +71,7 @@ def api(method: str, url: str | None, key: str | None, path: str, body: Any = No
             highlight=False,
         )
         raise typer.Exit(1) from None
-    return json.loads(raw) if raw else None
+    return jsonio.loads(raw) if raw else None
 
 
 def ago(iso: str | None, now: float) -> str:

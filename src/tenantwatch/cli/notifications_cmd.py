@@ -8,7 +8,6 @@ cannot be printed.
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.parse
 from enum import StrEnum
@@ -19,6 +18,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from tenantwatch import jsonio
 from tenantwatch.cli.alerts_cmd import KeyOption, UrlOption, ago, api
 from tenantwatch.cli.common import console
 
@@ -149,7 +149,7 @@ def list_notifications(
     }
     log = fetch(params, limit, url, key)
     if output is Output.json:
-        console.print_json(json.dumps(log))
+        console.print_json(jsonio.dumps(log))
         return
     console.print(log_table(log["items"], time.time()))
     if log["next_cursor"]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import urllib.error
@@ -16,6 +15,7 @@ import typer
 from rich.console import RenderableType
 from rich.text import Text
 
+from tenantwatch import jsonio
 from tenantwatch.cli import tables
 from tenantwatch.cli.common import console, err_console, settings_from_env
 from tenantwatch.cli.numbers import significant
@@ -173,7 +173,7 @@ def call(base_url: str, path: str, form: dict[str, str], key: str) -> dict[str, 
 
 def _json(body: bytes) -> dict[str, Any]:
     try:
-        answer = json.loads(body)
+        answer = jsonio.loads(body)
     except ValueError:
         return {}
     return answer if isinstance(answer, dict) else {}

@@ -8,7 +8,6 @@ any hidden column that fits again is brought back. A caption names what was hidd
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ import typer
 from rich.console import Console, JustifyMethod, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
+
+from tenantwatch import jsonio
 
 WRAP_WIDTH = 24  # room counted for a column of free text (it wraps into that) when fitting
 UNLIMITED = 100_000
@@ -181,4 +182,4 @@ def plain(value: Any) -> Any:
 
 def print_json(value: Any) -> None:
     """Print value as indented JSON on stdout, without colours or wrapping."""
-    print(json.dumps(plain(value), indent=2, ensure_ascii=False))
+    print(jsonio.dumps(plain(value), indent=2, ascii_only=False))

@@ -9,13 +9,13 @@ hidden (the value of a database check made through the API). See docs/health-che
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tenantwatch import jsonio
 from tenantwatch.domain.conditions import (
     _TIME_PLACEHOLDERS,
     Condition,
@@ -79,7 +79,7 @@ class _Facts:
     def document(self, asked: str) -> object:
         if self._parsed is None:
             try:
-                self._doc = json.loads(self.obs.body)
+                self._doc = jsonio.loads(self.obs.body)
                 self._parsed = True
             except (ValueError, RecursionError):
                 self._parsed = False
@@ -172,7 +172,7 @@ def _text(value: object) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
     if isinstance(value, list | dict):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return jsonio.dumps(value, compact=True, ascii_only=False)
     return str(value)
 
 

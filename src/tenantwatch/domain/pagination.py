@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from tenantwatch import jsonio
 from tenantwatch.domain.text import storable
 
 T = TypeVar("T")
@@ -18,7 +18,7 @@ DEFAULT_LIMIT = 50
 
 def encode_cursor(key: str | int) -> str:
     """Return an opaque cursor that resumes after the given sort key."""
-    return base64.urlsafe_b64encode(json.dumps([key]).encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(jsonio.dumps([key]).encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> str | int:
@@ -27,7 +27,7 @@ def decode_cursor(cursor: str) -> str | int:
         raise ValueError("invalid cursor; pass the next_cursor of a previous page")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value = json.loads(raw)
+        value = jsonio.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError("invalid cursor; pass the next_cursor of a previous page") from exc
     # only keys a page could have ended on: 64-bit integers, text a database can compare

@@ -9,13 +9,13 @@ remote-write and TSDB append errors (`storage/remote/write_handler.go`, `storage
 
 from __future__ import annotations
 
-import json
 import math
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tenantwatch import jsonio
 from tenantwatch.config.metrics_model import IngestLimitsConfig
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.tenancy import TENANT
@@ -102,7 +102,7 @@ def _utf8_len(text: str, limit: int) -> int:
 
 
 def _go_quote(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    return jsonio.dumps(text, ascii_only=False)
 
 
 def check_label_limits(labels: Labels, limits: IngestLimits) -> None:

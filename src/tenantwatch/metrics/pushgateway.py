@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from tenantwatch import jsonio
 from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.push_groups import PushChange, PushGroup, apply_push, deleted_series
 from tenantwatch.promql.model import STALE_NAN, Labels
@@ -43,21 +43,21 @@ class BulkAppender(Protocol):
 
 
 def _group_file(directory: Path, key: Labels) -> Path:
-    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(jsonio.dumps(key).encode()).hexdigest()[:32]
     return directory / f"{digest}.json"
 
 
 def _encode(group: PushGroup) -> bytes:
-    """The group as JSON, written a slice of series at a time: one json.dumps call holds
+    """The group as JSON, written a slice of series at a time: one jsonio.dumps call holds
     the GIL throughout, so a call over 100,000 series would stall the event loop."""
-    parts = [f'{{"key": {json.dumps(group.key)}, "push_time": {json.dumps(group.push_time)}']
+    parts = [f'{{"key": {jsonio.dumps(group.key)}, "push_time": {jsonio.dumps(group.push_time)}']
     parts.append(', "families": {')
     for i, (name, series) in enumerate(group.families.items()):
         chunks = (
-            json.dumps(series[j : j + _ENCODE_SLICE])[1:-1]
+            jsonio.dumps(series[j : j + _ENCODE_SLICE])[1:-1]
             for j in range(0, len(series), _ENCODE_SLICE)
         )
-        parts.append(f"{', ' if i else ''}{json.dumps(name)}: [{', '.join(chunks)}]")
+        parts.append(f"{', ' if i else ''}{jsonio.dumps(name)}: [{', '.join(chunks)}]")
     parts.append("}}")
     return "".join(parts).encode()
 
@@ -67,7 +67,7 @@ def _labels(raw: Any) -> Labels:
 
 
 def _decode(raw: bytes) -> PushGroup:
-    data = json.loads(raw)
+    data = jsonio.loads(raw)
     families = {
         str(name): tuple((_labels(labels), float(value)) for labels, value in series)
         for name, series in data["families"].items()

@@ -8,7 +8,6 @@ back exactly where promql-parser's own `str()` would not.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -18,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import aiohttp
 import promql_parser as pp
 
+from tenantwatch import jsonio
 from tenantwatch.promql.model import (
     ErrorType,
     Labels,
@@ -181,7 +181,7 @@ def _texts(body: Mapping[str, Any], key: str) -> tuple[str, ...]:
 def error_of(status: int, text: str, where: str) -> PromQLError:
     """A PromQLError for an unsuccessful answer, keeping Prometheus' errorType."""
     try:
-        body = json.loads(text)
+        body = jsonio.loads(text)
     except ValueError:
         body = None
     if isinstance(body, dict) and body.get("status") == "error":
@@ -363,7 +363,7 @@ class RemoteBackend:
             error = error_of(status, text, self._where)
             raise PromQLError(error.kind, scrub(error.message, self._secrets))
         try:
-            body = json.loads(text)
+            body = jsonio.loads(text)
             data = body["data"]
         except (ValueError, KeyError, TypeError) as exc:
             raise self._odd(ValueError(f"not a Prometheus API answer: {text[:200]!r}")) from exc

@@ -18,7 +18,6 @@ u8 type | payload, so a torn or zero-filled tail is detected and ends the segmen
 
 from __future__ import annotations
 
-import json
 import os
 import struct
 import zlib
@@ -30,6 +29,7 @@ from typing import Any, BinaryIO
 import cramjam
 import numpy as np
 
+from tenantwatch import jsonio
 from tenantwatch.promql.model import FloatArray, IntArray, Labels
 
 SERIES, SAMPLES, META, BLOCK, END = 1, 2, 3, 4, 5
@@ -68,12 +68,12 @@ def _unframe(buf: memoryview, offset: int) -> tuple[int, memoryview, int] | None
 
 
 def encode_series(series: Sequence[tuple[int, Labels]]) -> bytes:
-    text = json.dumps([[ref, labels] for ref, labels in series], separators=(",", ":"))
+    text = jsonio.dumps([[ref, labels] for ref, labels in series], compact=True)
     return frame(SERIES, bytes(cramjam.zstd.compress(text.encode(), _ZSTD_LEVEL)))
 
 
 def decode_series(payload: memoryview) -> list[tuple[int, Labels]]:
-    rows = json.loads(bytes(cramjam.zstd.decompress(bytes(payload))))
+    rows = jsonio.loads(bytes(cramjam.zstd.decompress(bytes(payload))))
     return [(int(ref), tuple((str(k), str(v)) for k, v in labels)) for ref, labels in rows]
 
 
@@ -334,11 +334,11 @@ def write_checkpoint(
     try:
         with open(tmp, "wb") as f:
             f.write(CHECKPOINT_MAGIC)
-            f.write(frame(META, json.dumps({**meta, "segment": segment}).encode()))
+            f.write(frame(META, jsonio.dumps({**meta, "segment": segment}).encode()))
             for block in blocks:
                 f.write(block)
                 totals["blocks"] += 1
-            f.write(frame(END, json.dumps(totals).encode()))
+            f.write(frame(END, jsonio.dumps(totals).encode()))
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
@@ -376,7 +376,7 @@ def read_checkpoint(path: Path) -> tuple[dict[str, Any], Iterator[list[SeriesSna
         kind, payload = _read_record(f, path)
         if kind != META:
             raise StoreFileError(f"{path}: first record is not META")
-        meta: dict[str, Any] = json.loads(bytes(payload))
+        meta: dict[str, Any] = jsonio.loads(bytes(payload))
     except BaseException:
         f.close()
         raise

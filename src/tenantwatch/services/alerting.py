@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from tenantwatch import jsonio
 from tenantwatch.alertmanager import nflog
 from tenantwatch.alertmanager.alert import AmAlert, admit_posted, put
 from tenantwatch.alertmanager.config import AlertmanagerConfig, Integration
@@ -81,7 +81,7 @@ class Incoming:
 
 
 def nflog_key(receiver: str, integration: str, group_key: str) -> str:
-    raw = json.dumps([receiver, integration, group_key], separators=(",", ":"))
+    raw = jsonio.dumps([receiver, integration, group_key], compact=True)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -377,9 +377,8 @@ class AlertingService:
             if not p.alerts:
                 continue  # nothing to send (send_resolved off), but the log learns it
             idem = hashlib.sha256(
-                json.dumps(
-                    [key, sorted(p.firing), sorted(p.resolved), round(now, 3)],
-                    separators=(",", ":"),
+                jsonio.dumps(
+                    [key, sorted(p.firing), sorted(p.resolved), round(now, 3)], compact=True
                 ).encode()
             ).hexdigest()
             request = self._request(integration, data, idem)

@@ -13,7 +13,6 @@ authentication: enable it on a developer machine only.
 from __future__ import annotations
 
 import html
-import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
+from tenantwatch import jsonio
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from tenantwatch.web.notification_schemas import NotificationOut, NotificationPage
@@ -76,7 +76,7 @@ def decode_body(raw: bytes, content_type: str) -> Any:
     text = raw.decode("utf-8", "replace")
     if "json" in content_type or text[:1] in "[{":
         try:
-            return json.loads(text)
+            return jsonio.loads(text)
         except ValueError:
             pass
     if "x-www-form-urlencoded" in content_type:
@@ -136,7 +136,9 @@ async def page(request: Request) -> HTMLResponse:
     rows = []
     for c in reversed(inspector.requests()):
         when = time.strftime("%H:%M:%S", time.localtime(c.at))
-        body = html.escape(json.dumps(c.body, indent=2) if not isinstance(c.body, str) else c.body)
+        body = html.escape(
+            jsonio.dumps(c.body, indent=2) if not isinstance(c.body, str) else c.body
+        )
         rows.append(
             f"<details><summary><b>{html.escape(c.bin)}</b> {when} {c.method} "
             f"{html.escape(c.path)}</summary><pre>{body}</pre></details>"
@@ -194,7 +196,7 @@ async def capture(bin: str, path: str, request: Request) -> PlainTextResponse:
     )
     if "pagerduty" in bin:
         return PlainTextResponse(
-            json.dumps({"status": "success", "message": "Event processed"}), 202
+            jsonio.dumps({"status": "success", "message": "Event processed"}), 202
         )
     return PlainTextResponse("ok")
 

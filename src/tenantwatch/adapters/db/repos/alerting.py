@@ -9,19 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import JSON, Boolean, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tenantwatch import jsonio
 from tenantwatch.adapters.db.tables import am_alerts, notification_log, silences
 
 Row = dict[str, Any]
 
 
 def _encode(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return jsonio.dumps_stored(value)
 
 
 def _upsert(engine: AsyncEngine, table: Table, key: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tenantwatch import jsonio
 from tenantwatch.adapters.db.tables import (
     check_events,
     check_results,
@@ -691,9 +691,9 @@ def _sqlite_run(r: CheckRun) -> tuple[Any, ...]:
         r.duration_s,
         r.status_code,
         r.error,
-        json.dumps(conditions),
-        json.dumps(dict(r.phases)),
-        json.dumps(_stored_details(r)),
+        jsonio.dumps(conditions),
+        jsonio.dumps(dict(r.phases)),
+        jsonio.dumps(_stored_details(r)),
     )
 
 
@@ -705,7 +705,7 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, dict | list):
-        return json.dumps(value)
+        return jsonio.dumps(value)
     return value
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tenantwatch import jsonio
 from tenantwatch.adapters.db.tables import rule_alerts
 from tenantwatch.rules.alerting import Alert, AlertState, LabelSet
 from tenantwatch.rules.files import Rule
@@ -18,7 +18,7 @@ RuleAlerts = dict[int, dict[LabelSet, Alert]]
 
 
 def _key(group_key: str, index: int, labels: LabelSet) -> str:
-    raw = json.dumps([group_key, index, labels], separators=(",", ":"))
+    raw = jsonio.dumps([group_key, index, labels], compact=True)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
