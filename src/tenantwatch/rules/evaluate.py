@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from tenantwatch.metrics.backend import QueryBackend
-from tenantwatch.promql.model import Matcher, ScalarResult, VectorResult, labels_of
+from tenantwatch.promql.model import Matcher, ScalarResult, Value, VectorResult, labels_of
 from tenantwatch.rules.alerting import (
     Alert,
     AlertingRule,
@@ -62,6 +62,28 @@ def recorded(rule: Rule, vector: Vector, labels: Mapping[str, str], t_ms: int) -
     ]
 
 
+def alerting_rule(rule: Rule, labels: Mapping[str, str]) -> AlertingRule:
+    """The alerting rule's state machine settings, with labels as its alerts' labels."""
+    return AlertingRule(
+        name=rule.name,
+        expr=rule.expr,
+        for_s=rule.for_s,
+        keep_firing_for_s=rule.keep_firing_for_s,
+        labels=dict(labels),
+        annotations=rule.annotations,
+    )
+
+
+def instant_vector(result: Value) -> Vector:
+    """A rule expression's result as (labels, value) pairs. Raise ValueError when it is not an
+    instant vector or a scalar."""
+    if isinstance(result, VectorResult):
+        return [(dict(s.labels), s.v) for s in result.samples]
+    if isinstance(result, ScalarResult):
+        return [({}, result.v)]
+    raise ValueError("a rule's expression must give an instant vector or a scalar")
+
+
 def step_alerts(
     rule: Rule,
     vector: Vector,
@@ -73,16 +95,8 @@ def step_alerts(
 ) -> tuple[dict[LabelSet, Alert], list[OutgoingAlert]]:
     """An alerting rule's alerts after its result at ts, and those due to be sent (with the
     external labels they lack). Raise DuplicateAlertLabels when two results share labels."""
-    alerting = AlertingRule(
-        name=rule.name,
-        expr=rule.expr,
-        for_s=rule.for_s,
-        keep_firing_for_s=rule.keep_firing_for_s,
-        labels=labels,
-        annotations=rule.annotations,
-    )
     alerts = evaluate(
-        alerting,
+        alerting_rule(rule, labels),
         vector,
         ts,
         previous,
@@ -151,9 +165,4 @@ async def evaluate_group(
 
 
 async def _query(queries: QueryBackend, expr: str, t_ms: int, enforce: Sequence[Matcher]) -> Vector:
-    result = (await queries.instant(expr, t_ms, enforce=enforce)).value
-    if isinstance(result, VectorResult):
-        return [(dict(s.labels), s.v) for s in result.samples]
-    if isinstance(result, ScalarResult):
-        return [({}, result.v)]
-    raise ValueError("a rule's expression must give an instant vector or a scalar")
+    return instant_vector((await queries.instant(expr, t_ms, enforce=enforce)).value)

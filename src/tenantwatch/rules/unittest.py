@@ -26,13 +26,12 @@ from tenantwatch.promql.engine import Engine
 from tenantwatch.promql.model import (
     MatrixResult,
     PromQLError,
-    ScalarResult,
-    VectorResult,
     labels_of,
 )
 from tenantwatch.promql.testvalues import Histogram, parse_series_line
-from tenantwatch.rules.alerting import Alert, AlertingRule, AlertState, LabelSet, evaluate
+from tenantwatch.rules.alerting import Alert, AlertState, LabelSet, evaluate
 from tenantwatch.rules.alerting import alerts_series as alerts_samples
+from tenantwatch.rules.evaluate import alerting_rule, instant_vector, recorded
 from tenantwatch.rules.files import RuleGroup, load_rule_file
 from tenantwatch.rules.unittest_report import (
     FILE_KEYS,
@@ -154,24 +153,14 @@ def _run_test(
         t_ms = round(ts * 1000)
         for group in groups:
             for rule in group.rules:
-                result = engine.instant(rule.expr, t_ms).value
-                samples = _vector(result, t_ms)
+                samples = instant_vector(engine.instant(rule.expr, t_ms).value)
                 if rule.record is not None:
-                    for labels, value in samples:
-                        merged = {**labels, **rule.labels, "__name__": rule.record}
-                        head.append(labels_of(merged), t_ms, value)
+                    for series, t, value in recorded(rule, samples, rule.labels, t_ms):
+                        head.append(series, t, value)
                     continue
                 key = (group.name, rule.name)
-                alerting = AlertingRule(
-                    name=rule.name,
-                    expr=rule.expr,
-                    for_s=rule.for_s,
-                    keep_firing_for_s=rule.keep_firing_for_s,
-                    labels=rule.labels,
-                    annotations=rule.annotations,
-                )
                 active[key] = evaluate(
-                    alerting,
+                    alerting_rule(rule, rule.labels),
                     samples,
                     ts,
                     active.get(key, {}),
@@ -187,14 +176,6 @@ def _run_test(
         ts += interval
     for check in expr_tests:
         _check_expr(check, engine, out)
-
-
-def _vector(result: Any, t_ms: int) -> list[tuple[dict[str, str], float]]:
-    if isinstance(result, VectorResult):
-        return [(dict(s.labels), s.v) for s in result.samples]
-    if isinstance(result, ScalarResult):
-        return [({}, result.v)]
-    raise ValueError("a rule's expression must give an instant vector or a scalar")
 
 
 def _check_alerts(
@@ -246,7 +227,7 @@ def _check_expr(check: Mapping[str, Any], engine: Engine, out: TestOutcome) -> N
     result = engine.instant(expr, round(at * 1000)).value
     if isinstance(result, MatrixResult):
         raise ValueError(f"expr {expr!r} gives a range vector; a test needs an instant vector")
-    got = sorted((tuple(sorted(lbl.items())), v) for lbl, v in _vector(result, 0))
+    got = sorted((tuple(sorted(lbl.items())), v) for lbl, v in instant_vector(result))
     expected = []
     for sample in check.get("exp_samples") or []:
         labels, _ = parse_series_line(f"{sample.get('labels') or '{}'} 0")
