@@ -26,7 +26,8 @@ fail validation: the problems it finds, each at its own file:line."""
 
 
 def load_config(path: Path, env: Mapping[str, str], checks: Sequence[SectionCheck]) -> Config:
-    """Return the validated config in path. Raise ConfigError listing every problem."""
+    """Return the validated config in path, with checks run on it too. Raise ConfigError
+    listing every problem. (tenantwatch.configuration passes the wings' checks.)"""
     return parse_config(read_text(path), str(path), env, checks)
 
 
