@@ -1,8 +1,9 @@
 """Redis probe: PING, then report used_memory and connected_clients from INFO.
 
-It needs the `redis` extra (pip install 'tenantwatch[redis]'); without it a check fails
-with that sentence. Given an SSRF policy (checks made through the API), it connects only to a destination
+Given an SSRF policy (checks made through the API), it connects only to a destination
 the policy lists: a listed host name as it is, otherwise the address that was checked.
+It needs the `redis` extra (pip install 'tenantwatch[redis]'); without it a check fails
+with that sentence.
 """
 
 from __future__ import annotations
