@@ -12,7 +12,7 @@ from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at
 from tenantwatch.config.yaml_lines import LineMap
 from tenantwatch.rules.files import RuleGroup, load_rule_file
 
-BUILTIN_RULES = Path(__file__).resolve().parent.parent / "rules" / "builtin.yml"
+BUILTIN_RULES = Path(__file__).resolve().parent / "builtin.yml"
 
 
 def rule_file_paths(patterns: Sequence[str], base: Path) -> list[Path]:
