@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import apprise
 
-from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
+from tenantwatch.adapters.notifiers.result import DeliveryResult, failure
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, resolve_checked
 from tenantwatch.alertmanager.notify_payloads import OutboundRequest, apprise_target
 
