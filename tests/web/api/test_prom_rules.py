@@ -11,7 +11,7 @@ from tenantwatch.metrics.head import Head
 from tenantwatch.promql.model import labels_of
 from tenantwatch.rules.alerting import OutgoingAlert
 from tenantwatch.rules.files import parse_rule_file
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.web.api.prom_rules import go_float_e
 from tenantwatch.workers.rules import ManagedGroup, RuleManager
 from tests.conftest import KeyMaker

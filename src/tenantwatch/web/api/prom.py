@@ -35,7 +35,7 @@ from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.metrics.backend import QueryBackend
 from tenantwatch.promql.model import Labels, Matcher, PromQLError, QueryResult
 from tenantwatch.promql.selectors import parse_matchers
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.web.api.prom_openapi import (
     ERRORS,
     BuildInfo,

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.notifications import NotificationService
 from tenantwatch.web.deps import (
     DEFAULT_PAGE,
