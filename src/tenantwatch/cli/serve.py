@@ -33,6 +33,13 @@ from tenantwatch.services.errors import ServiceError
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 
+# what each --role runs
+ROLES: dict[ServeRole, frozenset[Role]] = {
+    ServeRole.ALL: ALL_ROLES,
+    ServeRole.API: frozenset({Role.API}),
+    ServeRole.CHECKS: frozenset({Role.CHECKS}),
+}
+
 
 def save_key(path: Path, secret: str) -> str | None:
     """Write the key readable by its owner only; return why it could not be written, or None."""
@@ -173,13 +180,6 @@ def serve(
         raise typer.Exit(3)  # uvicorn's exit code for a failed startup
 
 
-ROLES: dict[ServeRole, frozenset[Role]] = {
-    ServeRole.ALL: ALL_ROLES,
-    ServeRole.API: frozenset({Role.API}),
-    ServeRole.CHECKS: frozenset({Role.CHECKS}),
-}
-
-
 class AnnouncingServer(uvicorn.Server):
     """uvicorn's server over a runtime it starts in the roles first and stops last; calls
     announce once it listens."""
@@ -207,6 +207,8 @@ class AnnouncingServer(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             self.announce()
+        else:
+            await self.runtime.stop()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         try:

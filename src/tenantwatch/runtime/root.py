@@ -143,11 +143,6 @@ class Runtime:
         await self.metrics.stop()
         await self.db.close()
 
-    def write_samples(self, samples: list[Sample]) -> None:
-        """Append samples to the metric store (dropped while it is not running)."""
-        if self.metrics.running and samples:
-            self.metrics.appender.append_many(samples)
-
     async def reload_rules(self) -> None:
         """Give the rule manager the config's groups plus the API's current ones."""
         stored = await self.rule_groups.all_groups()
@@ -223,6 +218,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
     metrics = build_metrics(settings.data_dir, config, db.ctx.tiers, tenant_tiers=tenant_tiers)
 
     def sink(samples: list[Sample]) -> None:
+        """Append samples to the metric store (dropped while it is not running)."""
         if metrics.running and samples:
             metrics.appender.append_many(samples)
 

@@ -37,7 +37,7 @@ _SECRET_HEADERS = {"authorization", "x-api-key", "cookie"}
 
 
 async def _failures(request: Request, limit: int, cursor: str | None) -> NotificationPage:
-    page = await request.app.state.runtime.notifications.list(
+    page = await runtime(request).notifications.list(
         SYSTEM, cursor=cursor, limit=limit, failing=True
     )
     return NotificationPage(
