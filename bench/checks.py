@@ -37,7 +37,7 @@ from tenantwatch.config.checks_model import KIND_MODELS
 from tenantwatch.config.model import Config, TenantConfig
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.logs import configure_logging
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.workers.checks import CheckScheduler
 
@@ -153,7 +153,7 @@ async def engine_rounds(
         return bare, engine, sched.runs_recorded
     finally:
         await sched.executor.close()
-        await rt.close()
+        await rt.stop()
 
 
 async def sustained(workdir: Path, url: str, n: int, seconds: float) -> tuple[float, int]:
@@ -180,7 +180,7 @@ async def sustained(workdir: Path, url: str, n: int, seconds: float) -> tuple[fl
         await task
         return share, runs
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 CLIENTS = 512

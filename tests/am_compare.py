@@ -27,7 +27,7 @@ from aiosmtpd.controller import Controller
 
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 from tests.alertmanager_server import alertmanager

@@ -13,7 +13,7 @@ import pytest
 
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import Scope
-from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.runtime.root import Runtime, build_runtime, prepare
 from tenantwatch.services.apikeys import IssuedKey
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
@@ -85,7 +85,7 @@ async def runtime(settings: Settings, runtime_config: Config) -> AsyncIterator[R
     try:
         yield rt
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tenantwatch.cli.alerts_cmd import api_matchers, matcher_text
 from tenantwatch.cli.main import app as cli
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM
-from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.runtime.root import Role, Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -46,8 +46,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     settings = Settings(data_dir=data_dir, log_level="warning")
     boot = build_runtime(settings, Config())
     admin = asyncio.run(_bootstrap(boot, data_dir))
-    asyncio.run(boot.close())
-    app = create_app(settings, Config(), run_checks=False)
+    asyncio.run(boot.stop())
+    app = create_app(settings, build_runtime(settings, Config()), roles={Role.API})
     with live_app(app) as url:
         yield Live(url, data_dir, admin)
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 from tenantwatch.cli.main import app as cli
 from tenantwatch.configuration import load_config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import Role, build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 from tests.live_server import live_app
@@ -90,7 +90,7 @@ async def _bootstrap(settings: Settings, config_path: Path) -> str:
         page = await rt.checks.list(SYSTEM, limit=100)
         await rt.check_engine.run_now([c for c, _ in page.items])
     finally:
-        await rt.close()
+        await rt.stop()
     return admin.secret
 
 
@@ -121,7 +121,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     settings = Settings(data_dir=root / "var", config=config_path, log_level="warning")
     settings.data_dir.mkdir()
     admin = asyncio.run(_bootstrap(settings, config_path))
-    app = create_app(settings, load_config(config_path, {}), run_checks=False)
+    app = create_app(
+        settings, build_runtime(settings, load_config(config_path, {})), roles={Role.API}
+    )
     try:
         with live_app(app) as url:
             env = {

@@ -21,7 +21,7 @@ from tenantwatch.cli import notifications_cmd
 from tenantwatch.cli.main import app as cli
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM
-from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.runtime.root import Role, Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -128,8 +128,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     settings = Settings(data_dir=data_dir, log_level="warning")
     boot = build_runtime(settings, Config())
     admin, ids = asyncio.run(_bootstrap(boot, data_dir))
-    asyncio.run(boot.close())
-    with live_app(create_app(settings, Config(), run_checks=False)) as url:
+    asyncio.run(boot.stop())
+    with live_app(create_app(settings, build_runtime(settings, Config()), roles={Role.API})) as url:
         yield Live(url, data_dir, admin, ids)
 
 

@@ -24,7 +24,7 @@ from tenantwatch.domain.apikeys import SYSTEM, Scope
 from tenantwatch.metrics.backend import EmbeddedBackend
 from tenantwatch.metrics.head import Head
 from tenantwatch.promql.model import labels_of
-from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.runtime.root import Role, Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -82,7 +82,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     settings = Settings(data_dir=data_dir, log_level="warning")
     boot = build_runtime(settings, Config())
     admin, alpha = asyncio.run(_bootstrap(boot, data_dir))
-    asyncio.run(boot.close())
+    asyncio.run(boot.stop())
 
     rt = build_runtime(settings, Config())
     backend = EmbeddedBackend(filled_head())
@@ -90,7 +90,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         rt.metrics = Holder(backend)  # type: ignore[assignment]
     else:
         rt.metrics.queries = backend  # type: ignore[union-attr]
-    app = create_app(settings, runtime=rt)
+    app = create_app(settings, rt, roles={Role.API})
 
     saved_logging = structlog.get_config()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

@@ -15,7 +15,7 @@ import yaml
 from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 from tests.am_binary import alertmanager, require_alertmanager
@@ -155,7 +155,7 @@ async def test_same_notifications_as_alertmanager(tmp_path: Path) -> None:
             finally:
                 await session.close()
                 await tw.aclose()
-                await rt.close()
+                await rt.stop()
     expected = _normal(theirs)
     got = _normal(ours)
     # firing to default (after the critical alert resolved and stopped inhibiting), to

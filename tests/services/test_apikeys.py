@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tenantwatch.adapters.db.tables import api_keys, audit_log
 from tenantwatch.domain.apikeys import SYSTEM, Principal, Scope, effective_scopes
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.apikeys import ApiKeyService, needs_touch
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Forbidden, Invalid, NotFound

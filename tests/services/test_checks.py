@@ -12,7 +12,7 @@ from tenantwatch.domain.apikeys import SYSTEM, Principal, Scope
 from tenantwatch.domain.checks import CheckStatus
 from tenantwatch.domain.heartbeat import PingKind
 from tenantwatch.domain.tenant_health import HealthStatus
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.errors import Forbidden, NotFound
 from tests.checks_support import Target, check_model, http_target, loopback_config
 

@@ -12,7 +12,7 @@ import pytest
 
 from tenantwatch.configuration import load_config
 from tenantwatch.domain.apikeys import SYSTEM
-from tenantwatch.runtime import Runtime, build_runtime, prepare, sync_config
+from tenantwatch.runtime.root import Runtime, build_runtime, prepare, sync_config
 from tenantwatch.services.config_sync import SyncRefused
 from tenantwatch.services.errors import Conflict
 from tenantwatch.settings import Settings
@@ -48,7 +48,7 @@ async def open_rt(settings: Settings) -> AsyncIterator[Opener]:
 
     yield open_
     for rt in opened:
-        await rt.close()
+        await rt.stop()
 
 
 async def test_a_check_the_file_drops_is_archived_with_its_history_and_comes_back(

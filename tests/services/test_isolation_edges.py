@@ -8,7 +8,7 @@ import pytest
 
 from tenantwatch.domain.apikeys import SYSTEM, Principal, Scope, effective_scopes
 from tenantwatch.domain.tenants import TenantStatus
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tenantwatch.services.tenants import TenantInput, TenantPatch
 

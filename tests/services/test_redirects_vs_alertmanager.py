@@ -15,7 +15,7 @@ import yaml
 from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 from tests.am_binary import alertmanager, require_alertmanager
@@ -97,7 +97,7 @@ async def test_redirect_chains_are_followed_as_alertmanager_follows_them(tmp_pat
                 }
             finally:
                 await tw.aclose()
-                await rt.close()
+                await rt.stop()
     expected = [
         ("GET", "/c", False),
         ("GET", "/d", True),  # Go sends the first body again after a 308

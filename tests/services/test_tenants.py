@@ -6,7 +6,7 @@ import pytest
 
 from tenantwatch.domain.apikeys import SYSTEM, Principal, Scope, effective_scopes
 from tenantwatch.domain.tenants import TenantStatus
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound
 from tenantwatch.services.tenants import TenantInput, TenantPatch
 
@@ -222,7 +222,7 @@ async def test_two_processes_starting_together_both_sync_the_config(runtime: Run
     import asyncio
 
     from tenantwatch.config.model import Config
-    from tenantwatch.runtime import build_runtime, sync_config
+    from tenantwatch.runtime.root import build_runtime, sync_config
 
     config = Config.model_validate(
         {"tenants": [{"id": f"c{i}", "name": f"C{i}", "tier": "basic"} for i in range(20)]}
@@ -232,6 +232,6 @@ async def test_two_processes_starting_together_both_sync_the_config(runtime: Run
     try:
         await asyncio.gather(sync_config(a), sync_config(b))
     finally:
-        await a.close()
-        await b.close()
+        await a.stop()
+        await b.stop()
     assert len((await runtime.tenants.list(SYSTEM, limit=100)).items) == 20

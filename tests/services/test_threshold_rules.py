@@ -16,7 +16,7 @@ from tenantwatch.metrics.head import Head
 from tenantwatch.metrics.wiring import MetricsRuntime
 from tenantwatch.promql.engine import Engine
 from tenantwatch.promql.model import VectorResult, labels_of
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.threshold_rules import SEED_METRICS
 from tests.conftest import KeyMaker
 from tests.support import bearer

@@ -12,7 +12,7 @@ import pytest
 from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.runtime.root import Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -67,7 +67,7 @@ async def setup(settings: Settings) -> AsyncIterator[Setup]:
         async with httpx.AsyncClient(transport=transport, base_url="http://tw.test") as client:
             issued = await rt.api_keys.issue(SYSTEM, name="a", scopes=[Scope.ADMIN])
             yield Setup(rt, client, hook, {"Authorization": f"Bearer {issued.secret}"})
-        await rt.close()
+        await rt.stop()
 
 
 def alert(name: str, **labels: str) -> dict[str, object]:

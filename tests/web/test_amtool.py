@@ -20,7 +20,7 @@ import yaml
 
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.runtime.root import Role, Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -114,9 +114,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     )
     boot = build_runtime(settings, config)
     admin, alpha = asyncio.run(_bootstrap(boot))
-    asyncio.run(boot.close())
+    asyncio.run(boot.stop())
     (root / "home").mkdir()
-    with live_app(create_app(settings, config, run_checks=False)) as url:
+    with live_app(create_app(settings, build_runtime(settings, config), roles={Role.API})) as url:
         yield Live(url, admin, alpha, root / "home")
 
 

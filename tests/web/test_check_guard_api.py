@@ -16,7 +16,7 @@ import pytest
 from tenantwatch.config.model import CheckRunnerConfig, Config
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.domain.checks import Check, CheckKind
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tests.checks_support import http_target
 from tests.conftest import KeyMaker
 from tests.support import bearer

@@ -10,7 +10,7 @@ import pytest
 
 from tenantwatch.config.model import CheckRunnerConfig, Config
 from tenantwatch.domain.apikeys import Scope
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tests.checks_support import check_model
 from tests.conftest import KeyMaker
 from tests.support import bearer

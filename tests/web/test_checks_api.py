@@ -9,7 +9,7 @@ import pytest
 
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import Scope
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tests.checks_support import http_target, loopback_config
 from tests.conftest import KeyMaker
 from tests.support import bearer

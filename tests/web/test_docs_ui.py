@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tenantwatch.config.model import Config
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 from tests.web.html_links import references
@@ -29,7 +29,7 @@ async def app_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         ) as c:
             yield c
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 def inline_urls(page: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from tenantwatch import __version__
 from tenantwatch.config.model import Config
-from tenantwatch.runtime import build_runtime
+from tenantwatch.runtime.root import build_runtime
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 
@@ -42,7 +42,7 @@ async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         ) as c:
             yield c
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 from tests.support import bearer
@@ -35,7 +35,7 @@ async def serving(
         ) as c:
             yield c, issued.secret
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 def links(page: str) -> list[str]:

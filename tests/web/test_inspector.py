@@ -15,10 +15,9 @@ import pytest
 from tenantwatch.adapters.smtp_sink import SmtpSink
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.runtime.root import Role, Runtime, build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
-from tenantwatch.web.inspector import Inspector
 from tests.live_server import live_app
 from tests.support import free_port
 
@@ -33,7 +32,7 @@ async def inspected(settings: Settings) -> AsyncIterator[tuple[Runtime, httpx.As
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://tw.test") as c:
         yield rt, c
-    await rt.close()
+    await rt.stop()
 
 
 async def test_requests_are_recorded_per_bin_with_secrets_masked(
@@ -157,15 +156,6 @@ def test_the_smtp_sink_records_text_and_html() -> None:
     assert str(mail["html"]).strip() == "<p>html body</p>"
 
 
-def test_the_inspector_keeps_the_latest_requests_only() -> None:
-    from tenantwatch.web.inspector import Captured
-
-    inspector = Inspector(limit=2)
-    for i in range(3):
-        inspector.record(Captured(float(i), "b", "POST", "/", {}, i))
-    assert [c.body for c in inspector.requests()] == [1, 2]
-
-
 def test_the_demo_s_slack_url_gets_its_message_and_a_dead_one_is_shown(tmp_path: Path) -> None:
     """End to end on loopback, as `make run` wires it: Slack at /inspector/slack (no
     trailing slash) is delivered on the first attempt; a webhook to a missing path is
@@ -196,12 +186,12 @@ def test_the_demo_s_slack_url_gets_its_message_and_a_dead_one_is_shown(tmp_path:
     async def admin_key() -> str:
         await prepare(boot)
         issued = await boot.api_keys.issue(SYSTEM, name="t", scopes=[Scope.ADMIN])
-        await boot.close()
+        await boot.stop()
         return issued.secret
 
     headers = {"Authorization": f"Bearer {asyncio.run(admin_key())}"}
     with (
-        live_app(create_app(settings, config, run_checks=False), port),
+        live_app(create_app(settings, build_runtime(settings, config), roles={Role.API}), port),
         httpx.Client(base_url=url, headers=headers, timeout=10) as c,
     ):
         alerts = [{"labels": {"alertname": name}} for name in ("Latency", "Broken")]

@@ -13,6 +13,7 @@ from tenantwatch.configuration import parse_config
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.metrics.store import MetricStore, StoreInUse
 from tenantwatch.promql.model import Matcher
+from tenantwatch.runtime.root import ALL_ROLES, build_runtime
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 from tests.support import bearer
@@ -51,7 +52,7 @@ async def test_the_lifespan_scrapes_configured_targets_and_closes_the_store(
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'tw.db'}", data_dir=tmp_path / "var"
     )
-    app = create_app(settings, config)
+    app = create_app(settings, build_runtime(settings, config), roles=ALL_ROLES)
     rt = app.state.runtime
     try:
         async with app.router.lifespan_context(app):
@@ -89,7 +90,7 @@ async def test_pushes_reach_the_store_of_a_running_app(tmp_path: Path) -> None:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'tw.db'}", data_dir=tmp_path / "var"
     )
-    app = create_app(settings)
+    app = create_app(settings, build_runtime(settings), roles=ALL_ROLES)
     rt = app.state.runtime
     async with app.router.lifespan_context(app):
         issued = await rt.api_keys.issue(SYSTEM, name="pusher", scopes=[Scope.WRITE])
@@ -102,6 +103,6 @@ async def test_pushes_reach_the_store_of_a_running_app(tmp_path: Path) -> None:
             )
             assert r.status_code == 200, r.text
     # the group outlives the process: a new app finds it and keeps writing it
-    app = create_app(settings)
+    app = create_app(settings, build_runtime(settings), roles=ALL_ROLES)
     async with app.router.lifespan_context(app):
         assert list(app.state.runtime.metrics.push.groups) == [(("job", "nightly"),)]

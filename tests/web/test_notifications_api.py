@@ -12,7 +12,7 @@ import pytest
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.domain.outbox_order import order_key
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.web.api.v1 import notifications
 from tenantwatch.web.app import create_app
 from tests.conftest import KeyMaker

@@ -36,7 +36,7 @@ from schemathesis.models import Case
 
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import ALL_ROLES, build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
 from tests.conftest import ENGINES, create_pg_database, drop_pg_database
@@ -94,7 +94,7 @@ async def _bootstrap(app_settings: Settings) -> tuple[str, str, str]:
         assert issued is not None, "a fresh database has no admin key yet"
         reader = await rt.api_keys.issue(SYSTEM, name="fuzz reader", scopes=[Scope.READ])
     finally:
-        await rt.close()
+        await rt.stop()
     return issued.secret, issued.key.id, reader.key.id
 
 
@@ -133,7 +133,7 @@ def live_api(
     sock.bind(("127.0.0.1", 0))  # the server listens on this very socket: no port race
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(app_settings, CONFIG),
+        create_app(app_settings, build_runtime(app_settings, CONFIG), roles=ALL_ROLES),
         host="127.0.0.1",
         port=port,
         log_config=None,

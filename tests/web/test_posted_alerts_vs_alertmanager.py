@@ -13,7 +13,7 @@ import pytest
 
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -105,7 +105,7 @@ async def tenantwatch(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClie
             )
             yield client, admin.secret, tenant.secret
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 async def test_invalid_alerts_get_alertmanagers_answer(

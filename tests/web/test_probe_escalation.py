@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from tenantwatch.config.model import CheckRunnerConfig, Config
 from tenantwatch.domain.apikeys import Scope
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tests.conftest import KeyMaker
 from tests.support import bearer
 

@@ -9,7 +9,7 @@ import yaml
 
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime.root import Role, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -58,9 +58,11 @@ async def test_prometheus_alerts_arrive_labelled_with_the_keys_tenant(tmp_path: 
         key = await boot.api_keys.issue(
             SYSTEM, name="prometheus", scopes=[Scope.WRITE], tenant_id="alpha"
         )
-        await boot.close()
+        await boot.stop()
         (tmp_path / "rules.yml").write_text(RULES)
-        with live_app(create_app(settings, config, run_checks=False)) as url:
+        with live_app(
+            create_app(settings, build_runtime(settings, config), roles={Role.API})
+        ) as url:
             prom_config = {
                 "global": {"evaluation_interval": "1s"},
                 "rule_files": [str(tmp_path / "rules.yml")],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tenantwatch.domain.apikeys import Scope
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tests.conftest import KeyMaker
 from tests.support import bearer
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.promql.model import Sample, VectorResult
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.checks import check_from_model
 from tests.checks_support import check_model, http_target
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
+from tenantwatch.adapters.probes.guard import probe_policy
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.tenants import TenantStatus
-from tenantwatch.runtime import Runtime
-from tenantwatch.workers.check_engine import probe_policy
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.workers.checks import CheckScheduler
 from tests.checks_support import check_model, http_target, loopback_config
 

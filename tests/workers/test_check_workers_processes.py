@@ -15,7 +15,7 @@ import asyncpg
 
 from tenantwatch.config.model import Config
 from tenantwatch.promql.model import VectorResult
-from tenantwatch.runtime import build_runtime
+from tenantwatch.runtime.root import build_runtime
 from tenantwatch.settings import Settings
 from tests.checks_support import http_target
 from tests.conftest import create_pg_database, drop_pg_database
@@ -84,7 +84,7 @@ async def _api_process_writes_their_samples(db_url: str, tmp: Path) -> None:
         assert isinstance(result.value, VectorResult)
         assert [s.v for s in result.value.samples] == [float(CHECKS)]
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 async def test_two_workers_share_and_take_over(tmp_path: Path) -> None:

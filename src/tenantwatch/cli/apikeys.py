@@ -8,9 +8,10 @@ import typer
 from rich.markup import escape
 
 from tenantwatch.cli import tables
-from tenantwatch.cli.common import cli_principal, console, settings_from_env, with_runtime
+from tenantwatch.cli.common import cli_principal, console, settings_from_env, with_services
+from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import ApiKey, Scope
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.builders import Services
 from tenantwatch.services.apikeys import IssuedKey
 
 app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -26,10 +27,12 @@ def create(
 ) -> None:
     """Issue an API key. The key is printed once, alone on the last line."""
 
-    async def work(rt: Runtime) -> IssuedKey:
-        return await rt.api_keys.issue(cli_principal(), name=name, scopes=scope, tenant_id=tenant)
+    async def work(services: Services, _: Config) -> IssuedKey:
+        return await services.api_keys.issue(
+            cli_principal(), name=name, scopes=scope, tenant_id=tenant
+        )
 
-    issued = with_runtime(settings_from_env(), work, writes=True)
+    issued = with_services(settings_from_env(), work, writes=True)
     bound = f" bound to tenant {issued.key.tenant_id}" if issued.key.tenant_id else ""
     scopes = ", ".join(str(s) for s in issued.key.scopes)
     console.print(f"created API key {issued.key.id} ({scopes}){bound}; it is shown only now:")
@@ -74,11 +77,11 @@ def list_(
 ) -> None:
     """List API keys (never their secrets)."""
 
-    async def work(rt: Runtime) -> list[ApiKey]:
+    async def work(services: Services, _: Config) -> list[ApiKey]:
         out: list[ApiKey] = []
         cursor = None
         while True:
-            page = await rt.api_keys.list(
+            page = await services.api_keys.list(
                 cli_principal(), cursor=cursor, limit=500, include_revoked=include_revoked
             )
             out.extend(page.items)
@@ -86,7 +89,7 @@ def list_(
                 return out
             cursor = page.next_cursor
 
-    keys = with_runtime(settings_from_env(), work)
+    keys = with_services(settings_from_env(), work)
     if output is tables.Output.JSON:
         tables.print_json(keys)
         return
@@ -101,8 +104,8 @@ def revoke(
 ) -> None:
     """Revoke an API key; requests with it get 401 from then on."""
 
-    async def work(rt: Runtime) -> ApiKey:
-        return await rt.api_keys.revoke(cli_principal(), key_id)
+    async def work(services: Services, _: Config) -> ApiKey:
+        return await services.api_keys.revoke(cli_principal(), key_id)
 
-    key = with_runtime(settings_from_env(), work, writes=True)
+    key = with_services(settings_from_env(), work, writes=True)
     console.print(f"revoked API key {key.id} ({key.name})")

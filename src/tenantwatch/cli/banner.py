@@ -8,15 +8,17 @@ import sys
 from enum import StrEnum
 from pathlib import Path
 
-from tenantwatch.adapters.db.engine import redact_url
 from tenantwatch.cli.common import console
 from tenantwatch.cli.config_cmd import sync_summary
 from tenantwatch.config.model import Config
+from tenantwatch.runtime.builders import shown_database
 from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.settings import Settings
 
 
-class Role(StrEnum):
+class ServeRole(StrEnum):
+    """What `serve --role` runs: everything, the HTTP side, or the check scheduler."""
+
     ALL = "all"
     API = "api"
     CHECKS = "checks"
@@ -39,14 +41,14 @@ def print_banner(
     cfg: Config,
     report: ConfigSyncReport,
     secret: str | None,
-    role: Role,
+    role: ServeRole,
     unsaved: str | None,
 ) -> None:
     cli = cli_command(sys.argv[0], shutil.which("tenantwatch"))
     console.print(f"[bold]tenantwatch[/bold] ({role} roles) on [link]{settings.base_url}[/link]")
     console.print(f"  start at:  {settings.base_url}/ (links to everything below)")
     console.print(f"  API docs:  {settings.base_url}/docs")
-    console.print(f"  database:  {redact_url(settings.effective_database_url)}")
+    console.print(f"  database:  {shown_database(settings)}")
     if settings.config:
         console.print(
             f"  config:    {settings.config} ({len(cfg.tenants)} tenants: "
@@ -64,7 +66,7 @@ def print_banner(
     tenants_checked = len({c.tenant for c in cfg.checks})
     console.print(
         f"  checks:    {len(cfg.checks)} in the config for {tenants_checked} tenants"
-        f"{'' if role is not Role.API else ' (run by --role checks workers)'}; "
+        f"{'' if role is not ServeRole.API else ' (run by --role checks workers)'}; "
         "seed 002 health APIs at /api/v1/monitoring/"
     )
     activate = Path(cli).parent / "activate"

@@ -19,11 +19,13 @@ from tenantwatch.cli.common import (
     cli_principal,
     console,
     settings_from_env,
-    with_runtime,
+    with_services,
 )
+from tenantwatch.config.model import Config
 from tenantwatch.domain.checks import Check, CheckRun, CheckState, public_settings
 from tenantwatch.domain.tenant_health import TenantHealth
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.builders import Services
+from tenantwatch.runtime.root import build_check_engine
 
 app = typer.Typer(help="List and run health checks.", no_args_is_help=True)
 
@@ -54,16 +56,16 @@ def health(
     """Show each tenant's health: status, score and checks up/down."""
 
     async def work(
-        rt: Runtime,
+        services: Services, _: Config
     ) -> tuple[list[TenantHealth], list[tuple[Check, CheckState]], dict[str, str]]:
         who = cli_principal()
         if tenant is None:
-            return list(await rt.checks.platform(who)), [], {}
-        page = await rt.checks.list(who, tenant_id=tenant, limit=1000)
+            return list(await services.checks.platform(who)), [], {}
+        page = await services.checks.list(who, tenant_id=tenant, limit=1000)
         rows = list(page.items)
-        return [await rt.checks.health(who, tenant)], rows, await strips(rt, rows)
+        return [await services.checks.health(who, tenant)], rows, await strips(services, rows)
 
-    healths, checks, strip = with_runtime(settings_from_env(config), work)
+    healths, checks, strip = with_services(settings_from_env(config), work)
     _print_health(healths, checks, strip, output, wide)
 
 
@@ -131,15 +133,15 @@ def uptime_strip(buckets: Sequence[Any], end: datetime, hours: int = HOURS) -> s
     return "".join(out)
 
 
-async def strips(rt: Runtime, rows: Sequence[tuple[Check, CheckState]]) -> dict[str, str]:
+async def strips(services: Services, rows: Sequence[tuple[Check, CheckState]]) -> dict[str, str]:
     """The last day's uptime strip of each check (none when there are too many checks)."""
     if len(rows) > STRIP_LIMIT:
         return {}
-    now = rt.ctx.clock()
+    now = services.ctx.clock()
     since = now - timedelta(hours=HOURS)
     out = {}
     for c, _ in rows:
-        buckets = await rt.checks.uptime(cli_principal(), c.id, resolution="1h", since=since)
+        buckets = await services.checks.uptime(cli_principal(), c.id, resolution="1h", since=since)
         out[c.id] = uptime_strip(buckets, now)
     return out
 
@@ -207,17 +209,21 @@ def list_(
 ) -> None:
     """List checks with their state."""
 
-    async def work(rt: Runtime) -> tuple[list[tuple[Check, CheckState]], dict[str, str]]:
+    async def work(
+        services: Services, _: Config
+    ) -> tuple[list[tuple[Check, CheckState]], dict[str, str]]:
         out: list[tuple[Check, CheckState]] = []
         cursor = None
         while True:
-            page = await rt.checks.list(cli_principal(), tenant_id=tenant, cursor=cursor, limit=500)
+            page = await services.checks.list(
+                cli_principal(), tenant_id=tenant, cursor=cursor, limit=500
+            )
             out += page.items
             if page.next_cursor is None:
-                return out, await strips(rt, out)
+                return out, await strips(services, out)
             cursor = page.next_cursor
 
-    rows, strip = with_runtime(settings_from_env(config), work)
+    rows, strip = with_services(settings_from_env(config), work)
     if output is tables.Output.JSON:
         tables.print_json([check_json(c, s) for c, s in rows])
         return
@@ -232,12 +238,16 @@ def run(
 ) -> None:
     """Run one check now, record the result and print it."""
 
-    async def work(rt: Runtime) -> CheckRun:
-        check = await rt.checks.runnable(cli_principal(), check_id)
-        runs, _ = await rt.check_engine.run_now([check])
+    async def work(services: Services, config: Config) -> CheckRun:
+        check = await services.checks.runnable(cli_principal(), check_id)
+        engine = build_check_engine(services, config)
+        try:
+            runs, _ = await engine.run_now([check])
+        finally:
+            await engine.stop()
         return runs[0]
 
-    result = with_runtime(settings_from_env(config), work, writes=True)
+    result = with_services(settings_from_env(config), work, writes=True)
     verdict = "[green]passed[/green]" if result.ok else "[red]failed[/red]"
     console.print(f"{result.check_id}: {verdict} in {_ms(result.duration_s)}")
     if result.status_code is not None:

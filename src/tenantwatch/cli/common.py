@@ -15,13 +15,13 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from tenantwatch.adapters.db.engine import redact_url
 from tenantwatch.config.errors import ConfigError
 from tenantwatch.config.model import Config
 from tenantwatch.configuration import load_config
 from tenantwatch.domain.apikeys import Principal, Scope, effective_scopes
 from tenantwatch.domain.config_source import ConfigSource
-from tenantwatch.runtime import Runtime, build_runtime, recorded_source
+from tenantwatch.runtime import builders
+from tenantwatch.runtime.builders import Services
 from tenantwatch.services.errors import ServiceError
 from tenantwatch.settings import Settings
 
@@ -99,7 +99,7 @@ def database_errors(settings: Settings) -> Iterator[None]:
     except (OSError, DBAPIError) as exc:
         reason = getattr(exc, "orig", None) or exc
         err_console.print(
-            f"[red]cannot use the database {redact_url(settings.effective_database_url)}:[/red] "
+            f"[red]cannot use the database {builders.shown_database(settings)}:[/red] "
             f"{type(reason).__name__}: {reason}".splitlines()[0],
             highlight=False,
         )
@@ -111,7 +111,7 @@ def config_for_reading(settings: Settings) -> tuple[Settings, Config]:
     if settings.config is not None or missing_database(settings):
         return settings, read_config(settings)
     try:
-        recorded = asyncio.run(recorded_source(settings))
+        recorded = asyncio.run(builders.recorded_source(settings))
     except (OSError, DBAPIError):
         recorded = None
     return served_config(settings, recorded)
@@ -131,27 +131,15 @@ def missing_database(settings: Settings) -> str | None:
     return None
 
 
-async def _schema_problem(settings: Settings) -> str | None:
-    from tenantwatch.adapters.db.engine import create_engine
-    from tenantwatch.adapters.db.migrate import current_revision, head_revision
-
-    engine = create_engine(settings.effective_database_url)
-    try:
-        found = await current_revision(engine)
-    finally:
-        await engine.dispose()
-    if found == head_revision():
-        return None
-    where = redact_url(settings.effective_database_url)
-    if found is None:
-        return f"{where} holds no tenantwatch data; start the server first (`tenantwatch serve`)"
-    return f"{where} is at schema {found}, older than this tenantwatch; run `tenantwatch migrate`"
-
-
-def with_runtime(
-    settings: Settings, work: Callable[[Runtime], Awaitable[T]], *, writes: bool = False
+def with_services(
+    settings: Settings,
+    work: Callable[[Services, Config], Awaitable[T]],
+    *,
+    writes: bool = False,
 ) -> T:
-    """Run work against the database; service errors become a message and exit 1.
+    """Run work against the database's services, with the config served_config() finds;
+    service errors become a message and exit 1. Nothing else is built: no metric store,
+    scrapers, pushgateway, outbox or workers.
 
     A command that `writes` (creating a key, running a check) migrates the database
     first. Any other command only reads: it refuses a missing or older database rather
@@ -162,18 +150,17 @@ def with_runtime(
         raise typer.Exit(1)
 
     async def main() -> T:
-        from tenantwatch.adapters.db.migrate import migrate
-
-        if not writes and (problem := await _schema_problem(settings)):
+        if not writes and (problem := await builders.schema_problem(settings)):
             err_console.print(f"[red]error:[/red] {problem}", highlight=False)
             raise typer.Exit(1)
-        rt = build_runtime(*served_config(settings, await recorded_source(settings)))
+        served, config = served_config(settings, await builders.recorded_source(settings))
+        db = builders.open_database(served, config)
         try:
             if writes:
-                await migrate(rt.engine)
-            return await work(rt)
+                await db.migrate()
+            return await work(builders.build_services(db, config), config)
         finally:
-            await rt.close()
+            await db.close()
 
     try:
         with database_errors(settings):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 
-from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.cli.common import (
     console,
     database_errors,
@@ -18,7 +17,7 @@ from tenantwatch.cli.common import (
 )
 from tenantwatch.config.errors import ConfigError
 from tenantwatch.configuration import load_config
-from tenantwatch.runtime import build_runtime, sync_config
+from tenantwatch.runtime import builders
 from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.services.errors import ServiceError
 
@@ -78,12 +77,13 @@ def apply(
     config = read_config(settings, exit_code=1)
 
     async def main() -> ConfigSyncReport:
-        rt = build_runtime(settings, config)
+        db = builders.open_database(settings, config)
         try:
-            await migrate(rt.engine)
-            return await sync_config(rt, force=force, switch=True)
+            services = builders.build_services(db, config)
+            await db.migrate()
+            return await builders.sync_config(services, settings, config, force=force, switch=True)
         finally:
-            await rt.close()
+            await db.close()
 
     try:
         with database_errors(settings):

@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tenantwatch.adapters.notifiers import Notifiers
 from tenantwatch.alertmanager.alert import fingerprint
 from tenantwatch.alertmanager.notify_data import NotifyAlert, NotifyData, build_notify_data
 from tenantwatch.alertmanager.notify_payloads import build_request
@@ -22,7 +21,7 @@ from tenantwatch.cli.common import (
     settings_from_env,
 )
 from tenantwatch.config.errors import ConfigError
-from tenantwatch.runtime import alertmanager_config
+from tenantwatch.runtime.alerting import alertmanager_config, build_notifiers
 
 app = typer.Typer(help="Try things out without waiting for a real alert")
 
@@ -71,7 +70,7 @@ def notify(
     data = test_data(receiver, cfg.alertmanager.external_url or settings.base_url, time.time())
 
     async def send() -> list[tuple[str, str, str, str]]:
-        notifiers = Notifiers(allow_private=cfg.alertmanager.allow_private_targets)
+        notifiers = build_notifiers(cfg)
         rows = []
         try:
             for integration in found.integrations:

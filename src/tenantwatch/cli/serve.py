@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import typer
 import uvicorn
 
-from tenantwatch.adapters.db.engine import redact_url
-from tenantwatch.cli.banner import Role, print_banner
+from tenantwatch.cli.banner import ServeRole, print_banner
 from tenantwatch.cli.common import (
     ConfigOption,
     console,
@@ -26,11 +26,19 @@ from tenantwatch.cli.common import (
 )
 from tenantwatch.config.model import Config
 from tenantwatch.logs import configure_logging
-from tenantwatch.runtime import build_runtime, prepare
+from tenantwatch.runtime import builders
+from tenantwatch.runtime.root import ALL_ROLES, Role, Runtime, build_runtime
 from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.services.errors import ServiceError
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
+
+# what each --role runs
+ROLES: dict[ServeRole, frozenset[Role]] = {
+    ServeRole.ALL: ALL_ROLES,
+    ServeRole.API: frozenset({Role.API}),
+    ServeRole.CHECKS: frozenset({Role.CHECKS}),
+}
 
 
 def save_key(path: Path, secret: str) -> str | None:
@@ -61,12 +69,15 @@ def port_problem(host: str, port: int) -> str | None:
 async def _bootstrap(
     settings: Settings, config: Config, force: bool
 ) -> tuple[ConfigSyncReport, str | None]:
-    rt = build_runtime(settings, config)
+    """Migrate, sync the config and make sure an admin key exists, before serving."""
+    db = builders.open_database(settings, config)
     try:
-        report = await prepare(rt, force=force)
-        issued = await rt.api_keys.ensure_admin()
+        services = builders.build_services(db, config)
+        await db.migrate()
+        report = await builders.sync_config(services, settings, config, force=force)
+        issued = await services.api_keys.ensure_admin()
     finally:
-        await rt.close()
+        await db.close()
     return report, issued.secret if issued else None
 
 
@@ -78,11 +89,10 @@ async def _run_checks(settings: Settings, config: Config, force: bool) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await prepare(rt, force=force)
-        await rt.check_engine.start(schedule=True, samples=False)
+        await rt.start({Role.CHECKS}, force=force)
         await stop.wait()
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 def tune_gc() -> None:
@@ -100,7 +110,9 @@ def tune_gc() -> None:
 def serve(
     config: Path | None = ConfigOption,
     listen: str | None = typer.Option(None, "--listen", help="host:port (default 127.0.0.1:8080)"),
-    role: Role = typer.Option(Role.ALL, "--role", help="which parts of tenantwatch to run"),
+    role: ServeRole = typer.Option(
+        ServeRole.ALL, "--role", help="which parts of tenantwatch to run"
+    ),
     force: bool = typer.Option(
         False,
         "--force",
@@ -117,10 +129,10 @@ def serve(
             err_console.print(f"[red]--listen:[/red] {exc}")
             raise typer.Exit(2) from None
     cfg = read_config(settings, exit_code=2)
-    if role is Role.CHECKS:
+    if role is ServeRole.CHECKS:
         configure_logging(settings.log_level, settings.log_format)
         console.print(
-            f"[bold]tenantwatch[/bold] (checks role) on {redact_url(settings.effective_database_url)}"
+            f"[bold]tenantwatch[/bold] (checks role) on {builders.shown_database(settings)}"
         )
         tune_gc()
         try:
@@ -146,8 +158,9 @@ def serve(
         raise typer.Exit(2) from None
     unsaved = save_key(settings.admin_key_file, secret) if secret else None
     tune_gc()
+    rt = build_runtime(settings, cfg)
     server_config = uvicorn.Config(
-        create_app(settings, cfg, run_checks=role is Role.ALL),
+        create_app(settings, rt),
         host=settings.host,
         port=settings.port,
         log_config=None,
@@ -156,7 +169,10 @@ def serve(
     )
     # after the startup logs, so the URL and a new admin key are on screen, not scrolled away
     server = AnnouncingServer(
-        server_config, lambda: print_banner(settings, cfg, report, secret, role, unsaved)
+        server_config,
+        rt,
+        ROLES[role],
+        lambda: print_banner(settings, cfg, report, secret, role, unsaved),
     )
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
@@ -165,13 +181,37 @@ def serve(
 
 
 class AnnouncingServer(uvicorn.Server):
-    """uvicorn's server, calling announce once it listens."""
+    """uvicorn's server over a runtime it starts in the roles first and stops last; calls
+    announce once it listens."""
 
-    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        runtime: Runtime,
+        roles: Collection[Role],
+        announce: Callable[[], None],
+    ) -> None:
         super().__init__(config)
+        self.runtime = runtime
+        self.roles = roles
         self.announce = announce
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await self.runtime.start(self.roles)
+        except Exception:
+            logging.getLogger("uvicorn.error").exception("Application startup failed. Exiting.")
+            await self.runtime.stop()
+            self.should_exit = True
+            return
         await super().startup(sockets)
         if self.started:
             self.announce()
+        else:
+            await self.runtime.stop()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().shutdown(sockets)
+        finally:
+            await self.runtime.stop()

@@ -6,25 +6,25 @@ from pathlib import Path
 
 from rich.table import Table
 
-from tenantwatch.adapters.db.engine import redact_url
 from tenantwatch.cli.common import (
     ConfigOption,
     cli_principal,
     console,
     settings_from_env,
-    with_runtime,
+    with_services,
 )
-from tenantwatch.runtime import Runtime
+from tenantwatch.config.model import Config
+from tenantwatch.runtime.builders import Services, shown_database
 
 
 def status(config: Path | None = ConfigOption) -> None:
     """Show the platform at a glance: tenants by tier and status."""
     settings = settings_from_env(config)
 
-    async def work(rt: Runtime) -> tuple[list[tuple[str, str, int]], list[str]]:
-        return list(await rt.tenants.counts(cli_principal())), rt.ctx.tiers.names()
+    async def work(services: Services, _: Config) -> tuple[list[tuple[str, str, int]], list[str]]:
+        return list(await services.tenants.counts(cli_principal())), services.ctx.tiers.names()
 
-    counts, tiers = with_runtime(settings, work)
+    counts, tiers = with_services(settings, work)
     statuses = ["active", "suspended"]
     grid = {(tier, st): n for tier, st, n in counts}
     table = Table(title="tenants by tier and status")
@@ -39,5 +39,5 @@ def status(config: Path | None = ConfigOption) -> None:
         sum(grid.get((t, st), 0) for t in set(tiers) | {t for t, _, _ in counts}) for st in statuses
     ]
     table.add_row("all", *(str(n) for n in totals), str(sum(totals)), style="bold")
-    console.print(f"database: {redact_url(settings.effective_database_url)}")
+    console.print(f"database: {shown_database(settings)}")
     console.print(table)

@@ -15,10 +15,11 @@ from tenantwatch.cli.common import (
     console,
     err_console,
     settings_from_env,
-    with_runtime,
+    with_services,
 )
+from tenantwatch.config.model import Config
 from tenantwatch.domain.tenants import Tenant, TenantStatus
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.builders import Services
 from tenantwatch.services.tenants import TenantInput
 
 app = typer.Typer(help="Manage tenants.", no_args_is_help=True)
@@ -47,10 +48,10 @@ def create(
     """Create a tenant."""
     data = TenantInput(id=tenant_id, name=name, tier=tier, timezone=timezone, labels=_labels(label))
 
-    async def work(rt: Runtime) -> Tenant:
-        return await rt.tenants.create(cli_principal(), data)
+    async def work(services: Services, _: Config) -> Tenant:
+        return await services.tenants.create(cli_principal(), data)
 
-    tenant = with_runtime(settings_from_env(config), work, writes=True)
+    tenant = with_services(settings_from_env(config), work, writes=True)
     console.print(f"created tenant [bold]{tenant.id}[/bold] ({tenant.tier})")
 
 
@@ -87,11 +88,11 @@ def list_(
 ) -> None:
     """List tenants as a table (or JSON)."""
 
-    async def work(rt: Runtime) -> list[Tenant]:
+    async def work(services: Services, _: Config) -> list[Tenant]:
         out: list[Tenant] = []
         cursor = None
         while True:
-            page = await rt.tenants.list(
+            page = await services.tenants.list(
                 cli_principal(),
                 cursor=cursor,
                 limit=500,
@@ -103,7 +104,7 @@ def list_(
                 return out
             cursor = page.next_cursor
 
-    tenants = with_runtime(settings_from_env(config), work)
+    tenants = with_services(settings_from_env(config), work)
     if output is tables.Output.JSON:
         tables.print_json(tenants)
         return
@@ -123,11 +124,11 @@ def show(
 ) -> None:
     """Show one tenant with its effective SLA targets."""
 
-    async def work(rt: Runtime) -> tuple[Tenant, Runtime]:
-        return await rt.tenants.get(cli_principal(), tenant_id), rt
+    async def work(services: Services, _: Config) -> tuple[Tenant, Services]:
+        return await services.tenants.get(cli_principal(), tenant_id), services
 
-    tenant, rt = with_runtime(settings_from_env(config), work)
-    sla = rt.ctx.tiers.effective_sla(tenant.tier, tenant.sla_overrides)
+    tenant, services = with_services(settings_from_env(config), work)
+    sla = services.ctx.tiers.effective_sla(tenant.tier, tenant.sla_overrides)
     table = Table(show_header=False, title=f"tenant {tenant.id}")
     table.add_column(style="bold")
     table.add_column()

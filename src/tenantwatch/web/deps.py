@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="an API key: Authorization: Bearer tw_...")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
@@ -24,9 +22,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from tenantwatch import jsonio
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from tenantwatch.web.deps import runtime
 from tenantwatch.web.notification_schemas import NotificationOut, NotificationPage
 
-# web.deps would import the runtime, which imports this module for Inspector
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page")]
 
@@ -38,61 +36,8 @@ router = APIRouter(
 _SECRET_HEADERS = {"authorization", "x-api-key", "cookie"}
 
 
-@dataclass
-class Captured:
-    at: float
-    bin: str
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "bin": self.bin,
-            "method": self.method,
-            "path": self.path,
-            "headers": self.headers,
-            "body": self.body,
-        }
-
-
-@dataclass
-class Inspector:
-    limit: int = 500
-    items: deque[Captured] = field(default_factory=deque)
-
-    def record(self, item: Captured) -> None:
-        self.items.append(item)
-        while len(self.items) > self.limit:
-            self.items.popleft()
-
-    def requests(self, bin: str | None = None) -> list[Captured]:
-        return [c for c in self.items if bin is None or c.bin == bin]
-
-
-def decode_body(raw: bytes, content_type: str) -> Any:
-    text = raw.decode("utf-8", "replace")
-    if "json" in content_type or text[:1] in "[{":
-        try:
-            return jsonio.loads(text)
-        except ValueError:
-            pass
-    if "x-www-form-urlencoded" in content_type:
-        from urllib.parse import parse_qsl
-
-        return dict(parse_qsl(text))
-    return text
-
-
-def _inspector(request: Request) -> Inspector | None:
-    found: Inspector | None = getattr(request.app.state.runtime, "inspector", None)
-    return found
-
-
 async def _failures(request: Request, limit: int, cursor: str | None) -> NotificationPage:
-    page = await request.app.state.runtime.notifications.list(
+    page = await runtime(request).notifications.list(
         SYSTEM, cursor=cursor, limit=limit, failing=True
     )
     return NotificationPage(
@@ -119,7 +64,7 @@ def _failure_html(r: NotificationOut) -> str:
 
 @router.get("", response_class=HTMLResponse, summary="What each local receiver got (demo)")
 async def page(request: Request) -> HTMLResponse:
-    inspector = _inspector(request)
+    inspector = runtime(request).inspector
     if inspector is None:
         return HTMLResponse("the inspector is off; set inspector.enabled in the config", 404)
     failed = await _failures(request, DEFAULT_LIMIT, None)
@@ -157,7 +102,7 @@ async def page(request: Request) -> HTMLResponse:
 
 @router.get("/requests", summary="What each local receiver got, as JSON (demo)")
 async def requests(request: Request, bin: str | None = None) -> JSONResponse:
-    inspector = _inspector(request)
+    inspector = runtime(request).inspector
     if inspector is None:
         return JSONResponse({"detail": "the inspector is off"}, 404)
     return JSONResponse([c.as_json() for c in inspector.requests(bin)])
@@ -171,28 +116,27 @@ async def requests(request: Request, bin: str | None = None) -> JSONResponse:
 async def failures(
     request: Request, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> NotificationPage | JSONResponse:
-    if _inspector(request) is None:
+    if runtime(request).inspector is None:
         return JSONResponse({"detail": "the inspector is off"}, 404)
     return await _failures(request, limit, cursor)
 
 
 async def capture(bin: str, path: str, request: Request) -> PlainTextResponse:
-    inspector = _inspector(request)
+    inspector = runtime(request).inspector
     if inspector is None:
         return PlainTextResponse("the inspector is off", 404)
     raw = await request.body()
     headers = {
         k: ("***" if k.lower() in _SECRET_HEADERS else v) for k, v in request.headers.items()
     }
-    inspector.record(
-        Captured(
-            at=time.time(),
-            bin=bin,
-            method=request.method,
-            path="/" + path,
-            headers=headers,
-            body=decode_body(raw, request.headers.get("content-type", "")),
-        )
+    inspector.record_request(
+        time.time(),
+        bin,
+        request.method,
+        "/" + path,
+        headers,
+        raw,
+        request.headers.get("content-type", ""),
     )
     if "pagerduty" in bin:
         return PlainTextResponse(

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tenantwatch.domain.heartbeat import ping_kind
 from tenantwatch.domain.ping_limit import PingLimited
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 
 router = APIRouter(prefix="/ping", tags=["heartbeats"])
 Token = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -9,10 +9,9 @@ from collections.abc import Sequence
 import structlog
 
 from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
+from tenantwatch.adapters.probes.guard import probe_policy
 from tenantwatch.config.model import CheckRunnerConfig
 from tenantwatch.domain.checks import Check, CheckKind, CheckRun
-from tenantwatch.domain.probe_targets import SETTING
-from tenantwatch.domain.ssrf import SsrfPolicy
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.services.checks import CheckService, RecordOutcome, heartbeat_run
 from tenantwatch.workers.check_samples import SampleSink, SampleTailer
@@ -22,11 +21,6 @@ from tenantwatch.workers.pings import PingIntake
 log = structlog.get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
 RUN_NOW_CONCURRENCY = 32  # checks at once when a tenant's checks are run on request
-
-
-def probe_policy(config: CheckRunnerConfig) -> SsrfPolicy:
-    """The SSRF policy of checks made through the API, from check_runner's allow-list."""
-    return SsrfPolicy.from_allow_list(config.allow_private_targets, setting=SETTING)
 
 
 class CheckEngine:

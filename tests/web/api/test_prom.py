@@ -34,7 +34,7 @@ from tenantwatch.promql.model import (
     VectorResult,
     labels_of,
 )
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.web.api import prom
 from tenantwatch.web.app import create_app
 from tests.conftest import KeyMaker

@@ -12,7 +12,7 @@ from tenantwatch.promql.model import labels_of
 from tenantwatch.rules.alerting import OutgoingAlert
 from tenantwatch.rules.files import parse_rule_file
 from tenantwatch.rules.status import ManagedGroup
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.web.api.prom_rules import go_float_e
 from tenantwatch.workers.rules import RuleManager
 from tests.conftest import KeyMaker

@@ -16,7 +16,7 @@ from tenantwatch.domain.apikeys import Scope
 from tenantwatch.metrics.backend import EmbeddedBackend
 from tenantwatch.metrics.head import Head
 from tenantwatch.promql.model import labels_of
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Role, Runtime
 from tenantwatch.web.app import create_app
 from tests.conftest import KeyMaker
 from tests.live_server import live_app
@@ -39,7 +39,7 @@ def served(runtime: Runtime) -> Iterator[str]:
         for p in range(240):
             head.append(labels, T0 - p * 15_000, float(p))
     use(runtime, EmbeddedBackend(head, max_samples=50_000_000))
-    with live_app(create_app(runtime.settings, runtime=runtime, run_checks=False)) as url:
+    with live_app(create_app(runtime.settings, runtime, roles={Role.API})) as url:
         yield url
 
 

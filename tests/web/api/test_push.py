@@ -18,7 +18,7 @@ from tenantwatch.metrics.remote_write import TimeSeries, encode_write_request
 from tenantwatch.metrics.store import MetricStore
 from tenantwatch.metrics.wiring import MetricsRuntime
 from tenantwatch.promql.model import Labels, Matcher, is_stale, labels_of
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tests.conftest import KeyMaker
 from tests.support import bearer
 

@@ -18,7 +18,7 @@ from tenantwatch.domain.apikeys import SYSTEM, Scope
 from tenantwatch.metrics.remote_write import TimeSeries, encode_write_request
 from tenantwatch.metrics.wiring import MetricsRuntime
 from tenantwatch.promql.model import Labels, Matcher, labels_of
-from tenantwatch.runtime import Runtime, build_runtime, prepare
+from tenantwatch.runtime.root import Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
 from tests.conftest import KeyMaker
@@ -49,7 +49,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         yield rt
     finally:
-        await rt.close()
+        await rt.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import time
 from urllib.parse import urlsplit
 
 from tenantwatch.adapters.extras import MissingExtra, require
-from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
+from tenantwatch.adapters.notifiers.result import DeliveryResult, failure
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, resolve_checked
 from tenantwatch.alertmanager.notify_payloads import OutboundRequest, apprise_target
 

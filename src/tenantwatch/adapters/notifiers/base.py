@@ -11,47 +11,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from tenantwatch.adapters.notifiers.http import HttpSender
+from tenantwatch.adapters.notifiers.result import DeliveryResult, failure
 from tenantwatch.adapters.ssrf import SsrfPolicy
 from tenantwatch.alertmanager.notify_payloads import OutboundRequest
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryResult:
-    ok: bool
-    retryable: bool
-    status_code: int | None
-    retry_after_s: float | None
-    error: str | None
-    latency_ms: float
-
-
-def failure(
-    started: float,
-    error: str,
-    *,
-    retryable: bool,
-    status_code: int | None = None,
-    retry_after_s: float | None = None,
-) -> DeliveryResult:
-    """A failed delivery that began at `started` (perf_counter seconds)."""
-    return DeliveryResult(
-        ok=False,
-        retryable=retryable,
-        status_code=status_code,
-        retry_after_s=retry_after_s,
-        error=error,
-        latency_ms=(time.perf_counter() - started) * 1000,
-    )
 
 
 class Notifiers:
     """The senders, sharing one SSRF policy and one HTTP session per event loop."""
 
     def __init__(self, *, allow_private: Sequence[str] = (), max_body_bytes: int = 65_536) -> None:
-        from tenantwatch.adapters.notifiers.http import HttpSender
-
         self.policy = SsrfPolicy.from_allow_list(allow_private)
         self._http = HttpSender(self.policy, max_body_bytes=max_body_bytes)
 

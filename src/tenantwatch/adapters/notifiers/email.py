@@ -26,7 +26,7 @@ from typing import Any
 import aiosmtplib
 import jinja2
 
-from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
+from tenantwatch.adapters.notifiers.result import DeliveryResult, failure
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, resolve_checked
 from tenantwatch.alertmanager.notify_data import NotifyData
 from tenantwatch.alertmanager.notify_payloads import (

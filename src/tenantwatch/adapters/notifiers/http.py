@@ -22,7 +22,6 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from multidict import CIMultiDict
 
-from tenantwatch.adapters.notifiers.base import DeliveryResult, failure
 from tenantwatch.adapters.notifiers.redirects import (
     FOLLOWED,
     MAX_REDIRECTS,
@@ -30,6 +29,7 @@ from tenantwatch.adapters.notifiers.redirects import (
     RedirectError,
     next_hop,
 )
+from tenantwatch.adapters.notifiers.result import DeliveryResult, failure
 from tenantwatch.adapters.ssrf import GuardedResolver, SsrfError, SsrfPolicy
 from tenantwatch.alertmanager.notify_payloads import (
     SIGNATURE_HEADER,

@@ -13,11 +13,17 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
+from tenantwatch.config.model import CheckRunnerConfig
 from tenantwatch.domain.checks import CheckKind
-from tenantwatch.domain.probe_targets import ProbeTarget, decide, probe_target
+from tenantwatch.domain.probe_targets import SETTING, ProbeTarget, decide, probe_target
 from tenantwatch.domain.ssrf import SsrfError, SsrfPolicy
 
 RESOLVE_TIMEOUT_S = 5.0
+
+
+def probe_policy(config: CheckRunnerConfig) -> SsrfPolicy:
+    """The SSRF policy of checks made through the API, from check_runner's allow-list."""
+    return SsrfPolicy.from_allow_list(config.allow_private_targets, setting=SETTING)
 
 
 async def addresses_of(host: str, port: int) -> list[str]:

@@ -35,7 +35,7 @@ from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.metrics.backend import QueryBackend
 from tenantwatch.promql.model import Labels, Matcher, PromQLError, QueryResult
 from tenantwatch.promql.selectors import parse_matchers
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.web.api.prom_openapi import (
     ERRORS,
     BuildInfo,
@@ -157,9 +157,7 @@ async def respond(request: Request, work: Work) -> JSONResponse:
 
 
 def backend(rt: Runtime) -> QueryBackend:
-    """The runtime's query backend; unavailable (503) in a process without a metric store."""
-    if rt.metrics is None:
-        raise PromQLError("unavailable", "this tenantwatch process has no metric store")
+    """The runtime's query backend."""
     return rt.metrics.queries
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from tenantwatch.config.checks_model import CheckConfig
 from tenantwatch.domain.checks import CheckKind
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.web.check_schemas import (
     CheckOut,
     CheckPage,

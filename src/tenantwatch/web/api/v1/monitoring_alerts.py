@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tenantwatch.alertmanager.records import SEVERITIES, AlertRecord
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.promql.model import Matcher
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.access import require
 from tenantwatch.services.errors import NotFound
 from tenantwatch.services.threshold_rules import HasSeries, threshold_rule

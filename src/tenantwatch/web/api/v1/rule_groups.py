@@ -98,7 +98,6 @@ class RuleGroupPage(BaseModel):
 
 
 def service(rt: RuntimeDep) -> RuleGroupService:
-    assert rt.rule_groups is not None
     return rt.rule_groups
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from tenantwatch.domain.tenants import Tenant, TenantStatus
-from tenantwatch.runtime import Runtime
+from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.tenants import TenantInput, TenantPatch
 from tenantwatch.web.deps import DEFAULT_PAGE, Admin, Cursor, Limit, Reader, RequestId, RuntimeDep
 from tenantwatch.web.errors import AUTH, responses
