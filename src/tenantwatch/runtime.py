@@ -23,6 +23,7 @@ from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
 from tenantwatch.adapters.db.tables import instance_state
 from tenantwatch.adapters.db.uow import SqlUnitOfWorkFactory
 from tenantwatch.adapters.notifiers.base import Notifiers
+from tenantwatch.adapters.probes.executor import ProbeExecutor
 from tenantwatch.adapters.probes.guard import ProbeGuard
 from tenantwatch.alertmanager.config import (
     AlertmanagerConfig,
@@ -225,6 +226,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
             checks,
             ctx.tiers,
             config.check_runner,
+            ProbeExecutor(policy=probe_policy(config.check_runner)),
             sink=sink,
             claim=engine.dialect.name == "postgresql",
         ),

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
+from tenantwatch.adapters.probes.executor import ProbeExecutor
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM
+from tenantwatch.domain.probe_targets import target_host
 from tenantwatch.domain.tenants import TenantStatus
 from tenantwatch.runtime import Runtime
 from tenantwatch.workers.check_engine import probe_policy

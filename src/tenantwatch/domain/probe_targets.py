@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tenantwatch.domain.checks import CheckKind
+from tenantwatch.domain.checks import Check, CheckKind
 from tenantwatch.domain.ssrf import SsrfPolicy, allowed_only
 
 SETTING = "check_runner.allow_private_targets"
@@ -102,6 +102,20 @@ def probe_target(kind: CheckKind, settings: Mapping[str, Any]) -> ProbeTarget | 
         case CheckKind.REDIS:
             return _url_target("redis", str(s["url"]), 6379, listed_only=True)
     return None
+
+
+def target_host(check: Check) -> str:
+    """The host a check talks to, for per-host concurrency limits."""
+    s = check.settings
+    if check.kind is CheckKind.HTTP:
+        return urlsplit(str(s["url"])).hostname or ""
+    if check.kind in (CheckKind.TCP, CheckKind.TLS):
+        return str(s["host"])
+    if check.kind in (CheckKind.POSTGRES, CheckKind.REDIS):
+        return urlsplit(str(s.get("dsn") or s.get("url"))).hostname or ""
+    if check.kind is CheckKind.DNS:
+        return str(s.get("nameserver") or "resolver")
+    return ""
 
 
 def _query_names(url: str) -> list[str]:

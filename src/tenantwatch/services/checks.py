@@ -13,16 +13,17 @@ from tenantwatch.config.checks_model import HeartbeatCheckConfig, _Common
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.audit import AuditEntry
 from tenantwatch.domain.checks import (
+    ROLLUPS,
     Check,
     CheckKind,
     CheckRun,
     CheckState,
-    RollupDelta,
     StateChangeRecord,
     advance,
     public_settings,
+    rollup_deltas,
 )
-from tenantwatch.domain.heartbeat import HeartbeatState, PingKind, Schedule, apply_ping, judge
+from tenantwatch.domain.heartbeat import HeartbeatState, PingKind, apply_ping
 from tenantwatch.domain.pagination import Page, page_from
 from tenantwatch.domain.tenant_health import CheckHealth, TenantHealth, tenant_health
 from tenantwatch.domain.tenants import Tenant, tenant_id_problem
@@ -38,7 +39,6 @@ from tenantwatch.services.errors import Conflict, Invalid, NotFound
 from tenantwatch.services.ports import UnitOfWork
 
 CONFIG_ACTOR = "config"
-ROLLUPS = {"1m": 60, "1h": 3600, "1d": 86400}
 ROLLUP_RETENTION_S = {"1m": 7 * 86400, "1h": 90 * 86400, "1d": 730 * 86400}
 
 
@@ -73,36 +73,6 @@ def _token(model: _Common, current: str | None) -> str | None:
     if not isinstance(model, HeartbeatCheckConfig):
         return None
     return model.token or current or secrets.token_urlsafe(18)
-
-
-def schedule_of(check: Check) -> Schedule:
-    s = check.settings
-    return Schedule(
-        grace_s=float(s.get("grace", 3600.0)),
-        period_s=s.get("period"),
-        cron=s.get("cron"),
-        tz=s.get("tz", "UTC"),
-    )
-
-
-def heartbeat_run(check: Check, state: HeartbeatState, now: datetime) -> CheckRun:
-    """A heartbeat's run: the verdict on its pings at `now`."""
-    verdict = judge(schedule_of(check), state, now)
-    return CheckRun(
-        check_id=check.id,
-        tenant_id=check.tenant_id,
-        kind=check.kind,
-        at=now,
-        ok=verdict.up,
-        duration_s=state.last_duration_s or 0.0,
-        error=None if verdict.up else verdict.reason,
-        details={
-            "heartbeat": str(verdict.status),
-            "reason": verdict.reason,
-            "last_ping": state.last_ping.isoformat() if state.last_ping else None,
-            "next_deadline": verdict.next_deadline.isoformat() if verdict.next_deadline else None,
-        },
-    )
 
 
 def _snapshot(c: Check) -> dict[str, Any]:
@@ -174,27 +144,6 @@ class CheckSyncReport:
 class RecordOutcome:
     states: dict[str, CheckState]
     changes: list[StateChangeRecord]
-
-
-def rollup_deltas(runs: Sequence[CheckRun]) -> Sequence[RollupDelta]:
-    acc: dict[tuple[str, str, datetime], list[Any]] = {}
-    for r in runs:
-        epoch = r.at.timestamp()
-        for res, width in ROLLUPS.items():
-            bucket = datetime.fromtimestamp(epoch - epoch % width, tz=r.at.tzinfo)
-            key = (r.check_id, res, bucket)
-            a = acc.get(key)
-            if a is None:
-                acc[key] = [r.tenant_id, 1, int(r.ok), r.duration_s, r.duration_s]
-            else:
-                a[1] += 1
-                a[2] += int(r.ok)
-                a[3] += r.duration_s
-                a[4] = max(a[4], r.duration_s)
-    return [
-        RollupDelta(cid, a[0], res, bucket, a[1], a[2], a[3], a[4])
-        for (cid, res, bucket), a in acc.items()
-    ]
 
 
 async def _all_tenants(uow: UnitOfWork, only: str | None) -> list[Tenant]:

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 
 import structlog
 
-from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
 from tenantwatch.config.model import CheckRunnerConfig
+from tenantwatch.domain.check_judge import heartbeat_run
 from tenantwatch.domain.checks import Check, CheckKind, CheckRun
-from tenantwatch.domain.probe_targets import SETTING
+from tenantwatch.domain.probe_targets import SETTING, target_host
 from tenantwatch.domain.ssrf import SsrfPolicy
 from tenantwatch.domain.tiers import TierCatalog
-from tenantwatch.services.checks import CheckService, RecordOutcome, heartbeat_run
+from tenantwatch.services.checks import CheckService, RecordOutcome
+from tenantwatch.services.ports import CheckExecutor
 from tenantwatch.workers.check_samples import SampleSink, SampleTailer
 from tenantwatch.workers.checks import CheckScheduler
 from tenantwatch.workers.pings import PingIntake
@@ -30,11 +31,14 @@ def probe_policy(config: CheckRunnerConfig) -> SsrfPolicy:
 
 
 class CheckEngine:
+    """Schedules and runs checks with `executor` (the runtime passes the probe executor)."""
+
     def __init__(
         self,
         service: CheckService,
         tiers: TierCatalog,
         config: CheckRunnerConfig,
+        executor: CheckExecutor,
         *,
         sink: SampleSink | None = None,
         claim: bool = False,
@@ -42,7 +46,7 @@ class CheckEngine:
         self.service = service
         self.config = config
         self.tailer = SampleTailer(service, sink) if sink is not None else None
-        self.executor = ProbeExecutor(policy=probe_policy(config))
+        self.executor = executor
         self.scheduler = CheckScheduler(
             service,
             self.executor,
