@@ -9,9 +9,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tenantwatch.config.checks_model import HeartbeatCheckConfig, _Common
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.audit import AuditEntry
+from tenantwatch.domain.check_record import (
+    CheckDeclaration,
+    audit_snapshot,
+    check_from_model,
+    definition,
+)
 from tenantwatch.domain.checks import (
     ROLLUPS,
     Check,
@@ -20,7 +25,6 @@ from tenantwatch.domain.checks import (
     CheckState,
     StateChangeRecord,
     advance,
-    public_settings,
     rollup_deltas,
 )
 from tenantwatch.domain.heartbeat import HeartbeatState, PingKind, apply_ping
@@ -42,71 +46,11 @@ CONFIG_ACTOR = "config"
 ROLLUP_RETENTION_S = {"1m": 7 * 86400, "1h": 90 * 86400, "1d": 730 * 86400}
 
 
-def check_from_model(
-    model: _Common, *, check_id: str, managed_by: str, now: datetime, token: str | None
-) -> Check:
-    kind = CheckKind(model.check_kind)
-    return Check(
-        id=check_id,
-        tenant_id=model.tenant,
-        name=model.name or check_id,
-        kind=kind,
-        settings=model.settings(),
-        conditions=tuple(model.conditions),
-        interval_s=model.interval,
-        timeout_s=model.timeout,
-        jitter_s=model.jitter,
-        failure_threshold=model.failure_threshold,
-        success_threshold=model.success_threshold,
-        critical=model.critical,
-        enabled=model.enabled,
-        labels=dict(model.labels),
-        token=token if kind is CheckKind.HEARTBEAT else None,
-        managed_by=managed_by,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _token(model: _Common, current: str | None) -> str | None:
+def _token(model: CheckDeclaration, current: str | None) -> str | None:
     """A heartbeat's ping token: the one given, else the one it has, else a new one."""
-    if not isinstance(model, HeartbeatCheckConfig):
+    if model.check_kind != CheckKind.HEARTBEAT:
         return None
-    return model.token or current or secrets.token_urlsafe(18)
-
-
-def _snapshot(c: Check) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "tenant_id": c.tenant_id,
-        "name": c.name,
-        "kind": str(c.kind),
-        "settings": public_settings(c.settings),
-        "conditions": list(c.conditions),
-        "interval_s": c.interval_s,
-        "timeout_s": c.timeout_s,
-        "enabled": c.enabled,
-        "archived_at": c.archived_at.isoformat() if c.archived_at else None,
-    }
-
-
-def _comparable(c: Check) -> tuple[Any, ...]:
-    return (
-        c.tenant_id,
-        c.name,
-        c.kind,
-        dict(c.settings),
-        c.conditions,
-        c.interval_s,
-        c.timeout_s,
-        c.jitter_s,
-        c.failure_threshold,
-        c.success_threshold,
-        c.critical,
-        c.enabled,
-        dict(c.labels),
-        c.token,
-    )
+    return model.declared_token or current or secrets.token_urlsafe(18)
 
 
 def _audit(
@@ -126,8 +70,8 @@ def _audit(
         object_type="check",
         object_id=subject.id,
         tenant_id=subject.tenant_id,
-        before=_snapshot(before) if before else None,
-        after=_snapshot(after) if after else None,
+        before=audit_snapshot(before) if before else None,
+        after=audit_snapshot(after) if after else None,
         request_id=request_id,
     )
 
@@ -251,7 +195,7 @@ class CheckService:
     # -- writing ---------------------------------------------------------------------------
 
     async def create(
-        self, who: Principal, model: _Common, *, request_id: str | None = None
+        self, who: Principal, model: CheckDeclaration, *, request_id: str | None = None
     ) -> Check:
         require(who, Scope.WRITE)
         refuse_config_only(model)
@@ -272,7 +216,12 @@ class CheckService:
         return check
 
     async def replace(
-        self, who: Principal, check_id: str, model: _Common, *, request_id: str | None = None
+        self,
+        who: Principal,
+        check_id: str,
+        model: CheckDeclaration,
+        *,
+        request_id: str | None = None,
     ) -> Check:
         require(who, Scope.WRITE)
         now = self._ctx.clock()
@@ -317,7 +266,7 @@ class CheckService:
         if check.managed_by == "config":
             raise Conflict(f"check {check.id!r} is declared in the config file; change it there")
 
-    async def sync_from_config(self, declared: Sequence[_Common]) -> CheckSyncReport:
+    async def sync_from_config(self, declared: Sequence[CheckDeclaration]) -> CheckSyncReport:
         """Make the stored config checks match the file: add, change, restore and archive.
 
         A check the file no longer declares is archived, not deleted: it stops running and
@@ -346,7 +295,7 @@ class CheckService:
                 elif (
                     current.managed_by == "config"
                     and current.archived_at is None
-                    and _comparable(current) == _comparable(target)
+                    and definition(current) == definition(target)
                 ):
                     continue
                 elif current.tenant_id != target.tenant_id:

@@ -21,6 +21,7 @@ from tenantwatch.adapters.db.tables import (
     heartbeat_pings,
     tenants,
 )
+from tenantwatch.domain.check_record import check_from_values, check_values
 from tenantwatch.domain.checks import (
     Check,
     CheckKind,
@@ -40,49 +41,14 @@ NO_SLOT = -(2**62)
 
 
 def _row_to_check(row: Any) -> Check:
-    return Check(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        name=row.name,
-        kind=CheckKind(row.kind),
-        settings=dict(row.settings),
-        conditions=tuple(row.conditions),
-        interval_s=row.interval_s,
-        timeout_s=row.timeout_s,
-        jitter_s=row.jitter_s,
-        failure_threshold=row.failure_threshold,
-        success_threshold=row.success_threshold,
-        critical=bool(row.critical),
-        enabled=bool(row.enabled),
-        labels=dict(row.labels),
-        token=row.token,
-        managed_by=row.managed_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        archived_at=row.archived_at,
-    )
+    return check_from_values(row._mapping)
 
 
 def _check_values(c: Check) -> dict[str, Any]:
-    return {
-        "tenant_id": c.tenant_id,
-        "name": c.name,
-        "kind": str(c.kind),
-        "settings": dict(c.settings),
-        "conditions": list(c.conditions),
-        "interval_s": c.interval_s,
-        "timeout_s": c.timeout_s,
-        "jitter_s": c.jitter_s,
-        "failure_threshold": c.failure_threshold,
-        "success_threshold": c.success_threshold,
-        "critical": c.critical,
-        "enabled": c.enabled,
-        "labels": dict(c.labels),
-        "token": c.token,
-        "managed_by": c.managed_by,
-        "updated_at": c.updated_at,
-        "archived_at": c.archived_at,
-    }
+    """The columns an update writes: all but the id and when the check was made."""
+    values = check_values(c)
+    del values["id"], values["created_at"]
+    return values
 
 
 _STATE_READ = (
@@ -252,7 +218,7 @@ class SqlCheckRepo:
         return tuple(found)
 
     async def insert(self, check: Check) -> None:
-        values = {**_check_values(check), "id": check.id, "created_at": check.created_at}
+        values = check_values(check)
         try:
             async with self._conn.begin_nested():
                 await self._conn.execute(insert(checks).values(**values))
