@@ -16,6 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tenantwatch.domain.check_specs import (
+    DnsSpec,
+    HttpSpec,
+    PostgresSpec,
+    RedisSpec,
+    TcpSpec,
+    TlsSpec,
+)
 from tenantwatch.domain.checks import Check, CheckKind
 from tenantwatch.domain.ssrf import SsrfPolicy, allowed_only
 
@@ -105,16 +113,18 @@ def probe_target(kind: CheckKind, settings: Mapping[str, Any]) -> ProbeTarget | 
 
 
 def target_host(check: Check) -> str:
-    """The host a check talks to, for per-host concurrency limits."""
-    s = check.settings
-    if check.kind is CheckKind.HTTP:
-        return urlsplit(str(s["url"])).hostname or ""
-    if check.kind in (CheckKind.TCP, CheckKind.TLS):
-        return str(s["host"])
-    if check.kind in (CheckKind.POSTGRES, CheckKind.REDIS):
-        return urlsplit(str(s.get("dsn") or s.get("url"))).hostname or ""
-    if check.kind is CheckKind.DNS:
-        return str(s.get("nameserver") or "resolver")
+    """The host a check talks to, for per-host concurrency limits ("" when none can be read)."""
+    spec = check.spec
+    if isinstance(spec, HttpSpec):
+        return urlsplit(str(spec.url)).hostname or ""
+    if isinstance(spec, TcpSpec | TlsSpec):
+        return str(spec.host)
+    if isinstance(spec, PostgresSpec):
+        return urlsplit(str(spec.dsn)).hostname or ""
+    if isinstance(spec, RedisSpec):
+        return urlsplit(str(spec.url)).hostname or ""
+    if isinstance(spec, DnsSpec):
+        return str(spec.nameserver or "resolver")
     return ""
 
 
