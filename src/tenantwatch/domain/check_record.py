@@ -1,5 +1,4 @@
-"""One mapping of a check's fields: from its declaration, to and from stored values, to
-its public (API) values and its audit snapshot.
+"""One mapping of a check's fields: declaration, stored values, API values, audit snapshot.
 
 A check's stored values are keyed by its own field names, which are the columns of the
 `checks` table; the API renames the durations (`interval_s` → `interval_seconds`), hides

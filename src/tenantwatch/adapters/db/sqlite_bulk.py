@@ -1,5 +1,9 @@
-"""Bulk writes on SQLite straight to the driver's executemany, without SQLAlchemy's per-row
-statement processing; the SQL is compiled from the table definitions, never written by hand."""
+"""Bulk writes on SQLite straight to the driver, with SQL compiled from the table definitions.
+
+The scheduler writes every run's result, state and rollups; SQLAlchemy's per-row statement
+processing costs more than those writes, so they go to the driver's executemany, each value
+encoded as SQLAlchemy would store it.
+"""
 
 from __future__ import annotations
 

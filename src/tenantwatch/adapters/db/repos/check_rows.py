@@ -1,5 +1,4 @@
-"""Rows of check state, results and rollups to and from the domain, and the bulk writes
-the scheduler makes on every run (compiled for SQLite's driver from the tables)."""
+"""Check state, result and rollup rows to and from the domain, and their bulk writes."""
 
 from __future__ import annotations
 
