@@ -32,10 +32,11 @@ from rich.console import Console
 from tests.support import free_port
 
 from bench.common import start_tenantwatch
-from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
+from tenantwatch.adapters.probes.executor import ProbeExecutor
 from tenantwatch.config.checks_model import KIND_MODELS
 from tenantwatch.config.model import Config, TenantConfig
 from tenantwatch.domain.apikeys import SYSTEM
+from tenantwatch.domain.probe_targets import target_host
 from tenantwatch.logs import configure_logging
 from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings

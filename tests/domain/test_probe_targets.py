@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from tenantwatch.domain.checks import CheckKind
+from tenantwatch.domain.checks import Check, CheckKind
 from tenantwatch.domain.probe_targets import (
     ProbeTarget,
     config_only_problem,
     decide,
     probe_target,
+    target_host,
 )
 from tenantwatch.domain.ssrf import SsrfError, SsrfPolicy
 
@@ -153,3 +154,23 @@ def test_plain_settings_are_not_config_only() -> None:
     dsn = "postgresql://probe:pw@db/app?sslmode=require&application_name=tw"
     assert config_only_problem(CheckKind.POSTGRES, {"dsn": dsn}) is None
     assert config_only_problem(CheckKind.REDIS, {"url": "redis://:pw@cache/0?db=2"}) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "settings", "host"),
+    [
+        (CheckKind.HTTP, {"url": "https://api.acme.example:8443/health"}, "api.acme.example"),
+        (CheckKind.TCP, {"host": "db.internal", "port": 5432}, "db.internal"),
+        (CheckKind.TLS, {"host": "acme.example"}, "acme.example"),
+        (CheckKind.POSTGRES, {"dsn": "postgresql://u@pg.acme:5432/app"}, "pg.acme"),
+        (CheckKind.REDIS, {"url": "redis://cache.acme:6379/0"}, "cache.acme"),
+        (CheckKind.DNS, {"query_name": "acme.example"}, "resolver"),
+        (CheckKind.DNS, {"query_name": "a", "nameserver": "1.1.1.1"}, "1.1.1.1"),
+        (CheckKind.HEARTBEAT, {"period": 60}, ""),
+        (CheckKind.TCP, {"host": "h"}, ""),  # unreadable settings: no host to limit
+    ],
+)
+def test_the_host_a_check_talks_to_limits_its_concurrency(
+    kind: CheckKind, settings: dict[str, object], host: str
+) -> None:
+    assert target_host(Check("acme.c", "acme", "c", kind, settings)) == host

@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 from tenantwatch.domain.apikeys import SYSTEM
+from tenantwatch.domain.check_record import check_from_model
 from tenantwatch.promql.model import Sample, VectorResult
 from tenantwatch.runtime.root import Runtime
-from tenantwatch.services.checks import check_from_model
 from tests.checks_support import check_model, http_target
 
 PG = os.environ.get("TENANTWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

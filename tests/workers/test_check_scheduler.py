@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
+from tenantwatch.adapters.probes.executor import ProbeExecutor
 from tenantwatch.adapters.probes.guard import probe_policy
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM
+from tenantwatch.domain.probe_targets import target_host
 from tenantwatch.domain.tenants import TenantStatus
 from tenantwatch.runtime.root import Runtime
 from tenantwatch.workers.checks import CheckScheduler

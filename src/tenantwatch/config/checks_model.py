@@ -13,13 +13,13 @@ in Gatus:
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tenantwatch.config.errors import refusing
 from tenantwatch.config.types import Duration
+from tenantwatch.domain.check_specs import status_ranges
 from tenantwatch.domain.checks import (
     DEFAULT_FAILURE_THRESHOLD,
     DEFAULT_SUCCESS_THRESHOLD,
@@ -30,9 +30,6 @@ from tenantwatch.domain.checks import (
 from tenantwatch.domain.conditions import ConditionError, parse_condition
 from tenantwatch.domain.heartbeat import Schedule
 from tenantwatch.domain.tenants import label_name_problem, tenant_id_problem
-
-_STATUS_RANGE = re.compile(r"^([1-5]\d\d)\s*-\s*([1-5]\d\d)$")
-_STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
 
 
 def _condition(text: str) -> str:
@@ -45,31 +42,6 @@ def _condition(text: str) -> str:
 
 def _label_names_problem(value: dict[str, str]) -> str | None:
     return next(filter(None, map(label_name_problem, value)), None)
-
-
-def status_ranges(codes: list[int | str]) -> tuple[tuple[int, int], ...]:
-    """Turn [200, "200-299", "2xx"] into inclusive ranges. Raise ValueError for bad entries."""
-    out: list[tuple[int, int]] = []
-    for code in codes:
-        if isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599:
-            out.append((code, code))
-            continue
-        text = str(code).strip()
-        if m := _STATUS_RANGE.fullmatch(text):
-            low, high = int(m[1]), int(m[2])
-            if low <= high:
-                out.append((low, high))
-                continue
-        elif m := _STATUS_CLASS.fullmatch(text):
-            out.append((int(m[1]) * 100, int(m[1]) * 100 + 99))
-            continue
-        elif text.isdigit() and 100 <= int(text) <= 599:
-            out.append((int(text), int(text)))
-            continue
-        raise ValueError(
-            f"expected status {code!r} is not a status code; write 200, '200-299' or '2xx'"
-        )
-    return tuple(out)
 
 
 def _has_nul(value: Any) -> bool:
@@ -139,6 +111,11 @@ class _Common(BaseModel):
     def check_kind(self) -> str:
         """The `kind` every concrete check model declares."""
         return str(getattr(self, "kind"))  # noqa: B009 - declared by each subclass
+
+    @property
+    def declared_token(self) -> str | None:
+        """A heartbeat's ping token as given; None for other kinds."""
+        return None
 
     def settings(self) -> dict[str, Any]:
         """The kind's own fields, as stored with the check."""
@@ -232,6 +209,10 @@ class HeartbeatCheckConfig(_Common):
             raise ValueError("a heartbeat needs 'period' (e.g. 1h) or 'cron' (e.g. '0 3 * * *')")
         self.schedule()
         return self
+
+    @property
+    def declared_token(self) -> str | None:
+        return self.token
 
     def schedule(self) -> Schedule:
         return Schedule(grace_s=self.grace, period_s=self.period, cron=self.cron, tz=self.tz)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tenantwatch.domain.check_specs import InvalidSpec, Spec, spec_or_invalid
 
 CHECK_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9_.-]{0,98}[a-z0-9])?$"
 _CHECK_ID = re.compile(CHECK_ID_PATTERN)
@@ -56,7 +58,8 @@ def check_id_problem(value: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A configured check. `settings` holds the kind's validated fields (url, host, dsn ...)."""
+    """A configured check. `settings` holds the kind's fields as stored (url, host, dsn ...);
+    `spec` is them read once into the kind's typed spec (InvalidSpec when they cannot be)."""
 
     id: str
     tenant_id: str
@@ -79,6 +82,10 @@ class Check:
     # set when the config file stopped declaring the check: it no longer runs or shows in
     # lists, but its history is kept, and declaring it again brings it back with its history
     archived_at: datetime | None = None
+    spec: Spec | InvalidSpec = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec", spec_or_invalid(self.kind, self.settings))
 
     def effective_interval(self, tier_interval_s: float) -> float:
         if self.kind is CheckKind.HEARTBEAT:
@@ -278,6 +285,31 @@ class RollupDelta:
     ok_runs: int
     duration_sum: float
     duration_max: float
+
+
+ROLLUPS = {"1m": 60, "1h": 3600, "1d": 86400}  # resolution: bucket width in seconds
+
+
+def rollup_deltas(runs: Sequence[CheckRun]) -> Sequence[RollupDelta]:
+    """What the runs add to each check's per-minute, per-hour and per-day buckets."""
+    acc: dict[tuple[str, str, datetime], list[Any]] = {}
+    for r in runs:
+        epoch = r.at.timestamp()
+        for res, width in ROLLUPS.items():
+            bucket = datetime.fromtimestamp(epoch - epoch % width, tz=r.at.tzinfo)
+            key = (r.check_id, res, bucket)
+            a = acc.get(key)
+            if a is None:
+                acc[key] = [r.tenant_id, 1, int(r.ok), r.duration_s, r.duration_s]
+            else:
+                a[1] += 1
+                a[2] += int(r.ok)
+                a[3] += r.duration_s
+                a[4] = max(a[4], r.duration_s)
+    return [
+        RollupDelta(cid, a[0], res, bucket, a[1], a[2], a[3], a[4])
+        for (cid, res, bucket), a in acc.items()
+    ]
 
 
 @dataclass(frozen=True, slots=True)

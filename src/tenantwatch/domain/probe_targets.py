@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tenantwatch.domain.checks import CheckKind
+from tenantwatch.domain.check_specs import (
+    DnsSpec,
+    HttpSpec,
+    PostgresSpec,
+    RedisSpec,
+    TcpSpec,
+    TlsSpec,
+)
+from tenantwatch.domain.checks import Check, CheckKind
 from tenantwatch.domain.ssrf import SsrfPolicy, allowed_only
 
 SETTING = "check_runner.allow_private_targets"
@@ -102,6 +110,22 @@ def probe_target(kind: CheckKind, settings: Mapping[str, Any]) -> ProbeTarget | 
         case CheckKind.REDIS:
             return _url_target("redis", str(s["url"]), 6379, listed_only=True)
     return None
+
+
+def target_host(check: Check) -> str:
+    """The host a check talks to, for per-host concurrency limits ("" when none can be read)."""
+    spec = check.spec
+    if isinstance(spec, HttpSpec):
+        return urlsplit(str(spec.url)).hostname or ""
+    if isinstance(spec, TcpSpec | TlsSpec):
+        return str(spec.host)
+    if isinstance(spec, PostgresSpec):
+        return urlsplit(str(spec.dsn)).hostname or ""
+    if isinstance(spec, RedisSpec):
+        return urlsplit(str(spec.url)).hostname or ""
+    if isinstance(spec, DnsSpec):
+        return str(spec.nameserver or "resolver")
+    return ""
 
 
 def _query_names(url: str) -> list[str]:

@@ -20,6 +20,8 @@ from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
 from tenantwatch.adapters.inspector import Inspector
 from tenantwatch.adapters.notifiers.base import Notifiers
+from tenantwatch.adapters.probes.executor import ProbeExecutor
+from tenantwatch.adapters.probes.guard import probe_policy
 from tenantwatch.adapters.smtp_sink import SmtpSink
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM
@@ -190,6 +192,7 @@ def build_check_engine(
         services.checks,
         services.ctx.tiers,
         config.check_runner,
+        ProbeExecutor(policy=probe_policy(config.check_runner)),
         sink=sink,
         claim=claim,
     )

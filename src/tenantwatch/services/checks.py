@@ -1,142 +1,51 @@
-"""Check use cases: CRUD (API and config), recording runs, history and tenant health."""
+"""Check use cases that write: CRUD (API and config), recording runs, pings and pruning."""
 
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from tenantwatch.config.checks_model import HeartbeatCheckConfig, _Common
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.audit import AuditEntry
+from tenantwatch.domain.check_record import (
+    CheckDeclaration,
+    audit_snapshot,
+    check_from_model,
+    definition,
+)
 from tenantwatch.domain.checks import (
     Check,
     CheckKind,
     CheckRun,
     CheckState,
-    RollupDelta,
     StateChangeRecord,
     advance,
-    public_settings,
+    rollup_deltas,
 )
-from tenantwatch.domain.heartbeat import HeartbeatState, PingKind, Schedule, apply_ping, judge
-from tenantwatch.domain.pagination import Page, page_from
-from tenantwatch.domain.tenant_health import CheckHealth, TenantHealth, tenant_health
-from tenantwatch.domain.tenants import Tenant, tenant_id_problem
-from tenantwatch.services.access import cursor_key, require
+from tenantwatch.domain.heartbeat import HeartbeatState, PingKind, apply_ping
+from tenantwatch.services.access import require
 from tenantwatch.services.check_admission import (
     TargetGuard,
     api_check_id,
     refuse_config_only,
     refuse_target,
 )
+from tenantwatch.services.check_queries import CheckQueries, active_tiers, all_tenants
 from tenantwatch.services.context import ServiceContext
-from tenantwatch.services.errors import Conflict, Invalid, NotFound
-from tenantwatch.services.ports import UnitOfWork
+from tenantwatch.services.errors import Conflict, Invalid
 
 CONFIG_ACTOR = "config"
-ROLLUPS = {"1m": 60, "1h": 3600, "1d": 86400}
 ROLLUP_RETENTION_S = {"1m": 7 * 86400, "1h": 90 * 86400, "1d": 730 * 86400}
 
 
-def check_from_model(
-    model: _Common, *, check_id: str, managed_by: str, now: datetime, token: str | None
-) -> Check:
-    kind = CheckKind(model.check_kind)
-    return Check(
-        id=check_id,
-        tenant_id=model.tenant,
-        name=model.name or check_id,
-        kind=kind,
-        settings=model.settings(),
-        conditions=tuple(model.conditions),
-        interval_s=model.interval,
-        timeout_s=model.timeout,
-        jitter_s=model.jitter,
-        failure_threshold=model.failure_threshold,
-        success_threshold=model.success_threshold,
-        critical=model.critical,
-        enabled=model.enabled,
-        labels=dict(model.labels),
-        token=token if kind is CheckKind.HEARTBEAT else None,
-        managed_by=managed_by,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _token(model: _Common, current: str | None) -> str | None:
+def _token(model: CheckDeclaration, current: str | None) -> str | None:
     """A heartbeat's ping token: the one given, else the one it has, else a new one."""
-    if not isinstance(model, HeartbeatCheckConfig):
+    if model.check_kind != CheckKind.HEARTBEAT:
         return None
-    return model.token or current or secrets.token_urlsafe(18)
-
-
-def schedule_of(check: Check) -> Schedule:
-    s = check.settings
-    return Schedule(
-        grace_s=float(s.get("grace", 3600.0)),
-        period_s=s.get("period"),
-        cron=s.get("cron"),
-        tz=s.get("tz", "UTC"),
-    )
-
-
-def heartbeat_run(check: Check, state: HeartbeatState, now: datetime) -> CheckRun:
-    """A heartbeat's run: the verdict on its pings at `now`."""
-    verdict = judge(schedule_of(check), state, now)
-    return CheckRun(
-        check_id=check.id,
-        tenant_id=check.tenant_id,
-        kind=check.kind,
-        at=now,
-        ok=verdict.up,
-        duration_s=state.last_duration_s or 0.0,
-        error=None if verdict.up else verdict.reason,
-        details={
-            "heartbeat": str(verdict.status),
-            "reason": verdict.reason,
-            "last_ping": state.last_ping.isoformat() if state.last_ping else None,
-            "next_deadline": verdict.next_deadline.isoformat() if verdict.next_deadline else None,
-        },
-    )
-
-
-def _snapshot(c: Check) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "tenant_id": c.tenant_id,
-        "name": c.name,
-        "kind": str(c.kind),
-        "settings": public_settings(c.settings),
-        "conditions": list(c.conditions),
-        "interval_s": c.interval_s,
-        "timeout_s": c.timeout_s,
-        "enabled": c.enabled,
-        "archived_at": c.archived_at.isoformat() if c.archived_at else None,
-    }
-
-
-def _comparable(c: Check) -> tuple[Any, ...]:
-    return (
-        c.tenant_id,
-        c.name,
-        c.kind,
-        dict(c.settings),
-        c.conditions,
-        c.interval_s,
-        c.timeout_s,
-        c.jitter_s,
-        c.failure_threshold,
-        c.success_threshold,
-        c.critical,
-        c.enabled,
-        dict(c.labels),
-        c.token,
-    )
+    return model.declared_token or current or secrets.token_urlsafe(18)
 
 
 def _audit(
@@ -156,8 +65,8 @@ def _audit(
         object_type="check",
         object_id=subject.id,
         tenant_id=subject.tenant_id,
-        before=_snapshot(before) if before else None,
-        after=_snapshot(after) if after else None,
+        before=audit_snapshot(before) if before else None,
+        after=audit_snapshot(after) if after else None,
         request_id=request_id,
     )
 
@@ -176,133 +85,20 @@ class RecordOutcome:
     changes: list[StateChangeRecord]
 
 
-def rollup_deltas(runs: Sequence[CheckRun]) -> Sequence[RollupDelta]:
-    acc: dict[tuple[str, str, datetime], list[Any]] = {}
-    for r in runs:
-        epoch = r.at.timestamp()
-        for res, width in ROLLUPS.items():
-            bucket = datetime.fromtimestamp(epoch - epoch % width, tz=r.at.tzinfo)
-            key = (r.check_id, res, bucket)
-            a = acc.get(key)
-            if a is None:
-                acc[key] = [r.tenant_id, 1, int(r.ok), r.duration_s, r.duration_s]
-            else:
-                a[1] += 1
-                a[2] += int(r.ok)
-                a[3] += r.duration_s
-                a[4] = max(a[4], r.duration_s)
-    return [
-        RollupDelta(cid, a[0], res, bucket, a[1], a[2], a[3], a[4])
-        for (cid, res, bucket), a in acc.items()
-    ]
+class CheckService(CheckQueries):
+    """Checks' use cases: reading (CheckQueries), writing (API and config) and runs.
 
-
-async def _all_tenants(uow: UnitOfWork, only: str | None) -> list[Tenant]:
-    out: list[Tenant] = []
-    after: str | None = None
-    while page := await uow.tenants.list(after=after, limit=500, only=only):
-        out += page
-        after = page[-1].id
-    return out
-
-
-async def _active_tiers(uow: UnitOfWork, only: str | None) -> dict[str, str]:
-    """The tier of every active tenant (or of `only`, if it is active)."""
-    return {t.id: t.tier for t in await _all_tenants(uow, only) if str(t.status) == "active"}
-
-
-class CheckService:
-    """Checks' use cases. `targets` is the SSRF guard a check made through the API passes
-    when it is created or replaced (each run checks again; see adapters/probes)."""
+    `targets` is the SSRF guard a check made through the API passes when it is created
+    or replaced (each run checks again; see adapters/probes)."""
 
     def __init__(self, ctx: ServiceContext, targets: TargetGuard | None = None) -> None:
-        self._ctx = ctx
+        super().__init__(ctx)
         self._targets = targets
-
-    # -- reading -------------------------------------------------------------------------
-
-    async def _visible(self, uow: UnitOfWork, who: Principal, check_id: str) -> Check:
-        check = await uow.checks.get(check_id)
-        if check is None or not who.sees_tenant(check.tenant_id):
-            raise NotFound(f"check {check_id!r} not found")
-        return check
-
-    async def get(self, who: Principal, check_id: str) -> tuple[Check, CheckState]:
-        async with self._ctx.uow() as uow:
-            check = await self._visible(uow, who, check_id)
-            states = await uow.checks.states([check_id])
-        return check, states.get(check_id, CheckState(check_id))
-
-    async def runnable(self, who: Principal, check_id: str) -> Check:
-        """The check to run now; 404 when not visible, 409 when archived."""
-        check, _ = await self.get(who, check_id)
-        if check.archived_at is not None:
-            raise Conflict(
-                f"check {check_id!r} is archived (the config file no longer declares it); "
-                "declare it again to run it"
-            )
-        return check
-
-    async def list(
-        self,
-        who: Principal,
-        *,
-        cursor: str | None = None,
-        limit: int = 50,
-        tenant_id: str | None = None,
-        kind: CheckKind | None = None,
-        archived: bool = False,
-    ) -> Page[tuple[Check, CheckState]]:
-        """Live checks, or only the archived ones (no longer in the config, history kept)."""
-        key = cursor_key(cursor)
-        after = None if key is None else str(key)
-        scope = self._tenant_filter(who, tenant_id)
-        async with self._ctx.uow() as uow:
-            rows = await uow.checks.list(
-                after=after,
-                limit=limit + 1,
-                tenant_id=scope,
-                kind=str(kind) if kind else None,
-                archived=archived,
-            )
-            states = await uow.checks.states([c.id for c in rows])
-        page = page_from(rows, limit, lambda c: c.id)
-        return Page(
-            items=[(c, states.get(c.id, CheckState(c.id))) for c in page.items],
-            next_cursor=page.next_cursor,
-        )
-
-    def _tenant_filter(self, who: Principal, tenant_id: str | None) -> str | None:
-        if tenant_id is not None and tenant_id_problem(tenant_id):
-            raise NotFound(f"tenant {tenant_id!r} not found")
-        if who.tenant_id is None:
-            return tenant_id
-        if tenant_id is not None and tenant_id != who.tenant_id:
-            raise NotFound(f"tenant {tenant_id!r} not found")
-        return who.tenant_id
-
-    async def _tenant_visible(self, uow: UnitOfWork, who: Principal, tenant_id: str) -> str:
-        """Return the tier of a tenant the principal sees; 404 otherwise."""
-        visible = who.sees_tenant(tenant_id) and tenant_id_problem(tenant_id) is None
-        tenant = await uow.tenants.get(tenant_id) if visible else None
-        if tenant is None:
-            raise NotFound(f"tenant {tenant_id!r} not found")
-        return tenant.tier
-
-    async def _scope(
-        self, uow: UnitOfWork, who: Principal, tenant_id: str | None, check_id: str | None
-    ) -> str | None:
-        """The tenant to filter history by; 404 for a tenant or check the caller cannot see."""
-        if tenant_id is not None:
-            await self._tenant_visible(uow, who, tenant_id)
-        if check_id is not None:
-            await self._visible(uow, who, check_id)
-        return tenant_id if tenant_id is not None else who.tenant_id
 
     # -- writing ---------------------------------------------------------------------------
 
     async def create(
-        self, who: Principal, model: _Common, *, request_id: str | None = None
+        self, who: Principal, model: CheckDeclaration, *, request_id: str | None = None
     ) -> Check:
         require(who, Scope.WRITE)
         refuse_config_only(model)
@@ -323,7 +119,12 @@ class CheckService:
         return check
 
     async def replace(
-        self, who: Principal, check_id: str, model: _Common, *, request_id: str | None = None
+        self,
+        who: Principal,
+        check_id: str,
+        model: CheckDeclaration,
+        *,
+        request_id: str | None = None,
     ) -> Check:
         require(who, Scope.WRITE)
         now = self._ctx.clock()
@@ -368,7 +169,7 @@ class CheckService:
         if check.managed_by == "config":
             raise Conflict(f"check {check.id!r} is declared in the config file; change it there")
 
-    async def sync_from_config(self, declared: Sequence[_Common]) -> CheckSyncReport:
+    async def sync_from_config(self, declared: Sequence[CheckDeclaration]) -> CheckSyncReport:
         """Make the stored config checks match the file: add, change, restore and archive.
 
         A check the file no longer declares is archived, not deleted: it stops running and
@@ -397,7 +198,7 @@ class CheckService:
                 elif (
                     current.managed_by == "config"
                     and current.archived_at is None
-                    and _comparable(current) == _comparable(target)
+                    and definition(current) == definition(target)
                 ):
                     continue
                 elif current.tenant_id != target.tenant_id:
@@ -485,7 +286,7 @@ class CheckService:
         async with self._ctx.uow() as uow:
             version = await uow.checks.version()
             checks = [c for c in await uow.checks.all() if c.enabled]
-            tiers = await _active_tiers(uow, None)
+            tiers = await active_tiers(uow, None)
         return version, [c for c in checks if c.tenant_id in tiers], tiers
 
     async def checks_version(self) -> tuple[object, ...]:
@@ -525,116 +326,12 @@ class CheckService:
             )
         return states
 
-    # -- history and health --------------------------------------------------------------------
-
-    async def history(
-        self,
-        who: Principal,
-        *,
-        tenant_id: str | None,
-        check_id: str | None = None,
-        hours: float = 24,
-        limit: int = 100,
-        cursor: str | None = None,
-    ) -> Page[tuple[int, CheckRun]]:
-        key = cursor_key(cursor)
-        if key is not None and not isinstance(key, int):
-            raise Invalid("invalid cursor; pass the next_cursor of a previous page", "cursor")
-        since = self._ctx.clock() - timedelta(hours=hours)
-        async with self._ctx.uow() as uow:
-            scope = await self._scope(uow, who, tenant_id, check_id)
-            rows = await uow.checks.runs(
-                tenant_id=scope, check_id=check_id, since=since, before_id=key, limit=limit + 1
-            )
-        return page_from(rows, limit, lambda r: r[0])
-
-    async def changes(
-        self,
-        who: Principal,
-        *,
-        tenant_id: str | None,
-        check_id: str | None = None,
-        hours: float = 24,
-        limit: int = 100,
-    ) -> Sequence[StateChangeRecord]:
-        since = self._ctx.clock() - timedelta(hours=hours)
-        async with self._ctx.uow() as uow:
-            scope = await self._scope(uow, who, tenant_id, check_id)
-            return await uow.checks.changes(
-                tenant_id=scope, check_id=check_id, since=since, limit=limit
-            )
-
-    async def change_page(
-        self,
-        who: Principal,
-        check_id: str,
-        *,
-        hours: float = 24 * 7,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> Page[StateChangeRecord]:
-        """A check's state changes, newest first, paged."""
-        key = cursor_key(cursor)
-        if key is not None and not isinstance(key, int):
-            raise Invalid("invalid cursor; pass the next_cursor of a previous page", "cursor")
-        since = self._ctx.clock() - timedelta(hours=hours)
-        async with self._ctx.uow() as uow:
-            scope = await self._scope(uow, who, None, check_id)
-            rows = await uow.checks.changes(
-                tenant_id=scope, check_id=check_id, since=since, limit=limit + 1, before_id=key
-            )
-        return page_from(rows, limit, lambda c: c.id or 0)
-
-    async def uptime(
-        self,
-        who: Principal,
-        check_id: str,
-        *,
-        resolution: str,
-        since: datetime,
-        limit: int = 10_000,
-    ) -> Sequence[Any]:
-        if resolution not in ROLLUPS:
-            raise Invalid(f"resolution must be one of {', '.join(ROLLUPS)}", "resolution")
-        async with self._ctx.uow() as uow:
-            await self._visible(uow, who, check_id)
-            return list(
-                await uow.checks.rollups(
-                    check_id=check_id, resolution=resolution, since=since, limit=limit
-                )
-            )
-
-    async def health(self, who: Principal, tenant_id: str) -> TenantHealth:
-        async with self._ctx.uow() as uow:
-            tier = await self._tenant_visible(uow, who, tenant_id)
-            rows = await uow.checks.tenant_states(tenant_id)
-        return self._health_of(tenant_id, tier, rows)
-
-    def _health_of(
-        self, tenant_id: str, tier: str, rows: Sequence[tuple[Check, CheckState, Any]]
-    ) -> TenantHealth:
-        t = self._ctx.tiers.get(tier)
-        rt_ms = t.sla.response_time_ms if t else 500
-        checks = [CheckHealth(c, s, d) for c, s, d in rows if c.enabled]
-        return tenant_health(tenant_id, checks, rt_ms)
-
-    async def platform(self, who: Principal) -> Sequence[TenantHealth]:
-        """The health of every tenant the principal sees (active tenants only)."""
-        require(who, Scope.READ)
-        async with self._ctx.uow() as uow:
-            tiers = await _active_tiers(uow, who.tenant_id)
-            rows = await uow.checks.tenant_states(who.tenant_id)
-        by_tenant: dict[str, list[Any]] = defaultdict(list)
-        for row in rows:
-            by_tenant[row[0].tenant_id].append(row)
-        return [self._health_of(tid, tier, by_tenant.get(tid, [])) for tid, tier in tiers.items()]
-
     async def prune(self, results_retention_s: float | None = None) -> int:
         """Delete raw results past each tenant tier's retention and rollups past theirs."""
         now = self._ctx.clock()
         removed = 0
         async with self._ctx.uow() as uow:
-            for tenant in await _all_tenants(uow, None):
+            for tenant in await all_tenants(uow, None):
                 tier = self._ctx.tiers.get(tenant.tier)
                 keep = results_retention_s or (tier.retention_seconds if tier else 15 * 86400)
                 removed += await uow.checks.prune(

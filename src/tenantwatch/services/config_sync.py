@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tenantwatch.config.checks_model import CheckConfig
+from tenantwatch.domain.check_record import CheckDeclaration
 from tenantwatch.domain.config_source import (
     CONFIG_SOURCE_KEY,
     ConfigSource,
@@ -45,7 +45,7 @@ class ConfigSync:
     async def refusal(
         self,
         tenants: Sequence[TenantInput],
-        checks: Sequence[CheckConfig],
+        checks: Sequence[CheckDeclaration],
         source: ConfigSource,
         switch: bool = False,
     ) -> str | None:
@@ -69,7 +69,7 @@ class ConfigSync:
     async def apply(
         self,
         tenants: Sequence[TenantInput],
-        checks: Sequence[CheckConfig],
+        checks: Sequence[CheckDeclaration],
         source: ConfigSource,
         *,
         force: bool = False,

@@ -1,8 +1,8 @@
-"""Ports: what the services need from storage. adapters/db implements them."""
+"""Ports: what services and workers need from storage and probes; adapters implement them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -189,3 +189,14 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+class CheckExecutor(Protocol):
+    """Runs a check's probe and judges it (adapters/probes/executor.py); `clock` is the time
+    its runs are stamped with."""
+
+    clock: Callable[[], datetime]
+
+    async def run(self, check: Check) -> CheckRun: ...
+
+    async def close(self) -> None: ...

@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tenantwatch.domain.check_record import public_values
 from tenantwatch.domain.checks import (
     Check,
     CheckRun,
     CheckState,
     StateChangeRecord,
     plain_details,
-    public_settings,
 )
 from tenantwatch.domain.tenant_health import TenantHealth
 
@@ -73,25 +73,8 @@ class CheckOut(BaseModel):
     @classmethod
     def of(cls, c: Check, state: CheckState, base_url: str) -> CheckOut:
         return cls(
-            id=c.id,
-            tenant_id=c.tenant_id,
-            name=c.name,
-            kind=str(c.kind),
-            settings=public_settings(c.settings),
-            conditions=list(c.conditions),
-            interval_seconds=c.interval_s,
-            timeout_seconds=c.timeout_s,
-            jitter_seconds=c.jitter_s,
-            failure_threshold=c.failure_threshold,
-            success_threshold=c.success_threshold,
-            critical=c.critical,
-            enabled=c.enabled,
-            labels=dict(c.labels),
-            managed_by=c.managed_by,
+            **public_values(c),
             ping_url=f"{base_url}/ping/{c.token}" if c.token else None,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-            archived_at=c.archived_at,
             state=StateOut.of(state),
         )
 

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 
 import structlog
 
-from tenantwatch.adapters.probes.executor import ProbeExecutor, target_host
-from tenantwatch.adapters.probes.guard import probe_policy
 from tenantwatch.config.model import CheckRunnerConfig
+from tenantwatch.domain.check_judge import heartbeat_run
 from tenantwatch.domain.checks import Check, CheckKind, CheckRun
+from tenantwatch.domain.probe_targets import target_host
 from tenantwatch.domain.tiers import TierCatalog
-from tenantwatch.services.checks import CheckService, RecordOutcome, heartbeat_run
+from tenantwatch.services.checks import CheckService, RecordOutcome
+from tenantwatch.services.ports import CheckExecutor
 from tenantwatch.workers.check_samples import SampleSink, SampleTailer
 from tenantwatch.workers.checks import CheckScheduler
 from tenantwatch.workers.pings import PingIntake
@@ -24,11 +25,14 @@ RUN_NOW_CONCURRENCY = 32  # checks at once when a tenant's checks are run on req
 
 
 class CheckEngine:
+    """Schedules and runs checks with `executor` (the runtime passes the probe executor)."""
+
     def __init__(
         self,
         service: CheckService,
         tiers: TierCatalog,
         config: CheckRunnerConfig,
+        executor: CheckExecutor,
         *,
         sink: SampleSink | None = None,
         claim: bool = False,
@@ -36,7 +40,7 @@ class CheckEngine:
         self.service = service
         self.config = config
         self.tailer = SampleTailer(service, sink) if sink is not None else None
-        self.executor = ProbeExecutor(policy=probe_policy(config))
+        self.executor = executor
         self.scheduler = CheckScheduler(
             service,
             self.executor,

@@ -27,24 +27,20 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 import structlog
 
+from tenantwatch.domain.check_judge import heartbeat_run
 from tenantwatch.domain.checks import Check, CheckKind, CheckRun, offset_s, slot_of, slot_start
 from tenantwatch.domain.tiers import TierCatalog
-from tenantwatch.services.checks import CheckService, RecordOutcome, heartbeat_run
+from tenantwatch.services.checks import CheckService, RecordOutcome
+from tenantwatch.services.ports import CheckExecutor
 
 log = structlog.get_logger(__name__)
 
 REFRESH_S = 5.0
 FLUSH_S = 0.5
 MAX_BATCH = 2000
-
-
-class Executor(Protocol):
-    async def run(self, check: Check) -> CheckRun: ...
-    async def close(self) -> None: ...
 
 
 HostOf = Callable[[Check], str]
@@ -78,7 +74,7 @@ class CheckScheduler:
     def __init__(
         self,
         service: CheckService,
-        executor: Executor,
+        executor: CheckExecutor,
         tiers: TierCatalog,
         *,
         host_of: HostOf,

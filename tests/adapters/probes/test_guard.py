@@ -333,3 +333,15 @@ async def test_the_creation_guard_refuses_what_a_run_would_refuse() -> None:
     assert f"not on {SETTING}" in (
         await listed.refusal(CheckKind.REDIS, {"url": "redis://10.1.2.3:6379/0"}) or ""
     )
+
+
+async def test_unreadable_settings_fail_the_run_with_the_reason() -> None:
+    executor = ProbeExecutor(policy=_policy())
+    try:
+        run = await executor.run(_check(CheckKind.TCP, {"host": "127.0.0.1"}, by="config"))
+        assert not run.ok
+        assert run.error == "invalid settings: 'port'"
+        beat = await executor.run(_check(CheckKind.HEARTBEAT, {"period": 60}, by="config"))
+        assert beat.error == "invalid settings: heartbeat checks are not probed"
+    finally:
+        await executor.close()

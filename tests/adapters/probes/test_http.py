@@ -14,7 +14,7 @@ import trustme
 from aiohttp import web
 
 from tenantwatch.adapters.probes.http import HttpConfig, HttpProber
-from tenantwatch.adapters.probes.result import ProbeResult
+from tenantwatch.domain.probe_result import ProbeResult
 from tests.support import free_port
 
 EPSILON = 1e-6

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tls import TlsConfig, probe_tls
+from tenantwatch.domain.probe_result import ProbeResult
 from tests.support import free_port
 
 EPSILON = 1e-6

@@ -16,8 +16,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
+from tenantwatch.domain.probe_result import ProbeResult
 from tenantwatch.domain.probe_targets import parse_nameserver
 from tenantwatch.domain.ssrf import SsrfError, SsrfPolicy
 

@@ -37,7 +37,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
 from tenantwatch.adapters.probes.tls import (
     HANDSHAKE_MARKS,
@@ -48,6 +47,7 @@ from tenantwatch.adapters.probes.tls import (
     verify_reason,
 )
 from tenantwatch.adapters.ssrf import GuardedConnector, SsrfError, SsrfPolicy
+from tenantwatch.domain.probe_result import ProbeResult
 
 MAX_REDIRECTS = 10
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

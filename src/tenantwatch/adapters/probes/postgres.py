@@ -18,10 +18,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import asyncpg
 
-from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, checked_addresses
 from tenantwatch.domain.checks import CheckKind, redact_url
+from tenantwatch.domain.probe_result import ProbeResult
 from tenantwatch.domain.probe_targets import probe_target
 
 _SCHEMES = ("postgres", "postgresql")

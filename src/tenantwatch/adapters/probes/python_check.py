@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, timed_out
+from tenantwatch.domain.probe_result import ProbeResult
 
 MAX_ERROR_CHARS = 500
 SHAPES = (

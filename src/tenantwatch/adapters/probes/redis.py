@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from tenantwatch.adapters.extras import MissingExtra, require
-from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import check_timeout, describe_network_error, timed_out
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, checked_addresses
 from tenantwatch.domain.checks import CheckKind, redact_url
+from tenantwatch.domain.probe_result import ProbeResult
 from tenantwatch.domain.probe_targets import probe_target
 
 if TYPE_CHECKING:

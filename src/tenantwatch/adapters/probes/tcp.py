@@ -8,8 +8,8 @@ import socket
 import time
 from dataclasses import dataclass
 
-from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, open_connection
+from tenantwatch.domain.probe_result import ProbeResult
 
 # A reply larger than this is cut off; expectations are about banners and short answers.
 MAX_REPLY_BYTES = 64 * 1024

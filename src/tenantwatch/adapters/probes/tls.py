@@ -26,7 +26,6 @@ from typing import Any
 
 from cryptography import x509
 
-from tenantwatch.adapters.probes.result import ProbeResult
 from tenantwatch.adapters.probes.tcp import (
     check_port,
     check_timeout,
@@ -34,6 +33,7 @@ from tenantwatch.adapters.probes.tcp import (
     timed_out,
 )
 from tenantwatch.adapters.ssrf import SsrfError, SsrfPolicy, open_connection
+from tenantwatch.domain.probe_result import ProbeResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tenantwatch import jsonio
+from tenantwatch.adapters.db.repos.check_rows import (
+    PG_UPSERT_ROLLUPS,
+    SQLITE_INSERT_PING,
+    SQLITE_INSERT_RESULT,
+    SQLITE_UPDATE_STATE,
+    SQLITE_UPSERT_ROLLUPS,
+    STATE_READ,
+    UPDATE_STATE,
+    rollup_values,
+    run_of_row,
+    run_values,
+    state_of_row,
+    state_values,
+)
+from tenantwatch.adapters.db.sqlite_bulk import execute_many
 from tenantwatch.adapters.db.tables import (
     check_events,
     check_results,
@@ -21,13 +34,12 @@ from tenantwatch.adapters.db.tables import (
     heartbeat_pings,
     tenants,
 )
+from tenantwatch.domain.check_record import check_from_values, check_values
 from tenantwatch.domain.checks import (
     Check,
-    CheckKind,
     CheckRun,
     CheckState,
     CheckStatus,
-    ConditionResult,
     RollupDelta,
     RollupRow,
     StateChangeRecord,
@@ -40,144 +52,14 @@ NO_SLOT = -(2**62)
 
 
 def _row_to_check(row: Any) -> Check:
-    return Check(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        name=row.name,
-        kind=CheckKind(row.kind),
-        settings=dict(row.settings),
-        conditions=tuple(row.conditions),
-        interval_s=row.interval_s,
-        timeout_s=row.timeout_s,
-        jitter_s=row.jitter_s,
-        failure_threshold=row.failure_threshold,
-        success_threshold=row.success_threshold,
-        critical=bool(row.critical),
-        enabled=bool(row.enabled),
-        labels=dict(row.labels),
-        token=row.token,
-        managed_by=row.managed_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        archived_at=row.archived_at,
-    )
+    return check_from_values(row._mapping)
 
 
 def _check_values(c: Check) -> dict[str, Any]:
-    return {
-        "tenant_id": c.tenant_id,
-        "name": c.name,
-        "kind": str(c.kind),
-        "settings": dict(c.settings),
-        "conditions": list(c.conditions),
-        "interval_s": c.interval_s,
-        "timeout_s": c.timeout_s,
-        "jitter_s": c.jitter_s,
-        "failure_threshold": c.failure_threshold,
-        "success_threshold": c.success_threshold,
-        "critical": c.critical,
-        "enabled": c.enabled,
-        "labels": dict(c.labels),
-        "token": c.token,
-        "managed_by": c.managed_by,
-        "updated_at": c.updated_at,
-        "archived_at": c.archived_at,
-    }
-
-
-_STATE_READ = (
-    "check_id",
-    "status",
-    "failures",
-    "successes",
-    "since",
-    "last_run_at",
-    "last_ok",
-    "last_duration_s",
-    "last_error",
-    "reason",
-)
-
-
-def _row_to_state(row: Any) -> CheckState:
-    return CheckState(
-        check_id=row.check_id,
-        status=CheckStatus(row.status),
-        failures=row.failures,
-        successes=row.successes,
-        since=row.since,
-        last_run_at=row.last_run_at,
-        last_ok=row.last_ok,
-        last_duration_s=row.last_duration_s,
-        last_error=row.last_error,
-        reason=row.reason,
-    )
-
-
-def _state_values(s: CheckState) -> dict[str, Any]:
-    return {
-        "status": str(s.status),
-        "failures": s.failures,
-        "successes": s.successes,
-        "since": s.since,
-        "last_run_at": s.last_run_at,
-        "last_ok": s.last_ok,
-        "last_duration_s": s.last_duration_s,
-        "last_error": s.last_error,
-        "reason": s.reason,
-    }
-
-
-def _row_to_run(row: Any) -> CheckRun:
-    return CheckRun(
-        check_id=row.check_id,
-        tenant_id=row.tenant_id,
-        kind=CheckKind(row.details.get("kind", "http")) if row.details else CheckKind.HTTP,
-        at=row.at,
-        ok=bool(row.ok),
-        state=CheckStatus(row.state) if row.state else None,
-        duration_s=row.duration_s,
-        status_code=row.status_code,
-        error=row.error,
-        conditions=tuple(
-            ConditionResult(c["condition"], bool(c["ok"]), c.get("detail", ""))
-            for c in row.conditions
-        ),
-        phases=dict(row.phases),
-        details={k: v for k, v in row.details.items() if k not in ("kind", "certificate_expiry")},
-        certificate_expiry=_expiry(row.details.get("certificate_expiry")),
-    )
-
-
-def _expiry(value: Any) -> datetime | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    return None
-
-
-def _stored_details(r: CheckRun) -> dict[str, Any]:
-    out = {**plain_details(r.details), "kind": str(r.kind)}
-    if r.certificate_expiry is not None:
-        out["certificate_expiry"] = r.certificate_expiry.timestamp()
-    return out
-
-
-def _run_values(r: CheckRun) -> dict[str, Any]:
-    return {
-        "check_id": r.check_id,
-        "tenant_id": r.tenant_id,
-        "at": r.at,
-        "ok": r.ok,
-        "state": str(r.state) if r.state else None,
-        "duration_s": r.duration_s,
-        "status_code": r.status_code,
-        "error": r.error,
-        "conditions": [
-            {"condition": c.condition, "ok": c.ok, "detail": c.detail} for c in r.conditions
-        ],
-        "phases": dict(r.phases),
-        "details": _stored_details(r),
-    }
+    """The columns an update writes: all but the id and when the check was made."""
+    values = check_values(c)
+    del values["id"], values["created_at"]
+    return values
 
 
 class SqlCheckRepo:
@@ -252,7 +134,7 @@ class SqlCheckRepo:
         return tuple(found)
 
     async def insert(self, check: Check) -> None:
-        values = {**_check_values(check), "id": check.id, "created_at": check.created_at}
+        values = check_values(check)
         try:
             async with self._conn.begin_nested():
                 await self._conn.execute(insert(checks).values(**values))
@@ -296,7 +178,7 @@ class SqlCheckRepo:
     # -- state -------------------------------------------------------------------------
 
     async def states(self, check_ids: Iterable[str] | None = None) -> dict[str, CheckState]:
-        q = select(*(check_state.c[name] for name in _STATE_READ))
+        q = select(*(check_state.c[name] for name in STATE_READ))
         ids = None if check_ids is None else list(check_ids)
         params: dict[str, Any] = {}
         if ids is not None:
@@ -305,7 +187,7 @@ class SqlCheckRepo:
             q = q.where(check_state.c.check_id.in_(bindparam("ids", expanding=True)))
             params["ids"] = ids
         rows = (await self._conn.execute(q, params)).all()
-        return {r.check_id: _row_to_state(r) for r in rows}
+        return {r.check_id: state_of_row(r) for r in rows}
 
     async def tenant_states(
         self, tenant_id: str | None
@@ -316,23 +198,18 @@ class SqlCheckRepo:
             q = q.where(checks.c.tenant_id == tenant_id)
         q = q.order_by(checks.c.tenant_id, checks.c.id)
         rows = (await self._conn.execute(q)).all()
-        return [(_row_to_check(r), _row_to_state(r), dict(r.details or {})) for r in rows]
+        return [(_row_to_check(r), state_of_row(r), dict(r.details or {})) for r in rows]
 
     async def save_states(self, states: Sequence[tuple[CheckState, Mapping[str, Any]]]) -> None:
         if not states:
             return
         params = [
-            {"b_id": s.check_id, **_state_values(s), "details": plain_details(d)} for s, d in states
+            {"b_id": s.check_id, **state_values(s), "details": plain_details(d)} for s, d in states
         ]
         if self._dialect == "sqlite":
-            await _sqlite_many(self._conn, _UPDATE_STATE, _STATE_COLUMNS, params)
-            return
-        stmt = (
-            update(check_state)
-            .where(check_state.c.check_id == _bind("b_id"))
-            .values({c: _bind(c) for c in (*_state_values(states[0][0]), "details")})
-        )
-        await self._conn.execute(stmt, params)
+            await execute_many(self._conn, SQLITE_UPDATE_STATE, params)
+        else:
+            await self._conn.execute(UPDATE_STATE, params)
 
     async def claim_slots(self, worker: str, wanted: Sequence[tuple[str, int]]) -> set[str]:
         """Claim run slots; a slot is won by exactly one worker. Return the ids won."""
@@ -365,9 +242,9 @@ class SqlCheckRepo:
         if not runs:
             return
         if self._dialect == "sqlite":
-            await self._conn.exec_driver_sql(_INSERT_RESULT, [_sqlite_run(r) for r in runs])
+            await execute_many(self._conn, SQLITE_INSERT_RESULT, [run_values(r) for r in runs])
         else:
-            await self._conn.execute(insert(check_results), [_run_values(r) for r in runs])
+            await self._conn.execute(insert(check_results), [run_values(r) for r in runs])
 
     async def runs_after(self, after_id: int, limit: int) -> Sequence[tuple[int, CheckRun]]:
         """Results stored after the given id, oldest first."""
@@ -377,7 +254,7 @@ class SqlCheckRepo:
             .order_by(check_results.c.id)
             .limit(limit)
         )
-        return [(r.id, _row_to_run(r)) for r in (await self._conn.execute(q)).all()]
+        return [(r.id, run_of_row(r)) for r in (await self._conn.execute(q)).all()]
 
     async def last_run_id(self) -> int:
         value = (await self._conn.execute(select(func.max(check_results.c.id)))).scalar()
@@ -418,7 +295,7 @@ class SqlCheckRepo:
             q = q.where(check_results.c.at >= since)
         if before_id is not None:
             q = q.where(check_results.c.id < before_id)
-        return [(r.id, _row_to_run(r)) for r in (await self._conn.execute(q)).all()]
+        return [(r.id, run_of_row(r)) for r in (await self._conn.execute(q)).all()]
 
     async def changes(
         self,
@@ -454,22 +331,11 @@ class SqlCheckRepo:
     async def add_rollups(self, deltas: Sequence[RollupDelta]) -> None:
         if not deltas:
             return
+        rows = [rollup_values(d) for d in deltas]
         if self._dialect == "sqlite":
-            rows = [vars_of(d) for d in deltas]
-            await _sqlite_many(self._conn, _UPSERT_ROLLUP, _ROLLUP_COLUMNS, rows)
-            return
-        ins = pg_insert(check_rollups)
-        excluded = ins.excluded
-        stmt = ins.on_conflict_do_update(
-            index_elements=["check_id", "resolution", "bucket"],
-            set_={
-                "runs": check_rollups.c.runs + excluded.runs,
-                "ok_runs": check_rollups.c.ok_runs + excluded.ok_runs,
-                "duration_sum": check_rollups.c.duration_sum + excluded.duration_sum,
-                "duration_max": func.greatest(check_rollups.c.duration_max, excluded.duration_max),
-            },
-        )
-        await self._conn.execute(stmt, [vars_of(d) for d in deltas])
+            await execute_many(self._conn, SQLITE_UPSERT_ROLLUPS, rows)
+        else:
+            await self._conn.execute(PG_UPSERT_ROLLUPS, rows)
 
     async def rollups(
         self, *, check_id: str, resolution: str, since: datetime, limit: int = 10_000
@@ -592,7 +458,7 @@ class SqlCheckRepo:
                 for cid, tid, at, kind, status, addr in pings
             ]
             if self._dialect == "sqlite":
-                await _sqlite_many(self._conn, _INSERT_PING, _PING_COLUMNS, rows)
+                await execute_many(self._conn, SQLITE_INSERT_PING, rows)
             else:
                 await self._conn.execute(insert(heartbeat_pings), rows)
 
@@ -603,114 +469,3 @@ class SqlCheckRepo:
 
 def _bind(name: str) -> Any:
     return bindparam(name)
-
-
-# -- the hot writes on SQLite, without per-row statement processing -----------------------
-# The scheduler writes every run's result, state and rollups; on SQLite these go straight
-# to the driver's executemany with values encoded as SQLAlchemy would store them.
-
-_RESULT_COLUMNS = (
-    "check_id",
-    "tenant_id",
-    "at",
-    "ok",
-    "state",
-    "duration_s",
-    "status_code",
-    "error",
-    "conditions",
-    "phases",
-    "details",
-)
-_INSERT_RESULT = (
-    "INSERT INTO check_results (check_id, tenant_id, at, ok, state, duration_s, status_code, "
-    "error, conditions, phases, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_STATE_COLUMNS = (
-    "status",
-    "failures",
-    "successes",
-    "since",
-    "last_run_at",
-    "last_ok",
-    "last_duration_s",
-    "last_error",
-    "reason",
-    "details",
-    "b_id",
-)
-_UPDATE_STATE = (
-    "UPDATE check_state SET status = ?, failures = ?, successes = ?, since = ?, last_run_at = ?, "
-    "last_ok = ?, last_duration_s = ?, last_error = ?, reason = ?, details = ? "
-    "WHERE check_id = ?"
-)
-_ROLLUP_COLUMNS = (
-    "check_id",
-    "tenant_id",
-    "resolution",
-    "bucket",
-    "runs",
-    "ok_runs",
-    "duration_sum",
-    "duration_max",
-)
-_UPSERT_ROLLUP = (
-    "INSERT INTO check_rollups (check_id, tenant_id, resolution, bucket, runs, ok_runs, duration_sum, duration_max) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (check_id, resolution, bucket) DO UPDATE SET "
-    "runs = runs + excluded.runs, ok_runs = ok_runs + excluded.ok_runs, "
-    "duration_sum = duration_sum + excluded.duration_sum, "
-    "duration_max = max(duration_max, excluded.duration_max)"
-)
-
-
-_PING_COLUMNS = ("check_id", "tenant_id", "at", "kind", "exit_status", "remote_addr")
-_INSERT_PING = (
-    "INSERT INTO heartbeat_pings (check_id, tenant_id, at, kind, exit_status, remote_addr) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
-
-
-def vars_of(d: RollupDelta) -> dict[str, Any]:
-    return {name: getattr(d, name) for name in _ROLLUP_COLUMNS}
-
-
-def _sqlite_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _sqlite_run(r: CheckRun) -> tuple[Any, ...]:
-    """A result row for _INSERT_RESULT, encoded as SQLAlchemy would store it in SQLite."""
-    conditions = [{"condition": c.condition, "ok": c.ok, "detail": c.detail} for c in r.conditions]
-    return (
-        r.check_id,
-        r.tenant_id,
-        _sqlite_time(r.at),
-        int(r.ok),
-        str(r.state) if r.state else None,
-        r.duration_s,
-        r.status_code,
-        r.error,
-        jsonio.dumps(conditions),
-        jsonio.dumps(dict(r.phases)),
-        jsonio.dumps(_stored_details(r)),
-    )
-
-
-def _sqlite_value(value: Any) -> Any:
-    """A value as SQLAlchemy stores it in SQLite (UtcDateTime, JSON, Boolean)."""
-    if isinstance(value, datetime):
-        utc = value.astimezone(UTC)
-        return utc.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, dict | list):
-        return jsonio.dumps(value)
-    return value
-
-
-async def _sqlite_many(
-    conn: AsyncConnection, sql: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
-) -> None:
-    params = [tuple(_sqlite_value(row[c]) for c in columns) for row in rows]
-    await conn.exec_driver_sql(sql, params)

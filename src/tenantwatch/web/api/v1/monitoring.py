@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,27 +9,15 @@ from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenantwatch.alertmanager.records import AlertRecord
-from tenantwatch.domain.checks import CheckKind, CheckRun
-from tenantwatch.domain.tenant_health import HealthStatus, TenantHealth, platform_status
+from tenantwatch.domain.check_reports import PlatformReport
+from tenantwatch.domain.tenant_health import TenantHealth
+from tenantwatch.services import check_reports
 from tenantwatch.web.check_schemas import RunOut, StateChangeOut, StateOut, TenantHealthOut
 from tenantwatch.web.deps import Reader, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], responses=AUTH)
 TenantPath = Annotated[str, Path(max_length=63, pattern=r"^[^\x00]*$", description="tenant id")]
-
-# seed 002's check categories (HealthCheckType) by check kind
-CATEGORY = {
-    CheckKind.HTTP: "http_endpoint",
-    CheckKind.POSTGRES: "database",
-    CheckKind.REDIS: "redis",
-    CheckKind.TCP: "external_apis",
-    CheckKind.DNS: "external_apis",
-    CheckKind.TLS: "external_apis",
-    CheckKind.PYTHON: "business_logic",
-    CheckKind.HEARTBEAT: "heartbeat",
-}
-SEED_CATEGORIES = ("http_endpoint", "database", "redis", "kubernetes", "external_apis")
 
 
 class RunRequest(BaseModel):
@@ -86,13 +73,6 @@ class PlatformOut(BaseModel):
     tenants: list[TenantHealthOut]
 
 
-def _category_status(runs: list[CheckRun]) -> str:
-    ok = sum(1 for r in runs if r.ok)
-    if ok == len(runs):
-        return "healthy"
-    return "unhealthy" if ok == 0 else "degraded"
-
-
 def _resource_usage(health: TenantHealth) -> dict[str, float | None]:
     base: dict[str, float | None] = {
         "cpu_percent": None,
@@ -116,29 +96,19 @@ async def run_tenant_checks(
 ) -> ComprehensiveResult:
     checks = await rt.checks.tenant_checks(who, tenant_id)
     runs, _ = await rt.check_engine.run_now(checks)
-    health = await rt.checks.health(who, tenant_id)
-    limit_ms = health.sla_response_time_ms
-    by_category: dict[str, list[CheckRun]] = {}
-    for r in runs:
-        by_category.setdefault(CATEGORY[r.kind], []).append(r)
-    categories: dict[str, str | None] = {c: None for c in SEED_CATEGORIES}
-    categories.update({c: _category_status(rs) for c, rs in by_category.items()})
-    violations = [f"{r.check_id}: {r.error}" for r in runs if not r.ok]
-    timed = [r.duration_s * 1000 for r in runs if r.kind is not CheckKind.HEARTBEAT]
-    avg = round(sum(timed) / len(timed), 3) if timed else None
-    if avg is not None and avg > limit_ms:
-        violations.append(f"average response time {avg:.0f} ms is over the tier's {limit_ms} ms")
+    verdict = await check_reports.tenant_run_report(rt.checks, who, tenant_id, runs)
+    health, report = verdict.health, verdict.report
     return ComprehensiveResult(
         tenant_id=tenant_id,
         overall_status=str(health.status),
         health_score=health.score,
-        response_time=avg,
-        checks=categories,
+        response_time=report.response_time_ms,
+        checks=dict(report.categories),
         resource_usage=_resource_usage(health),
-        sla_compliant=not violations,
-        violations=violations,
+        sla_compliant=report.sla_compliant,
+        violations=list(report.violations),
         timestamp=rt.ctx.clock(),
-        results=[RunOut.of(r) for r in runs],
+        results=[RunOut.of(r) for r in verdict.runs],
     )
 
 
@@ -170,21 +140,16 @@ async def tenant_history(
     )
 
 
-def _platform(healths: Sequence[TenantHealth], limit: int) -> PlatformOut:
-    statuses = [h.status for h in healths]
-    scores = [h.score for h in healths if h.score is not None]
-    worst_first = sorted(
-        healths, key=lambda h: (h.score if h.score is not None else 101.0, h.tenant_id)
-    )
+def _platform(report: PlatformReport, limit: int) -> PlatformOut:
     return PlatformOut(
-        overall_status=str(platform_status(statuses)),
-        total_tenants=len(healths),
-        healthy_tenants=statuses.count(HealthStatus.HEALTHY),
-        degraded_tenants=statuses.count(HealthStatus.DEGRADED),
-        unhealthy_tenants=statuses.count(HealthStatus.UNHEALTHY),
-        unknown_tenants=statuses.count(HealthStatus.UNKNOWN),
-        average_health_score=round(sum(scores) / len(scores), 1) if scores else None,
-        tenants=[TenantHealthOut.of(h) for h in worst_first[:limit]],
+        overall_status=str(report.status),
+        total_tenants=report.total,
+        healthy_tenants=report.healthy,
+        degraded_tenants=report.degraded,
+        unhealthy_tenants=report.unhealthy,
+        unknown_tenants=report.unknown,
+        average_health_score=report.average_score,
+        tenants=[TenantHealthOut.of(h) for h in report.worst_first[:limit]],
     )
 
 
@@ -198,7 +163,7 @@ async def platform_health(
     who: Reader,
     limit: Annotated[int, Query(ge=1, le=1000, description="tenants listed")] = 100,
 ) -> PlatformOut:
-    return _platform(await rt.checks.platform(who), limit)
+    return _platform(await check_reports.platform(rt.checks, who), limit)
 
 
 @router.get(
@@ -284,26 +249,23 @@ class DashboardOut(BaseModel):
     summary="The health dashboard: platform summary, latest checks and checks that are down",
 )
 async def dashboard(rt: RuntimeDep, who: Reader) -> DashboardOut:
-    healths = await rt.checks.platform(who)
-    platform = _platform(healths, 0)
-    recent = await rt.checks.history(who, tenant_id=None, hours=1, limit=20)
-    tiers = {t.tenant_id: t for t in healths}
+    report = await check_reports.dashboard(rt.checks, who)
+    platform = report.platform
     firing: list[AlertRecord] = []
     now_s = 0.0
     if rt.alerting is not None:
         now_s = rt.alerting.now()
         firing = rt.alerting.firing(who.tenant_id, now_s)
     alerts = [ActiveAlert.of(r, now_s) for r in firing[:ACTIVE_ALERTS_SHOWN]]
-    compliant = sum(1 for h in healths if h.status is HealthStatus.HEALTHY)
     return DashboardOut(
         platform_health={
-            "overall_status": platform.overall_status,
-            "total_tenants": platform.total_tenants,
-            "healthy_tenants": platform.healthy_tenants,
-            "unhealthy_tenants": platform.unhealthy_tenants,
-            "degraded_tenants": platform.degraded_tenants,
+            "overall_status": str(platform.status),
+            "total_tenants": platform.total,
+            "healthy_tenants": platform.healthy,
+            "unhealthy_tenants": platform.unhealthy,
+            "degraded_tenants": platform.degraded,
             "active_alerts": len(firing),
-            "sla_compliance": round(100 * compliant / len(healths), 2) if healths else 0.0,
+            "sla_compliance": platform.sla_compliance,
         },
         recent_checks=[
             RecentCheck(
@@ -312,13 +274,9 @@ async def dashboard(rt: RuntimeDep, who: Reader) -> DashboardOut:
                 status="healthy" if r.ok else "unhealthy",
                 response_time=round(r.duration_s * 1000, 3),
                 timestamp=r.at,
-                sla_compliant=r.ok and r.duration_s * 1000 <= _limit(tiers.get(r.tenant_id)),
+                sla_compliant=compliant,
             )
-            for _, r in recent.items
+            for r, compliant in report.recent
         ],
         active_alerts=alerts,
     )
-
-
-def _limit(health: TenantHealth | None) -> float:
-    return float(health.sla_response_time_ms) if health is not None else float("inf")
