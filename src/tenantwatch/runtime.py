@@ -12,11 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import create_engine, ping
 from tenantwatch.adapters.db.migrate import migrate
-from tenantwatch.adapters.db.repos.alerting import (
-    SqlAlertStore,
-    SqlNotificationLog,
-    SqlSilenceStore,
-)
+from tenantwatch.adapters.db.repos.alerting import SqlAlertRepo
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
@@ -56,6 +52,7 @@ from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import TenantInput, TenantService
 from tenantwatch.settings import Settings
 from tenantwatch.web.inspector import Inspector
+from tenantwatch.workers.alert_manager import AlertManagerWorker
 from tenantwatch.workers.check_engine import CheckEngine, probe_policy
 from tenantwatch.workers.check_samples import Sample
 from tenantwatch.workers.outbox import OutboxWorker
@@ -81,6 +78,7 @@ class Runtime:
     rule_groups: RuleGroupService | None = None
     alerting: AlertingService | None = None
     alert_actions: AlertActions | None = None
+    alert_worker: AlertManagerWorker | None = None
     outbox: OutboxWorker | None = None
     notifiers: Notifiers | None = None
     notifications: NotificationService | None = None
@@ -115,14 +113,14 @@ class Runtime:
 
     async def start_alerting(self) -> None:
         """Load the alert manager's state and start dispatching and sending."""
-        if self.alerting is not None and self.outbox is not None and not self._alerting_on:
-            await self.alerting.start()
+        if self.alert_worker is not None and self.outbox is not None and not self._alerting_on:
+            await self.alert_worker.start()
             self.outbox.start()
             self._alerting_on = True
 
     async def stop_alerting(self) -> None:
-        if self._alerting_on and self.alerting is not None and self.outbox is not None:
-            await self.alerting.stop()
+        if self._alerting_on and self.alert_worker is not None and self.outbox is not None:
+            await self.alert_worker.stop()
             await self.outbox.stop()
             self._alerting_on = False
 
@@ -244,9 +242,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
     section = config.alertmanager
     runtime.alerting = AlertingService(
         am_config,
-        SqlAlertStore(engine),
-        SqlSilenceStore(engine),
-        SqlNotificationLog(engine),
+        SqlAlertRepo(engine),
         runtime.outbox.enqueue,
         external_url=section.external_url or settings.base_url,
         flap_config=FlapConfig(
@@ -259,6 +255,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         escalator=escalator(section.escalation, am_config),
         tenant_tiers=tenant_tiers,
     )
+    runtime.alert_worker = AlertManagerWorker(runtime.alerting)
     runtime.alert_actions = AlertActions(runtime.alerting, runtime.audit.record)
     if config.inspector.enabled:
         runtime.inspector = Inspector(limit=config.inspector.limit)
