@@ -9,7 +9,7 @@ from tenantwatch.alertmanager.config import parse_alertmanager_config
 from tenantwatch.alertmanager.outgoing import Outgoing
 from tenantwatch.alertmanager.routing import LabelMatcher
 from tenantwatch.alertmanager.silences import Silence
-from tenantwatch.services.alert_reports import AlertReport
+from tenantwatch.services.alert_reports import AlertReport, alert_page
 from tenantwatch.services.alerting import AlertingService, Incoming
 from tests.services.memory_alert_repo import MemoryAlertRepo
 
@@ -103,3 +103,20 @@ async def test_groups_hold_their_unresolved_alerts_of_the_tenant() -> None:
     ]
     alpha = svc.reports.groups("alpha", [], NOW, receiver=lambda n: n == "hook")
     assert [(g.labels, names(g.alerts)) for g in alpha] == [({"alertname": "Noisy"}, ["Noisy"])]
+
+
+async def test_seed_002s_list_puts_the_most_severe_first_and_pages_by_cursor() -> None:
+    svc = await alerting()
+    everything = alert_page(svc.visible(None), NOW, limit=2)
+    assert everything.total == 4  # the resolved one too
+    first = [r.alert.label_map()["alertname"] for r in everything.alerts]
+    assert first[0] == "Down"  # critical before warning before the rest
+    assert first[1] == "Slow"
+    assert everything.next_cursor == everything.alerts[-1].fingerprint
+    rest = alert_page(svc.visible(None), NOW, cursor=everything.next_cursor, limit=2)
+    assert rest.next_cursor is None
+    assert sorted(r.alert.label_map()["alertname"] for r in rest.alerts) == ["Noisy", "Over"]
+    resolved = alert_page(svc.visible(None), NOW, status="resolved")
+    assert [r.alert.label_map()["alertname"] for r in resolved.alerts] == ["Over"]
+    assert alert_page(svc.visible(None), NOW, severity="warning", tenant="alpha").total == 0
+    assert alert_page(svc.visible(None), NOW, cursor="not-there").alerts == ()

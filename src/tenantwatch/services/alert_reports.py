@@ -9,7 +9,7 @@ from typing import Literal
 
 from tenantwatch.alertmanager.config import AlertmanagerConfig
 from tenantwatch.alertmanager.dispatch import Dispatcher
-from tenantwatch.alertmanager.records import AlertRecord
+from tenantwatch.alertmanager.records import SEVERITIES, AlertRecord
 from tenantwatch.alertmanager.routing import LabelMatcher, receivers_of
 from tenantwatch.alertmanager.suppression import inhibited_by, silenced_by
 from tenantwatch.services.alert_store import AlertStore
@@ -38,6 +38,46 @@ class AlertGroupReport:
     labels: dict[str, str]
     receiver: str
     alerts: tuple[AlertReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    """A page of seed 002's alert list: its alerts, how many matched, and the cursor of
+    the next page (None on the last)."""
+
+    alerts: tuple[AlertRecord, ...]
+    total: int
+    next_cursor: str | None
+
+
+def alert_page(
+    records: Sequence[AlertRecord],
+    now: float,
+    *,
+    severity: str | None = None,
+    status: str | None = None,
+    tenant: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> AlertPage:
+    """Seed 002's list of `records`: those of the tenant, severity and status asked for,
+    most severe first, then the latest occurrence first; a page starts after the alert
+    named by `cursor` (past the end when it is not among them)."""
+    rows = [
+        r
+        for r in records
+        if (tenant is None or r.tenant_id == tenant)
+        and (severity is None or r.severity == severity)
+        and (status is None or r.status(now) == status)
+    ]
+    order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+    rows.sort(key=lambda r: (order.get(r.severity or "", 9), -r.last_occurred, r.fingerprint))
+    start = 0
+    if cursor:
+        start = next((i + 1 for i, r in enumerate(rows) if r.fingerprint == cursor), len(rows))
+    page = rows[start : start + limit]
+    more = start + limit < len(rows)
+    return AlertPage(tuple(page), len(rows), page[-1].fingerprint if more and page else None)
 
 
 def _matching(record: AlertRecord, matchers: Sequence[LabelMatcher]) -> bool:
