@@ -11,7 +11,6 @@ from tenantwatch.alertmanager.suppression import (
     inhibited_by,
     inhibition_sources,
     muted,
-    silenced_by,
     time_muted,
 )
 from tenantwatch.domain.flapping import FlapState
@@ -60,12 +59,6 @@ time_intervals:
 """,
     "am.yml",
 )
-
-
-def test_silenced_by_lists_the_silences_in_force_in_their_order() -> None:
-    silences = [silence("b", "Down"), silence("a", "Down"), silence("c", "Down", NOW - 1)]
-    assert silenced_by({"alertname": "Down"}, silences, NOW) == ["b", "a"]
-    assert silenced_by({"alertname": "Up"}, silences, NOW) == []
 
 
 def test_flapping_and_acknowledged_firing_alerts_are_muted_until_they_resolve() -> None:

@@ -13,7 +13,7 @@ from tenantwatch.alertmanager.routing import LabelMatcher
 from tenantwatch.alertmanager.silences import Silence
 from tenantwatch.services.alert_store import AlertStore
 from tenantwatch.services.errors import NotFound
-from tenantwatch.services.silences import SilenceService
+from tenantwatch.services.silences import SilenceService, tenant_scoped
 from tests.services.memory_alert_repo import MemoryAlertRepo
 
 NOW = 1_700_000_000.0
@@ -85,3 +85,11 @@ async def test_an_end_on_resolve_silence_ends_when_its_alert_resolves() -> None:
     store.records.clear()
     await svc.end_resolved(NOW + 1)
     assert store.silences[sid].ends_at <= NOW + 1
+
+
+def test_a_tenants_silence_is_scoped_to_its_tenant_unless_it_names_one() -> None:
+    down = (LabelMatcher.of("alertname", "=", "Down"),)
+    assert tenant_scoped(down, None) == down
+    assert tenant_scoped(down, "alpha") == (*down, LabelMatcher.of("tenant", "=", "alpha"))
+    named = (*down, LabelMatcher.of("tenant", "=", "alpha"))
+    assert tenant_scoped(named, "alpha") == named

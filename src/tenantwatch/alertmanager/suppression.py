@@ -37,11 +37,6 @@ def inhibition_sources(
     return out
 
 
-def silenced_by(labels: Labels, silences: Iterable[Silence], now: float) -> list[str]:
-    """The ids of the silences that mute an alert with these labels at `now`."""
-    return [s.id for s in silences if mutes(s, labels, now)]
-
-
 def silenced(labels: Labels, silences: Iterable[Silence], now: float) -> bool:
     """Whether some silence mutes an alert with these labels at `now`."""
     return any(mutes(s, labels, now) for s in silences)

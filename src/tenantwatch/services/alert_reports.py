@@ -11,7 +11,8 @@ from tenantwatch.alertmanager.config import AlertmanagerConfig
 from tenantwatch.alertmanager.dispatch import Dispatcher
 from tenantwatch.alertmanager.records import SEVERITIES, AlertRecord
 from tenantwatch.alertmanager.routing import LabelMatcher, receivers_of
-from tenantwatch.alertmanager.suppression import inhibited_by, silenced_by
+from tenantwatch.alertmanager.silences import silenced_by
+from tenantwatch.alertmanager.suppression import inhibited_by
 from tenantwatch.services.alert_store import AlertStore
 
 ReceiverFilter = Callable[[str], bool]

@@ -31,6 +31,16 @@ class SilenceReport:
     state: SilenceState
 
 
+def tenant_scoped(
+    matchers: tuple[LabelMatcher, ...], tenant: str | None
+) -> tuple[LabelMatcher, ...]:
+    """The matchers of a silence made with a tenant's key: without a `tenant="..."`
+    matcher they get one naming the tenant, so it mutes only the tenant's alerts."""
+    if tenant is not None and not any(m.name == "tenant" and m.op == "=" for m in matchers):
+        return (*matchers, LabelMatcher.of("tenant", "=", tenant))
+    return matchers
+
+
 class SilenceService:
     def __init__(
         self, store: AlertStore, now: Callable[[], float], changed: Callable[[], None]

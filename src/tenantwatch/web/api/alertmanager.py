@@ -38,7 +38,7 @@ from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alert_reports import AlertReport, ReceiverFilter
 from tenantwatch.services.alerting import AlertingService, Incoming
 from tenantwatch.services.errors import NotFound
-from tenantwatch.services.silences import SilenceReport
+from tenantwatch.services.silences import SilenceReport, tenant_scoped
 from tenantwatch.web.am_schemas import (
     POSTABLE_ALERTS,
     AlertGroup,
@@ -339,11 +339,9 @@ async def post_silence(
     except ValueError as exc:
         return bad_request(str(exc))
     tenant = who.tenant_id
-    if tenant is not None and not any(m.name == "tenant" and m.op == "=" for m in matchers):
-        matchers = (*matchers, LabelMatcher.of("tenant", "=", tenant))
     silence = Silence(
         id=body.id or "",
-        matchers=matchers,
+        matchers=tenant_scoped(matchers, tenant),
         starts_at=starts,
         ends_at=ends,
         updated_at=now,
