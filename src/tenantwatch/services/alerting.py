@@ -51,6 +51,8 @@ RESOLVED_KEEP_S = 15 * 60.0  # resolved alerts stay listed (and re-sendable) thi
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
+    """An alert as posted (Alertmanager's PostableAlert), before it is admitted."""
+
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
     starts_at: float | None
@@ -59,6 +61,9 @@ class Incoming:
 
 
 class AlertingService:
+    """Receives alerts, runs one round of dispatch at a time (`tick`) and answers reads;
+    silences, acknowledgements, notices and reports are its parts, each a service."""
+
     def __init__(
         self,
         config: AlertmanagerConfig,
@@ -107,7 +112,7 @@ class AlertingService:
         self._escalated_at = -1e18
 
     async def _send(self, items: Sequence[Outgoing]) -> None:
-        await self.enqueue(items)
+        await self.enqueue(items)  # looked up now, so every part follows a new `enqueue`
 
     @property
     def records(self) -> dict[str, AlertRecord]:
