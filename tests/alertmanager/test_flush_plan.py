@@ -12,7 +12,6 @@ from tenantwatch.alertmanager.alert import AmAlert
 from tenantwatch.alertmanager.config import AlertmanagerConfig, parse_alertmanager_config
 from tenantwatch.alertmanager.dispatch import Dispatcher, Flush
 from tenantwatch.alertmanager.flush_plan import (
-    NFLOG_RETENTION_S,
     AlertState,
     LogEntry,
     flush_key,
@@ -201,4 +200,4 @@ def test_a_log_entry_lives_twice_the_repeat_interval_within_the_retention() -> N
     cfg = config(AM.replace("repeat_interval: 1h", "repeat_interval: 1000h"))
     a = alert()
     plan = plan_flushes(flushes(cfg, a), cfg, state(records(a)), "http://tw", NOW)
-    assert {e.entry.expires_at for e in plan.log} == {NOW + NFLOG_RETENTION_S}
+    assert {e.entry.expires_at for e in plan.log} == {NOW + nflog.DEFAULT_RETENTION_S}

@@ -25,8 +25,6 @@ from tenantwatch.alertmanager.records import AlertRecord
 from tenantwatch.alertmanager.silences import Silence
 from tenantwatch.alertmanager.suppression import inhibition_sources, muted, time_muted
 
-NFLOG_RETENTION_S = 5 * 86400.0  # Alertmanager's --data.retention default (120h)
-
 
 def idempotency_key(*parts: str | float) -> str:
     """The key naming a notification (or a log entry) durably: the SHA-256 of its parts
@@ -151,7 +149,7 @@ def plan_flush(
         data = notify_data(p, flush, external_url, receiver.name)
         key = nflog_key(flush.receiver, p.integration, flush.group_key)
         entry = nflog.log_entry(
-            p.firing, p.resolved, now, NFLOG_RETENTION_S, flush.route.repeat_interval_s
+            p.firing, p.resolved, now, nflog.DEFAULT_RETENTION_S, flush.route.repeat_interval_s
         )
         out.log.append(LogEntry(key, flush.receiver, p.integration, flush.group_key, entry))
         if not p.alerts:
