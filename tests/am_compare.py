@@ -121,7 +121,7 @@ async def both(tmp_path: Path, config: str) -> AsyncIterator[tuple[Sides, Send]]
         )
         rt = build_runtime(settings, tw_config)
         await prepare(rt)
-        stack.push_async_callback(rt.close)
+        stack.push_async_callback(rt.stop)
         await rt.start_alerting()
         key = (await rt.api_keys.issue(SYSTEM, name="t", scopes=[Scope.WRITE])).secret
         tw = httpx.AsyncClient(

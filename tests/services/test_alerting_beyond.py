@@ -12,16 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import create_engine
 from tenantwatch.adapters.db.migrate import migrate
-from tenantwatch.adapters.db.repos.alerting import (
-    SqlAlertStore,
-    SqlNotificationLog,
-    SqlSilenceStore,
-)
+from tenantwatch.adapters.db.repos.alerting import SqlAlertRepo
 from tenantwatch.alertmanager.config import parse_alertmanager_config
+from tenantwatch.alertmanager.outgoing import Outgoing
 from tenantwatch.config.alerting_model import EscalationConfig
 from tenantwatch.domain.flapping import FlapConfig
-from tenantwatch.services.alerting import AlertingService, Incoming, Outgoing
+from tenantwatch.services.alerting import AlertingService, Incoming
 from tenantwatch.services.escalation import Escalator
+from tenantwatch.workers.alert_manager import AlertManagerWorker
 
 AM = """
 route:
@@ -78,9 +76,7 @@ def service(
 
     return AlertingService(
         am,
-        SqlAlertStore(engine),
-        SqlSilenceStore(engine),
-        SqlNotificationLog(engine),
+        SqlAlertRepo(engine),
         enqueue,
         external_url="http://tw",
         now=clock,
@@ -205,14 +201,15 @@ async def test_state_survives_a_restart(engine: AsyncEngine) -> None:
     await svc.tick(clock.t)
     assert len(sent) == 1
     again = service(engine, clock, sent)
-    await again.start()
+    worker = AlertManagerWorker(again)
+    await worker.start()
     try:
         clock.t += 15
         await again.tick(clock.t)
         assert len(sent) == 1  # the notification log came back: no second notification
         assert [r.alert.label_map()["alertname"] for r in again.records.values()] == ["Kept"]
     finally:
-        await again.stop()
+        await worker.stop()
 
 
 async def test_a_silence_can_end_when_its_alerts_resolve(engine: AsyncEngine) -> None:

@@ -15,11 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import create_engine
 from tenantwatch.adapters.db.migrate import migrate
-from tenantwatch.adapters.db.repos.alerting import (
-    SqlAlertStore,
-    SqlNotificationLog,
-    SqlSilenceStore,
-)
+from tenantwatch.adapters.db.repos.alerting import SqlAlertRepo
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.notifiers import Notifiers
 from tenantwatch.alertmanager.config import parse_alertmanager_config
@@ -74,9 +70,7 @@ async def test_after_an_outage_each_groups_receiver_ends_on_the_resolved_payload
         async with running_receiver() as rec:
             svc = AlertingService(
                 parse_alertmanager_config(config(rec.url + "/hook"), "am.yml"),
-                SqlAlertStore(engine),
-                SqlSilenceStore(engine),
-                SqlNotificationLog(engine),
+                SqlAlertRepo(engine),
                 worker.enqueue,
                 external_url="http://tw",
                 now=clock,
@@ -150,9 +144,7 @@ async def test_a_pagerduty_acknowledge_follows_its_trigger_and_a_resolve_replace
         async with running_receiver() as rec:
             svc = AlertingService(
                 parse_alertmanager_config(PD.replace("URL", rec.url + "/pd"), "am.yml"),
-                SqlAlertStore(engine),
-                SqlSilenceStore(engine),
-                SqlNotificationLog(engine),
+                SqlAlertRepo(engine),
                 worker.enqueue,
                 external_url="http://tw",
                 now=clock,

@@ -29,7 +29,7 @@ FAST = RetryPolicy(max_attempts=8, base_s=0.05, factor=2.0, cap_s=0.3)
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """One notification to enqueue (the shape services.alerting.Outgoing has)."""
+    """One notification to enqueue (the shape alertmanager.outgoing.Outgoing has)."""
 
     idempotency_key: str
     tenant_id: str | None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from tenantwatch.alertmanager.alert import AmAlert
 from tenantwatch.domain.flapping import FlapConfig, FlapDecision, FlapState, flap_decision, observe
@@ -108,78 +107,3 @@ def received(
     elif firing:
         record = replace(record, last_occurred=now)
     return record, decision
-
-
-def flap_to_json(state: FlapState) -> dict[str, Any]:
-    out = {name: getattr(state, name) for name in FlapState.__dataclass_fields__}
-    out["transitions"] = list(state.transitions)
-    return out
-
-
-def flap_from_json(data: Any) -> FlapState:
-    if not isinstance(data, dict):  # older rows kept a plain list of change times
-        return FlapState(transitions=tuple(data or ()))
-    known = {k: v for k, v in data.items() if k in FlapState.__dataclass_fields__}
-    known["transitions"] = tuple(known.get("transitions") or ())
-    return FlapState(**known)
-
-
-_QUIET = FlapState()
-_QUIET_JSON = flap_to_json(_QUIET)
-
-
-def to_row(r: AlertRecord) -> dict[str, Any]:
-    a = r.alert
-    labels = a.label_map()
-    return {
-        "fingerprint": a.fingerprint,
-        "tenant_id": labels.get("tenant"),
-        "labels": labels,
-        "annotations": a.annotation_map(),
-        "starts_at": a.starts_at,
-        "ends_at": a.ends_at,
-        "updated_at": a.updated_at,
-        "generator_url": a.generator_url,
-        "timeout": a.timeout,
-        "source": r.source,
-        "severity": known_severity(labels),
-        "first_occurred": r.first_occurred,
-        "last_occurred": r.last_occurred,
-        "occurrences": r.occurrences,
-        "transitions": _QUIET_JSON if r.flap == _QUIET else flap_to_json(r.flap),
-        "flapping": r.flapping,
-        "escalated": sorted(r.escalated),
-        "ack_at": r.ack_at,
-        "ack_by": r.ack_by,
-        "ack_until": r.ack_until,
-        "ack_notes": r.ack_notes,
-        "resolved_by": r.resolved_by,
-        "resolution_notes": r.resolution_notes,
-    }
-
-
-def from_row(row: dict[str, Any]) -> AlertRecord:
-    alert = AmAlert.of(
-        labels=row["labels"],
-        annotations=row["annotations"],
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
-        updated_at=row["updated_at"],
-        generator_url=row["generator_url"],
-        timeout=bool(row["timeout"]),
-    )
-    return AlertRecord(
-        alert=alert,
-        source=row["source"],
-        first_occurred=row["first_occurred"],
-        last_occurred=row["last_occurred"],
-        occurrences=row["occurrences"],
-        flap=flap_from_json(row["transitions"]),
-        escalated=frozenset(row.get("escalated") or ()),
-        ack_at=row["ack_at"],
-        ack_by=row["ack_by"],
-        ack_until=row["ack_until"],
-        ack_notes=row["ack_notes"],
-        resolved_by=row["resolved_by"],
-        resolution_notes=row["resolution_notes"],
-    )

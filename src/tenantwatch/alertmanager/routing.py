@@ -152,6 +152,11 @@ def match_routes(root: Route, labels: Mapping[str, str]) -> list[Route]:
     return found or [root]
 
 
+def receivers_of(root: Route, labels: Mapping[str, str]) -> list[str]:
+    """The names of the receivers an alert goes to, sorted."""
+    return sorted({r.receiver for r in match_routes(root, labels)})
+
+
 def _seconds(value: Any, where: str, what: str) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)

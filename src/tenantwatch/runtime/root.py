@@ -10,11 +10,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import ping
-from tenantwatch.adapters.db.repos.alerting import (
-    SqlAlertStore,
-    SqlNotificationLog,
-    SqlSilenceStore,
-)
+from tenantwatch.adapters.db.repos.alerting import SqlAlertRepo
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
@@ -45,6 +41,7 @@ from tenantwatch.services.notifications import NotificationService
 from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import TenantService
 from tenantwatch.settings import Settings
+from tenantwatch.workers.alert_manager import AlertManagerWorker
 from tenantwatch.workers.check_engine import CheckEngine
 from tenantwatch.workers.check_samples import Sample, SampleSink
 from tenantwatch.workers.outbox import OutboxWorker
@@ -77,6 +74,7 @@ class Runtime:
     outbox: OutboxWorker
     notifications: NotificationService
     alerting: AlertingService
+    alert_worker: AlertManagerWorker
     alert_actions: AlertActions
     rule_groups: RuleGroupService
     rules: RuleManager
@@ -156,13 +154,13 @@ class Runtime:
     async def start_alerting(self) -> None:
         """Load the alert manager's state and start dispatching and sending."""
         if not self._alerting_on:
-            await self.alerting.start()
+            await self.alert_worker.start()
             self.outbox.start()
             self._alerting_on = True
 
     async def stop_alerting(self) -> None:
         if self._alerting_on:
-            await self.alerting.stop()
+            await self.alert_worker.stop()
             await self.outbox.stop()
             self._alerting_on = False
 
@@ -237,9 +235,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
     section = config.alertmanager
     alerting = AlertingService(
         am_config,
-        SqlAlertStore(engine),
-        SqlSilenceStore(engine),
-        SqlNotificationLog(engine),
+        SqlAlertRepo(engine),
         outbox.enqueue,
         external_url=section.external_url or settings.base_url,
         flap_config=FlapConfig(
@@ -283,6 +279,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         outbox=outbox,
         notifications=notifications,
         alerting=alerting,
+        alert_worker=AlertManagerWorker(alerting),
         alert_actions=AlertActions(alerting, services.audit.record),
         rule_groups=RuleGroupService(
             SqlRuleGroupRepo(engine), reload_rules, audit=services.audit.record

@@ -9,11 +9,11 @@ from typing import Any
 
 from tenantwatch.alertmanager.alert import fingerprint
 from tenantwatch.alertmanager.records import AlertRecord
-from tenantwatch.alertmanager.silences import Silence, expire
+from tenantwatch.alertmanager.silences import Silence, expire, matchers_to_api
 from tenantwatch.alertmanager.silences import create as create_silence
 from tenantwatch.domain.apikeys import Principal
 from tenantwatch.domain.audit import AuditEntry
-from tenantwatch.services.alerting import AlertingService, Incoming, silence_to_row
+from tenantwatch.services.alerting import AlertingService, Incoming
 from tenantwatch.services.audit import Audit
 from tenantwatch.services.errors import Invalid, NotFound
 
@@ -34,8 +34,13 @@ def _alert_snapshot(r: AlertRecord, now: float) -> dict[str, Any]:
 
 
 def _silence_snapshot(s: Silence) -> dict[str, Any]:
-    row = silence_to_row(s)
-    return {k: row[k] for k in ("matchers", "starts_at", "ends_at", "created_by", "comment")}
+    return {
+        "matchers": matchers_to_api(s.matchers),
+        "starts_at": s.starts_at,
+        "ends_at": s.ends_at,
+        "created_by": s.created_by,
+        "comment": s.comment,
+    }
 
 
 class AlertActions:
@@ -73,8 +78,8 @@ class AlertActions:
         self, who: Principal, silence: Silence, *, request_id: str | None = None
     ) -> str:
         made = create_silence(silence, self.alerting.now())
-        silence_id = await self.alerting.save_silence(made)
-        stored = self.alerting.silence(silence_id)
+        silence_id = await self.alerting.silencing.save(made)
+        stored = self.alerting.silencing.get(silence_id)
         await self._record(
             who,
             "silence.create",
@@ -90,8 +95,8 @@ class AlertActions:
     async def update_silence(
         self, who: Principal, old: Silence, new: Silence, *, request_id: str | None = None
     ) -> str:
-        silence_id = await self.alerting.update_silence(old, new)
-        stored = self.alerting.silence(silence_id)
+        silence_id = await self.alerting.silencing.update(old, new)
+        stored = self.alerting.silencing.get(silence_id)
         await self._record(
             who,
             "silence.update",
@@ -109,7 +114,7 @@ class AlertActions:
     ) -> None:
         """End a silence now; SilenceAlreadyExpired when it has ended."""
         ended = expire(silence, self.alerting.now())
-        await self.alerting.save_silence(ended)
+        await self.alerting.silencing.save(ended)
         await self._record(
             who,
             "silence.expire",

@@ -55,7 +55,7 @@ class Deliver(Protocol):
 
 
 class Item(Protocol):
-    """One notification to enqueue (services.alerting.Outgoing fits)."""
+    """One notification to enqueue (alertmanager.outgoing.Outgoing fits)."""
 
     @property
     def idempotency_key(self) -> str: ...

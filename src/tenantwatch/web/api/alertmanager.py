@@ -10,6 +10,7 @@ go-swagger's 422 `{"code": 602, ...}`, as from Alertmanager.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Annotated, Any
 
@@ -22,7 +23,6 @@ from starlette.exceptions import HTTPException
 from tenantwatch import __version__
 from tenantwatch.alertmanager.alert import join_problems
 from tenantwatch.alertmanager.notify_data import go_time, parse_go_time
-from tenantwatch.alertmanager.records import AlertRecord
 from tenantwatch.alertmanager.routing import LabelMatcher, RoutingError, parse_matchers
 from tenantwatch.alertmanager.silences import (
     Recurrence,
@@ -35,8 +35,10 @@ from tenantwatch.alertmanager.silences import (
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.services.alert_actions import AlertActions
+from tenantwatch.services.alert_reports import AlertReport, ReceiverFilter
 from tenantwatch.services.alerting import AlertingService, Incoming
 from tenantwatch.services.errors import NotFound
+from tenantwatch.services.silences import SilenceReport, tenant_scoped
 from tenantwatch.web.am_schemas import (
     POSTABLE_ALERTS,
     AlertGroup,
@@ -121,25 +123,21 @@ def _filters(filter: list[str]) -> tuple[LabelMatcher, ...]:
         raise HTTPException(400, str(exc)) from None
 
 
-def gettable(svc: AlertingService, r: AlertRecord, now: float) -> GettableAlert:
-    a = r.alert
-    labels = a.label_map()
-    silenced = [s.id for s in svc.silences.values() if svc.silence_mutes(s, labels, now)]
-    inhibited = svc.inhibited_by(labels, now)
-    suppressed = bool(silenced or inhibited)
+def gettable(report: AlertReport) -> GettableAlert:
+    a = report.record.alert
     return GettableAlert(
-        labels=labels,
+        labels=a.label_map(),
         annotations=a.annotation_map(),
         startsAt=go_time(a.starts_at),
         endsAt=go_time(a.ends_at),
         updatedAt=go_time(a.updated_at),
         generatorURL=a.generator_url,
         fingerprint=a.fingerprint,
-        receivers=[ReceiverName(name=n) for n in svc.receivers_of(labels)],
+        receivers=[ReceiverName(name=n) for n in report.receivers],
         status={
-            "state": "suppressed" if suppressed else "active",
-            "silencedBy": silenced,
-            "inhibitedBy": inhibited,
+            "state": report.state,
+            "silencedBy": list(report.silenced_by),
+            "inhibitedBy": list(report.inhibited_by),
         },
     )
 
@@ -225,35 +223,30 @@ async def get_alerts(
     receiver: str | None = None,
 ) -> list[GettableAlert]:
     svc = service(rt)
-    now = svc.now()
-    matchers = _filters(filter)
-    out = []
-    for r in sorted(svc.visible(who.tenant_id), key=lambda r: r.fingerprint):
-        if r.alert.resolved_at(now):
-            continue  # Alertmanager lists only unresolved alerts
-        labels = r.alert.label_map()
-        if not all(m.matches(labels) for m in matchers):
-            continue
-        g = gettable(svc, r, now)
-        if receiver and not any(_re_full(receiver, x.name) for x in g.receivers):
-            continue
-        is_silenced = bool(g.status.silencedBy)
-        is_inhibited = bool(g.status.inhibitedBy)
-        if (not silenced and is_silenced) or (not inhibited and is_inhibited):
-            continue
-        if not active and not (is_silenced or is_inhibited):
-            continue
-        out.append(g)
-    return out
+    reports = svc.reports.alerts(
+        who.tenant_id,
+        _filters(filter),
+        svc.now(),
+        receiver=_receiver_filter(receiver),
+        active=active,
+        silenced=silenced,
+        inhibited=inhibited,
+    )
+    return [gettable(r) for r in reports]
 
 
-def _re_full(pattern: str, text: str) -> bool:
-    import re
+def _receiver_filter(pattern: str | None) -> ReceiverFilter | None:
+    """A receiver name filter; an invalid pattern answers 400 once it is first used."""
+    if not pattern:
+        return None
 
-    try:
-        return re.fullmatch(pattern, text) is not None
-    except re.error:
-        raise HTTPException(400, f"receiver: invalid regular expression {pattern!r}") from None
+    def matches(name: str) -> bool:
+        try:
+            return re.fullmatch(pattern, name) is not None
+        except re.error:
+            raise HTTPException(400, f"receiver: invalid regular expression {pattern!r}") from None
+
+    return matches
 
 
 @router.get(
@@ -269,37 +262,24 @@ async def get_groups(
     receiver: str | None = None,
 ) -> list[AlertGroup]:
     svc = service(rt)
-    now = svc.now()
-    matchers = _filters(filter)
-    out = []
-    for group in svc.dispatcher.groups():
-        if receiver and not _re_full(receiver, group.receiver):
-            continue
-        alerts = []
-        for alert in group.sorted_alerts():
-            record = svc.records.get(alert.fingerprint)
-            if record is None or record.alert.resolved_at(now):
-                continue
-            if who.tenant_id is not None and record.tenant_id != who.tenant_id:
-                continue
-            if not all(m.matches(record.alert.label_map()) for m in matchers):
-                continue
-            alerts.append(gettable(svc, record, now))
-        if alerts:
-            out.append(
-                AlertGroup(
-                    labels=dict(group.labels),
-                    receiver=ReceiverName(name=group.receiver),
-                    alerts=alerts,
-                )
-            )
-    return out
+    groups = svc.reports.groups(
+        who.tenant_id, _filters(filter), svc.now(), receiver=_receiver_filter(receiver)
+    )
+    return [
+        AlertGroup(
+            labels=g.labels,
+            receiver=ReceiverName(name=g.receiver),
+            alerts=[gettable(r) for r in g.alerts],
+        )
+        for g in groups
+    ]
 
 
-def gettable_silence(svc: AlertingService, s: Silence) -> GettableSilence:
+def gettable_silence(report: SilenceReport) -> GettableSilence:
+    s = report.silence
     return GettableSilence(
         id=s.id,
-        status={"state": svc.silence_status(s)},
+        status={"state": report.state},
         updatedAt=go_time(s.updated_at),
         matchers=matchers_to_api(s.matchers),
         startsAt=go_time(s.starts_at),
@@ -328,19 +308,8 @@ async def get_silences(
     who: AmReader,
     filter: Annotated[list[str], Query()] = [],  # noqa: B006
 ) -> list[GettableSilence]:
-    svc = service(rt)
-    wanted = _filters(filter)
-    out = []
-    for s in svc.silences.values():
-        if who.tenant_id is not None and s.tenant_id != who.tenant_id:
-            continue
-        have = {(m.name, m.op, m.value) for m in s.matchers}
-        if not all((m.name, m.op, m.value) in have for m in wanted):
-            continue
-        out.append(gettable_silence(svc, s))
-    order = {"active": 0, "pending": 1, "expired": 2}
-    out.sort(key=lambda g: (order.get(g.status.state, 3), g.endsAt))
-    return out
+    reports = service(rt).silencing.reports(who.tenant_id, _filters(filter))
+    return [gettable_silence(r) for r in reports]
 
 
 @router.post(
@@ -370,11 +339,9 @@ async def post_silence(
     except ValueError as exc:
         return bad_request(str(exc))
     tenant = who.tenant_id
-    if tenant is not None and not any(m.name == "tenant" and m.op == "=" for m in matchers):
-        matchers = (*matchers, LabelMatcher.of("tenant", "=", tenant))
     silence = Silence(
         id=body.id or "",
-        matchers=matchers,
+        matchers=tenant_scoped(matchers, tenant),
         starts_at=starts,
         ends_at=ends,
         updated_at=now,
@@ -389,7 +356,7 @@ async def post_silence(
         return bad_request("; ".join(problems))
     if body.id:
         try:
-            old = svc.silence(body.id, tenant)  # another tenant's is not found either
+            old = svc.silencing.get(body.id, tenant)  # another tenant's is not found either
         except NotFound:
             # Alertmanager's words: `amtool silence import` retries without the id on them
             return JSONResponse(
@@ -410,8 +377,7 @@ async def post_silence(
     responses=responses(404),
 )
 async def get_silence(silence_id: str, rt: RuntimeDep, who: AmReader) -> GettableSilence:
-    svc = service(rt)
-    return gettable_silence(svc, svc.silence(silence_id, who.tenant_id))
+    return gettable_silence(service(rt).silencing.report(silence_id, who.tenant_id))
 
 
 @router.delete(
@@ -427,7 +393,7 @@ async def get_silence(silence_id: str, rt: RuntimeDep, who: AmReader) -> Gettabl
 async def delete_silence(
     silence_id: str, rt: RuntimeDep, who: AmWriter, rid: RequestId
 ) -> Response:
-    s = service(rt).silence(silence_id, who.tenant_id)
+    s = service(rt).silencing.get(silence_id, who.tenant_id)
     try:
         await actions(rt).expire_silence(who, s, request_id=rid)
     except SilenceAlreadyExpired:

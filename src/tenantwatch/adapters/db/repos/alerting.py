@@ -1,7 +1,7 @@
 """The alert manager's durable state: alerts, silences and the notification log.
 
-Rows are plain dicts (column -> value); the alerting service turns them into domain
-objects. Writes are batched upserts, so a POST of 256 alerts is one statement.
+The repository takes and gives domain objects (alerting_rows maps them to columns).
+Writes are batched upserts, so a POST of 256 alerts is one statement.
 """
 
 from __future__ import annotations
@@ -15,7 +15,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch import jsonio
+from tenantwatch.adapters.db.repos.alerting_rows import (
+    log_from_row,
+    log_to_row,
+    record_from_row,
+    record_to_row,
+    silence_from_row,
+    silence_to_row,
+)
 from tenantwatch.adapters.db.tables import am_alerts, notification_log, silences
+from tenantwatch.alertmanager.flush_plan import LogEntry
+from tenantwatch.alertmanager.records import AlertRecord
+from tenantwatch.alertmanager.silences import Silence
 
 Row = dict[str, Any]
 
@@ -85,20 +96,49 @@ class _Table:
                 await conn.execute(delete(self.table).where(column.in_(keys[start : start + 500])))
 
 
-class SqlAlertStore(_Table):
+class _Alerts(_Table):
     table = am_alerts
     key = "fingerprint"
 
 
-class SqlSilenceStore(_Table):
+class _Silences(_Table):
     table = silences
     key = "id"
 
 
-class SqlNotificationLog(_Table):
+class _Log(_Table):
     table = notification_log
     key = "key"
 
-    async def delete_expired(self, now: float) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(notification_log).where(notification_log.c.expires_at < now))
+
+class SqlAlertRepo:
+    """services.ports.AlertRepo on the am_alerts, silences and notification_log tables."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._alerts = _Alerts(engine)
+        self._silences = _Silences(engine)
+        self._log = _Log(engine)
+
+    async def load_alerts(self) -> list[AlertRecord]:
+        return [record_from_row(row) for row in await self._alerts.load_all()]
+
+    async def save_alerts(self, records: Sequence[AlertRecord]) -> None:
+        await self._alerts.upsert_many([record_to_row(r) for r in records])
+
+    async def delete_alerts(self, fingerprints: Sequence[str]) -> None:
+        await self._alerts.delete_many(fingerprints)
+
+    async def load_silences(self) -> list[Silence]:
+        return [silence_from_row(row) for row in await self._silences.load_all()]
+
+    async def save_silences(self, silences: Sequence[Silence]) -> None:
+        await self._silences.upsert_many([silence_to_row(s) for s in silences])
+
+    async def load_log(self) -> list[LogEntry]:
+        return [log_from_row(row) for row in await self._log.load_all()]
+
+    async def save_log(self, entries: Sequence[LogEntry]) -> None:
+        await self._log.upsert_many([log_to_row(e) for e in entries])
+
+    async def delete_log(self, keys: Sequence[str]) -> None:
+        await self._log.delete_many(keys)

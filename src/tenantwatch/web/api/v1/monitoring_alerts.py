@@ -9,11 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from tenantwatch.alertmanager.records import SEVERITIES, AlertRecord
+from tenantwatch.alertmanager.records import AlertRecord
 from tenantwatch.domain.apikeys import Scope
 from tenantwatch.promql.model import Matcher
 from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.access import require
+from tenantwatch.services.alert_reports import alert_page
 from tenantwatch.services.errors import NotFound
 from tenantwatch.services.threshold_rules import HasSeries, threshold_rule
 from tenantwatch.web.api.alertmanager import actions, service
@@ -142,26 +143,19 @@ async def list_alerts(
 ) -> AlertList:
     svc = service(rt)
     now = svc.now()
-    rows = []
-    for r in svc.visible(who.tenant_id):
-        if tenant_id is not None and r.tenant_id != tenant_id:
-            continue
-        if severity is not None and r.severity != severity:
-            continue
-        if status is not None and r.status(now) != status:
-            continue
-        rows.append(r)
-    order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
-    rows.sort(key=lambda r: (order.get(r.severity or "", 9), -r.last_occurred, r.fingerprint))
-    start = 0
-    if cursor:
-        start = next((i + 1 for i, r in enumerate(rows) if r.fingerprint == cursor), len(rows))
-    page = rows[start : start + limit]
-    more = start + limit < len(rows)
+    page = alert_page(
+        svc.visible(who.tenant_id),
+        now,
+        severity=severity,
+        status=status,
+        tenant=tenant_id,
+        cursor=cursor,
+        limit=limit,
+    )
     return AlertList(
-        alerts=[MonitoringAlertOut.of(r, now) for r in page],
-        total=len(rows),
-        next_cursor=page[-1].fingerprint if more and page else None,
+        alerts=[MonitoringAlertOut.of(r, now) for r in page.alerts],
+        total=page.total,
+        next_cursor=page.next_cursor,
     )
 
 
