@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from tenantwatch.domain.template_funcs import printf
-from tenantwatch.gotext.template import go_float
 from tenantwatch.rules.templates import TemplateData, expand, template_problem
 
 LABELS = {"tenant": "acme", "job": "api", "name": "hello world-foo_bar", "host": "db1.example:5432"}
@@ -74,23 +73,6 @@ def test_some_exact_outputs() -> None:
     assert expand("[{{ $labels.missing }}]", _data("1")) == "[]"  # missingkey=zero
     assert expand("{{ humanizeDuration $value }}", _data("90061")) == "1d 1h 1m 1s"
     assert expand("{{ nope }}", _data("1")).startswith("<error expanding template:")
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (0.1, "0.1"),
-        (100000.0, "100000"),
-        (1e21, "1e+21"),
-        (1e-05, "1e-05"),
-        (-2.5, "-2.5"),
-        (float("inf"), "+Inf"),
-        (float("nan"), "NaN"),
-        (123456789.0, "1.23456789e+08"),
-    ],
-)
-def test_go_float(value: float, text: str) -> None:
-    assert go_float(value) == text
 
 
 def test_printf_mismatches_as_go() -> None:

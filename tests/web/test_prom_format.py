@@ -28,7 +28,6 @@ from tenantwatch.web.prom_format import (
     parse_limit,
     parse_time,
     query_data,
-    sample_value,
     sort_matrix,
     status_code,
     success,
@@ -214,25 +213,3 @@ def test_errors_have_prometheus_shape_and_status() -> None:
 )
 def test_escaped_label_names_are_decoded_as_prometheus_does(name: str, plain: str) -> None:
     assert unescape_label_name(name) == plain
-
-
-@pytest.mark.parametrize(
-    ("v", "text"),
-    [
-        (1.0, "1"),
-        (0.1, "0.1"),
-        (-2.5, "-2.5"),
-        (1e-5, "0.00001"),
-        (1e-6, "0.000001"),
-        (1.5e-7, "1.5e-07"),
-        (1e17, "100000000000000000"),
-        (1.2345678901234568e17, "123456789012345680"),
-        (1e21, "1e+21"),
-        (-0.0, "-0"),
-        (math.nan, "NaN"),
-        (STALE_NAN, "NaN"),
-        (-math.inf, "-Inf"),
-    ],
-)
-def test_sample_values_are_written_as_go_writes_them(v: float, text: str) -> None:
-    assert sample_value(v) == text

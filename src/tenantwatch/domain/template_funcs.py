@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tenantwatch.domain.durations import parse_duration
-from tenantwatch.gotext.template import MISSING, go_float, go_str
+from tenantwatch.gotext.floats import format_g, format_g_prec
+from tenantwatch.gotext.template import MISSING, go_str
+from tenantwatch.gotext.times import time_string
 
 
 def to_float(value: Any) -> float:
@@ -41,19 +43,10 @@ def to_float(value: Any) -> float:
     raise ValueError(f"can't convert {type(value).__name__} to float")
 
 
-def g4(v: float) -> str:
-    """Go's %.4g."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    return format(v, ".4g")
-
-
 def humanize(value: Any) -> str:
     v = to_float(value)
     if v == 0 or math.isnan(v) or math.isinf(v):
-        return g4(v)
+        return format_g_prec(v, 4)
     prefix = ""
     if abs(v) >= 1:
         for p in ("k", "M", "G", "T", "P", "E", "Z", "Y"):
@@ -61,38 +54,38 @@ def humanize(value: Any) -> str:
                 break
             prefix = p
             v /= 1000
-        return g4(v) + prefix
+        return format_g_prec(v, 4) + prefix
     for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
         if abs(v) >= 1:
             break
         prefix = p
         v *= 1000
-    return g4(v) + prefix
+    return format_g_prec(v, 4) + prefix
 
 
 def humanize1024(value: Any) -> str:
     v = to_float(value)
     if abs(v) <= 1 or math.isnan(v) or math.isinf(v):
-        return g4(v)
+        return format_g_prec(v, 4)
     prefix = ""
     for p in ("ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"):
         if abs(v) < 1024:
             break
         prefix = p
         v /= 1024
-    return g4(v) + prefix
+    return format_g_prec(v, 4) + prefix
 
 
 def humanize_percentage(value: Any) -> str:
-    return g4(to_float(value) * 100) + "%"
+    return format_g_prec(to_float(value) * 100, 4) + "%"
 
 
 def humanize_duration(value: Any) -> str:
     v = to_float(value)
     if math.isnan(v) or math.isinf(v):
-        return g4(v)
+        return format_g_prec(v, 4)
     if v == 0:
-        return g4(v) + "s"
+        return format_g_prec(v, 4) + "s"
     if abs(v) >= 1:
         sign = "-" if v < 0 else ""
         v = abs(v)
@@ -105,30 +98,24 @@ def humanize_duration(value: Any) -> str:
             return f"{sign}{hours}h {minutes}m {seconds}s"
         if minutes:
             return f"{sign}{minutes}m {seconds}s"
-        return f"{sign}{g4(v)}s"
+        return f"{sign}{format_g_prec(v, 4)}s"
     prefix = ""
     for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
         if abs(v) >= 1:
             break
         prefix = p
         v *= 1000
-    return f"{g4(v)}{prefix}s"
-
-
-def go_time(t: datetime) -> str:
-    """time.Time's String() for a UTC time: 2006-01-02 15:04:05.999999999 +0000 UTC."""
-    frac = f"{t.microsecond:06d}".rstrip("0")
-    return t.strftime("%Y-%m-%d %H:%M:%S") + (f".{frac}" if frac else "") + " +0000 UTC"
+    return f"{format_g_prec(v, 4)}{prefix}s"
 
 
 def humanize_timestamp(value: Any) -> str:
     v = to_float(value)
     if math.isnan(v) or math.isinf(v):
-        return g4(v)
+        return format_g_prec(v, 4)
     # Prometheus goes through model.Time: nanoseconds as int64, then whole milliseconds
     ns = int(v * 1e9)
     ms = abs(ns) // 1_000_000 * (1 if ns >= 0 else -1)
-    return go_time(
+    return time_string(
         datetime.fromtimestamp(ms / 1000, UTC).replace(microsecond=abs(ms) % 1000 * 1000)
     )
 
@@ -232,7 +219,7 @@ def _number(verb: str, flags: str, prec: str | None, value: Any) -> str | None:
             "e", verb if verb == "E" else "e"
         )
     if verb in "gG":
-        text = format(v, spec + "g") if prec is not None else go_float(v)
+        text = format(v, spec + "g") if prec is not None else format_g(v)
         return text.upper() if verb == "G" else text
     return None
 

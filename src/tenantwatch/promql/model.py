@@ -7,7 +7,6 @@ compact, and the store interns its strings.
 
 from __future__ import annotations
 
-import math
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -231,33 +230,3 @@ class QueryResult:
     value: Value
     warnings: tuple[str, ...] = ()
     infos: tuple[str, ...] = ()
-
-
-def format_value(v: float) -> str:
-    """A sample value as Prometheus' JSON API writes it."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    text = repr(float(v))
-    if text.endswith(".0"):
-        text = text[:-2]
-    if "e" in text and 1e-6 <= abs(v) < 1e21:
-        # Go's shortest digits, written positionally in this range (0.00001, 1e17 spelled out)
-        mant, exp = text.split("e")
-        digits = mant.replace(".", "").lstrip("-")
-        point = (mant.lstrip("-").find(".") if "." in mant else len(mant.lstrip("-"))) + int(exp)
-        sign = "-" if v < 0 else ""
-        if point <= 0:
-            text = f"{sign}0.{'0' * -point}{digits}"
-        elif point >= len(digits):
-            text = f"{sign}{digits}{'0' * (point - len(digits))}"
-        else:
-            text = f"{sign}{digits[:point]}.{digits[point:]}"
-        return text
-    if "e" in text:
-        mant, exp = text.split("e")
-        sign = exp[0] if exp[0] in "+-" else "+"
-        digits = exp.lstrip("+-").rjust(2, "0")
-        text = f"{mant}e{sign}{digits}"
-    return text

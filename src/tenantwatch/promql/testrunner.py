@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from tenantwatch.gotext.floats import format_json
 from tenantwatch.promql import testquery
 from tenantwatch.promql.engine import Engine
 from tenantwatch.promql.model import (
@@ -28,7 +29,6 @@ from tenantwatch.promql.model import (
     SeriesSource,
     VectorResult,
     format_labels,
-    format_value,
     label_value,
 )
 from tenantwatch.promql.testcompare import check_annotations, check_failure, compare, unsorted
@@ -302,7 +302,7 @@ def _summary(res: QueryResult) -> str:
     if isinstance(v, MatrixResult):
         return f"a matrix of {len(v.series)} series"
     if isinstance(v, ScalarResult):
-        return f"the scalar {format_value(v.v)}"
+        return f"the scalar {format_json(v.v)}"
     return f"a {type(v).__name__}"
 
 
