@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tenantwatch.gotext.quote import UnquoteError, unquote_runes
 from tenantwatch.gotext.template_funcs import (
     BUILTINS,
     MISSING,
@@ -70,7 +71,6 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,31 +103,12 @@ def _lex(action: str, base: int) -> list[_Tok]:
 
 
 def _unquote(tok: _Tok) -> str:
-    body = tok.text[1:-1]
     if tok.kind == "raw":
-        return body
-    out = []
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt in _ESCAPES:
-                out.append(_ESCAPES[nxt])
-                i += 2
-                continue
-            if nxt == "x" and i + 3 < len(body):
-                out.append(chr(int(body[i + 2 : i + 4], 16)))
-                i += 4
-                continue
-            if nxt == "u" and i + 5 < len(body):
-                out.append(chr(int(body[i + 2 : i + 6], 16)))
-                i += 6
-                continue
-            raise _at(tok.pos, f"unknown escape \\{nxt} in {tok.text}")
-        out.append(c)
-        i += 1
-    return "".join(out)
+        return tok.text[1:-1]
+    try:
+        return unquote_runes(tok.text)
+    except UnquoteError as exc:
+        raise _at(tok.pos, str(exc)) from None
 
 
 # -- parse tree -------------------------------------------------------------------------------

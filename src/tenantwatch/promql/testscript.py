@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tenantwatch.gotext.quote import unquote
 from tenantwatch.promql.testvalues import (
     Histogram,
     SeqValue,
-    go_unquote,
     parse_duration,
     parse_number,
     parse_series_line,
@@ -363,7 +363,7 @@ class _Parser:
         if not text:
             raise self.error(j, f"expected a quoted string; {hint}")
         try:
-            return go_unquote(text)
+            return unquote(text)
         except ValueError as exc:
             raise self.error(j, f"{exc}; {hint}") from None
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from tenantwatch.alertmanager.alert import go_quote
 from tenantwatch.gotext.floats import format_e
+from tenantwatch.gotext.quote import quote
 from tenantwatch.promql.printer import duration
 
 # the keys promtool's strict YAML decoding accepts (anything else is its "field X not found")
@@ -25,7 +25,7 @@ TEST_KEYS = (
 
 def label_set(labels: Mapping[str, str]) -> str:
     """Prometheus' Labels.String(): {a="1", b="2"}, sorted by name, values Go-quoted."""
-    return "{" + ", ".join(f"{k}={go_quote(labels[k])}" for k in sorted(labels)) + "}"
+    return "{" + ", ".join(f"{k}={quote(labels[k])}" for k in sorted(labels)) + "}"
 
 
 def eval_time(seconds: float) -> str:
@@ -77,7 +77,7 @@ def expr_failure(
     got: Sequence[tuple[Mapping[str, str], float]],
 ) -> str:
     return (
-        f"    expr: {go_quote(expr)}, time: {eval_time(at_s)},\n"
+        f"    expr: {quote(expr)}, time: {eval_time(at_s)},\n"
         f"        exp: {samples_text(expected)}\n"
         f"        got: {samples_text(got)}"
     )
