@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tenantwatch.domain.template_funcs import printf
 from tenantwatch.rules.templates import TemplateData, expand, template_problem
 
 LABELS = {"tenant": "acme", "job": "api", "name": "hello world-foo_bar", "host": "db1.example:5432"}
@@ -73,12 +72,6 @@ def test_some_exact_outputs() -> None:
     assert expand("[{{ $labels.missing }}]", _data("1")) == "[]"  # missingkey=zero
     assert expand("{{ humanizeDuration $value }}", _data("90061")) == "1d 1h 1m 1s"
     assert expand("{{ nope }}", _data("1")).startswith("<error expanding template:")
-
-
-def test_printf_mismatches_as_go() -> None:
-    assert printf("%d", 1.5) == "%!d(float64=1.5)"
-    assert printf("%s %s", "a") == "a %!s(MISSING)"
-    assert printf("%s", "a", 1) == "a%!(EXTRA int=1)"
 
 
 @pytest.mark.parametrize(

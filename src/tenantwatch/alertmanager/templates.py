@@ -28,7 +28,8 @@ from typing import Any
 
 from tenantwatch.alertmanager.email_html import EMAIL_DEFAULT_HTML
 from tenantwatch.alertmanager.notify_data import NotifyAlert, NotifyData
-from tenantwatch.domain.template_funcs import humanize_duration, printf
+from tenantwatch.gotext.humanize import humanize_duration
+from tenantwatch.gotext.printf import printf
 from tenantwatch.gotext.template import (
     BUILTIN_FUNCS,
     SafeHTML,
