@@ -55,9 +55,9 @@ from tenantwatch.services.notifications import NotificationService
 from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import TenantInput, TenantService
 from tenantwatch.settings import Settings
+from tenantwatch.types import Sample
 from tenantwatch.web.inspector import Inspector
 from tenantwatch.workers.check_engine import CheckEngine, probe_policy
-from tenantwatch.workers.check_samples import Sample
 from tenantwatch.workers.outbox import OutboxWorker
 from tenantwatch.workers.rules import ManagedGroup, RuleManager
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from tenantwatch.gotext.quote import quote
+from tenantwatch.types import Labels
 
-LabelPairs = tuple[tuple[str, str], ...]
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _FNV_OFFSET = 14695981039346656037
 _FNV_PRIME = 1099511628211
@@ -31,7 +31,7 @@ def fingerprint(labels: Mapping[str, str]) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 16)  # alerts are re-sent with the same labels all day
-def _fingerprint(pairs: tuple[tuple[str, str], ...]) -> str:
+def _fingerprint(pairs: Labels) -> str:
     h = _FNV_OFFSET
     for name, value in pairs:
         h = _fnv_pair(h, name, value)
@@ -60,8 +60,8 @@ def labels_string(labels: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AmAlert:
-    labels: LabelPairs
-    annotations: LabelPairs
+    labels: Labels
+    annotations: Labels
     starts_at: float
     ends_at: float
     updated_at: float

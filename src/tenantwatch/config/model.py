@@ -60,7 +60,7 @@ def _check_name(value: str) -> str:
 
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 TenantId = Annotated[str, AfterValidator(_check_tenant_id)]
-Labels = Annotated[dict[str, str], AfterValidator(_check_labels)]
+LabelsField = Annotated[dict[str, str], AfterValidator(_check_labels)]
 TierName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$")]
 
 
@@ -125,7 +125,7 @@ class TenantConfig(_Strict):
     name: Annotated[str, AfterValidator(_check_name)]
     tier: TierName
     timezone: Timezone = "UTC"
-    labels: Labels = {}
+    labels: LabelsField = {}
     status: TenantStatus = TenantStatus.ACTIVE
     sla_overrides: SlaConfig = SlaConfig()
     limits: TenantLimitsConfig = TenantLimitsConfig()

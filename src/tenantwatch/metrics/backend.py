@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from tenantwatch.promql.engine import DEFAULT_MAX_SAMPLES, Engine
-from tenantwatch.promql.model import Labels, Matcher, PromQLError, QueryResult, SeriesSource
+from tenantwatch.promql.model import Matcher, PromQLError, QueryResult, SeriesSource
+from tenantwatch.types import Labels
 
 T = TypeVar("T")
 DEFAULT_MAX_CONCURRENCY = 4  # evaluations at once; more only share the same cores

@@ -31,11 +31,11 @@ from tenantwatch.promql.model import (
     METRIC_NAME,
     FloatArray,
     IntArray,
-    Labels,
     Matcher,
     PackedSeries,
     SeriesData,
 )
+from tenantwatch.types import Labels
 
 Buffers = tuple["array[int]", "array[float]"]
 

@@ -18,7 +18,8 @@ from tenantwatch.config.metrics_model import IngestLimitsConfig
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.gotext.floats import format_g
 from tenantwatch.metrics.tenancy import TENANT
-from tenantwatch.promql.model import METRIC_NAME, Labels, format_labels
+from tenantwatch.promql.model import METRIC_NAME, format_labels
+from tenantwatch.types import Labels
 
 # reasons, the `reason` label of tenantwatch_samples_rejected_total
 BODY_TOO_LARGE = "body_too_large"

@@ -20,20 +20,20 @@ import promql_parser as pp
 
 from tenantwatch.promql.model import (
     ErrorType,
-    Labels,
     Matcher,
     MatrixResult,
     PromQLError,
     QueryResult,
-    Sample,
     ScalarResult,
     Series,
     StringResult,
     Value,
     VectorResult,
+    VectorSample,
     labels_of,
 )
 from tenantwatch.promql.printer import render, seconds, selector
+from tenantwatch.types import Labels
 
 _KINDS: dict[str, ErrorType] = {
     k: k for k in ("bad_data", "execution", "timeout", "canceled", "internal", "unavailable")
@@ -153,7 +153,7 @@ def decode_value(data: Mapping[str, Any]) -> Value:
     if kind == "vector":
         return VectorResult(
             tuple(
-                Sample(_labels(r["metric"]), _ms(r["value"][0]), float(r["value"][1]))
+                VectorSample(_labels(r["metric"]), _ms(r["value"][0]), float(r["value"][1]))
                 for r in result
             )
         )

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tenantwatch.metrics.head import MemSeries
-from tenantwatch.promql.model import FloatArray, IntArray, Labels, label_value, stale_mask
+from tenantwatch.promql.model import FloatArray, IntArray, label_value, stale_mask
+from tenantwatch.types import Labels
 
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000

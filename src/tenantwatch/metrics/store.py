@@ -35,7 +35,8 @@ from tenantwatch.metrics import wal as walfile
 from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.head import MAX_TIME, MIN_TIME, Head, MemSeries, check_labels
 from tenantwatch.metrics.rollup import RollupCache, choose_step
-from tenantwatch.promql.model import Labels, Matcher, PackedSeries, SeriesData
+from tenantwatch.promql.model import Matcher, PackedSeries, SeriesData
+from tenantwatch.types import Labels, Sample
 
 log = structlog.get_logger("tenantwatch.metrics.store")
 
@@ -385,7 +386,7 @@ class MetricStore:
 
     def append_many(
         self,
-        samples: Iterable[tuple[Labels, int, float]],
+        samples: Iterable[Sample],
         *,
         durable: bool = False,
         admit: Admission | None = None,
@@ -418,13 +419,13 @@ class MetricStore:
         return len(rows)
 
     async def append_many_durable(
-        self, samples: Iterable[tuple[Labels, int, float]], *, admit: Admission | None = None
+        self, samples: Iterable[Sample], *, admit: Admission | None = None
     ) -> int:
         """append_many(durable=True) without blocking the event loop during the fsync."""
         rows = list(samples)
         return await asyncio.to_thread(self.append_many, rows, durable=True, admit=admit)
 
-    def _resolve(self, rows: Sequence[tuple[Labels, int, float]]) -> list[MemSeries | None]:
+    def _resolve(self, rows: Sequence[Sample]) -> list[MemSeries | None]:
         """Each row's series (None: to be created); ValueError naming the first bad row."""
         lookup = self.head.lookup
         out = []

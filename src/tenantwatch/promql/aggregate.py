@@ -11,9 +11,10 @@ import promql_parser as pp
 
 from tenantwatch.gotext.floats import format_f, format_g_wide
 from tenantwatch.promql.functions import LABEL_NAME
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError
+from tenantwatch.promql.model import METRIC_NAME, FloatArray, PromQLError
 from tenantwatch.promql.rangefn import quantile
 from tenantwatch.promql.values import Vec
+from tenantwatch.types import Labels
 
 
 def _grouping(node: Any) -> tuple[bool, set[str]]:

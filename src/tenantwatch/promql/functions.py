@@ -15,8 +15,9 @@ from tenantwatch.gotext.floats import format_g_wide
 from tenantwatch.gotext.regex import GoMatch, GoRegex, RegexError
 from tenantwatch.promql import rangefn
 from tenantwatch.promql.histogram import histogram_fraction, histogram_quantile
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError, compile_regex
+from tenantwatch.promql.model import METRIC_NAME, FloatArray, PromQLError, compile_regex
 from tenantwatch.promql.values import Matrix, Vec, merge_rows
+from tenantwatch.types import Labels
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from tenantwatch.gotext.floats import format_g_wide
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels
+from tenantwatch.promql.model import METRIC_NAME, FloatArray
 from tenantwatch.promql.values import Vec, name_of
+from tenantwatch.types import Labels
 
 SMALL_DELTA = 1e-12
 MONOTONIC_INFO = (

@@ -9,18 +9,18 @@ from collections.abc import Sequence
 
 from tenantwatch.gotext.floats import format_json
 from tenantwatch.promql.model import (
-    Labels,
     MatrixResult,
-    Sample,
     ScalarResult,
     Series,
     StringResult,
     Value,
     VectorResult,
+    VectorSample,
     format_labels,
     is_stale,
 )
 from tenantwatch.promql.testscript import Eval, Expect, Histogram, SeqValue, SeriesLine
+from tenantwatch.types import Labels
 
 EPSILON = 1e-6  # relative error allowed for sample values
 _MIN_NORMAL = 2.2250738585072014e-308
@@ -102,7 +102,7 @@ def compare(ev: Eval, value: Value) -> str | None:
     return f"the engine returned an unknown result type {type(value).__name__}"
 
 
-def _compare_vector(ev: Eval, samples: Sequence[Sample]) -> str | None:
+def _compare_vector(ev: Eval, samples: Sequence[VectorSample]) -> str | None:
     if ev.scalar is not None:
         return f"expected the scalar {format_json(ev.scalar)}, got a vector" + _block(
             _got_vector(samples)
@@ -252,7 +252,7 @@ def _seq(v: SeqValue) -> str:
     return "stale" if is_stale(v) else format_json(v)
 
 
-def _got_vector(samples: Sequence[Sample]) -> list[str]:
+def _got_vector(samples: Sequence[VectorSample]) -> list[str]:
     return [f"  {format_labels(s.labels)} {format_json(s.v)}" for s in samples]
 
 

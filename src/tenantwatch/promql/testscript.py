@@ -19,6 +19,7 @@ from tenantwatch.promql.testvalues import (
     parse_number,
     parse_series_line,
 )
+from tenantwatch.types import Labels
 
 __all__ = [
     "Clear",
@@ -62,7 +63,7 @@ class ScriptError(Exception):
 class SeriesLine:
     """`<series> <values>`: a label set and one value per step (None = `_`, no sample)."""
 
-    labels: tuple[tuple[str, str], ...]
+    labels: Labels
     values: tuple[SeqValue, ...]
     line: int
 
@@ -81,7 +82,7 @@ class Load:
     with_nhcb: bool = False
     # Series given `<series>@st <offsets>` start-timestamp lines (not modelled; their
     # samples load without start timestamps).
-    start_timestamps: tuple[tuple[tuple[str, str], ...], ...] = ()
+    start_timestamps: tuple[Labels, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +237,7 @@ class _Parser:
         if m is None:
             raise self.error(i, "invalid load command; write `load <interval>`, e.g. `load 1m`")
         interval = self.duration(i, m.group(2), "invalid load interval")
-        series: dict[tuple[tuple[str, str], ...], SeriesLine] = {}
+        series: dict[Labels, SeriesLine] = {}
         with_st = []
         last = i
         for j in self.block(i):
@@ -250,7 +251,7 @@ class _Parser:
         nhcb = m.group(1) == "with_nhcb"
         return last, Load(i + 1, interval, tuple(series.values()), nhcb, tuple(with_st))
 
-    def series_labels(self, index: int, descriptor: str) -> tuple[tuple[str, str], ...]:
+    def series_labels(self, index: int, descriptor: str) -> Labels:
         try:
             return parse_series_line(descriptor)[0]
         except ValueError as exc:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
-from tenantwatch.promql.model import METRIC_NAME, STALE_NAN, Labels, labels_of
+from tenantwatch.promql.model import METRIC_NAME, STALE_NAN, labels_of
+from tenantwatch.types import Labels
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,16 +16,16 @@ from tenantwatch.domain.durations import parse_duration as parse_duration_text
 from tenantwatch.gotext.floats import format_json
 from tenantwatch.promql.model import (
     ErrorType,
-    Labels,
     MatrixResult,
     PromQLError,
-    Sample,
     ScalarResult,
     Series,
     StringResult,
     Value,
     VectorResult,
+    VectorSample,
 )
+from tenantwatch.types import Labels
 
 # Prometheus' defaults for an open start or end (web/api/v1 MinTime and MaxTime)
 MIN_TIME_MS = -9_223_309_901_257_974_000
@@ -228,7 +228,7 @@ def point(t: int, v: float) -> list[Any]:
     return [timestamp(t), format_json(v)]
 
 
-def _sample(s: Sample) -> dict[str, Any]:
+def _sample(s: VectorSample) -> dict[str, Any]:
     return {"metric": metric(s.labels), "value": point(s.t, s.v)}
 
 

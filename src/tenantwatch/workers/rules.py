@@ -27,7 +27,6 @@ from tenantwatch.rules.alerting import (
     AlertingRule,
     AlertState,
     DuplicateAlertLabels,
-    LabelSet,
     OutgoingAlert,
     alerts_for_state_series,
     alerts_series,
@@ -35,11 +34,11 @@ from tenantwatch.rules.alerting import (
     evaluate,
 )
 from tenantwatch.rules.files import Rule, RuleGroup
+from tenantwatch.types import Labels, Sample
 
 log = structlog.get_logger(__name__)
 
-Sample = tuple[tuple[tuple[str, str], ...], int, float]
-RuleAlerts = dict[int, dict[LabelSet, Alert]]
+RuleAlerts = dict[int, dict[Labels, Alert]]
 
 
 class RuleStateStore(Protocol):

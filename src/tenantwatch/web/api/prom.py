@@ -33,9 +33,10 @@ from tenantwatch import __version__
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.gotext.times import format_rfc3339_micro
 from tenantwatch.metrics.backend import QueryBackend
-from tenantwatch.promql.model import Labels, Matcher, PromQLError, QueryResult
+from tenantwatch.promql.model import Matcher, PromQLError, QueryResult
 from tenantwatch.promql.selectors import parse_matchers
 from tenantwatch.runtime import Runtime
+from tenantwatch.types import Labels
 from tenantwatch.web.api.prom_openapi import (
     ERRORS,
     BuildInfo,
