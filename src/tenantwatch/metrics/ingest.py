@@ -43,7 +43,7 @@ from tenantwatch.metrics.remote_write import (
     decode_write_request_contents,
 )
 from tenantwatch.metrics.tenancy import ForeignTenant, bind_tenant
-from tenantwatch.types import Labels, Sample
+from tenantwatch.types import Labels, Millis, Sample
 
 Families = dict[str, tuple[tuple[Labels, float], ...]]
 _PROTOBUF = "application/vnd.google.protobuf"
@@ -191,7 +191,7 @@ def remote_write_rows(
     *,
     tenant: str | None,
     limits: IngestLimits,
-    now_ms: int,
+    now_ms: Millis,
     retention_ms: Callable[[Labels], int],
     shortest_retention_ms: int = 0,
 ) -> list[Sample]:
@@ -253,7 +253,7 @@ def _rows(series: Sequence[TimeSeries], tenant: str | None, limits: IngestLimits
 def _check_times(
     rows: Sequence[Sample],
     limits: IngestLimits,
-    now_ms: int,
+    now_ms: Millis,
     retention_ms: Callable[[Labels], int],
     shortest_retention_ms: int,
 ) -> None:

@@ -33,7 +33,7 @@ from tenantwatch.promql.model import (
     labels_of,
 )
 from tenantwatch.promql.printer import render, seconds, selector
-from tenantwatch.types import Labels
+from tenantwatch.types import Labels, Millis
 
 _KINDS: dict[str, ErrorType] = {
     k: k for k in ("bad_data", "execution", "timeout", "canceled", "internal", "unavailable")
@@ -269,8 +269,8 @@ class RemoteBackend:
     async def series(
         self,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[Labels]:
@@ -284,8 +284,8 @@ class RemoteBackend:
     async def label_names(
         self,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]:
@@ -296,8 +296,8 @@ class RemoteBackend:
         self,
         name: str,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]:
@@ -381,7 +381,7 @@ def _match_params(
     return [("match[]", selector([*s, *enforce])) for s in selectors]
 
 
-def _window(mint: int, maxt: int) -> list[tuple[str, str]]:
+def _window(mint: Millis, maxt: Millis) -> list[tuple[str, str]]:
     return [("start", seconds(mint)), ("end", seconds(maxt))]
 
 

@@ -36,7 +36,7 @@ from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.head import MAX_TIME, MIN_TIME, Head, MemSeries, check_labels
 from tenantwatch.metrics.rollup import RollupCache, choose_step
 from tenantwatch.promql.model import Matcher, PackedSeries, SeriesData
-from tenantwatch.types import Labels, Sample
+from tenantwatch.types import Labels, Millis, Sample
 
 log = structlog.get_logger("tenantwatch.metrics.store")
 
@@ -503,7 +503,7 @@ class MetricStore:
         if block:
             yield walfile.encode_block(block)
 
-    def apply_retention(self, now_ms: int) -> int:
+    def apply_retention(self, now_ms: Millis) -> int:
         """Drop samples older than each series' retention and series left empty; return
         how many samples were dropped."""
         if not self._ready:
@@ -582,10 +582,10 @@ class MetricStore:
     def select_packed(
         self,
         matchers: Sequence[Matcher],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
-        max_step_ms: int | None = None,
+        max_step_ms: Millis | None = None,
     ) -> PackedSeries:
         """Samples of every matching series, packed (see PackedSeries): raw, or a rollup
         when max_step_ms allows one for this span (rules in rollup.py)."""
@@ -604,10 +604,10 @@ class MetricStore:
     def select(
         self,
         matchers: Sequence[Matcher],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
-        max_step_ms: int | None = None,
+        max_step_ms: Millis | None = None,
     ) -> list[SeriesData]:
         """Series matching all matchers with their samples in [mint, maxt].
 
@@ -637,14 +637,14 @@ class MetricStore:
             raise UnknownSeriesRef(ref)
         return series.labels
 
-    def series(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[Labels]:
+    def series(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[Labels]:
         return self.head.series(matchers, mint, maxt)
 
-    def label_names(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[str]:
+    def label_names(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[str]:
         return self.head.label_names(matchers, mint, maxt)
 
     def label_values(
-        self, name: str, matchers: Sequence[Matcher], mint: int, maxt: int
+        self, name: str, matchers: Sequence[Matcher], mint: Millis, maxt: Millis
     ) -> list[str]:
         return self.head.label_values(name, matchers, mint, maxt)
 

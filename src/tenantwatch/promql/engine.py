@@ -36,7 +36,7 @@ from tenantwatch.promql.parse import line_col, parse_query
 from tenantwatch.promql.printer import render
 from tenantwatch.promql.selectors import selector_matchers
 from tenantwatch.promql.values import Matrix, RangeSeries, Vec, effective, merge_rows
-from tenantwatch.types import Labels
+from tenantwatch.types import Labels, Millis
 
 DEFAULT_LOOKBACK_MS = 300_000
 DEFAULT_SUBQUERY_STEP_MS = 60_000
@@ -274,7 +274,7 @@ class Evaluator:
         return self.select_range(vs, ends, range_ms)
 
     def select_packed(
-        self, vs: Any, mint: int, maxt: int, *, max_step_ms: int | None = None
+        self, vs: Any, mint: Millis, maxt: Millis, *, max_step_ms: Millis | None = None
     ) -> PackedSeries:
         """All matching series' samples in [mint, maxt], packed, from any source.
 
