@@ -21,13 +21,8 @@ import numpy as np
 
 from tenantwatch.metrics.exposition import SeriesCache, parse_lines_cached, parse_text
 from tenantwatch.metrics.head import Head
-from tenantwatch.promql.model import (
-    Labels,
-    QueryResult,
-    ScalarResult,
-    VectorResult,
-    labels_of,
-)
+from tenantwatch.promql.model import QueryResult, ScalarResult, VectorResult, labels_of
+from tenantwatch.types import Labels
 
 REL_TOLERANCE = 1e-6
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -9,7 +9,6 @@ from tenantwatch.alertmanager.alert import (
     accept_posted,
     admit_posted,
     fingerprint,
-    go_quote,
     join_problems,
     labels_string,
     merge,
@@ -77,13 +76,6 @@ def test_fingerprint_of_no_labels_is_the_fnv_offset() -> None:
 
 def test_fingerprint_separates_names_from_values() -> None:
     assert fingerprint({"ab": "c"}) != fingerprint({"a": "bc"})
-
-
-def test_go_quote_escapes_like_strconv_quote() -> None:
-    # as Alertmanager wrote this value in a group key
-    assert go_quote('é\u2028\x7f"\\') == '"é\\u2028\\x7f\\"\\\\"'
-    assert go_quote("a\nb\tc\x01") == '"a\\nb\\tc\\x01"'
-    assert go_quote("\U000e0001") == '"\\U000e0001"'
 
 
 def test_labels_string_sorts_items_as_text_like_go() -> None:

@@ -34,9 +34,10 @@ from tenantwatch.alertmanager.alert import AmAlert, accept_posted, put
 from tenantwatch.alertmanager.dispatch import Dispatcher
 from tenantwatch.alertmanager.inhibition import InhibitRule, build_inhibit_rule
 from tenantwatch.alertmanager.nflog import NotificationLog
-from tenantwatch.alertmanager.notify_data import go_time, parse_go_time, webhook_payload
+from tenantwatch.alertmanager.notify_data import webhook_payload
 from tenantwatch.alertmanager.notify_pipeline import notify_data, plan
 from tenantwatch.alertmanager.routing import LabelMatcher, build_route
+from tenantwatch.gotext.times import format_rfc3339_nano, parse_rfc3339
 from tests.alertmanager_server import Hook, alertmanager, require_alertmanager, webhook_recorder
 
 RESOLVE_TIMEOUT = 6.0
@@ -171,9 +172,12 @@ class Script:
         summary: str = "",
         generator_url: str = "",
     ) -> dict[str, Any]:
-        out: dict[str, Any] = {"labels": dict(lbls), "startsAt": go_time(round(starts, 3))}
+        out: dict[str, Any] = {
+            "labels": dict(lbls),
+            "startsAt": format_rfc3339_nano(round(starts, 3)),
+        }
         if ends is not None:
-            out["endsAt"] = go_time(round(ends, 3))
+            out["endsAt"] = format_rfc3339_nano(round(ends, 3))
         if summary:
             out["annotations"] = {"summary": summary, "runbook": "https://runbooks.example/x"}
         if generator_url:
@@ -214,8 +218,8 @@ async def run_script(script: Script) -> None:
         "silence",
         {
             "matchers": [{"name": "instance", "value": "db-3", "isRegex": False, "isEqual": True}],
-            "startsAt": go_time(round(now - 1, 3)),
-            "endsAt": go_time(round(now + 3600, 3)),
+            "startsAt": format_rfc3339_nano(round(now - 1, 3)),
+            "endsAt": format_rfc3339_nano(round(now + 3600, 3)),
             "createdBy": "test",
             "comment": "db-3 is being replaced",
         },
@@ -263,14 +267,14 @@ class Simulation:
             matchers = tuple(
                 LabelMatcher.of(m["name"], "=", m["value"]) for m in event.body["matchers"]
             )
-            self.silences.append((now, parse_go_time(event.body["endsAt"]), matchers))
+            self.silences.append((now, parse_rfc3339(event.body["endsAt"]), matchers))
             return
         for item in event.body:
             alert = accept_posted(
                 item["labels"],
                 item.get("annotations", {}),
-                parse_go_time(item["startsAt"]) if "startsAt" in item else None,
-                parse_go_time(item["endsAt"]) if "endsAt" in item else None,
+                parse_rfc3339(item["startsAt"]) if "startsAt" in item else None,
+                parse_rfc3339(item["endsAt"]) if "endsAt" in item else None,
                 item.get("generatorURL", ""),
                 now,
                 RESOLVE_TIMEOUT,
@@ -357,7 +361,7 @@ def assert_same_body(ours: dict[str, Any], theirs: dict[str, Any], timed_out: se
     assert len(ours_alerts) == len(their_alerts)
     for mine, real in zip(ours_alerts, their_alerts, strict=True):
         if mine["endsAt"] != real["endsAt"] and mine["fingerprint"] in timed_out:
-            assert abs(parse_go_time(mine["endsAt"]) - parse_go_time(real["endsAt"])) < 0.3
+            assert abs(parse_rfc3339(mine["endsAt"]) - parse_rfc3339(real["endsAt"])) < 0.3
             mine = {**mine, "endsAt": real["endsAt"]}
         assert mine == real
 

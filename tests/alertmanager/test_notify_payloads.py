@@ -34,8 +34,8 @@ from tenantwatch.alertmanager.notify_payloads import (
     verify_webhook_signature,
     webhook_signature,
 )
-from tenantwatch.domain.template_funcs import FUNCTIONS
 from tenantwatch.gotext.template import execute, parse
+from tenantwatch.rules.template_funcs import FUNCTIONS
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
 GROUP_KEY = '{}/{severity="critical"}:{alertname="HighLatency", tenant="acme"}'

@@ -21,7 +21,6 @@ from tenantwatch.alertmanager.notify_data import (
 )
 from tenantwatch.alertmanager.templates import (
     BUILTIN_NAMES,
-    GoTime,
     TemplateFileError,
     TemplateSet,
     title,
@@ -107,13 +106,6 @@ def test_alert_times_print_as_go_time_strings(data: NotifyData) -> None:
         "2024-01-01 12:00:00 +0000 UTC|0001-01-01 00:00:00 +0000 UTC;"
         "2024-01-01 12:00:00.5 +0000 UTC|2024-01-01 13:00:00.123456 +0000 UTC;"
     )
-
-
-def test_go_time_format_uses_the_reference_layout() -> None:
-    t = GoTime(T0 + 3600.123456)
-    assert t.Format("2006-01-02T15:04:05.000Z07:00") == "2024-01-01T13:00:00.123Z"
-    assert t.Format("Mon Jan _2 3:04PM MST 06 002") == "Mon Jan  1 1:00PM UTC 24 001"
-    assert GoTime(T0).Unix() == int(T0)
 
 
 def test_tz_and_date_show_a_time_in_a_zone(data: NotifyData) -> None:

@@ -15,7 +15,8 @@ from tenantwatch.configuration import parse_config
 from tenantwatch.metrics.exposition import parse_text
 from tenantwatch.metrics.head import Head
 from tenantwatch.promql.engine import Engine
-from tenantwatch.promql.model import Labels, Matcher, SeriesData
+from tenantwatch.promql.model import Matcher, SeriesData
+from tenantwatch.types import Labels
 from tests.prometheus_server import require_prometheus
 
 END_MS = 1_700_000_100_000

@@ -27,7 +27,7 @@ from tenantwatch.metrics.exposition import (
     parse_lines_cached,
     parse_text,
 )
-from tenantwatch.promql.model import Labels
+from tenantwatch.types import Labels
 
 
 def series(data: str, *, openmetrics: bool = False) -> dict[Labels, float]:

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from tenantwatch.metrics.head import Head, MemSeries
-from tenantwatch.promql.model import Labels, Matcher, labels_of
+from tenantwatch.promql.model import Matcher, labels_of
+from tenantwatch.types import Labels
 
 
 def lbl(**kv: str) -> Labels:

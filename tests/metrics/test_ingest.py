@@ -11,7 +11,8 @@ import pytest
 from tenantwatch.metrics.ingest import Refused, push_families, remote_write_rows, unpack
 from tenantwatch.metrics.limits import IngestLimits, Rejected
 from tenantwatch.metrics.remote_write import TimeSeries, encode_write_request
-from tenantwatch.promql.model import Labels, labels_of
+from tenantwatch.promql.model import labels_of
+from tenantwatch.types import Labels
 
 MiB = 1 << 20
 NOW = 1_700_000_000_000

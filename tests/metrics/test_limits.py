@@ -13,7 +13,6 @@ from tenantwatch.metrics.limits import (
     Rejected,
     SeriesLimits,
     check_label_limits,
-    go_g,
     same_value,
 )
 from tenantwatch.promql.model import STALE_NAN, labels_of
@@ -59,26 +58,6 @@ def test_lengths_are_counted_in_utf8_bytes_as_prometheus_counts_them() -> None:
     with pytest.raises(Rejected, match="length: 30, limit: 20"):
         check_label_limits(labels_of({"__name__": "up", "v": "€" * 10}), LIMITS)
     check_label_limits(labels_of({"__name__": "up", "v": "é" * 10}), LIMITS)  # 20 bytes
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (1.0, "1"),
-        (-2.5, "-2.5"),
-        (0.0001, "0.0001"),
-        (0.00001, "1e-05"),
-        (123456.0, "123456"),
-        (1e6, "1e+06"),
-        (123456789.0, "1.23456789e+08"),
-        (1.5e300, "1.5e+300"),
-        (math.nan, "NaN"),
-        (-math.inf, "-Inf"),
-        (-0.0, "-0"),
-    ],
-)
-def test_values_are_written_as_gos_percent_g(value: float, text: str) -> None:
-    assert go_g(value) == text
 
 
 def test_a_stale_marker_is_not_the_same_value_as_another_nan() -> None:

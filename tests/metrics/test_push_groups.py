@@ -17,7 +17,8 @@ from tenantwatch.metrics.push_groups import (
     family_of,
     parse_push_path,
 )
-from tenantwatch.promql.model import Labels, labels_of
+from tenantwatch.promql.model import labels_of
+from tenantwatch.types import Labels
 
 
 def b64(text: str) -> str:

@@ -12,7 +12,8 @@ import pytest
 from tenantwatch.metrics.push_groups import build_families
 from tenantwatch.metrics.pushgateway import PushGateway
 from tenantwatch.metrics.store import MetricStore
-from tenantwatch.promql.model import Labels, Matcher, is_stale, labels_of
+from tenantwatch.promql.model import Matcher, is_stale, labels_of
+from tenantwatch.types import Labels
 
 KEY = labels_of({"job": "backup"})
 NOW = float(int(time.time()))  # recent: an opened store drops samples past retention

@@ -21,7 +21,8 @@ from tenantwatch.metrics.remote_forward import (
     retry_after_seconds,
 )
 from tenantwatch.metrics.remote_write import decode_write_request
-from tenantwatch.promql.model import Labels, Matcher, MatrixResult, PromQLError, VectorResult
+from tenantwatch.promql.model import Matcher, MatrixResult, PromQLError, VectorResult
+from tenantwatch.types import Labels
 from tests.prometheus_server import PrometheusServer, prometheus
 from tests.support import free_port
 

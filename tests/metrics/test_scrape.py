@@ -21,7 +21,8 @@ from tenantwatch.metrics.scrape import ScrapeLoop, ScrapeManager
 from tenantwatch.metrics.scrape_labels import ACCEPT_HEADER, target_labels
 from tenantwatch.metrics.scrape_targets import ScrapeTarget, targets_from_config
 from tenantwatch.metrics.store import MetricStore
-from tenantwatch.promql.model import Labels, Matcher, is_stale
+from tenantwatch.promql.model import Matcher, is_stale
+from tenantwatch.types import Labels
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -10,7 +10,8 @@ from tenantwatch.metrics.exposition import ExpositionError
 from tenantwatch.metrics.scrape_cache import ScrapeCache
 from tenantwatch.metrics.scrape_labels import target_labels
 from tenantwatch.metrics.store import MetricStore
-from tenantwatch.promql.model import Labels, Matcher, is_stale, labels_of
+from tenantwatch.promql.model import Matcher, is_stale, labels_of
+from tenantwatch.types import Labels
 
 TARGET = target_labels("app", "app-1:9100", {"tenant": "acme"})
 T0 = 1_700_000_000_000

@@ -21,7 +21,8 @@ from tenantwatch.metrics.store import (
     UnknownSeriesRef,
 )
 from tenantwatch.metrics.store_metrics import StoreCollector
-from tenantwatch.promql.model import Labels, Matcher, label_value, labels_of
+from tenantwatch.promql.model import Matcher, label_value, labels_of
+from tenantwatch.types import Labels
 
 NOW_S = 1_800_000_000.0
 NOW = int(NOW_S * 1000)

@@ -12,12 +12,12 @@ from tenantwatch.promql.model import (
     MatrixResult,
     PromQLError,
     QueryResult,
-    Sample,
     ScalarResult,
     Series,
     SeriesSource,
     Value,
     VectorResult,
+    VectorSample,
 )
 from tenantwatch.promql.testrunner import ScriptResult, run_file, run_script
 
@@ -92,7 +92,7 @@ class OffByOne(Engine):
 def _shift(res: QueryResult) -> QueryResult:
     v: Value = res.value
     if isinstance(v, VectorResult):
-        v = VectorResult(tuple(Sample(s.labels, s.t, s.v + 1) for s in v.samples))
+        v = VectorResult(tuple(VectorSample(s.labels, s.t, s.v + 1) for s in v.samples))
     elif isinstance(v, MatrixResult):
         v = MatrixResult(
             tuple(Series(s.labels, tuple((t, x + 1) for t, x in s.points)) for s in v.series)

@@ -16,7 +16,7 @@ from tenantwatch.promql.testscript import (
     ScriptError,
     parse_script,
 )
-from tenantwatch.promql.testvalues import go_unquote, parse_duration, parse_series_line
+from tenantwatch.promql.testvalues import parse_duration, parse_series_line
 
 
 def values(text: str) -> list[object]:
@@ -108,14 +108,6 @@ def test_durations() -> None:
         parse_duration("5 m")
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("1.5m")
-
-
-def test_go_unquote() -> None:
-    assert go_unquote('" Foo "') == " Foo "
-    assert go_unquote("`a\\nb`") == "a\\nb"
-    assert go_unquote('"a\\nb\\x41\\u00e9"') == "a\nbAé"
-    with pytest.raises(ValueError, match="invalid escape"):
-        go_unquote('"\\q"')
 
 
 def test_load_clear_and_instant_eval() -> None:

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tenantwatch.domain.template_funcs import printf
-from tenantwatch.gotext.template import go_float
 from tenantwatch.rules.templates import TemplateData, expand, template_problem
 
 LABELS = {"tenant": "acme", "job": "api", "name": "hello world-foo_bar", "host": "db1.example:5432"}
@@ -74,29 +72,6 @@ def test_some_exact_outputs() -> None:
     assert expand("[{{ $labels.missing }}]", _data("1")) == "[]"  # missingkey=zero
     assert expand("{{ humanizeDuration $value }}", _data("90061")) == "1d 1h 1m 1s"
     assert expand("{{ nope }}", _data("1")).startswith("<error expanding template:")
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (0.1, "0.1"),
-        (100000.0, "100000"),
-        (1e21, "1e+21"),
-        (1e-05, "1e-05"),
-        (-2.5, "-2.5"),
-        (float("inf"), "+Inf"),
-        (float("nan"), "NaN"),
-        (123456789.0, "1.23456789e+08"),
-    ],
-)
-def test_go_float(value: float, text: str) -> None:
-    assert go_float(value) == text
-
-
-def test_printf_mismatches_as_go() -> None:
-    assert printf("%d", 1.5) == "%!d(float64=1.5)"
-    assert printf("%s %s", "a") == "a %!s(MISSING)"
-    assert printf("%s", "a", 1) == "a%!(EXTRA int=1)"
 
 
 @pytest.mark.parametrize(

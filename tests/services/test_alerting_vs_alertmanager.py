@@ -12,9 +12,9 @@ import aiohttp
 import httpx
 import yaml
 
-from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
+from tenantwatch.gotext.times import format_rfc3339_nano
 from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -128,7 +128,7 @@ async def test_same_notifications_as_alertmanager(tmp_path: Path) -> None:
                 assert answer.status_code == 200, answer.text
 
             try:
-                t0 = go_time(round(time.time() - 10))
+                t0 = format_rfc3339_nano(round(time.time() - 10))
                 started = time.monotonic()
 
                 async def at(offset: float) -> None:
@@ -146,10 +146,10 @@ async def test_same_notifications_as_alertmanager(tmp_path: Path) -> None:
                 # starts at 0.5 s); each change lands 1.5 s from a flush, so a loaded
                 # machine does not move it to another notification
                 await at(2.5)
-                ended = go_time(round(time.time(), 3))
+                ended = format_rfc3339_nano(round(time.time(), 3))
                 await send([_alert(t0, ended, **a2)])
                 await at(5.5)
-                ended3 = go_time(round(time.time(), 3))
+                ended3 = format_rfc3339_nano(round(time.time(), 3))
                 await send([_alert(t0, ended3, **a3)])
                 await at(9.5)
             finally:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tenantwatch.alertmanager.notify_data import go_time
+from tenantwatch.gotext.times import format_rfc3339_nano
 from tests.alertmanager_server import require_alertmanager
 from tests.am_compare import Clock, Mailbox, Sides, both
 
@@ -124,7 +124,7 @@ async def _record(tmp_path: Path) -> Sides:
     """A group of three that loses one alert, and a group of one that resolves."""
     async with both(tmp_path, CONFIG) as (sides, send):
         clock = Clock()
-        t0 = go_time(round(time.time() - 10))
+        t0 = format_rfc3339_nano(round(time.time() - 10))
         a1 = {"alertname": "HighLatency", "severity": "warning", "instance": "a", "dc": "zü"}
         a2 = {"alertname": "HighLatency", "severity": "critical", "instance": "b", "dc": "zü"}
         a3 = {"alertname": "HighLatency", "severity": "warning", "instance": "c", "dc": "zü"}
@@ -132,9 +132,9 @@ async def _record(tmp_path: Path) -> Sides:
         await send([_alert(t0, **a1), _alert(t0, **a2), _alert(t0, **a3), _alert(t0, **b1)])
         # flushes at about 1 s, 4 s and 7 s; each change lands 1.5 s from a flush
         await clock.at(2.5)
-        await send([_alert(t0, go_time(round(time.time(), 3)), **a2)])
+        await send([_alert(t0, format_rfc3339_nano(round(time.time(), 3)), **a2)])
         await clock.at(5.5)
-        await send([_alert(t0, go_time(round(time.time(), 3)), **b1)])
+        await send([_alert(t0, format_rfc3339_nano(round(time.time(), 3)), **b1)])
         await clock.at(9.5)
     return sides
 

@@ -12,9 +12,9 @@ import aiohttp
 import httpx
 import yaml
 
-from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
+from tenantwatch.gotext.times import format_rfc3339_nano
 from tenantwatch.runtime.root import build_runtime, prepare
 from tenantwatch.settings import Settings
 from tenantwatch.web.app import create_app
@@ -75,7 +75,7 @@ async def test_redirect_chains_are_followed_as_alertmanager_follows_them(tmp_pat
                 base_url="http://tw.test",
                 headers={"Authorization": f"Bearer {key}"},
             )
-            start = go_time(round(time.time() - 10))
+            start = format_rfc3339_nano(round(time.time() - 10))
             alerts = [
                 {"labels": {"alertname": name}, "startsAt": start}
                 for name in ("Chained", "Stopped")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.config.model import Config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
+from tenantwatch.gotext.times import format_rfc3339_nano
 from tenantwatch.runtime.root import Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
@@ -109,13 +109,13 @@ async def test_resolving_sends_the_resolution_once(setup: Setup) -> None:
     await s.client.post("/api/v2/alerts", json=[alert("Gone")], headers=s.admin)
     await s.hook.wait_for(1)
     now = s.rt.alerting.now() if s.rt.alerting else 0.0
-    resolved = {**alert("Gone"), "endsAt": go_time(now)}
+    resolved = {**alert("Gone"), "endsAt": format_rfc3339_nano(now)}
     await s.client.post("/api/v2/alerts", json=[resolved], headers=s.admin)
     await s.hook.wait_for(2)
     await asyncio.sleep(2.5)  # two more group intervals: nothing new to say
     bodies = s.hook.json_bodies()
     assert [b["status"] for b in bodies] == ["firing", "resolved"]
-    assert bodies[1]["alerts"][0]["endsAt"] == go_time(now)
+    assert bodies[1]["alerts"][0]["endsAt"] == format_rfc3339_nano(now)
 
 
 async def test_silenced_alerts_are_not_sent_and_show_as_suppressed(setup: Setup) -> None:
@@ -123,8 +123,8 @@ async def test_silenced_alerts_are_not_sent_and_show_as_suppressed(setup: Setup)
     now = s.rt.alerting.now() if s.rt.alerting else 0.0
     silence = {
         "matchers": [{"name": "alertname", "value": "Quiet", "isRegex": False}],
-        "startsAt": go_time(now - 1),
-        "endsAt": go_time(now + 3600),
+        "startsAt": format_rfc3339_nano(now - 1),
+        "endsAt": format_rfc3339_nano(now + 3600),
         "createdBy": "test",
         "comment": "maintenance",
     }

@@ -10,7 +10,7 @@ from typing import Any
 
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.check_record import check_from_model
-from tenantwatch.promql.model import Sample, VectorResult
+from tenantwatch.promql.model import VectorResult, VectorSample
 from tenantwatch.runtime.root import Runtime
 from tests.checks_support import check_model, http_target
 
@@ -23,7 +23,7 @@ def healthy_orders(threshold: float = 1.0) -> dict[str, Any]:
     return {"ok": True, "value": 0.25, "details": {"cpu_percent": 12.5, "threshold": threshold}}
 
 
-def _samples(result: Any) -> list[Sample]:
+def _samples(result: Any) -> list[VectorSample]:
     assert isinstance(result.value, VectorResult)
     return list(result.value.samples)
 

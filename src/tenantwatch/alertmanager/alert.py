@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-LabelPairs = tuple[tuple[str, str], ...]
+from tenantwatch.gotext.quote import quote
+from tenantwatch.types import Labels
+
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _FNV_OFFSET = 14695981039346656037
 _FNV_PRIME = 1099511628211
 _MASK = (1 << 64) - 1
 _SEP = 0xFF
-_GO_ESCAPES = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\v": "v"}
 
 
 def fingerprint(labels: Mapping[str, str]) -> str:
@@ -31,7 +31,7 @@ def fingerprint(labels: Mapping[str, str]) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 16)  # alerts are re-sent with the same labels all day
-def _fingerprint(pairs: tuple[tuple[str, str], ...]) -> str:
+def _fingerprint(pairs: Labels) -> str:
     h = _FNV_OFFSET
     for name, value in pairs:
         h = _fnv_pair(h, name, value)
@@ -53,36 +53,15 @@ def _fnv_pair(h: int, name: str, value: str) -> int:
     return h
 
 
-def go_quote(text: str) -> str:
-    """Go's strconv.Quote (fmt's %q): printable runes kept, the rest escaped."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch.isprintable() and unicodedata.category(ch) != "Cs":
-            out.append(ch)
-        elif ch in _GO_ESCAPES:
-            out.append("\\" + _GO_ESCAPES[ch])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
 def labels_string(labels: Mapping[str, str]) -> str:
     """model.LabelSet.String(): `{a="1", b="2"}`, the `name="value"` items sorted as text."""
-    return "{" + ", ".join(sorted(f"{k}={go_quote(v)}" for k, v in labels.items())) + "}"
+    return "{" + ", ".join(sorted(f"{k}={quote(v)}" for k, v in labels.items())) + "}"
 
 
 @dataclass(frozen=True, slots=True)
 class AmAlert:
-    labels: LabelPairs
-    annotations: LabelPairs
+    labels: Labels
+    annotations: Labels
     starts_at: float
     ends_at: float
     updated_at: float
@@ -161,10 +140,10 @@ def _pair_problem(pairs: Mapping[str, str]) -> str | None:
     """model.LabelSet.Validate (names in sorted order, so the message is stable)."""
     name = _bad_name(pairs)
     if name is not None:
-        return f"invalid name {go_quote(name)}"
+        return f"invalid name {quote(name)}"
     value = _bad_value(pairs.values())
     if value is not None:
-        return f"invalid value {go_quote(value)}"
+        return f"invalid value {quote(value)}"
     return None
 
 

@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cmp_to_key
 
-from tenantwatch.alertmanager.alert import AmAlert, LabelPairs, fingerprint, labels_string
+from tenantwatch.alertmanager.alert import AmAlert, fingerprint, labels_string
 from tenantwatch.alertmanager.routing import LabelMatcher, Route, match_routes
+from tenantwatch.types import Labels
 
 _OP_ORDER = {"=": 0, "!=": 1, "=~": 2, "!~": 3}  # labels.MatchType
 
@@ -92,7 +93,7 @@ class AggrGroup:
 
     route: Route
     route_key: str
-    labels: LabelPairs
+    labels: Labels
     next_flush: float
     alerts: dict[str, AmAlert] = field(default_factory=dict)  # by fingerprint
     has_flushed: bool = False

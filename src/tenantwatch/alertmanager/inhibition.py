@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenantwatch.alertmanager.routing import LabelMatcher, RoutingError, parse_matchers
-
-Labels = Mapping[str, str]
+from tenantwatch.types import LabelMap
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +22,10 @@ class InhibitRule:
     target: tuple[LabelMatcher, ...]
     equal: tuple[str, ...] = ()
 
-    def inhibits(self, target: Labels, firing: Iterable[Labels]) -> bool:
+    def inhibits(self, target: LabelMap, firing: Iterable[LabelMap]) -> bool:
         return next(iter(self.sources(target, firing)), None) is not None
 
-    def sources(self, target: Labels, firing: Iterable[Labels]) -> Iterable[Labels]:
+    def sources(self, target: LabelMap, firing: Iterable[LabelMap]) -> Iterable[LabelMap]:
         """The firing alerts that mute the target under this rule (Inhibitor.Mutes).
 
         When the target matches the source matchers too, sources that also match the
@@ -60,6 +59,6 @@ def build_inhibit_rule(data: Mapping[str, Any], where: str = "inhibit_rules") ->
     return InhibitRule(tuple(sides["source"]), tuple(sides["target"]), tuple(map(str, equal)))
 
 
-def inhibited(target: Labels, firing: Sequence[Labels], rules: Sequence[InhibitRule]) -> bool:
+def inhibited(target: LabelMap, firing: Sequence[LabelMap], rules: Sequence[InhibitRule]) -> bool:
     """Whether any rule mutes the target, given the alerts firing now."""
     return any(rule.inhibits(target, firing) for rule in rules)

@@ -11,37 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-GO_ZERO_TIME = "0001-01-01T00:00:00Z"
-
-
-def go_time(ts: float) -> str:
-    """A time as Go's time.Time marshals to JSON in UTC (RFC 3339, trailing zeros cut)."""
-    if ts == 0:
-        return GO_ZERO_TIME
-    micros = round(ts * 1_000_000)
-    whole, frac = divmod(micros, 1_000_000)
-    text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    if frac:
-        text += "." + f"{frac:06d}".rstrip("0")
-    return text + "Z"
-
-
-def parse_go_time(text: str) -> float:
-    """An RFC 3339 time (as Alertmanager accepts) to unix seconds; Go's zero time is 0."""
-    if text.startswith("0001-01-01T00:00:00"):
-        return 0.0
-    m = re.fullmatch(
-        r"(\d{4}-\d\d-\d\d)[Tt](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?([Zz]|[+-]\d\d:\d\d)", text
-    )
-    if m is None:
-        raise ValueError(f"{text!r} is not an RFC 3339 time such as 2024-01-31T12:00:00Z")
-    day, clock, frac, zone = m.groups()
-    offset = "+00:00" if zone in ("Z", "z") else zone
-    base = datetime.fromisoformat(f"{day}T{clock}{offset}")
-    return base.timestamp() + (int(frac) / 10 ** len(frac) if frac else 0.0)
+from tenantwatch.gotext.times import format_rfc3339_nano
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +91,8 @@ def alert_json(alert: NotifyAlert) -> dict[str, Any]:
         "status": alert.status,
         "labels": dict(alert.labels),
         "annotations": dict(alert.annotations),
-        "startsAt": go_time(alert.starts_at),
-        "endsAt": go_time(alert.ends_at),
+        "startsAt": format_rfc3339_nano(alert.starts_at),
+        "endsAt": format_rfc3339_nano(alert.ends_at),
         "generatorURL": alert.generator_url,
         "fingerprint": alert.fingerprint,
     }

@@ -9,12 +9,7 @@ from collections.abc import Mapping
 from email.utils import getaddresses
 from typing import Any
 
-from tenantwatch.alertmanager.notify_data import (
-    NotifyAlert,
-    NotifyData,
-    parse_go_time,
-    webhook_payload,
-)
+from tenantwatch.alertmanager.notify_data import NotifyAlert, NotifyData, webhook_payload
 from tenantwatch.alertmanager.notify_request import (
     OutboundRequest,
     Render,
@@ -23,6 +18,7 @@ from tenantwatch.alertmanager.notify_request import (
     setting_mapping,
     setting_str,
 )
+from tenantwatch.gotext.times import parse_rfc3339
 
 TENANTWATCH_LAYOUT = "tenantwatch"
 # Alertmanager 0.25's defaults for the Subject header and the html part
@@ -149,8 +145,8 @@ def notify_data_from_payload(payload: Mapping[str, Any]) -> NotifyData:
             status=str(a["status"]),
             labels=dict(a["labels"]),
             annotations=dict(a["annotations"]),
-            starts_at=parse_go_time(str(a["startsAt"])),
-            ends_at=parse_go_time(str(a["endsAt"])),
+            starts_at=parse_rfc3339(str(a["startsAt"])),
+            ends_at=parse_rfc3339(str(a["endsAt"])),
             generator_url=str(a["generatorURL"]),
             fingerprint=str(a["fingerprint"]),
         )

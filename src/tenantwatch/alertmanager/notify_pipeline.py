@@ -9,7 +9,7 @@ logging, when only resolved alerts remain).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tenantwatch.alertmanager.alert import AmAlert
@@ -18,8 +18,7 @@ from tenantwatch.alertmanager.inhibition import InhibitRule, inhibited
 from tenantwatch.alertmanager.nflog import Entry, needs_update
 from tenantwatch.alertmanager.notify_data import NotifyAlert, NotifyData, build_notify_data
 from tenantwatch.alertmanager.routing import Route
-
-Labels = Mapping[str, str]
+from tenantwatch.types import LabelMap
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +35,9 @@ def plan(
     flush: Flush,
     integrations: Sequence[tuple[str, bool]],
     *,
-    all_firing_label_sets: Sequence[Labels],
+    all_firing_label_sets: Sequence[LabelMap],
     inhibit_rules: Sequence[InhibitRule],
-    silenced: Callable[[Labels], bool],
+    silenced: Callable[[LabelMap], bool],
     time_muted: Callable[[Route, float], bool],
     nflog_get: Callable[[str], Entry | None],
     now: float,

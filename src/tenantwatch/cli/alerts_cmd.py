@@ -17,12 +17,12 @@ import typer
 from rich.markup import escape
 
 from tenantwatch import jsonio
-from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.alertmanager.routing import RoutingError, parse_matchers
 from tenantwatch.cli import tables
 from tenantwatch.cli.common import console, err_console, settings_from_env
 from tenantwatch.cli.query import _base_url, resolve_key
 from tenantwatch.domain.durations import parse_duration
+from tenantwatch.gotext.times import format_rfc3339_nano
 
 alerts_app = typer.Typer(help="List, acknowledge and resolve alerts (as amtool alert)")
 silence_app = typer.Typer(help="Add, list and expire silences (as amtool silence)")
@@ -227,15 +227,15 @@ def add(
     now = time.time()
     body: dict[str, Any] = {
         "matchers": api_matchers(matchers),
-        "startsAt": go_time(now),
-        "endsAt": go_time(now + _seconds(duration)),
+        "startsAt": format_rfc3339_nano(now),
+        "endsAt": format_rfc3339_nano(now + _seconds(duration)),
         "createdBy": author,
         "comment": comment,
         "endOnResolve": end_on_resolve,
     }
     if rrule:
         body["recurrence"] = {"rrule": rrule, "duration": duration, "timezone": timezone}
-        body["endsAt"] = go_time(now + _seconds(until or "365d"))
+        body["endsAt"] = format_rfc3339_nano(now + _seconds(until or "365d"))
     answer = api("POST", url, key, "/api/v2/silences", body)
     console.print(answer["silenceID"], highlight=False)
 

@@ -32,7 +32,7 @@ from tenantwatch.metrics.exposition import (
 from tenantwatch.metrics.retention import TenantRetention
 from tenantwatch.metrics.store import MetricStore, StoreInUse
 from tenantwatch.metrics.wiring import store_directory
-from tenantwatch.promql.model import Labels
+from tenantwatch.types import Labels, Sample
 
 BATCH = 50_000
 
@@ -56,7 +56,7 @@ def _sample_line_numbers(text: str) -> list[int]:
     ]
 
 
-def read_samples(path: Path) -> list[tuple[Labels, int, float]]:
+def read_samples(path: Path) -> list[Sample]:
     """Every sample of an OpenMetrics file. Raise BackfillError naming file and line."""
     try:
         raw = path.read_bytes()
@@ -84,7 +84,7 @@ def read_samples(path: Path) -> list[tuple[Labels, int, float]]:
 
 def import_samples(
     store: MetricStore,
-    samples: Sequence[tuple[Labels, int, float]],
+    samples: Sequence[Sample],
     *,
     retention_ms: Callable[[Labels], int],
     now_ms: int,

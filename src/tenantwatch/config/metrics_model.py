@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from tenantwatch.config.errors import refusing
-from tenantwatch.config.types import Duration, Labels
+from tenantwatch.config.types import Duration, LabelsField
 from tenantwatch.domain.text import text_problem
 
 DEFAULT_SCRAPE_INTERVAL = 15.0
@@ -155,7 +155,7 @@ class HttpClientConfig(_Strict):
 
 class StaticConfig(_Strict):
     targets: list[Target]
-    labels: Labels = {}
+    labels: LabelsField = {}
 
 
 class ScrapeConfig(HttpClientConfig):

@@ -11,7 +11,7 @@ from tenantwatch.config.alerting_model import AlertmanagerSection, InspectorConf
 from tenantwatch.config.checks_model import CheckConfig
 from tenantwatch.config.errors import refusing
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
-from tenantwatch.config.types import AllowList, Duration, Labels
+from tenantwatch.config.types import AllowList, Duration, LabelsField
 from tenantwatch.domain.tenants import TenantStatus, tenant_id_problem, timezone_problem
 from tenantwatch.domain.text import text_problem
 from tenantwatch.domain.tiers import (
@@ -93,7 +93,7 @@ class TenantConfig(_Strict):
     name: Annotated[str, refusing(_name_problem)]
     tier: TierName
     timezone: Timezone = "UTC"
-    labels: Labels = {}
+    labels: LabelsField = {}
     status: TenantStatus = TenantStatus.ACTIVE
     sla_overrides: SlaConfig = SlaConfig()
     limits: TenantLimitsConfig = TenantLimitsConfig()

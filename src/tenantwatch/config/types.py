@@ -39,7 +39,7 @@ def _labels_problem(value: dict[str, str]) -> str | None:
     return None
 
 
-Labels = Annotated[dict[str, str], refusing(_labels_problem)]
+LabelsField = Annotated[dict[str, str], refusing(_labels_problem)]
 """Label names and values as a tenant or a scrape target declares them."""
 
 AllowList = Annotated[list[str], AfterValidator(_check_allow_list)]

@@ -5,7 +5,7 @@ Supported: text and actions with trim markers (`{{-`, `-}}`), comments, pipeline
 access on maps (`$labels.tenant`, `.Labels.job`), parenthesised pipelines, string, raw
 string, number, bool and nil literals, and `if` / `else if` / `else` / `with` / `range`
 (over lists and maps, sorted by key, with `$k, $v :=`) ... `end`. Functions come from the
-caller (see domain.template_funcs); `and`, `or`, `not`, `len`, `index`, `eq`, `ne`, `lt`,
+caller (see rules.template_funcs and alertmanager.templates); `and`, `or`, `not`, `len`, `index`, `eq`, `ne`, `lt`,
 `le`, `gt`, `ge` are built in, as in Go.
 
 Output follows Go with Prometheus' option missingkey=zero: a missing label reads as "",
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from tenantwatch.gotext.template_funcs import (
@@ -27,366 +26,24 @@ from tenantwatch.gotext.template_funcs import (
     Funcs,
     SafeHTML,
     TemplateError,
-    go_float,
     go_str,
     go_type,
     html_template_escape,
     truthy,
 )
+from tenantwatch.gotext.template_parse import Arg, Command, Node, Pipeline, parse
 
-# what callers import from here though it is defined in gotemplate_funcs
+# what callers import from here though it is defined in template_funcs or template_parse
 __all__ = [
     "MISSING",
     "NO_VALUE",
     "SafeHTML",
     "TemplateError",
-    "go_float",
     "go_str",
     "html_template_escape",
+    "parse",
     "truthy",
 ]
-
-
-def _at(pos: int, message: str) -> TemplateError:
-    return TemplateError(f"position {pos}: {message}", pos)
-
-
-# -- lexing -----------------------------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<string>"(?:[^"\\]|\\.)*")
-  | (?P<raw>`[^`]*`)
-  | (?P<char>'(?:[^'\\]|\\.)')
-  | (?P<declare>:=)
-  | (?P<assign>=)
-  | (?P<number>[-+]?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))
-  | (?P<variable>\$[A-Za-z0-9_]*)
-  | (?P<field>(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\.)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<pipe>\|)
-  | (?P<lparen>\()
-  | (?P<rparen>\))
-  | (?P<comma>,)
-    """,
-    re.VERBOSE,
-)
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Tok:
-    kind: str
-    text: str
-    pos: int
-
-
-def _lex(action: str, base: int) -> list[_Tok]:
-    out: list[_Tok] = []
-    pos = 0
-    while pos < len(action):
-        m = _TOKEN.match(action, pos)
-        if m is None:
-            raise _at(base + pos, f"unexpected {action[pos]!r} in action")
-        kind = m.lastgroup or ""
-        if kind != "space":
-            # `.Labels.x` after a variable or a closing parenthesis is field access on it
-            text = m.group()
-            if kind == "field" and out and pos == out[-1].pos + len(out[-1].text) - base:
-                prev = out[-1]
-                if prev.kind in ("variable", "rparen", "chain") and text != ".":
-                    out.append(_Tok("chain", text, base + pos))
-                    pos = m.end()
-                    continue
-            out.append(_Tok(kind, text, base + pos))
-        pos = m.end()
-    return out
-
-
-def _unquote(tok: _Tok) -> str:
-    body = tok.text[1:-1]
-    if tok.kind == "raw":
-        return body
-    out = []
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt in _ESCAPES:
-                out.append(_ESCAPES[nxt])
-                i += 2
-                continue
-            if nxt == "x" and i + 3 < len(body):
-                out.append(chr(int(body[i + 2 : i + 4], 16)))
-                i += 4
-                continue
-            if nxt == "u" and i + 5 < len(body):
-                out.append(chr(int(body[i + 2 : i + 6], 16)))
-                i += 6
-                continue
-            raise _at(tok.pos, f"unknown escape \\{nxt} in {tok.text}")
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-# -- parse tree -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Arg:
-    kind: str  # literal, variable, field, chain, pipeline, ident
-    value: Any = None
-    name: str = ""
-    path: tuple[str, ...] = ()
-    inner: Any = None  # a pipeline (for parenthesised args and chains on them)
-
-
-@dataclass(frozen=True, slots=True)
-class _Command:
-    args: tuple[_Arg, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Pipeline:
-    commands: tuple[_Command, ...]
-    declare: tuple[str, ...] = ()
-    assign: bool = False
-
-
-@dataclass
-class _Node:
-    kind: str  # text, action, if, range, with, define, template, break, continue
-    text: str = ""
-    pos: int = 0
-    pipe: _Pipeline | None = None
-    body: list[_Node] = field(default_factory=list)
-    orelse: list[_Node] = field(default_factory=list)
-
-
-class _PipeParser:
-    def __init__(self, toks: list[_Tok]) -> None:
-        self.toks = toks
-        self.i = 0
-
-    def peek(self) -> _Tok | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def take(self) -> _Tok:
-        tok = self.toks[self.i]
-        self.i += 1
-        return tok
-
-    def pipeline(self, *, allow_decl: bool = True) -> _Pipeline:
-        declare: tuple[str, ...] = ()
-        assign = False
-        if allow_decl:
-            declare, assign = self._declaration()
-        commands = [self.command()]
-        while (tok := self.peek()) is not None and tok.kind == "pipe":
-            self.take()
-            commands.append(self.command())
-        return _Pipeline(tuple(commands), declare, assign)
-
-    def _declaration(self) -> tuple[tuple[str, ...], bool]:
-        toks = self.toks[self.i :]
-        if len(toks) >= 2 and toks[0].kind == "variable":
-            if toks[1].kind in ("declare", "assign"):
-                self.i += 2
-                return (toks[0].text,), toks[1].kind == "assign"
-            if (
-                len(toks) >= 4
-                and toks[1].kind == "comma"
-                and toks[2].kind == "variable"
-                and toks[3].kind in ("declare", "assign")
-            ):
-                self.i += 4
-                return (toks[0].text, toks[2].text), toks[3].kind == "assign"
-        return (), False
-
-    def command(self) -> _Command:
-        args: list[_Arg] = []
-        while (tok := self.peek()) is not None and tok.kind not in ("pipe", "rparen"):
-            args.append(self.operand())
-        if not args:
-            where = self.toks[self.i - 1].pos if self.i else 0
-            raise _at(where, "missing value for command")
-        return _Command(tuple(args))
-
-    def operand(self) -> _Arg:
-        tok = self.take()
-        arg = self._term(tok)
-        while (nxt := self.peek()) is not None and nxt.kind == "chain":
-            self.take()
-            path = tuple(p for p in nxt.text.split(".") if p)
-            arg = _Arg("chain", path=path, inner=arg)
-        return arg
-
-    def _term(self, tok: _Tok) -> _Arg:
-        k = tok.kind
-        if k in ("string", "raw", "char"):
-            text = _unquote(tok)
-            return _Arg("literal", ord(text) if k == "char" else text)
-        if k == "number":
-            t = tok.text
-            if re.fullmatch(r"[-+]?(0[xX][0-9a-fA-F]+|\d+)", t):
-                return _Arg("literal", int(t, 0))
-            return _Arg("literal", float(t))
-        if k == "variable":
-            return _Arg("variable", name=tok.text)
-        if k == "field":
-            return _Arg("field", path=tuple(p for p in tok.text.split(".") if p))
-        if k == "ident":
-            if tok.text in ("true", "false"):
-                return _Arg("literal", tok.text == "true")
-            if tok.text == "nil":
-                return _Arg("literal", None)
-            return _Arg("ident", name=tok.text)
-        if k == "lparen":
-            inner = self.pipeline(allow_decl=False)
-            closing = self.peek()
-            if closing is None or closing.kind != "rparen":
-                raise _at(tok.pos, "unclosed parenthesis")
-            self.take()
-            return _Arg("pipeline", inner=inner)
-        raise _at(tok.pos, f"unexpected {tok.text!r}")
-
-
-_ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
-
-
-def _split(text: str) -> list[tuple[str, str, int]]:
-    """("text", chunk, pos) and ("action", inner, pos) in order, trim markers applied."""
-    parts: list[tuple[str, str, int]] = []
-    pos = 0
-    trim_next = False
-    for m in _ACTION.finditer(text):
-        chunk = text[pos : m.start()]
-        if trim_next:
-            chunk = chunk.lstrip()
-        if m.group(1):
-            chunk = chunk.rstrip()
-        if chunk:
-            parts.append(("text", chunk, pos))
-        parts.append(("action", m.group(2), m.start(2)))
-        trim_next = bool(m.group(3))
-        pos = m.end()
-    rest = text[pos:]
-    if "{{" in rest:
-        raise _at(pos + rest.index("{{"), "unclosed action (missing }})")
-    if trim_next:
-        rest = rest.lstrip()
-    if rest:
-        parts.append(("text", rest, pos))
-    return parts
-
-
-def parse(text: str) -> list[_Node]:
-    """Parse a template. Raise TemplateError naming the position of the problem."""
-    root: list[_Node] = []
-    stack: list[tuple[_Node, list[_Node]]] = []
-    current = root
-    for kind, chunk, pos in _split(text):
-        if kind == "text":
-            current.append(_Node("text", text=chunk))
-            continue
-        inner = chunk.strip()
-        if inner.startswith("/*"):
-            if not inner.endswith("*/"):
-                raise _at(pos, "unclosed comment")
-            continue
-        toks = _lex(inner, pos)
-        if not toks:
-            raise _at(pos, "missing value for command")
-        head = toks[0].text if toks[0].kind == "ident" else ""
-        if head in ("if", "range", "with"):
-            pipe = _parse_pipe(toks[1:], pos, head)
-            node = _Node(head, pipe=pipe, pos=pos)
-            current.append(node)
-            stack.append((node, current))
-            current = node.body
-        elif head == "else":
-            if not stack or stack[-1][0].kind not in ("if", "range", "with"):
-                raise _at(pos, "unexpected {{else}}")
-            node = stack[-1][0]
-            if len(toks) > 1 and toks[1].kind == "ident" and toks[1].text in ("if", "with"):
-                # else if: a nested node inside the else branch, closed by the same end
-                nested = _Node(toks[1].text, pipe=_parse_pipe(toks[2:], pos, toks[1].text), pos=pos)
-                node.orelse.append(nested)
-                parent_current = stack.pop()[1]
-                stack.append((node, parent_current))
-                stack.append((nested, _CHAINED))
-                current = nested.body
-            else:
-                current = node.orelse
-        elif head == "end":
-            if not stack:
-                raise _at(pos, "unexpected {{end}}")
-            node, current = stack.pop()
-            while current is _CHAINED:  # close the else-if chain in one go
-                node, current = stack.pop()
-        elif head in ("define", "block"):
-            if len(toks) < 2 or toks[1].kind not in ("string", "raw"):
-                raise _at(pos, f'{head} needs a quoted template name: {{{{ {head} "name" }}}}')
-            name = _unquote(toks[1])
-            if stack and head == "define":
-                raise _at(pos, "define is only allowed at the top level, not inside another action")
-            if head == "define" and len(toks) > 2:
-                raise _at(toks[2].pos, f"unexpected {toks[2].text!r} after the name in define")
-            node = _Node("define", text=name, pos=pos)
-            if head == "block":
-                # a block defines the template and runs it in place
-                arg = _parse_pipe(toks[2:], pos, head) if len(toks) > 2 else None
-                current.append(_Node("template", text=name, pipe=arg))
-            root.append(node)
-            stack.append((node, current))
-            current = node.body
-        elif head == "template":
-            if len(toks) < 2 or toks[1].kind not in ("string", "raw"):
-                raise _at(pos, 'template needs a quoted template name: {{ template "name" . }}')
-            arg = _parse_pipe(toks[2:], pos, head) if len(toks) > 2 else None
-            current.append(_Node("template", text=_unquote(toks[1]), pipe=arg, pos=pos))
-        elif head in ("break", "continue"):
-            if len(toks) > 1:
-                raise _at(toks[1].pos, f"unexpected {toks[1].text!r} in {head}")
-            if not _in_range(stack):
-                raise _at(pos, f"{{{{{head}}}}} outside {{{{range}}}}")
-            current.append(_Node(head, pos=pos))
-        else:
-            current.append(_Node("action", pipe=_parse_pipe(toks, pos, "action")))
-    if stack:
-        opened = stack[-1][0]
-        raise _at(
-            opened.pos,
-            f"unexpected end of template: {{{{{opened.kind}}}}} has no end; "
-            "close it with {{ end }}",
-        )
-    return root
-
-
-_CHAINED: list[_Node] = []  # marker: the parent of an else-if node closes with it
-
-
-def _in_range(stack: Sequence[tuple[_Node, list[_Node]]]) -> bool:
-    for node, _ in reversed(stack):
-        if node.kind == "range":
-            return True
-        if node.kind == "define":
-            return False
-    return False
-
-
-def _parse_pipe(toks: list[_Tok], pos: int, what: str) -> _Pipeline:
-    if not toks:
-        raise _at(pos, f"missing value for {what}")
-    parser = _PipeParser(toks)
-    pipe = parser.pipeline()
-    if parser.peek() is not None:
-        tok = parser.take()
-        raise _at(tok.pos, f"unexpected {tok.text!r} in {what}")
-    return pipe
 
 
 # -- execution --------------------------------------------------------------------------------
@@ -471,7 +128,7 @@ class _Exec:
         funcs: Funcs,
         dot: Any,
         variables: Mapping[str, Any],
-        templates: Mapping[str, Sequence[_Node]] | None = None,
+        templates: Mapping[str, Sequence[Node]] | None = None,
         depth: int = 0,
         escape: Callable[[str], str] | None = None,
     ) -> None:
@@ -481,7 +138,7 @@ class _Exec:
         self.depth = depth
         self.escape = escape
 
-    def run(self, nodes: Sequence[_Node], dot: Any, out: list[str]) -> None:
+    def run(self, nodes: Sequence[Node], dot: Any, out: list[str]) -> None:
         for node in nodes:
             kind = node.kind
             if kind == "text":
@@ -514,7 +171,7 @@ class _Exec:
             elif kind == "continue":
                 raise _Continue
 
-    def _template(self, node: _Node, dot: Any, out: list[str]) -> None:
+    def _template(self, node: Node, dot: Any, out: list[str]) -> None:
         body = self.templates.get(node.text)
         if body is None:
             raise TemplateError(f'no such template "{node.text}"')
@@ -525,9 +182,9 @@ class _Exec:
         inner.funcs = self.funcs
         inner.run(body, value, out)
 
-    def _range(self, node: _Node, dot: Any, out: list[str]) -> None:
+    def _range(self, node: Node, dot: Any, out: list[str]) -> None:
         assert node.pipe is not None
-        plain = _Pipeline(node.pipe.commands)
+        plain = Pipeline(node.pipe.commands)
         value = self.pipeline(plain, dot)
         if isinstance(value, Mapping):
             items: list[tuple[Any, Any]] = sorted(value.items(), key=lambda kv: kv[0])
@@ -559,7 +216,7 @@ class _Exec:
             finally:
                 self.scope.frames.pop()
 
-    def pipeline(self, pipe: _Pipeline, dot: Any) -> Any:
+    def pipeline(self, pipe: Pipeline, dot: Any) -> Any:
         value: Any = MISSING
         first = True
         for command in pipe.commands:
@@ -572,7 +229,7 @@ class _Exec:
                 self.scope.declare(name, value)
         return value
 
-    def command(self, cmd: _Command, dot: Any, piped: Any, has_piped: bool) -> Any:
+    def command(self, cmd: Command, dot: Any, piped: Any, has_piped: bool) -> Any:
         head = cmd.args[0]
         with_args = len(cmd.args) > 1 or has_piped
         if head.kind == "ident":
@@ -614,7 +271,7 @@ class _Exec:
                 return a
         return args[-1]
 
-    def arg(self, a: _Arg, dot: Any) -> Any:
+    def arg(self, a: Arg, dot: Any) -> Any:
         if a.kind == "literal":
             return a.value
         if a.kind == "variable":
@@ -646,11 +303,11 @@ BUILTIN_FUNCS = frozenset({*BUILTINS, "and", "or"})
 
 
 def execute(
-    nodes: Sequence[_Node],
+    nodes: Sequence[Node],
     dot: Any,
     funcs: Funcs,
     variables: Mapping[str, Any] | None = None,
-    templates: Mapping[str, Sequence[_Node]] | None = None,
+    templates: Mapping[str, Sequence[Node]] | None = None,
     escape: Callable[[str], str] | None = None,
 ) -> str:
     """Run a parsed template with `dot` as `.`; raise TemplateError when execution fails.
@@ -669,19 +326,19 @@ def execute(
     return "".join(out)
 
 
-def definitions(nodes: Sequence[_Node]) -> dict[str, list[_Node]]:
+def definitions(nodes: Sequence[Node]) -> dict[str, list[Node]]:
     """The {{ define "name" }} bodies at the top level of a parsed template."""
     return {n.text: n.body for n in nodes if n.kind == "define"}
 
 
-def is_empty(body: Sequence[_Node]) -> bool:
+def is_empty(body: Sequence[Node]) -> bool:
     """Whether a definition holds nothing but white space (Go's parse.IsEmptyTree)."""
     return all(n.kind == "text" and not n.text.strip() for n in body)
 
 
 def add_definitions(
-    base: Mapping[str, Sequence[_Node]], new: Mapping[str, Sequence[_Node]]
-) -> dict[str, Sequence[_Node]]:
+    base: Mapping[str, Sequence[Node]], new: Mapping[str, Sequence[Node]]
+) -> dict[str, Sequence[Node]]:
     """Definitions parsed later replace earlier ones, except that an empty one does not
     replace one with content (as Go's text/template associates templates)."""
     merged = dict(base)
@@ -692,11 +349,11 @@ def add_definitions(
     return merged
 
 
-def template_calls(nodes: Sequence[_Node]) -> set[str]:
+def template_calls(nodes: Sequence[Node]) -> set[str]:
     """Names every {{ template "x" }} in the nodes calls."""
     found: set[str] = set()
 
-    def visit(ns: Sequence[_Node]) -> None:
+    def visit(ns: Sequence[Node]) -> None:
         for n in ns:
             if n.kind == "template":
                 found.add(n.text)
@@ -707,27 +364,27 @@ def template_calls(nodes: Sequence[_Node]) -> set[str]:
     return found
 
 
-def check_functions(nodes: Sequence[_Node], known: frozenset[str]) -> list[str]:
+def check_functions(nodes: Sequence[Node], known: frozenset[str]) -> list[str]:
     """The names of functions a template calls that are not known (Go checks at parse)."""
     missing: list[str] = []
 
-    def visit_pipe(pipe: _Pipeline | None) -> None:
+    def visit_pipe(pipe: Pipeline | None) -> None:
         if pipe is None:
             return
         for cmd in pipe.commands:
             for a in cmd.args:
                 visit_arg(a)
 
-    def visit_arg(a: _Arg) -> None:
+    def visit_arg(a: Arg) -> None:
         if a.kind == "ident" and a.name not in known and a.name not in BUILTIN_FUNCS:
             missing.append(a.name)
         if a.kind in ("pipeline", "chain") and a.inner is not None:
-            if isinstance(a.inner, _Pipeline):
+            if isinstance(a.inner, Pipeline):
                 visit_pipe(a.inner)
             else:
                 visit_arg(a.inner)
 
-    def visit(ns: Sequence[_Node]) -> None:
+    def visit(ns: Sequence[Node]) -> None:
         for n in ns:
             visit_pipe(n.pipe)
             visit(n.body)

@@ -4,10 +4,11 @@ template engine in gotext/template.py."""
 
 from __future__ import annotations
 
-import math
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from tenantwatch.gotext.floats import format_g
 
 NO_VALUE = "<no value>"
 
@@ -33,41 +34,6 @@ MISSING = _Missing()
 # -- values as Go prints them -----------------------------------------------------------------
 
 
-def go_float(v: float) -> str:
-    """A float64 as Go's %v (strconv 'g', shortest): 0.1, 100000, 1.234567e+06, +Inf, NaN."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if v == 0:
-        return "-0" if math.copysign(1.0, v) < 0 else "0"
-    text = repr(v)  # shortest round-trip digits
-    mantissa, _, exp_text = text.partition("e")
-    digits = mantissa.replace("-", "").replace(".", "").lstrip("0") or "0"
-    exp = int(exp_text) if exp_text else _decimal_exponent(abs(v))
-    sign = "-" if v < 0 else ""
-    if exp < -4 or exp >= 6:  # strconv's 'g' with the shortest digits decides at 6
-        first, rest = digits[0], digits[1:].rstrip("0")
-        body = first + ("." + rest if rest else "")
-        return f"{sign}{body}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    return _plain(v)
-
-
-def _decimal_exponent(a: float) -> int:
-    return math.floor(math.log10(a)) if a > 0 else 0
-
-
-def _plain(v: float) -> str:
-    text = repr(v)
-    if "e" in text:
-        text = format(v, "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-    if text.endswith(".0"):
-        text = text[:-2]
-    return text
-
-
 def go_str(value: Any) -> str:
     """A value as Go's fmt %v prints it."""
     if value is MISSING:
@@ -77,7 +43,7 @@ def go_str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return go_float(value)
+        return format_g(value)
     if isinstance(value, Mapping):
         inner = " ".join(f"{go_str(k)}:{go_str(v)}" for k, v in sorted(value.items()))
         return f"map[{inner}]"

@@ -16,9 +16,7 @@ from tenantwatch.metrics.limits import (
     same_value,
 )
 from tenantwatch.metrics.tenancy import TENANT
-from tenantwatch.promql.model import Labels
-
-Row = tuple[Labels, int, float]
+from tenantwatch.types import Labels, Sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +28,7 @@ class Admission:
     series: SeriesLimits | None = None
     duplicates: bool = False
 
-    def check(self, head: Head, rows: Sequence[Row], found: Sequence[MemSeries | None]) -> None:
+    def check(self, head: Head, rows: Sequence[Sample], found: Sequence[MemSeries | None]) -> None:
         """Raise Rejected unless every row may be stored; found[i] is rows[i]'s series
         (None: it would be created)."""
         if self.duplicates:
@@ -48,7 +46,7 @@ class Admission:
 
     @staticmethod
     def _check_series(
-        head: Head, rows: Sequence[Row], found: Sequence[MemSeries | None], limits: SeriesLimits
+        head: Head, rows: Sequence[Sample], found: Sequence[MemSeries | None], limits: SeriesLimits
     ) -> None:
         budgets = limits.by_tenant  # one reading: update() may replace it meanwhile
         new: dict[str | None, set[Labels]] = {}

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from tenantwatch.promql.engine import DEFAULT_MAX_SAMPLES, Engine
-from tenantwatch.promql.model import Labels, Matcher, PromQLError, QueryResult, SeriesSource
+from tenantwatch.promql.model import Matcher, PromQLError, QueryResult, SeriesSource
+from tenantwatch.types import Labels, Millis
 
 T = TypeVar("T")
 DEFAULT_MAX_CONCURRENCY = 4  # evaluations at once; more only share the same cores
@@ -45,8 +46,8 @@ class QueryBackend(Protocol):
     async def series(
         self,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[Labels]: ...
@@ -54,8 +55,8 @@ class QueryBackend(Protocol):
     async def label_names(
         self,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]: ...
@@ -64,8 +65,8 @@ class QueryBackend(Protocol):
         self,
         name: str,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]: ...
@@ -140,8 +141,8 @@ class EmbeddedBackend:
     async def series(
         self,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[Labels]:
@@ -156,8 +157,8 @@ class EmbeddedBackend:
     async def label_names(
         self,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]:
@@ -173,8 +174,8 @@ class EmbeddedBackend:
         self,
         name: str,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]:

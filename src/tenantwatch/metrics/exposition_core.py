@@ -17,7 +17,8 @@ from tenantwatch.metrics.exposition_scan import (
     scan_tail_text,
     ws,
 )
-from tenantwatch.promql.model import METRIC_NAME, Labels
+from tenantwatch.promql.model import METRIC_NAME
+from tenantwatch.types import Labels
 
 
 @dataclass(frozen=True, slots=True)

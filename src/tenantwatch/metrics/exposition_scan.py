@@ -10,7 +10,8 @@ import math
 import re
 
 from tenantwatch.gotext.floats import normalise_float
-from tenantwatch.promql.model import METRIC_NAME, Labels
+from tenantwatch.promql.model import METRIC_NAME
+from tenantwatch.types import Labels
 
 _INT64_MAX = 2**63 - 1
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

@@ -31,11 +31,11 @@ from tenantwatch.promql.model import (
     METRIC_NAME,
     FloatArray,
     IntArray,
-    Labels,
     Matcher,
     PackedSeries,
     SeriesData,
 )
+from tenantwatch.types import Labels, Millis
 
 Buffers = tuple["array[int]", "array[float]"]
 
@@ -69,7 +69,7 @@ class MemSeries:
         self.version += 1
 
     # -- reading (safe from any thread) -----------------------------------------------
-    def _span(self, mint: int, maxt: int) -> tuple[Buffers, int, int]:
+    def _span(self, mint: Millis, maxt: Millis) -> tuple[Buffers, int, int]:
         data = self._data
         ts, vals = data
         n = min(len(ts), len(vals))
@@ -77,7 +77,7 @@ class MemSeries:
         lo = bisect_left(ts, mint, 0, hi)
         return data, lo, hi
 
-    def window(self, mint: int, maxt: int) -> tuple[IntArray, FloatArray]:
+    def window(self, mint: Millis, maxt: Millis) -> tuple[IntArray, FloatArray]:
         """Copies of the samples with mint <= t <= maxt."""
         (ts, vals), lo, hi = self._span(mint, maxt)
         if lo >= hi:
@@ -92,7 +92,7 @@ class MemSeries:
         (_, vals), lo, hi = self._span(t, t)
         return vals[lo] if lo < hi else None
 
-    def has_samples(self, mint: int, maxt: int) -> bool:
+    def has_samples(self, mint: Millis, maxt: Millis) -> bool:
         _, lo, hi = self._span(mint, maxt)
         return lo < hi
 
@@ -400,7 +400,7 @@ class Head:
                 out.append(series)
         return out
 
-    def select(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[SeriesData]:
+    def select(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[SeriesData]:
         out = []
         for series in self.matching(matchers):
             ts, vals = series.window(mint, maxt)
@@ -411,10 +411,10 @@ class Head:
     def select_packed(
         self,
         matchers: Sequence[Matcher],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
-        max_step_ms: int | None = None,
+        max_step_ms: Millis | None = None,
     ) -> PackedSeries:
         """As select (the head keeps no rollups: max_step_ms is accepted and ignored), with every series' samples in one pair of arrays (no numpy object
         per series: the C-level array slices and extends cost about a microsecond)."""
@@ -436,17 +436,17 @@ class Head:
             np.frombuffer(all_vals, dtype=np.float64) if all_vals else np.empty(0),
         )
 
-    def series(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[Labels]:
+    def series(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[Labels]:
         return [s.labels for s in self.matching(matchers) if s.has_samples(mint, maxt)]
 
-    def label_names(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[str]:
+    def label_names(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[str]:
         names: set[str] = set()
         for labels in self.series(matchers, mint, maxt):
             names.update(k for k, _ in labels)
         return sorted(names)
 
     def label_values(
-        self, name: str, matchers: Sequence[Matcher], mint: int, maxt: int
+        self, name: str, matchers: Sequence[Matcher], mint: Millis, maxt: Millis
     ) -> list[str]:
         values: set[str] = set()
         for labels in self.series(matchers, mint, maxt):

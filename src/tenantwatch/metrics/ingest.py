@@ -43,9 +43,8 @@ from tenantwatch.metrics.remote_write import (
     decode_write_request_contents,
 )
 from tenantwatch.metrics.tenancy import ForeignTenant, bind_tenant
-from tenantwatch.promql.model import Labels
+from tenantwatch.types import Labels, Millis, Sample
 
-Row = tuple[Labels, int, float]
 Families = dict[str, tuple[tuple[Labels, float], ...]]
 _PROTOBUF = "application/vnd.google.protobuf"
 _STEP = 1 << 20
@@ -192,10 +191,10 @@ def remote_write_rows(
     *,
     tenant: str | None,
     limits: IngestLimits,
-    now_ms: int,
+    now_ms: Millis,
     retention_ms: Callable[[Labels], int],
     shortest_retention_ms: int = 0,
-) -> list[Row]:
+) -> list[Sample]:
     """The samples of a snappy-compressed remote-write 1.0 request, as store rows.
 
     As Prometheus' receiver, refuse the whole request (Rejected, 400) for a sample more
@@ -224,8 +223,8 @@ def remote_write_rows(
     return rows
 
 
-def _rows(series: Sequence[TimeSeries], tenant: str | None, limits: IngestLimits) -> list[Row]:
-    rows: list[Row] = []
+def _rows(series: Sequence[TimeSeries], tenant: str | None, limits: IngestLimits) -> list[Sample]:
+    rows: list[Sample] = []
     seen: set[Labels] = set()
     for ts in series:
         try:
@@ -252,9 +251,9 @@ def _rows(series: Sequence[TimeSeries], tenant: str | None, limits: IngestLimits
 
 
 def _check_times(
-    rows: Sequence[Row],
+    rows: Sequence[Sample],
     limits: IngestLimits,
-    now_ms: int,
+    now_ms: Millis,
     retention_ms: Callable[[Labels], int],
     shortest_retention_ms: int,
 ) -> None:

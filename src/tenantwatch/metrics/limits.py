@@ -9,17 +9,17 @@ remote-write and TSDB append errors (`storage/remote/write_handler.go`, `storage
 
 from __future__ import annotations
 
-import math
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 
 from tenantwatch import jsonio
 from tenantwatch.config.metrics_model import IngestLimitsConfig
 from tenantwatch.domain.tiers import TierCatalog
+from tenantwatch.gotext.floats import format_g
 from tenantwatch.metrics.tenancy import TENANT
-from tenantwatch.promql.model import METRIC_NAME, Labels, format_labels
+from tenantwatch.promql.model import METRIC_NAME, format_labels
+from tenantwatch.types import Labels
 
 # reasons, the `reason` label of tenantwatch_samples_rejected_total
 BODY_TOO_LARGE = "body_too_large"
@@ -140,27 +140,6 @@ def _metric(labels: Labels) -> str:
     return ""
 
 
-def go_g(value: float) -> str:
-    """A float as Go's %g writes it: shortest digits, with an exponent below 1e-4 and from
-    1e6 (`1e+06`)."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    _, digits, exponent = Decimal(repr(value)).as_tuple()
-    assert isinstance(exponent, int)
-    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
-    point = len(digits) + exponent - 1
-    sign = "-" if value < 0 else ""
-    if point < -4 or point >= 6:
-        rest = f".{mantissa[1:]}" if len(mantissa) > 1 else ""
-        return f"{sign}{mantissa[0]}{rest}e{'-' if point < 0 else '+'}{abs(point):02d}"
-    text = f"{abs(Decimal(repr(value))):f}"
-    return sign + (text.rstrip("0").rstrip(".") if "." in text else text)
-
-
 def show_series(labels: Labels) -> str:
     """The series as Prometheus prints it, cut short when long."""
     text = format_labels(labels)
@@ -169,8 +148,8 @@ def show_series(labels: Labels) -> str:
 
 def duplicate_message(labels: Labels, t: int, existing: float, new: float) -> str:
     return (
-        f"duplicate sample for timestamp {t}; overrides not allowed: existing {go_g(existing)}, "
-        f"new value {go_g(new)} for series {show_series(labels)}"
+        f"duplicate sample for timestamp {t}; overrides not allowed: existing {format_g(existing)}, "
+        f"new value {format_g(new)} for series {show_series(labels)}"
     )
 
 

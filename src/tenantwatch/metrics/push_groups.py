@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tenantwatch.domain.tenants import label_name_problem
-from tenantwatch.promql.model import METRIC_NAME, Labels, label_value, labels_of
+from tenantwatch.promql.model import METRIC_NAME, label_value, labels_of
+from tenantwatch.types import Labels
 
 PUSH_TIME = "push_time_seconds"
 PUSH_FAILURE_TIME = "push_failure_time_seconds"

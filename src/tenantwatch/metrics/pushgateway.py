@@ -24,7 +24,8 @@ import structlog
 from tenantwatch import jsonio
 from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.push_groups import PushChange, PushGroup, apply_push, deleted_series
-from tenantwatch.promql.model import STALE_NAN, Labels
+from tenantwatch.promql.model import STALE_NAN
+from tenantwatch.types import Labels, Sample
 
 log = structlog.get_logger(__name__)
 
@@ -33,12 +34,10 @@ _ENCODE_SLICE = 2000
 
 
 class BulkAppender(Protocol):
-    def append_many(
-        self, samples: Iterable[tuple[Labels, int, float]], *, durable: bool = False
-    ) -> int: ...
+    def append_many(self, samples: Iterable[Sample], *, durable: bool = False) -> int: ...
 
     async def append_many_durable(
-        self, samples: Iterable[tuple[Labels, int, float]], *, admit: Admission | None = None
+        self, samples: Iterable[Sample], *, admit: Admission | None = None
     ) -> int: ...
 
 
@@ -88,7 +87,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def _apply(
     old: PushGroup | None, key: Labels, families: Families, replace_all: bool, now: float
-) -> tuple[PushChange, list[tuple[Labels, int, float]]]:
+) -> tuple[PushChange, list[Sample]]:
     change = apply_push(old, key, families, replace_all=replace_all, now=now)
     t = round(now * 1000)
     samples = [(labels, t, value) for labels, value in change.group.series()]

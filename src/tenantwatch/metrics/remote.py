@@ -20,20 +20,20 @@ import promql_parser as pp
 from tenantwatch import jsonio
 from tenantwatch.promql.model import (
     ErrorType,
-    Labels,
     Matcher,
     MatrixResult,
     PromQLError,
     QueryResult,
-    Sample,
     ScalarResult,
     Series,
     StringResult,
     Value,
     VectorResult,
+    VectorSample,
     labels_of,
 )
 from tenantwatch.promql.printer import render, seconds, selector
+from tenantwatch.types import Labels, Millis
 
 _KINDS: dict[str, ErrorType] = {
     k: k for k in ("bad_data", "execution", "timeout", "canceled", "internal", "unavailable")
@@ -153,7 +153,7 @@ def decode_value(data: Mapping[str, Any]) -> Value:
     if kind == "vector":
         return VectorResult(
             tuple(
-                Sample(_labels(r["metric"]), _ms(r["value"][0]), float(r["value"][1]))
+                VectorSample(_labels(r["metric"]), _ms(r["value"][0]), float(r["value"][1]))
                 for r in result
             )
         )
@@ -269,8 +269,8 @@ class RemoteBackend:
     async def series(
         self,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[Labels]:
@@ -284,8 +284,8 @@ class RemoteBackend:
     async def label_names(
         self,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]:
@@ -296,8 +296,8 @@ class RemoteBackend:
         self,
         name: str,
         selectors: Sequence[Sequence[Matcher]],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
         enforce: Sequence[Matcher] = (),
     ) -> list[str]:
@@ -381,7 +381,7 @@ def _match_params(
     return [("match[]", selector([*s, *enforce])) for s in selectors]
 
 
-def _window(mint: int, maxt: int) -> list[tuple[str, str]]:
+def _window(mint: Millis, maxt: Millis) -> list[tuple[str, str]]:
     return [("start", seconds(mint)), ("end", seconds(maxt))]
 
 

@@ -21,7 +21,7 @@ import structlog
 
 from tenantwatch.metrics.remote import Auth, auth_headers, scrub, secrets_of, with_url_credentials
 from tenantwatch.metrics.remote_write import TimeSeries, encode_write_request
-from tenantwatch.promql.model import Labels
+from tenantwatch.types import Labels, Sample
 
 log = structlog.get_logger(__name__)
 
@@ -31,8 +31,6 @@ WRITE_HEADERS = {
     "X-Prometheus-Remote-Write-Version": "0.1.0",
     "User-Agent": "tenantwatch-remote-write",
 }
-
-QueuedSample = tuple[Labels, int, float]
 
 
 @dataclass
@@ -52,7 +50,7 @@ class Outcome(Enum):
     REJECT = "reject"
 
 
-def build_write_request(samples: Sequence[QueuedSample]) -> list[TimeSeries]:
+def build_write_request(samples: Sequence[Sample]) -> list[TimeSeries]:
     """Samples grouped into one TimeSeries per label set, each in time order."""
     grouped: dict[Labels, list[tuple[int, float]]] = {}
     for labels, t, v in samples:
@@ -128,7 +126,7 @@ class RemoteWriteForwarder:
         self.max_backoff = max_backoff
         self.shutdown_grace = shutdown_grace
         self.stats = ForwarderStats()
-        self._queue: collections.deque[QueuedSample] = collections.deque(maxlen=max_queue)
+        self._queue: collections.deque[Sample] = collections.deque(maxlen=max_queue)
         self._wake = asyncio.Event()
         self._session = session
         self._where = self.url
@@ -147,7 +145,7 @@ class RemoteWriteForwarder:
         if len(self._queue) >= self.batch_size:
             self._wake.set()
 
-    def enqueue_many(self, samples: Iterable[QueuedSample]) -> None:
+    def enqueue_many(self, samples: Iterable[Sample]) -> None:
         for labels, t, v in samples:
             self.enqueue(labels, t, v)
 
@@ -188,7 +186,7 @@ class RemoteWriteForwarder:
                 return
 
     async def _deliver(
-        self, session: aiohttp.ClientSession, batch: list[QueuedSample], stop: asyncio.Event
+        self, session: aiohttp.ClientSession, batch: list[Sample], stop: asyncio.Event
     ) -> None:
         loop = asyncio.get_running_loop()
         body = encode_write_request(build_write_request(batch))

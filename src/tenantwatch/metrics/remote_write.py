@@ -21,7 +21,8 @@ import cramjam
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from tenantwatch.metrics.limits import TOO_MANY_SAMPLES, TOO_MANY_SERIES, UNPACKED_TOO_LARGE
-from tenantwatch.promql.model import METRIC_NAME, Labels
+from tenantwatch.promql.model import METRIC_NAME
+from tenantwatch.types import Labels
 
 MAX_DECODED_BYTES = 64 * 1024 * 1024
 # Snappy's densest encoding is a 3-byte copy op writing 64 bytes.

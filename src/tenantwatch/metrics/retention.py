@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.tenancy import TENANT
-from tenantwatch.promql.model import Labels
+from tenantwatch.types import Labels
 
 DEFAULT_RETENTION_S = 15 * 86400.0
 

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tenantwatch.metrics.head import MemSeries
-from tenantwatch.promql.model import FloatArray, IntArray, Labels, label_value, stale_mask
+from tenantwatch.promql.model import FloatArray, IntArray, label_value, stale_mask
+from tenantwatch.types import Labels, Millis
 
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
@@ -43,7 +44,7 @@ _EMPTY_TS: IntArray = np.empty(0, dtype=np.int64)
 _EMPTY_VALS: FloatArray = np.empty(0, dtype=np.float64)
 
 
-def choose_step(mint: int, maxt: int, max_step_ms: int | None) -> int | None:
+def choose_step(mint: Millis, maxt: Millis, max_step_ms: Millis | None) -> int | None:
     """The rollup step to read for [mint, maxt], or None for raw samples."""
     if max_step_ms is None:
         return None
@@ -133,7 +134,7 @@ class RollupCache:
                 self._size = len(entry.ts)
 
     def window(
-        self, series: MemSeries, step: int, mint: int, maxt: int
+        self, series: MemSeries, step: int, mint: Millis, maxt: Millis
     ) -> tuple[IntArray, FloatArray]:
         """The rollup of series at `step` for mint <= t <= maxt."""
         entry = self._current(series, step)

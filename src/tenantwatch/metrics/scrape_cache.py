@@ -18,7 +18,8 @@ from tenantwatch.metrics.exposition import SeriesCache, parse_lines_cached
 from tenantwatch.metrics.exposition_scan import SPECIALS
 from tenantwatch.metrics.scrape_labels import sample_labels
 from tenantwatch.metrics.store import UnknownSeriesRef
-from tenantwatch.promql.model import STALE_NAN, Labels
+from tenantwatch.promql.model import STALE_NAN
+from tenantwatch.types import Labels
 
 
 class Appender(Protocol):

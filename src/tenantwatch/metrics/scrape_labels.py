@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from tenantwatch.promql.model import METRIC_NAME, Labels, labels_of
+from tenantwatch.promql.model import METRIC_NAME, labels_of
+from tenantwatch.types import Labels
 
 EXPORTED_PREFIX = "exported_"
 

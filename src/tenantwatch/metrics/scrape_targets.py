@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
 from tenantwatch.metrics.http_auth import HttpAuth, TlsSettings, auth_from_config
 from tenantwatch.metrics.scrape_labels import target_labels
-from tenantwatch.promql.model import Labels, format_labels
+from tenantwatch.promql.model import format_labels
+from tenantwatch.types import Labels
 
 
 @dataclass(frozen=True, slots=True)

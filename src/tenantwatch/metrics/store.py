@@ -35,7 +35,8 @@ from tenantwatch.metrics import wal as walfile
 from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.head import MAX_TIME, MIN_TIME, Head, MemSeries, check_labels
 from tenantwatch.metrics.rollup import RollupCache, choose_step
-from tenantwatch.promql.model import Labels, Matcher, PackedSeries, SeriesData
+from tenantwatch.promql.model import Matcher, PackedSeries, SeriesData
+from tenantwatch.types import Labels, Millis, Sample
 
 log = structlog.get_logger("tenantwatch.metrics.store")
 
@@ -385,7 +386,7 @@ class MetricStore:
 
     def append_many(
         self,
-        samples: Iterable[tuple[Labels, int, float]],
+        samples: Iterable[Sample],
         *,
         durable: bool = False,
         admit: Admission | None = None,
@@ -418,13 +419,13 @@ class MetricStore:
         return len(rows)
 
     async def append_many_durable(
-        self, samples: Iterable[tuple[Labels, int, float]], *, admit: Admission | None = None
+        self, samples: Iterable[Sample], *, admit: Admission | None = None
     ) -> int:
         """append_many(durable=True) without blocking the event loop during the fsync."""
         rows = list(samples)
         return await asyncio.to_thread(self.append_many, rows, durable=True, admit=admit)
 
-    def _resolve(self, rows: Sequence[tuple[Labels, int, float]]) -> list[MemSeries | None]:
+    def _resolve(self, rows: Sequence[Sample]) -> list[MemSeries | None]:
         """Each row's series (None: to be created); ValueError naming the first bad row."""
         lookup = self.head.lookup
         out = []
@@ -502,7 +503,7 @@ class MetricStore:
         if block:
             yield walfile.encode_block(block)
 
-    def apply_retention(self, now_ms: int) -> int:
+    def apply_retention(self, now_ms: Millis) -> int:
         """Drop samples older than each series' retention and series left empty; return
         how many samples were dropped."""
         if not self._ready:
@@ -581,10 +582,10 @@ class MetricStore:
     def select_packed(
         self,
         matchers: Sequence[Matcher],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
-        max_step_ms: int | None = None,
+        max_step_ms: Millis | None = None,
     ) -> PackedSeries:
         """Samples of every matching series, packed (see PackedSeries): raw, or a rollup
         when max_step_ms allows one for this span (rules in rollup.py)."""
@@ -603,10 +604,10 @@ class MetricStore:
     def select(
         self,
         matchers: Sequence[Matcher],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
-        max_step_ms: int | None = None,
+        max_step_ms: Millis | None = None,
     ) -> list[SeriesData]:
         """Series matching all matchers with their samples in [mint, maxt].
 
@@ -636,14 +637,14 @@ class MetricStore:
             raise UnknownSeriesRef(ref)
         return series.labels
 
-    def series(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[Labels]:
+    def series(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[Labels]:
         return self.head.series(matchers, mint, maxt)
 
-    def label_names(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[str]:
+    def label_names(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[str]:
         return self.head.label_names(matchers, mint, maxt)
 
     def label_values(
-        self, name: str, matchers: Sequence[Matcher], mint: int, maxt: int
+        self, name: str, matchers: Sequence[Matcher], mint: Millis, maxt: Millis
     ) -> list[str]:
         return self.head.label_values(name, matchers, mint, maxt)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tenantwatch.promql.model import Labels, format_labels
+from tenantwatch.promql.model import format_labels
+from tenantwatch.types import Labels
 
 TENANT = "tenant"
 

@@ -30,7 +30,8 @@ import cramjam
 import numpy as np
 
 from tenantwatch import jsonio
-from tenantwatch.promql.model import FloatArray, IntArray, Labels
+from tenantwatch.promql.model import FloatArray, IntArray
+from tenantwatch.types import Labels
 
 SERIES, SAMPLES, META, BLOCK, END = 1, 2, 3, 4, 5
 SEGMENT_MAGIC = b"TWWAL01\n"

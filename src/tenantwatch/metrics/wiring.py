@@ -32,7 +32,7 @@ from tenantwatch.metrics.retention import TenantRetention
 from tenantwatch.metrics.scrape import ScrapeManager
 from tenantwatch.metrics.scrape_targets import targets_from_config
 from tenantwatch.metrics.store import MetricStore
-from tenantwatch.promql.model import Labels
+from tenantwatch.types import Labels, Sample
 
 log = structlog.get_logger(__name__)
 
@@ -43,8 +43,6 @@ RETENTION_REFRESH_S = 60.0
 PARSER_THREADS = 2
 P = ParamSpec("P")
 R = TypeVar("R")
-
-Sample = tuple[Labels, int, float]
 
 
 class ForwardingAppender:

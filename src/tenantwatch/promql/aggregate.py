@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 import promql_parser as pp
 
+from tenantwatch.gotext.floats import format_f, format_g_wide
 from tenantwatch.promql.functions import LABEL_NAME
-from tenantwatch.promql.histogram import go_g
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError
+from tenantwatch.promql.model import METRIC_NAME, FloatArray, PromQLError
 from tenantwatch.promql.rangefn import quantile
 from tenantwatch.promql.values import Vec
+from tenantwatch.types import Labels
 
 
 def _grouping(node: Any) -> tuple[bool, set[str]]:
@@ -53,7 +54,7 @@ def aggregate(ev: Any, node: Any) -> Vec:
             if len(bad):
                 ev.warn(
                     "PromQL warning: quantile value should be between 0 and 1, "
-                    f"got {go_g(float(bad[0]))}{ev.pos(node.param)}"
+                    f"got {format_g_wide(float(bad[0]))}{ev.pos(node.param)}"
                 )
     elif op == "count_values":
         param_s = ev.eval(node.param)
@@ -205,19 +206,6 @@ def _topk(ev: Any, v: Vec, without: bool, names: set[str], param: FloatArray, to
     return out
 
 
-def _format_value(x: float) -> str:
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "+Inf" if x > 0 else "-Inf"
-    text = repr(x)
-    if "e" in text or "E" in text:
-        text = np.format_float_positional(x, trim="-")
-    elif text.endswith(".0"):
-        text = text[:-2]
-    return text
-
-
 def _count_values(ev: Any, v: Vec, without: bool, names: set[str], label: str) -> Vec:
     if not LABEL_NAME.match(label):
         raise PromQLError("bad_data", f"invalid label name {label!r}")
@@ -228,9 +216,7 @@ def _count_values(ev: Any, v: Vec, without: bool, names: set[str], label: str) -
         for j in range(k):
             if not v.present[i, j]:
                 continue
-            out_labels = tuple(
-                sorted({**dict(key), label: _format_value(float(v.vals[i, j]))}.items())
-            )
+            out_labels = tuple(sorted({**dict(key), label: format_f(float(v.vals[i, j]))}.items()))
             row = rows.get(out_labels)
             if row is None:
                 row = rows[out_labels] = np.zeros(k)

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import promql_parser as pp
 
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError, go_labels
+from tenantwatch.promql.model import METRIC_NAME, FloatArray, PromQLError, go_labels
 from tenantwatch.promql.values import Vec, merge_rows
+from tenantwatch.types import Labels
 
 ARITH: dict[str, Callable[[FloatArray, FloatArray], FloatArray]] = {
     "+": np.add,

@@ -19,24 +19,24 @@ import promql_parser as pp
 from tenantwatch.promql.model import (
     FloatArray,
     IntArray,
-    Labels,
     Matcher,
     MatrixResult,
     PackedSeries,
     PromQLError,
     QueryResult,
-    Sample,
     ScalarResult,
     Series,
     SeriesSource,
     StringResult,
     VectorResult,
+    VectorSample,
     stale_mask,
 )
 from tenantwatch.promql.parse import line_col, parse_query
 from tenantwatch.promql.printer import render
 from tenantwatch.promql.selectors import selector_matchers
 from tenantwatch.promql.values import Matrix, RangeSeries, Vec, effective, merge_rows
+from tenantwatch.types import Labels, Millis
 
 DEFAULT_LOOKBACK_MS = 300_000
 DEFAULT_SUBQUERY_STEP_MS = 60_000
@@ -274,7 +274,7 @@ class Evaluator:
         return self.select_range(vs, ends, range_ms)
 
     def select_packed(
-        self, vs: Any, mint: int, maxt: int, *, max_step_ms: int | None = None
+        self, vs: Any, mint: Millis, maxt: Millis, *, max_step_ms: Millis | None = None
     ) -> PackedSeries:
         """All matching series' samples in [mint, maxt], packed, from any source.
 
@@ -432,7 +432,7 @@ class Engine:
             vec = merge_rows(value, finalize=True)
             result = VectorResult(
                 tuple(
-                    Sample(vec.labels[i], t, float(vec.vals[i, 0]))
+                    VectorSample(vec.labels[i], t, float(vec.vals[i, 0]))
                     for i in range(vec.n)
                     if vec.present[i, 0]
                 )

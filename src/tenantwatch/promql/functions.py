@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 import promql_parser as pp
 
+from tenantwatch.gotext.floats import format_g_wide
 from tenantwatch.gotext.regex import GoMatch, GoRegex, RegexError
 from tenantwatch.promql import rangefn
 from tenantwatch.promql.histogram import histogram_fraction, histogram_quantile
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels, PromQLError, compile_regex
+from tenantwatch.promql.model import METRIC_NAME, FloatArray, PromQLError, compile_regex
 from tenantwatch.promql.values import Matrix, Vec, merge_rows
+from tenantwatch.types import Labels
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
@@ -384,19 +386,9 @@ def _quantile_over_time(ev: Any, args: list[Any]) -> Vec:
     if len(bad):
         ev.warn(
             "PromQL warning: quantile value should be between 0 and 1, "
-            f"got {_go_g(float(bad[0]))}{ev.pos(args[0])}"
+            f"got {format_g_wide(float(bad[0]))}{ev.pos(args[0])}"
         )
     return rangefn.quantile_over_time(m, q)
-
-
-def _go_g(v: float) -> str:
-    """Go's %g for a float."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    text = repr(v)
-    return text[:-2] if text.endswith(".0") else text
 
 
 def _histogram_quantile(ev: Any, args: list[Any]) -> Vec:

@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from tenantwatch.promql.model import METRIC_NAME, FloatArray, Labels
+from tenantwatch.gotext.floats import format_g_wide
+from tenantwatch.promql.model import METRIC_NAME, FloatArray
 from tenantwatch.promql.values import Vec, name_of
+from tenantwatch.types import Labels
 
 SMALL_DELTA = 1e-12
 MONOTONIC_INFO = (
@@ -189,21 +191,12 @@ def _per_group(ev: Any, v: Vec, compute: Any, where: str) -> Vec:
     return Vec(labels, np.vstack(rows_v), np.vstack(rows_p), drop)
 
 
-def go_g(v: float) -> str:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    text = repr(v)
-    return text[:-2] if text.endswith(".0") else text
-
-
 def histogram_quantile(ev: Any, q: FloatArray, v: Vec, q_node: Any, v_node: Any) -> Vec:
     bad = q[(q < 0) | (q > 1) | np.isnan(q)]
     if len(bad):
         ev.warn(
             "PromQL warning: quantile value should be between 0 and 1, "
-            f"got {go_g(float(bad[0]))}{ev.pos(q_node)}"
+            f"got {format_g_wide(float(bad[0]))}{ev.pos(q_node)}"
         )
     where = ev.pos(v_node)
 

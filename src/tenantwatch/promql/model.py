@@ -7,7 +7,6 @@ compact, and the store interns its strings.
 
 from __future__ import annotations
 
-import math
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tenantwatch.gotext.regex import GoRegex, RegexError
+from tenantwatch.types import Labels, Millis
 
-Labels = tuple[tuple[str, str], ...]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -150,10 +149,10 @@ class PackedSource(Protocol):
     def select_packed(
         self,
         matchers: Sequence[Matcher],
-        mint: int,
-        maxt: int,
+        mint: Millis,
+        maxt: Millis,
         *,
-        max_step_ms: int | None = None,
+        max_step_ms: Millis | None = None,
     ) -> PackedSeries:
         """As SeriesSource.select, packed; series without samples in range are left out.
         max_step_ms: samples that far apart are enough (a source may read a rollup)."""
@@ -163,17 +162,19 @@ class PackedSource(Protocol):
 class SeriesSource(Protocol):
     """Where the engine reads samples: the embedded store, a test script's data, ..."""
 
-    def select(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> Sequence[SeriesData]:
+    def select(
+        self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis
+    ) -> Sequence[SeriesData]:
         """Series matching all matchers with their samples in [mint, maxt]."""
         ...
 
-    def label_names(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[str]: ...
+    def label_names(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[str]: ...
 
     def label_values(
-        self, name: str, matchers: Sequence[Matcher], mint: int, maxt: int
+        self, name: str, matchers: Sequence[Matcher], mint: Millis, maxt: Millis
     ) -> list[str]: ...
 
-    def series(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[Labels]: ...
+    def series(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[Labels]: ...
 
 
 ErrorType = Literal["bad_data", "execution", "timeout", "canceled", "internal", "unavailable"]
@@ -189,33 +190,35 @@ class PromQLError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Sample:
+class VectorSample:
+    """One element of an instant vector (Prometheus' promql.Sample): a series at time t."""
+
     labels: Labels
-    t: int
+    t: Millis
     v: float
 
 
 @dataclass(frozen=True, slots=True)
 class Series:
     labels: Labels
-    points: tuple[tuple[int, float], ...]
+    points: tuple[tuple[Millis, float], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class ScalarResult:
-    t: int
+    t: Millis
     v: float
 
 
 @dataclass(frozen=True, slots=True)
 class StringResult:
-    t: int
+    t: Millis
     v: str
 
 
 @dataclass(frozen=True, slots=True)
 class VectorResult:
-    samples: tuple[Sample, ...]
+    samples: tuple[VectorSample, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,33 +234,3 @@ class QueryResult:
     value: Value
     warnings: tuple[str, ...] = ()
     infos: tuple[str, ...] = ()
-
-
-def format_value(v: float) -> str:
-    """A sample value as Prometheus' JSON API writes it."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    text = repr(float(v))
-    if text.endswith(".0"):
-        text = text[:-2]
-    if "e" in text and 1e-6 <= abs(v) < 1e21:
-        # Go's shortest digits, written positionally in this range (0.00001, 1e17 spelled out)
-        mant, exp = text.split("e")
-        digits = mant.replace(".", "").lstrip("-")
-        point = (mant.lstrip("-").find(".") if "." in mant else len(mant.lstrip("-"))) + int(exp)
-        sign = "-" if v < 0 else ""
-        if point <= 0:
-            text = f"{sign}0.{'0' * -point}{digits}"
-        elif point >= len(digits):
-            text = f"{sign}{digits}{'0' * (point - len(digits))}"
-        else:
-            text = f"{sign}{digits[:point]}.{digits[point:]}"
-        return text
-    if "e" in text:
-        mant, exp = text.split("e")
-        sign = exp[0] if exp[0] in "+-" else "+"
-        digits = exp.lstrip("+-").rjust(2, "0")
-        text = f"{mant}e{sign}{digits}"
-    return text

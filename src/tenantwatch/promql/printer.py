@@ -9,14 +9,13 @@ Printing like Prometheus also keeps annotation positions (`(1:25)`) where upstre
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import promql_parser as pp
 
+from tenantwatch.gotext.floats import format_f
 from tenantwatch.promql.model import METRIC_NAME, Matcher
 from tenantwatch.promql.selectors import match_op
 
@@ -59,18 +58,6 @@ def seconds(ms: int) -> str:
     return f"{sign}{abs(ms) // 1000}.{abs(ms) % 1000:03d}"
 
 
-def number(v: float) -> str:
-    """Go's strconv.FormatFloat(v, 'f', -1, 64): shortest digits, never an exponent."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    text = format(Decimal(repr(v)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
 def duration(d: timedelta) -> str:
     """Prometheus' model.Duration text: 90s is 1m30s; years and weeks only when exact."""
     ms = d // _MS
@@ -109,7 +96,7 @@ def quote(value: str) -> str:
 
 def _render(node: Any, pin: int | None, extra: tuple[str, ...]) -> str:
     if isinstance(node, pp.NumberLiteral):
-        return number(node.val)
+        return format_f(node.val)
     if isinstance(node, pp.StringLiteral):
         return quote(node.val)
     if isinstance(node, pp.ParenExpr):
@@ -234,10 +221,10 @@ def _bin_modifier(mod: Any) -> str:
     fill = getattr(mod, "fill_values", None)
     if fill is not None and (fill.lhs is not None or fill.rhs is not None):
         if fill.lhs is not None and fill.lhs == fill.rhs:
-            out += f" fill ({number(fill.lhs)})"
+            out += f" fill ({format_f(fill.lhs)})"
         else:
             if fill.lhs is not None:
-                out += f" fill_left ({number(fill.lhs)})"
+                out += f" fill_left ({format_f(fill.lhs)})"
             if fill.rhs is not None:
-                out += f" fill_right ({number(fill.rhs)})"
+                out += f" fill_right ({format_f(fill.rhs)})"
     return out

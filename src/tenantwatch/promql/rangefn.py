@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tenantwatch.promql.model import FloatArray, IntArray, Labels
+from tenantwatch.promql.model import FloatArray, IntArray
 from tenantwatch.promql.values import Matrix, RangeSeries, Vec
+from tenantwatch.types import Labels
 
 WindowFn = Callable[[IntArray, FloatArray, int], float | None]
 """(timestamps, values, step index) -> value or None for no output."""

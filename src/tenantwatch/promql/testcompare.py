@@ -7,20 +7,20 @@ import itertools
 import math
 from collections.abc import Sequence
 
+from tenantwatch.gotext.floats import format_json
 from tenantwatch.promql.model import (
-    Labels,
     MatrixResult,
-    Sample,
     ScalarResult,
     Series,
     StringResult,
     Value,
     VectorResult,
+    VectorSample,
     format_labels,
-    format_value,
     is_stale,
 )
 from tenantwatch.promql.testscript import Eval, Expect, Histogram, SeqValue, SeriesLine
+from tenantwatch.types import Labels
 
 EPSILON = 1e-6  # relative error allowed for sample values
 _MIN_NORMAL = 2.2250738585072014e-308
@@ -92,9 +92,9 @@ def compare(ev: Eval, value: Value) -> str | None:
         return _compare_vector(ev, value.samples)
     if isinstance(value, ScalarResult):
         if ev.scalar is None:
-            return f"expected a vector or matrix, got the scalar {format_value(value.v)}"
+            return f"expected a vector or matrix, got the scalar {format_json(value.v)}"
         if not almost_equal(ev.scalar, value.v):
-            return f"expected the scalar {format_value(ev.scalar)}, got {format_value(value.v)}"
+            return f"expected the scalar {format_json(ev.scalar)}, got {format_json(value.v)}"
         return None
     if isinstance(value, StringResult):
         want = ev.string or ""
@@ -102,9 +102,9 @@ def compare(ev: Eval, value: Value) -> str | None:
     return f"the engine returned an unknown result type {type(value).__name__}"
 
 
-def _compare_vector(ev: Eval, samples: Sequence[Sample]) -> str | None:
+def _compare_vector(ev: Eval, samples: Sequence[VectorSample]) -> str | None:
     if ev.scalar is not None:
-        return f"expected the scalar {format_value(ev.scalar)}, got a vector" + _block(
+        return f"expected the scalar {format_json(ev.scalar)}, got a vector" + _block(
             _got_vector(samples)
         )
     expected = {s.labels: (pos, s) for pos, s in enumerate(ev.series, 1)}
@@ -118,7 +118,7 @@ def _compare_vector(ev: Eval, samples: Sequence[Sample]) -> str | None:
         seen.add(sample.labels)
         found = expected.get(sample.labels)
         if found is None:
-            problems.append(f"unexpected {name} {format_value(sample.v)}")
+            problems.append(f"unexpected {name} {format_json(sample.v)}")
             continue
         want_pos, line = found
         if ev.is_ordered and want_pos != pos:
@@ -127,7 +127,7 @@ def _compare_vector(ev: Eval, samples: Sequence[Sample]) -> str | None:
         if want is None:
             problems.append(f"{name}: cannot compare with {line.values[0]}")
         elif not almost_equal(want, sample.v):
-            problems.append(f"{name}: expected {format_value(want)}, got {format_value(sample.v)}")
+            problems.append(f"{name}: expected {format_json(want)}, got {format_json(sample.v)}")
     problems += [f"missing {format_labels(lab)}" for lab in expected if lab not in seen]
     if not problems:
         return None
@@ -138,7 +138,7 @@ def _compare_matrix(ev: Eval, series: Sequence[Series]) -> str | None:
     if ev.is_ordered:
         return "expected an ordered result, but the query returned a matrix"
     if ev.scalar is not None:
-        return f"expected the scalar {format_value(ev.scalar)}, got a matrix" + _block(
+        return f"expected the scalar {format_json(ev.scalar)}, got a matrix" + _block(
             _got_matrix(series)
         )
     if ev.kind == "instant" and ev.range_vector is None and series:
@@ -173,7 +173,7 @@ def _compare_matrix(ev: Eval, series: Sequence[Series]) -> str | None:
             for (wt, wv), (gt, gv) in zip(want, s.points, strict=True):
                 if wt != gt or not almost_equal(wv, gv):
                     problems.append(
-                        f"{name}: expected {format_value(wv)} @{wt}, got {format_value(gv)} @{gt}"
+                        f"{name}: expected {format_json(wv)} @{wt}, got {format_json(gv)} @{gt}"
                     )
                     break
     problems += [f"missing {format_labels(lab)}" for lab in expected if lab not in seen]
@@ -214,7 +214,7 @@ def _float(v: SeqValue) -> float | None:
 
 
 def _points(points: Sequence[tuple[int, float]]) -> str:
-    shown = " ".join(f"{format_value(v)}@{t}" for t, v in points[:_MAX_SHOWN])
+    shown = " ".join(f"{format_json(v)}@{t}" for t, v in points[:_MAX_SHOWN])
     return f"[{shown}{' ...' if len(points) > _MAX_SHOWN else ''}]"
 
 
@@ -249,11 +249,11 @@ def _seq(v: SeqValue) -> str:
         return "_"
     if isinstance(v, Histogram):
         return v.text
-    return "stale" if is_stale(v) else format_value(v)
+    return "stale" if is_stale(v) else format_json(v)
 
 
-def _got_vector(samples: Sequence[Sample]) -> list[str]:
-    return [f"  {format_labels(s.labels)} {format_value(s.v)}" for s in samples]
+def _got_vector(samples: Sequence[VectorSample]) -> list[str]:
+    return [f"  {format_labels(s.labels)} {format_json(s.v)}" for s in samples]
 
 
 def _got_matrix(series: Sequence[Series]) -> list[str]:

@@ -14,8 +14,9 @@ from typing import Any
 import promql_parser as pp
 
 from tenantwatch.promql import printer
-from tenantwatch.promql.model import METRIC_NAME, Labels, Matcher, label_value
+from tenantwatch.promql.model import METRIC_NAME, Matcher, label_value
 from tenantwatch.promql.selectors import match_op
+from tenantwatch.types import Labels
 
 # Functions whose result depends on the evaluation time even when their arguments are
 # pinned with `@` (upstream's AtModifierUnsafeFunctions): no `@` variants for these.

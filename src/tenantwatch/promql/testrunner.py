@@ -15,20 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from tenantwatch.gotext.floats import format_json
 from tenantwatch.promql import testquery
 from tenantwatch.promql.engine import Engine
 from tenantwatch.promql.model import (
     METRIC_NAME,
-    Labels,
     MatrixResult,
     PromQLError,
     QueryResult,
-    Sample,
     ScalarResult,
     SeriesSource,
     VectorResult,
+    VectorSample,
     format_labels,
-    format_value,
     label_value,
 )
 from tenantwatch.promql.testcompare import check_annotations, check_failure, compare, unsorted
@@ -41,6 +40,7 @@ from tenantwatch.promql.testscript import (
     parse_script,
 )
 from tenantwatch.promql.testvalues import parse_number
+from tenantwatch.types import Labels
 
 Status = Literal["passed", "failed", "skipped"]
 RANGE_CHECK_MS = 60_000
@@ -254,7 +254,7 @@ class _Run:
         series = res.value.series
         if problem := unsorted(series):
             return problem
-        at_t = [Sample(s.labels, t, v) for s in series for pt, v in s.points if pt == t]
+        at_t = [VectorSample(s.labels, t, v) for s in series for pt, v in s.points if pt == t]
         if isinstance(instant.value, ScalarResult):
             if not at_t:
                 return f"no point at {t}ms for the scalar result"
@@ -302,7 +302,7 @@ def _summary(res: QueryResult) -> str:
     if isinstance(v, MatrixResult):
         return f"a matrix of {len(v.series)} series"
     if isinstance(v, ScalarResult):
-        return f"the scalar {format_value(v.v)}"
+        return f"the scalar {format_json(v.v)}"
     return f"a {type(v).__name__}"
 
 

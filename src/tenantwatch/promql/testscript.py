@@ -11,14 +11,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tenantwatch.gotext.quote import unquote
 from tenantwatch.promql.testvalues import (
     Histogram,
     SeqValue,
-    go_unquote,
     parse_duration,
     parse_number,
     parse_series_line,
 )
+from tenantwatch.types import Labels
 
 __all__ = [
     "Clear",
@@ -62,7 +63,7 @@ class ScriptError(Exception):
 class SeriesLine:
     """`<series> <values>`: a label set and one value per step (None = `_`, no sample)."""
 
-    labels: tuple[tuple[str, str], ...]
+    labels: Labels
     values: tuple[SeqValue, ...]
     line: int
 
@@ -81,7 +82,7 @@ class Load:
     with_nhcb: bool = False
     # Series given `<series>@st <offsets>` start-timestamp lines (not modelled; their
     # samples load without start timestamps).
-    start_timestamps: tuple[tuple[tuple[str, str], ...], ...] = ()
+    start_timestamps: tuple[Labels, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +237,7 @@ class _Parser:
         if m is None:
             raise self.error(i, "invalid load command; write `load <interval>`, e.g. `load 1m`")
         interval = self.duration(i, m.group(2), "invalid load interval")
-        series: dict[tuple[tuple[str, str], ...], SeriesLine] = {}
+        series: dict[Labels, SeriesLine] = {}
         with_st = []
         last = i
         for j in self.block(i):
@@ -250,7 +251,7 @@ class _Parser:
         nhcb = m.group(1) == "with_nhcb"
         return last, Load(i + 1, interval, tuple(series.values()), nhcb, tuple(with_st))
 
-    def series_labels(self, index: int, descriptor: str) -> tuple[tuple[str, str], ...]:
+    def series_labels(self, index: int, descriptor: str) -> Labels:
         try:
             return parse_series_line(descriptor)[0]
         except ValueError as exc:
@@ -363,7 +364,7 @@ class _Parser:
         if not text:
             raise self.error(j, f"expected a quoted string; {hint}")
         try:
-            return go_unquote(text)
+            return unquote(text)
         except ValueError as exc:
             raise self.error(j, f"{exc}; {hint}") from None
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import promql_parser as pp
 
-from tenantwatch.promql.model import METRIC_NAME, STALE_NAN, Labels, labels_of
+from tenantwatch.promql.model import METRIC_NAME, STALE_NAN, labels_of
+from tenantwatch.types import Labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,49 +62,6 @@ def parse_number(text: str) -> float:
     if _GO_HEX_FLOAT.fullmatch(text):
         return float.fromhex(text)
     raise ValueError(f"not a number: {text!r}")
-
-
-_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34, "'": 39}
-
-
-def go_unquote(text: str) -> str:
-    """Unquote a Go string literal: "..." with escapes, `...` raw, or '...'."""
-    if len(text) < 2 or text[0] != text[-1] or text[0] not in "\"'`":
-        raise ValueError(f"not a quoted string: {text}")
-    quote, body = text[0], text[1:-1]
-    if quote == "`":
-        if "`" in body:
-            raise ValueError(f"a backquoted string cannot contain a backquote: {text}")
-        return body.replace("\r", "")
-    out = bytearray()
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c == quote:
-            raise ValueError(f"unescaped {quote} inside the string: {text}")
-        if c != "\\":
-            out += c.encode()
-            i += 1
-            continue
-        i += 1
-        e = body[i : i + 1]
-        if e in _ESCAPES:
-            out.append(_ESCAPES[e])
-            i += 1
-        elif e == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", body[i + 1 : i + 3]):
-            out.append(int(body[i + 1 : i + 3], 16))
-            i += 3
-        elif e in ("u", "U") and re.fullmatch(
-            r"[0-9a-fA-F]+", hexa := body[i + 1 : i + (5 if e == "u" else 9)]
-        ):
-            out += chr(int(hexa, 16)).encode("utf-8", "surrogatepass")
-            i += len(hexa) + 1
-        elif re.fullmatch(r"[0-7]{3}", body[i : i + 3]):
-            out.append(int(body[i : i + 3], 8) & 0xFF)
-            i += 3
-        else:
-            raise ValueError(f"invalid escape \\{e} in {text}")
-    return out.decode("utf-8", "surrogateescape")
 
 
 # -- series descriptions -------------------------------------------------------------

@@ -22,11 +22,11 @@ from tenantwatch.promql.model import (
     METRIC_NAME,
     FloatArray,
     IntArray,
-    Labels,
     PackedSeries,
     PromQLError,
     drop_name,
 )
+from tenantwatch.types import Labels
 
 BoolArray = npt.NDArray[np.bool_]
 

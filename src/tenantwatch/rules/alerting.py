@@ -16,9 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 from tenantwatch.rules.templates import TemplateData, expand
+from tenantwatch.types import Labels
 
 RESOLVED_RETENTION_S = 15 * 60.0
-LabelSet = tuple[tuple[str, str], ...]
 
 
 class AlertState(StrEnum):
@@ -39,7 +39,7 @@ class AlertingRule:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    labels: LabelSet
+    labels: Labels
     annotations: Mapping[str, str]
     state: AlertState
     active_at: float
@@ -61,14 +61,14 @@ def evaluate(
     rule: AlertingRule,
     samples: Sequence[tuple[Mapping[str, str], float]],
     ts: float,
-    active: Mapping[LabelSet, Alert],
+    active: Mapping[Labels, Alert],
     *,
     external_labels: Mapping[str, str] | None = None,
     external_url: str = "",
     funcs: Mapping[str, Callable[..., Any]] | None = None,
-) -> dict[LabelSet, Alert]:
+) -> dict[Labels, Alert]:
     """The rule's alerts after an evaluation at ts (seconds) that returned `samples`."""
-    seen: dict[LabelSet, Alert] = {}
+    seen: dict[Labels, Alert] = {}
     for metric, value in samples:
         sample_labels = {k: v for k, v in metric.items() if k != "__name__"}
         data = TemplateData(sample_labels, value, external_labels or {}, external_url)
@@ -77,7 +77,7 @@ def evaluate(
             labels[name] = expand(template, data, funcs)
         labels = {k: v for k, v in labels.items() if v != ""}
         labels["alertname"] = rule.name
-        key: LabelSet = tuple(sorted(labels.items()))
+        key: Labels = tuple(sorted(labels.items()))
         if key in seen:
             raise DuplicateAlertLabels(
                 f"vector contains metrics with the same labelset after applying alert labels "
@@ -91,7 +91,7 @@ def evaluate(
             )
         else:
             seen[key] = Alert(key, annotations, AlertState.PENDING, active_at=ts, value=value)
-    out: dict[LabelSet, Alert] = {}
+    out: dict[Labels, Alert] = {}
     for key, alert in active.items():
         if key in seen:
             continue
@@ -116,11 +116,11 @@ def evaluate(
     return out
 
 
-def _show(key: LabelSet) -> str:
+def _show(key: Labels) -> str:
     return "{" + ", ".join(f'{k}="{v}"' for k, v in key) + "}"
 
 
-def alerts_series(alerts: Mapping[LabelSet, Alert]) -> list[tuple[dict[str, str], float]]:
+def alerts_series(alerts: Mapping[Labels, Alert]) -> list[tuple[dict[str, str], float]]:
     """ALERTS{alertstate=...} samples (value 1) for pending and firing alerts."""
     out = []
     for alert in alerts.values():
@@ -132,7 +132,7 @@ def alerts_series(alerts: Mapping[LabelSet, Alert]) -> list[tuple[dict[str, str]
 
 
 def alerts_for_state_series(
-    alerts: Mapping[LabelSet, Alert],
+    alerts: Mapping[Labels, Alert],
 ) -> list[tuple[dict[str, str], float]]:
     """ALERTS_FOR_STATE samples: each active alert's active_at (unix seconds)."""
     return [
@@ -168,12 +168,12 @@ def needs_sending(alert: Alert, ts: float, resend_delay_s: float) -> bool:
 
 
 def alerts_to_send(
-    alerts: Mapping[LabelSet, Alert],
+    alerts: Mapping[Labels, Alert],
     ts: float,
     interval_s: float,
     resend_delay_s: float = DEFAULT_RESEND_DELAY_S,
     generator_url: str = "",
-) -> tuple[dict[LabelSet, Alert], list[OutgoingAlert]]:
+) -> tuple[dict[Labels, Alert], list[OutgoingAlert]]:
     """What a rule sends after an evaluation at ts, and its alerts with last_sent_at updated.
 
     A firing alert is valid for 4 x max(resend delay, group interval); a resolved one ends

@@ -18,7 +18,6 @@ from tenantwatch.rules.alerting import (
     Alert,
     AlertingRule,
     DuplicateAlertLabels,
-    LabelSet,
     OutgoingAlert,
     alerts_for_state_series,
     alerts_series,
@@ -27,8 +26,8 @@ from tenantwatch.rules.alerting import (
 )
 from tenantwatch.rules.files import Rule
 from tenantwatch.rules.status import GroupStatus
+from tenantwatch.types import Labels, Sample
 
-Sample = tuple[tuple[tuple[str, str], ...], int, float]
 Vector = list[tuple[dict[str, str], float]]
 
 
@@ -88,11 +87,11 @@ def step_alerts(
     rule: Rule,
     vector: Vector,
     ts: float,
-    previous: Mapping[LabelSet, Alert],
+    previous: Mapping[Labels, Alert],
     labels: dict[str, str],
     interval_s: float,
     settings: AlertSettings,
-) -> tuple[dict[LabelSet, Alert], list[OutgoingAlert]]:
+) -> tuple[dict[Labels, Alert], list[OutgoingAlert]]:
     """An alerting rule's alerts after its result at ts, and those due to be sent (with the
     external labels they lack). Raise DuplicateAlertLabels when two results share labels."""
     alerts = evaluate(
@@ -117,7 +116,7 @@ def step_alerts(
     return alerts, sent
 
 
-def alert_samples(alerts: Mapping[LabelSet, Alert], t_ms: int) -> list[Sample]:
+def alert_samples(alerts: Mapping[Labels, Alert], t_ms: int) -> list[Sample]:
     """The ALERTS and ALERTS_FOR_STATE series of alerts, at t_ms."""
     return [
         (labels_of(labels), t_ms, value)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tenantwatch.rules.alerting import Alert, LabelSet
+from tenantwatch.rules.alerting import Alert
 from tenantwatch.rules.files import RuleGroup
+from tenantwatch.types import Labels
 
-RuleAlerts = dict[int, dict[LabelSet, Alert]]
+RuleAlerts = dict[int, dict[Labels, Alert]]
 """A group's alerts by the index of their rule in the group, then by their labels."""
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from tenantwatch.domain.template_funcs import FUNCTIONS
 from tenantwatch.gotext.template import TemplateError, check_functions, execute, parse
+from tenantwatch.rules.template_funcs import FUNCTIONS
 
 # functions that need the query engine; the evaluator passes them in `extra`
 QUERY_FUNCTIONS = frozenset({"query", "first", "label", "value", "strvalue", "sortByLabel"})

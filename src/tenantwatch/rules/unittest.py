@@ -29,7 +29,7 @@ from tenantwatch.promql.model import (
     labels_of,
 )
 from tenantwatch.promql.testvalues import Histogram, parse_series_line
-from tenantwatch.rules.alerting import Alert, AlertState, LabelSet, evaluate
+from tenantwatch.rules.alerting import Alert, AlertState, evaluate
 from tenantwatch.rules.alerting import alerts_series as alerts_samples
 from tenantwatch.rules.evaluate import alerting_rule, instant_vector, recorded
 from tenantwatch.rules.files import RuleGroup, load_rule_file
@@ -40,6 +40,7 @@ from tenantwatch.rules.unittest_report import (
     expr_failure,
     unknown_key_problem,
 )
+from tenantwatch.types import Labels
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _run_test(
     expr_tests = list(test.get("promql_expr_test") or [])
     times = [_seconds(t.get("eval_time"), "eval_time") for t in alert_tests + expr_tests]
     last = max(times, default=0.0)
-    active: dict[tuple[str, str], dict[LabelSet, Alert]] = {}
+    active: dict[tuple[str, str], dict[Labels, Alert]] = {}
     ts = 0.0
     while ts <= last + 1e-9:
         t_ms = round(ts * 1000)
@@ -180,7 +181,7 @@ def _run_test(
 
 def _check_alerts(
     check: Mapping[str, Any],
-    active: Mapping[tuple[str, str], Mapping[LabelSet, Alert]],
+    active: Mapping[tuple[str, str], Mapping[Labels, Alert]],
     at: float,
     out: TestOutcome,
 ) -> None:

@@ -3,12 +3,11 @@ promtool 2.x prints them, so a failure reads the same from either tool."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from decimal import Decimal
 
-from tenantwatch.alertmanager.alert import go_quote
+from tenantwatch.gotext.floats import format_e
+from tenantwatch.gotext.quote import quote
 from tenantwatch.promql.printer import duration
 
 # the keys promtool's strict YAML decoding accepts (anything else is its "field X not found")
@@ -26,22 +25,7 @@ TEST_KEYS = (
 
 def label_set(labels: Mapping[str, str]) -> str:
     """Prometheus' Labels.String(): {a="1", b="2"}, sorted by name, values Go-quoted."""
-    return "{" + ", ".join(f"{k}={go_quote(labels[k])}" for k in sorted(labels)) + "}"
-
-
-def go_e(v: float) -> str:
-    """Go's strconv.FormatFloat(v, 'E', -1, 64): the shortest digits, as 2.5E+01."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if v == 0:
-        return ("-" if math.copysign(1, v) < 0 else "") + "0E+00"
-    sign, digits, _ = Decimal(repr(v)).as_tuple()
-    exp = Decimal(repr(v)).adjusted()
-    text = "".join(map(str, digits)).rstrip("0") or "0"
-    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-    return f"{'-' if sign else ''}{mantissa}E{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    return "{" + ", ".join(f"{k}={quote(labels[k])}" for k in sorted(labels)) + "}"
 
 
 def eval_time(seconds: float) -> str:
@@ -83,7 +67,7 @@ def alert_failure(
 def samples_text(samples: Sequence[tuple[Mapping[str, str], float]]) -> str:
     if not samples:
         return "nil"
-    return ", ".join(f"{label_set(lb)} {go_e(v)}" for lb, v in samples)
+    return ", ".join(f"{label_set(lb)} {format_e(v, upper=True)}" for lb, v in samples)
 
 
 def expr_failure(
@@ -93,7 +77,7 @@ def expr_failure(
     got: Sequence[tuple[Mapping[str, str], float]],
 ) -> str:
     return (
-        f"    expr: {go_quote(expr)}, time: {eval_time(at_s)},\n"
+        f"    expr: {quote(expr)}, time: {eval_time(at_s)},\n"
         f"        exp: {samples_text(expected)}\n"
         f"        got: {samples_text(got)}"
     )

@@ -41,9 +41,10 @@ from tenantwatch.services.notifications import NotificationService
 from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.tenants import TenantService
 from tenantwatch.settings import Settings
+from tenantwatch.types import Sample
 from tenantwatch.workers.alert_manager import AlertManagerWorker
 from tenantwatch.workers.check_engine import CheckEngine
-from tenantwatch.workers.check_samples import Sample, SampleSink
+from tenantwatch.workers.check_samples import SampleSink
 from tenantwatch.workers.outbox import OutboxWorker
 from tenantwatch.workers.rules import RuleManager
 

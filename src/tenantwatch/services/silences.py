@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from tenantwatch.alertmanager.notify_data import go_time
 from tenantwatch.alertmanager.routing import LabelMatcher
 from tenantwatch.alertmanager.silences import (
     Silence,
@@ -17,6 +16,7 @@ from tenantwatch.alertmanager.silences import (
 )
 from tenantwatch.alertmanager.silences import update as update_silence
 from tenantwatch.alertmanager.suppression import firing_label_sets
+from tenantwatch.gotext.times import format_rfc3339_nano
 from tenantwatch.services.alert_store import AlertStore
 from tenantwatch.services.errors import NotFound
 
@@ -105,5 +105,7 @@ class SilenceService:
                 continue
             out.append(SilenceReport(s, self.state(s)))
         # by the end time as the API writes it, as this list has always been ordered
-        out.sort(key=lambda r: (_STATE_ORDER.get(r.state, 3), go_time(r.silence.ends_at)))
+        out.sort(
+            key=lambda r: (_STATE_ORDER.get(r.state, 3), format_rfc3339_nano(r.silence.ends_at))
+        )
         return out

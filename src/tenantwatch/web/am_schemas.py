@@ -7,15 +7,15 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.types import FailFast
 
-LabelMap = dict[str, str]
+LabelMapField = dict[str, str]
 
 
 class PostableAlert(BaseModel):
     """One alert as Prometheus, vmalert or Grafana POSTs it; unknown fields are ignored."""
 
     model_config = ConfigDict(extra="ignore")
-    labels: LabelMap
-    annotations: LabelMap | None = None  # null is no annotations, as in Alertmanager
+    labels: LabelMapField
+    annotations: LabelMapField | None = None  # null is no annotations, as in Alertmanager
     startsAt: str | None = None
     endsAt: str | None = None
     generatorURL: str | None = None
@@ -48,8 +48,8 @@ class AlertStatus(BaseModel):
 
 
 class GettableAlert(BaseModel):
-    labels: LabelMap
-    annotations: LabelMap
+    labels: LabelMapField
+    annotations: LabelMapField
     startsAt: str
     endsAt: str
     updatedAt: str
@@ -60,7 +60,7 @@ class GettableAlert(BaseModel):
 
 
 class AlertGroup(BaseModel):
-    labels: LabelMap
+    labels: LabelMapField
     receiver: ReceiverName
     alerts: list[GettableAlert]
 

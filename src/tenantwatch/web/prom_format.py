@@ -10,23 +10,22 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 from tenantwatch.domain.durations import parse_duration as parse_duration_text
+from tenantwatch.gotext.floats import format_json
 from tenantwatch.promql.model import (
     ErrorType,
-    Labels,
     MatrixResult,
     PromQLError,
-    Sample,
     ScalarResult,
     Series,
     StringResult,
     Value,
     VectorResult,
-    format_value,
+    VectorSample,
 )
+from tenantwatch.types import Labels
 
 # Prometheus' defaults for an open start or end (web/api/v1 MinTime and MaxTime)
 MIN_TIME_MS = -9_223_309_901_257_974_000
@@ -225,20 +224,11 @@ def metric(labels: Labels) -> dict[str, str]:
     return dict(labels)
 
 
-def sample_value(v: float) -> str:
-    """A sample value as Prometheus' JSON writes it: Go's shortest digits, positional
-    (0.00001, 100000000000000000) except below 1e-6 and from 1e21 (1e-07, 1e+21)."""
-    text = format_value(v)
-    if "e" in text and 1e-6 <= abs(v) < 1e21:
-        text = format(Decimal(repr(float(v))), "f")
-    return text
-
-
 def point(t: int, v: float) -> list[Any]:
-    return [timestamp(t), sample_value(v)]
+    return [timestamp(t), format_json(v)]
 
 
-def _sample(s: Sample) -> dict[str, Any]:
+def _sample(s: VectorSample) -> dict[str, Any]:
     return {"metric": metric(s.labels), "value": point(s.t, s.v)}
 
 

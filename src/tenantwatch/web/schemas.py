@@ -26,7 +26,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 TierName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,62}$", examples=["enterprise"])]
 Timezone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
 LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN, max_length=100)]
-Labels = dict[LabelName, Annotated[str, Field(max_length=500, pattern=NO_NUL)]]
+LabelsField = dict[LabelName, Annotated[str, Field(max_length=500, pattern=NO_NUL)]]
 
 
 class Strict(BaseModel):
@@ -59,7 +59,7 @@ class TenantCreate(Strict):
     name: Name
     tier: TierName
     timezone: Timezone = "UTC"
-    labels: Labels = {}
+    labels: LabelsField = {}
     status: TenantStatus = TenantStatus.ACTIVE
     sla_overrides: Sla = Sla()
 
@@ -68,7 +68,7 @@ class TenantUpdate(Strict):
     name: Name | None = None
     tier: TierName | None = None
     timezone: Timezone | None = None
-    labels: Labels | None = None
+    labels: LabelsField | None = None
     status: TenantStatus | None = None
     sla_overrides: Sla | None = None
 

@@ -14,12 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 import structlog
 
 from tenantwatch.domain.checks import CheckRun, CheckStatus
-from tenantwatch.promql.model import Labels, labels_of
+from tenantwatch.promql.model import labels_of
 from tenantwatch.services.checks import CheckService
+from tenantwatch.types import Sample
 
 log = structlog.get_logger(__name__)
 
-Sample = tuple[Labels, int, float]
 SampleSink = Callable[[list[Sample]], None]
 TAIL_EVERY_S = 1.0
 TAIL_BATCH = 5000

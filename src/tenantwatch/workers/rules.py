@@ -20,9 +20,10 @@ import structlog
 
 from tenantwatch.metrics.backend import QueryBackend
 from tenantwatch.rules.alerting import Alert, AlertState, OutgoingAlert
-from tenantwatch.rules.evaluate import AlertSettings, Sample, evaluate_group
+from tenantwatch.rules.evaluate import AlertSettings, evaluate_group
 from tenantwatch.rules.files import Rule
 from tenantwatch.rules.status import GroupStatus, ManagedGroup, RuleAlerts, RuleStatus
+from tenantwatch.types import Sample
 
 log = structlog.get_logger(__name__)
 

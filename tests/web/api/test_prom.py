@@ -22,19 +22,19 @@ from tenantwatch.domain.apikeys import Scope
 from tenantwatch.metrics.backend import EmbeddedBackend
 from tenantwatch.metrics.head import Head
 from tenantwatch.promql.model import (
-    Labels,
     Matcher,
     MatrixResult,
     PromQLError,
     QueryResult,
-    Sample,
     ScalarResult,
     Series,
     StringResult,
     VectorResult,
+    VectorSample,
     labels_of,
 )
 from tenantwatch.runtime.root import Runtime
+from tenantwatch.types import Labels
 from tenantwatch.web.api import prom
 from tenantwatch.web.app import create_app
 from tests.conftest import KeyMaker
@@ -176,7 +176,7 @@ def fixed(runtime: Runtime, answer: QueryResult | BaseException, delay: float = 
 async def test_an_instant_vector_has_prometheus_envelope(
     api: httpx.AsyncClient, runtime: Runtime, reader: dict[str, str]
 ) -> None:
-    fixed(runtime, QueryResult(VectorResult((Sample(UP_API, 1_435_781_451_781, 1.0),))))
+    fixed(runtime, QueryResult(VectorResult((VectorSample(UP_API, 1_435_781_451_781, 1.0),))))
     r = await api.get(
         "/api/v1/query", params={"query": "up", "time": "1435781451.781"}, headers=reader
     )
@@ -256,7 +256,7 @@ async def test_warnings_and_infos_come_back_beside_data(
 async def test_post_form_equals_get(
     api: httpx.AsyncClient, runtime: Runtime, reader: dict[str, str]
 ) -> None:
-    backend = fixed(runtime, QueryResult(VectorResult((Sample(UP_API, T0, 1.0),))))
+    backend = fixed(runtime, QueryResult(VectorResult((VectorSample(UP_API, T0, 1.0),))))
     form = {"query": "up", "time": "2023-11-14T22:13:20Z", "lookback_delta": "1m", "stats": "all"}
     got = await api.get("/api/v1/query", params=form, headers=reader)
     posted = await api.post("/api/v1/query", data=form, headers=reader)
@@ -286,7 +286,7 @@ async def test_time_defaults_to_now(
 async def test_limit_truncates_with_a_warning(
     api: httpx.AsyncClient, runtime: Runtime, reader: dict[str, str]
 ) -> None:
-    samples = tuple(Sample(labels_of({"i": str(i)}), T0, i) for i in range(3))
+    samples = tuple(VectorSample(labels_of({"i": str(i)}), T0, i) for i in range(3))
     fixed(runtime, QueryResult(VectorResult(samples)))
     r = await api.get("/api/v1/query", params={"query": "x", "limit": "2"}, headers=reader)
     assert len(r.json()["data"]["result"]) == 2

@@ -13,7 +13,6 @@ from tenantwatch.rules.alerting import OutgoingAlert
 from tenantwatch.rules.files import parse_rule_file
 from tenantwatch.rules.status import ManagedGroup
 from tenantwatch.runtime.root import Runtime
-from tenantwatch.web.api.prom_rules import go_float_e
 from tenantwatch.workers.rules import RuleManager
 from tests.conftest import KeyMaker
 from tests.support import bearer
@@ -87,13 +86,3 @@ async def test_a_tenant_key_sees_only_its_alerts(
     key = await make_key(Scope.READ, tenant="bravo")
     flat = (await client.get("/api/v1/alerts", headers=bearer(key))).json()["data"]["alerts"]
     assert [a["labels"]["tenant"] for a in flat] == ["bravo"]
-
-
-def test_alert_values_are_written_like_go() -> None:
-    assert [go_float_e(v) for v in (9.0, 0.25, 1234.5, float("inf"), float("nan"))] == [
-        "9e+00",
-        "2.5e-01",
-        "1.2345e+03",
-        "+Inf",
-        "NaN",
-    ]

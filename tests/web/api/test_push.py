@@ -17,8 +17,9 @@ from tenantwatch.domain.apikeys import Scope
 from tenantwatch.metrics.remote_write import TimeSeries, encode_write_request
 from tenantwatch.metrics.store import MetricStore
 from tenantwatch.metrics.wiring import MetricsRuntime
-from tenantwatch.promql.model import Labels, Matcher, is_stale, labels_of
+from tenantwatch.promql.model import Matcher, is_stale, labels_of
 from tenantwatch.runtime.root import Runtime
+from tenantwatch.types import Labels
 from tests.conftest import KeyMaker
 from tests.support import bearer
 

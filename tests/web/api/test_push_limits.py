@@ -17,10 +17,11 @@ from tenantwatch.configuration import parse_config
 from tenantwatch.domain.apikeys import SYSTEM, Scope
 from tenantwatch.metrics.remote_write import TimeSeries, encode_write_request
 from tenantwatch.metrics.wiring import MetricsRuntime
-from tenantwatch.promql.model import Labels, Matcher, labels_of
+from tenantwatch.promql.model import Matcher, labels_of
 from tenantwatch.runtime.root import Runtime, build_runtime, prepare
 from tenantwatch.services.tenants import TenantInput
 from tenantwatch.settings import Settings
+from tenantwatch.types import Labels
 from tests.conftest import KeyMaker
 from tests.support import bearer
 

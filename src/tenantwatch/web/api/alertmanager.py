@@ -22,7 +22,6 @@ from starlette.exceptions import HTTPException
 
 from tenantwatch import __version__
 from tenantwatch.alertmanager.alert import join_problems
-from tenantwatch.alertmanager.notify_data import go_time, parse_go_time
 from tenantwatch.alertmanager.routing import LabelMatcher, RoutingError, parse_matchers
 from tenantwatch.alertmanager.silences import (
     Recurrence,
@@ -34,6 +33,7 @@ from tenantwatch.alertmanager.silences import (
 )
 from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.domain.durations import parse_duration
+from tenantwatch.gotext.times import format_rfc3339_nano, parse_rfc3339
 from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alert_reports import AlertReport, ReceiverFilter
 from tenantwatch.services.alerting import AlertingService, Incoming
@@ -128,9 +128,9 @@ def gettable(report: AlertReport) -> GettableAlert:
     return GettableAlert(
         labels=a.label_map(),
         annotations=a.annotation_map(),
-        startsAt=go_time(a.starts_at),
-        endsAt=go_time(a.ends_at),
-        updatedAt=go_time(a.updated_at),
+        startsAt=format_rfc3339_nano(a.starts_at),
+        endsAt=format_rfc3339_nano(a.ends_at),
+        updatedAt=format_rfc3339_nano(a.updated_at),
         generatorURL=a.generator_url,
         fingerprint=a.fingerprint,
         receivers=[ReceiverName(name=n) for n in report.receivers],
@@ -190,8 +190,8 @@ async def post_alerts(request: Request, rt: RuntimeDep, who: AmWriter) -> Respon
     problems = []
     for i, p in enumerate(posted):
         try:
-            starts = parse_go_time(p.startsAt) if p.startsAt else None
-            ends = parse_go_time(p.endsAt) if p.endsAt else None
+            starts = parse_rfc3339(p.startsAt) if p.startsAt else None
+            ends = parse_rfc3339(p.endsAt) if p.endsAt else None
         except ValueError as exc:
             problems.append(f"alert {i}: {exc}")
             continue
@@ -280,10 +280,10 @@ def gettable_silence(report: SilenceReport) -> GettableSilence:
     return GettableSilence(
         id=s.id,
         status={"state": report.state},
-        updatedAt=go_time(s.updated_at),
+        updatedAt=format_rfc3339_nano(s.updated_at),
         matchers=matchers_to_api(s.matchers),
-        startsAt=go_time(s.starts_at),
-        endsAt=go_time(s.ends_at),
+        startsAt=format_rfc3339_nano(s.starts_at),
+        endsAt=format_rfc3339_nano(s.ends_at),
         createdBy=s.created_by,
         comment=s.comment,
         recurrence=None
@@ -328,7 +328,7 @@ async def post_silence(
     now = svc.now()
     try:
         matchers = matchers_from_api([m.model_dump() for m in body.matchers])
-        starts, ends = parse_go_time(body.startsAt), parse_go_time(body.endsAt)
+        starts, ends = parse_rfc3339(body.startsAt), parse_rfc3339(body.endsAt)
         recurrence = None
         if body.recurrence is not None:
             recurrence = Recurrence(
@@ -411,7 +411,7 @@ async def get_receivers(rt: RuntimeDep, who: AmReader) -> list[ReceiverName]:
 @router.get("/status", response_model=AmStatus, summary="Status (Alertmanager API)")
 async def get_status(rt: RuntimeDep, who: AmReader) -> AmStatus:
     svc = service(rt)
-    uptime = go_time(_STARTED)
+    uptime = format_rfc3339_nano(_STARTED)
     return AmStatus(
         cluster={"name": "tenantwatch", "status": "disabled", "peers": []},
         versionInfo={

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -32,10 +31,12 @@ from starlette.exceptions import HTTPException
 
 from tenantwatch import __version__
 from tenantwatch.domain.apikeys import Principal, Scope
+from tenantwatch.gotext.times import format_rfc3339_micro
 from tenantwatch.metrics.backend import QueryBackend
-from tenantwatch.promql.model import Labels, Matcher, PromQLError, QueryResult
+from tenantwatch.promql.model import Matcher, PromQLError, QueryResult
 from tenantwatch.promql.selectors import parse_matchers
 from tenantwatch.runtime.root import Runtime
+from tenantwatch.types import Labels
 from tenantwatch.web.api.prom_openapi import (
     ERRORS,
     BuildInfo,
@@ -406,10 +407,6 @@ async def buildinfo(request: Request, who: PromReader) -> JSONResponse:
     return await respond(request, work)
 
 
-def _rfc3339(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
-
-
 def _process_start() -> float | None:
     for family in ProcessCollector(registry=None).collect():
         for sample in family.samples:
@@ -424,13 +421,13 @@ async def runtimeinfo(request: Request, who: PromReader) -> JSONResponse:
 
     async def work(form: Form) -> Answer:
         now = time.time()
-        started = _rfc3339(_process_start() or now)
+        started = format_rfc3339_micro(_process_start() or now)
         return Answer(
             {
                 "startTime": started,
                 "CWD": "",
                 "hostname": "",
-                "serverTime": _rfc3339(now),
+                "serverTime": format_rfc3339_micro(now),
                 "reloadConfigSuccess": True,
                 "lastConfigTime": started,
                 "corruptionCount": 0,

@@ -6,16 +6,15 @@ own rule groups, and in the shared groups only the alerts of its tenant.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from tenantwatch.domain.apikeys import Principal
+from tenantwatch.gotext.floats import format_e
+from tenantwatch.gotext.times import format_rfc3339_micro
 from tenantwatch.rules.alerting import Alert, AlertState
 from tenantwatch.rules.status import GroupStatus
 from tenantwatch.web.api.prom import PromReader
@@ -24,21 +23,6 @@ from tenantwatch.web.errors import AUTH
 from tenantwatch.web.prom_format import success
 
 router = APIRouter(tags=["prometheus"], responses=AUTH)
-
-
-def go_float_e(v: float) -> str:
-    """A value as Prometheus writes alert values (Go's FormatFloat(v, 'e', -1, 64))."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    return str(np.format_float_scientific(v, unique=True, exp_digits=2, trim="-"))
-
-
-def rfc3339(ts: float | None) -> str:
-    if ts is None:
-        return "0001-01-01T00:00:00Z"
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _visible(who: Principal, status: GroupStatus) -> bool:
@@ -50,10 +34,12 @@ def _alert_json(alert: Alert) -> dict[str, Any]:
         "labels": alert.label_map(),
         "annotations": dict(alert.annotations),
         "state": str(alert.state),
-        "activeAt": rfc3339(alert.active_at),
-        "value": go_float_e(alert.value),
+        "activeAt": format_rfc3339_micro(alert.active_at),
+        "value": format_e(alert.value),
         **(
-            {"keepFiringSince": rfc3339(alert.keep_firing_since)} if alert.keep_firing_since else {}
+            {"keepFiringSince": format_rfc3339_micro(alert.keep_firing_since)}
+            if alert.keep_firing_since
+            else {}
         ),
     }
 
@@ -79,7 +65,7 @@ def _group_json(who: Principal, status: GroupStatus, kind: str | None) -> dict[s
             "health": rs.health,
             "lastError": rs.last_error,
             "evaluationTime": rs.duration_s,
-            "lastEvaluation": rfc3339(rs.last_evaluation),
+            "lastEvaluation": format_rfc3339_micro(rs.last_evaluation),
         }
         if rule.alert is not None:
             if kind == "record":
@@ -107,7 +93,7 @@ def _group_json(who: Principal, status: GroupStatus, kind: str | None) -> dict[s
         "limit": group.limit,
         "rules": rules,
         "evaluationTime": status.duration_s,
-        "lastEvaluation": rfc3339(status.last_evaluation),
+        "lastEvaluation": format_rfc3339_micro(status.last_evaluation),
     }
 
 

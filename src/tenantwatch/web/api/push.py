@@ -23,7 +23,8 @@ from tenantwatch.metrics.limits import BODY_TOO_LARGE, Rejected
 from tenantwatch.metrics.push_groups import PushPathError, parse_push_path
 from tenantwatch.metrics.tenancy import TENANT
 from tenantwatch.metrics.wiring import MetricsRuntime
-from tenantwatch.promql.model import Labels, labels_of
+from tenantwatch.promql.model import labels_of
+from tenantwatch.types import Labels
 from tenantwatch.web.body_limit import BodyTooLarge
 from tenantwatch.web.deps import RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, ErrorBody, responses

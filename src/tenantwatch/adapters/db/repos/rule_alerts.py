@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch import jsonio
 from tenantwatch.adapters.db.tables import rule_alerts
-from tenantwatch.rules.alerting import Alert, AlertState, LabelSet
+from tenantwatch.rules.alerting import Alert, AlertState
 from tenantwatch.rules.files import Rule
+from tenantwatch.types import Labels
 
-RuleAlerts = dict[int, dict[LabelSet, Alert]]
+RuleAlerts = dict[int, dict[Labels, Alert]]
 
 
-def _key(group_key: str, index: int, labels: LabelSet) -> str:
+def _key(group_key: str, index: int, labels: Labels) -> str:
     raw = jsonio.dumps([group_key, index, labels], compact=True)
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -41,7 +42,7 @@ class SqlRuleStateStore:
         out: RuleAlerts = {}
         for row in rows:
             index = int(str(row.rule).split(":", 1)[0])
-            labels: LabelSet = tuple(sorted((str(k), str(v)) for k, v in row.labels.items()))
+            labels: Labels = tuple(sorted((str(k), str(v)) for k, v in row.labels.items()))
             out.setdefault(index, {})[labels] = Alert(
                 labels=labels,
                 annotations=dict(row.annotations),
