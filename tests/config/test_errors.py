@@ -8,8 +8,8 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at, read_text, refusing
-from tenantwatch.config.yaml_lines import load_yaml
+from tenantwatch.config.errors import ConfigError, ConfigIssue, read_text, refusing
+from tenantwatch.config.yaml_lines import issue_at, load_yaml
 
 
 def _even_problem(value: int) -> str | None:

@@ -54,8 +54,8 @@ from tenantwatch.alertmanager.routing import (
 )
 from tenantwatch.alertmanager.templates import TemplateFileError, TemplateSet
 from tenantwatch.alertmanager.time_intervals import TimeInterval, parse_time_interval
-from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at
-from tenantwatch.config.yaml_lines import LineMap, load_yaml
+from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.yaml_lines import LineMap, issue_at, load_yaml
 from tenantwatch.domain.durations import parse_duration
 
 Where = tuple[str | int, ...]

@@ -13,8 +13,8 @@ from tenantwatch.alertmanager.config import (
     with_tenant_routes,
 )
 from tenantwatch.config.alerting_model import EscalationConfig
-from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at
-from tenantwatch.config.yaml_lines import LineMap
+from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.yaml_lines import LineMap, issue_at
 from tenantwatch.domain.escalation import policy_from_mapping
 from tenantwatch.domain.oncall import schedule_from_mapping
 

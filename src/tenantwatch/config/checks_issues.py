@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenantwatch.config.errors import ConfigIssue, issue_at
-from tenantwatch.config.yaml_lines import LineMap
+from tenantwatch.config.errors import ConfigIssue
+from tenantwatch.config.yaml_lines import LineMap, issue_at
 
 
 def checks_issues(

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from pydantic import AfterValidator
-
-if TYPE_CHECKING:
-    from tenantwatch.config.yaml_lines import LineMap
 
 T = TypeVar("T")
 
@@ -31,12 +28,6 @@ class ConfigError(Exception):
     def __init__(self, issues: list[ConfigIssue]) -> None:
         self.issues = sorted(issues, key=lambda i: (i.file, i.line))
         super().__init__("\n".join(str(i) for i in self.issues))
-
-
-def issue_at(file: str, lines: LineMap, where: tuple[str | int, ...], message: str) -> ConfigIssue:
-    """The problem with the value at where (a path of keys and indexes) in file, placed at
-    that value's line, or at its nearest enclosing one."""
-    return ConfigIssue(file, lines.line_of(where), message)
 
 
 def refusing(problem: Callable[[T], str | None]) -> AfterValidator:

@@ -14,10 +14,10 @@ from pydantic import ValidationError
 
 from tenantwatch.config.checks_issues import checks_issues
 from tenantwatch.config.checks_model import KIND_MODELS
-from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at, read_text
+from tenantwatch.config.errors import ConfigError, ConfigIssue, read_text
 from tenantwatch.config.metrics_checks import metrics_issues, scrape_issues
 from tenantwatch.config.model import Config
-from tenantwatch.config.yaml_lines import LineMap, load_yaml
+from tenantwatch.config.yaml_lines import LineMap, issue_at, load_yaml
 from tenantwatch.domain.tiers import BUILTIN_TIERS
 
 SectionCheck = Callable[[dict[str, Any], str, LineMap], list[ConfigIssue]]

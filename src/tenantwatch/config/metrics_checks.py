@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenantwatch.config.errors import ConfigIssue, issue_at
+from tenantwatch.config.errors import ConfigIssue
 from tenantwatch.config.metrics_model import DEFAULT_SCRAPE_INTERVAL, DEFAULT_SCRAPE_TIMEOUT
-from tenantwatch.config.yaml_lines import LineMap
+from tenantwatch.config.yaml_lines import LineMap, issue_at
 from tenantwatch.domain.durations import format_duration, parse_duration
 
 

@@ -150,3 +150,9 @@ def load_yaml(
     builder = _Builder(file, env)
     data = builder.build(node, ())
     return data, builder.map, builder.issues
+
+
+def issue_at(file: str, lines: LineMap, where: tuple[str | int, ...], message: str) -> ConfigIssue:
+    """The problem with the value at where (a path of keys and indexes) in file, placed at
+    that value's line, or at its nearest enclosing one."""
+    return ConfigIssue(file, lines.line_of(where), message)

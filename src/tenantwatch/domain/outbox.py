@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 MIN_429_WAIT_S = 5.0
 
@@ -216,3 +216,18 @@ def rate_key(kind: str, url: str, recipients: str = "") -> str:
     """The key a target is rate limited by: its kind and URL (or e-mail recipients)."""
     raw = f"{kind}\x00{url}\x00{recipients}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A notification this worker holds until `lease_until`."""
+
+    id: int
+    idempotency_key: str
+    kind: str
+    request: Mapping[str, Any]
+    attempts: int
+    lease_until: float
+    order_key: str | None = None
+    role: str = "notice"
+    first_attempt_at: float | None = None

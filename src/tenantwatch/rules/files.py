@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at, read_text
-from tenantwatch.config.yaml_lines import LineMap, load_yaml
+from tenantwatch.config.errors import ConfigError, ConfigIssue, read_text
+from tenantwatch.config.yaml_lines import LineMap, issue_at, load_yaml
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.domain.tenants import label_name_problem
 from tenantwatch.promql.model import PromQLError

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tenantwatch.config.errors import ConfigError, ConfigIssue, issue_at
-from tenantwatch.config.yaml_lines import LineMap
+from tenantwatch.config.errors import ConfigError, ConfigIssue
+from tenantwatch.config.yaml_lines import LineMap, issue_at
 from tenantwatch.rules.files import RuleGroup, load_rule_file
 
 BUILTIN_RULES = Path(__file__).resolve().parent / "builtin.yml"

@@ -226,12 +226,13 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
             metrics.appender.append_many(samples)
 
     notifiers = build_notifiers(config)
+    notification_repo = SqlNotificationRepo(engine)
     outbox = OutboxWorker(
-        SqlNotificationRepo(engine),
+        notification_repo,
         notifiers.deliver,
         policy=RetryPolicy(retry_for_s=config.alertmanager.delivery.retry_for),
     )
-    notifications = NotificationService(db.ctx, outbox.repo, now=outbox.now, wake=outbox.wake)
+    notifications = NotificationService(db.ctx, notification_repo, now=outbox.now, wake=outbox.wake)
     am_config = alertmanager_config(settings, config)
     section = config.alertmanager
     alerting = AlertingService(

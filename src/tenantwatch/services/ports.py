@@ -18,6 +18,7 @@ from tenantwatch.domain.checks import (
     StateChangeRecord,
 )
 from tenantwatch.domain.heartbeat import HeartbeatState, PingKind
+from tenantwatch.domain.outbox import Claimed
 from tenantwatch.domain.tenants import Tenant
 
 
@@ -200,3 +201,21 @@ class CheckExecutor(Protocol):
     async def run(self, check: Check) -> CheckRun: ...
 
     async def close(self) -> None: ...
+
+
+class OutboxRepo(Protocol):
+    """The durable notification outbox the delivery worker claims from and records to."""
+
+    async def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> set[str]: ...
+
+    async def claim(self, now: float, lease_s: float, limit: int) -> list[Claimed]: ...
+
+    async def record_many(
+        self, outcomes: Sequence[tuple[Claimed, Mapping[str, Any]]]
+    ) -> list[bool]: ...
+
+    async def release(self, claim: Claimed, at: float) -> bool: ...
+
+    async def prune_sent(self, before: float, batch: int = 1000) -> int: ...
+
+    async def next_due(self) -> float | None: ...

@@ -25,10 +25,10 @@ from typing import Any, Protocol
 
 import structlog
 
-from tenantwatch.adapters.db.repos.notifications import Claimed, SqlNotificationRepo
 from tenantwatch.alertmanager.notify_payloads import OutboundRequest
 from tenantwatch.domain.outbox import (
     AttemptResult,
+    Claimed,
     Decision,
     RateLimit,
     RateLimiter,
@@ -37,6 +37,7 @@ from tenantwatch.domain.outbox import (
 )
 from tenantwatch.domain.outbox_order import ROLES, order_key
 from tenantwatch.services.group_commit import GroupCommit
+from tenantwatch.services.ports import OutboxRepo
 
 log = structlog.get_logger(__name__)
 PRUNE_EVERY_S = 3600.0
@@ -104,7 +105,7 @@ def target_key(kind: str, request: Mapping[str, object]) -> str:
 class OutboxWorker:
     def __init__(
         self,
-        repo: SqlNotificationRepo,
+        repo: OutboxRepo,
         deliver: Deliver,
         *,
         policy: RetryPolicy | None = None,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, func, or_, select, text, update
@@ -32,6 +31,7 @@ from tenantwatch.adapters.db.repos.audit import SqlAuditRepo
 from tenantwatch.adapters.db.tables import notifications as t
 from tenantwatch.domain.audit import AuditEntry
 from tenantwatch.domain.notifications import STATUSES, NotificationRow
+from tenantwatch.domain.outbox import Claimed
 from tenantwatch.domain.outbox_order import Progress, Queued, superseded, superseded_by
 
 __all__ = ["STATUSES", "Claimed", "NotificationRow", "SqlNotificationRepo"]
@@ -39,21 +39,6 @@ __all__ = ["STATUSES", "Claimed", "NotificationRow", "SqlNotificationRepo"]
 _PUBLIC = [c for c in t.columns if c.name not in ("request", "lease_until", "order_key")]
 UNSENT = ("pending", "sending")
 _ENQUEUE_LOCK = 0x7457_0002  # advisory lock class of enqueues per order key ("tw" 2)
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A notification this worker holds until `lease_until`."""
-
-    id: int
-    idempotency_key: str
-    kind: str
-    request: Mapping[str, Any]
-    attempts: int
-    lease_until: float
-    order_key: str | None = None
-    role: str = "notice"
-    first_attempt_at: float | None = None
 
 
 def _row(r: Any) -> NotificationRow:
