@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from tenantwatch.alertmanager.config import (
-    AlertmanagerConfig,
     load_alertmanager_config,
     parse_alertmanager_config,
     with_tenant_routes,
 )
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.alertmanager.routing import match_routes
 from tenantwatch.config.errors import ConfigError
 

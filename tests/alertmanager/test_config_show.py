@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from tenantwatch.alertmanager.config import (
-    AlertmanagerConfig,
     load_alertmanager_config,
     parse_alertmanager_config,
     with_tenant_routes,
 )
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.alertmanager.config_show import matcher_lines
 from tenantwatch.alertmanager.config_show_values import go_duration
 

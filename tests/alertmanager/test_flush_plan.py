@@ -9,7 +9,8 @@ from typing import Any
 
 from tenantwatch.alertmanager import nflog
 from tenantwatch.alertmanager.alert import AmAlert
-from tenantwatch.alertmanager.config import AlertmanagerConfig, parse_alertmanager_config
+from tenantwatch.alertmanager.config import parse_alertmanager_config
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.alertmanager.dispatch import Dispatcher, Flush
 from tenantwatch.alertmanager.flush_plan import (
     AlertState,

@@ -1,6 +1,6 @@
 """The shape of Alertmanager's configuration file: which keys each part allows and of
 which type, the receiver kinds tenantwatch sends to, and the secrets that may come from
-files. The loader (alertmanager/config.py) checks a file against these tables."""
+files. The loader (alertmanager/config_loader.py) checks a file against these tables."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tenantwatch import jsonio
 from tenantwatch.alertmanager import nflog
-from tenantwatch.alertmanager.config import AlertmanagerConfig, Integration
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig, Integration
 from tenantwatch.alertmanager.dispatch import Flush
 from tenantwatch.alertmanager.notify_data import NotifyData
 from tenantwatch.alertmanager.notify_payloads import OutboundRequest, build_request

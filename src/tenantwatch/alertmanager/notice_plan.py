@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 
-from tenantwatch.alertmanager.config import AlertmanagerConfig
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.alertmanager.dispatch import AggrGroup
 from tenantwatch.alertmanager.flush_plan import BuildFailure, build, idempotency_key
 from tenantwatch.alertmanager.notify_data import NotifyAlert, build_notify_data

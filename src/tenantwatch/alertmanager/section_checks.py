@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from tenantwatch.alertmanager.config import (
-    AlertmanagerConfig,
     config_from_mapping,
     load_alertmanager_config,
     with_tenant_routes,
 )
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.config.alerting_model import EscalationConfig
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.yaml_lines import LineMap, issue_at

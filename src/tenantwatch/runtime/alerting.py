@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from tenantwatch.adapters.notifiers.base import Notifiers
 from tenantwatch.alertmanager.config import (
-    AlertmanagerConfig,
     config_from_mapping,
-    default_config,
     load_alertmanager_config,
     with_tenant_routes,
 )
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig, default_config
 from tenantwatch.config.alerting_model import EscalationConfig
 from tenantwatch.config.errors import ConfigError, ConfigIssue
 from tenantwatch.config.model import Config

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
-from tenantwatch.alertmanager.config import AlertmanagerConfig
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.alertmanager.dispatch import Dispatcher
 from tenantwatch.alertmanager.notice_plan import plan_pagerduty_acks
 from tenantwatch.alertmanager.outgoing import Enqueue

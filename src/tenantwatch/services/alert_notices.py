@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import structlog
 
-from tenantwatch.alertmanager.config import AlertmanagerConfig
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.alertmanager.flush_plan import BuildFailure
 from tenantwatch.alertmanager.notice_plan import plan_escalation, plan_flap_notice
 from tenantwatch.alertmanager.outgoing import Enqueue, Outgoing

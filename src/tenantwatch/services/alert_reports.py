@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from tenantwatch.alertmanager.config import AlertmanagerConfig
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.alertmanager.dispatch import Dispatcher
 from tenantwatch.alertmanager.records import SEVERITIES, AlertRecord
 from tenantwatch.alertmanager.routing import LabelMatcher, receivers_of

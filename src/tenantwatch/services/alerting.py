@@ -22,7 +22,7 @@ import structlog
 
 from tenantwatch.alertmanager import nflog
 from tenantwatch.alertmanager.alert import AmAlert, admit_posted, put
-from tenantwatch.alertmanager.config import AlertmanagerConfig
+from tenantwatch.alertmanager.config_model import AlertmanagerConfig
 from tenantwatch.alertmanager.dispatch import Dispatcher, Flush
 from tenantwatch.alertmanager.flush_plan import plan_flushes
 from tenantwatch.alertmanager.notice_plan import FLAP_NOTICES
