@@ -14,13 +14,10 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from tenantwatch.metrics import wal
-from tenantwatch.metrics.store import (
-    DAY_MS,
-    MetricStore,
-    StoreInUse,
-    UnknownSeriesRef,
-)
+from tenantwatch.metrics.store import DAY_MS, MetricStore
+from tenantwatch.metrics.store_append import UnknownSeriesRef
 from tenantwatch.metrics.store_metrics import StoreCollector
+from tenantwatch.metrics.store_recovery import StoreInUse
 from tenantwatch.promql.model import Matcher, label_value, labels_of
 from tenantwatch.types import Labels
 

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from tenantwatch.configuration import parse_config
 from tenantwatch.domain.apikeys import Scope
-from tenantwatch.metrics.store import MetricStore, StoreInUse
+from tenantwatch.metrics.store import MetricStore
+from tenantwatch.metrics.store_recovery import StoreInUse
 from tenantwatch.promql.model import Matcher
 from tenantwatch.runtime.root import ALL_ROLES, build_runtime
 from tenantwatch.settings import Settings

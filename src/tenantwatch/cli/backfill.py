@@ -30,7 +30,8 @@ from tenantwatch.metrics.exposition import (
     parse_text,
 )
 from tenantwatch.metrics.retention import TenantRetention
-from tenantwatch.metrics.store import MetricStore, StoreInUse
+from tenantwatch.metrics.store import MetricStore
+from tenantwatch.metrics.store_recovery import StoreInUse
 from tenantwatch.metrics.wiring import store_directory
 from tenantwatch.types import Labels, Sample
 

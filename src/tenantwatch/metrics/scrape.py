@@ -30,7 +30,7 @@ from tenantwatch.metrics.scrape_labels import (
     scrape_offset,
 )
 from tenantwatch.metrics.scrape_targets import ScrapeTarget
-from tenantwatch.metrics.store import UnknownSeriesRef
+from tenantwatch.metrics.store_append import UnknownSeriesRef
 from tenantwatch.promql.model import STALE_NAN
 
 log = structlog.get_logger(__name__)

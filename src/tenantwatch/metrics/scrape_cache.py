@@ -17,7 +17,7 @@ from typing import Protocol
 from tenantwatch.metrics.exposition import SeriesCache, parse_lines_cached
 from tenantwatch.metrics.exposition_scan import SPECIALS
 from tenantwatch.metrics.scrape_labels import sample_labels
-from tenantwatch.metrics.store import UnknownSeriesRef
+from tenantwatch.metrics.store_append import UnknownSeriesRef
 from tenantwatch.promql.model import STALE_NAN
 from tenantwatch.types import Labels
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qsl
 
 import promql_parser as pp
 import structlog
@@ -34,7 +33,6 @@ from tenantwatch.domain.apikeys import Principal, Scope
 from tenantwatch.gotext.times import format_rfc3339_micro
 from tenantwatch.metrics.backend import QueryBackend
 from tenantwatch.promql.model import Matcher, PromQLError, QueryResult
-from tenantwatch.promql.selectors import parse_matchers
 from tenantwatch.runtime.root import Runtime
 from tenantwatch.types import Labels
 from tenantwatch.web.api.prom_openapi import (
@@ -46,11 +44,19 @@ from tenantwatch.web.api.prom_openapi import (
     Success,
     parameters,
 )
+from tenantwatch.web.api.prom_params import (
+    Form,
+    expression_of,
+    lookback_of,
+    now_ms,
+    read_form,
+    selectors_of,
+    span_of,
+    timeout_of,
+)
 from tenantwatch.web.deps import Credentials, RuntimeDep, authenticate
 from tenantwatch.web.errors import AUTH
 from tenantwatch.web.prom_format import (
-    MAX_TIME_MS,
-    MIN_TIME_MS,
     TRUNCATED,
     check_range,
     failure,
@@ -70,8 +76,6 @@ from tenantwatch.web.prom_format import (
 log = structlog.get_logger("tenantwatch.web")
 router = APIRouter(tags=["prometheus"], responses=AUTH)
 
-DEFAULT_TIMEOUT_S = 120.0  # Prometheus' --query.timeout
-MAX_FORM_BYTES = 10 << 20  # Go's net/http cap on a form body
 API_VERSION = "3.0.0"  # the Prometheus API level served; Grafana enables features by it
 Item = TypeVar("Item")
 
@@ -103,41 +107,10 @@ PromReader = Annotated[Principal, Depends(prom_reader)]
 
 # -- request handling ------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Form:
-    """Request parameters: a POST form body's first, then the URL's (as Go's r.Form)."""
-
-    items: list[tuple[str, str]]
-
-    def get(self, name: str) -> str:
-        return next((v for k, v in self.items if k == name), "")
-
-    def getlist(self, name: str) -> list[str]:
-        return [v for k, v in self.items if k == name]
-
-
-@dataclass(frozen=True)
 class Answer:
     data: Any
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
-
-
-async def read_form(request: Request) -> Form:
-    """Return the parameters; raise bad_data for a form body that is too large or not UTF-8."""
-    items: list[tuple[str, str]] = []
-    ctype = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if request.method == "POST" and ctype == "application/x-www-form-urlencoded":
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                raise PromQLError("bad_data", "error parsing form values: body over 10 MiB")
-        try:
-            text = body.decode()
-        except UnicodeDecodeError:
-            raise PromQLError("bad_data", "error parsing form values: body is not UTF-8") from None
-        items = parse_qsl(text, keep_blank_values=True)
-    return Form(items + request.query_params.multi_items())
 
 
 Work = Callable[[Form], Awaitable[Answer]]
@@ -167,32 +140,6 @@ def enforced(who: Principal) -> list[Matcher]:
     return [Matcher.of("tenant", "=", who.tenant_id)] if who.tenant_id is not None else []
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _timeout(form: Form) -> float:
-    text = form.get("timeout")
-    if not text:
-        return DEFAULT_TIMEOUT_S
-    return min(parse_duration_ms(text, "timeout") / 1000, DEFAULT_TIMEOUT_S)
-
-
-def _lookback(form: Form) -> int | None:
-    text = form.get("lookback_delta")
-    if not text:
-        return None
-    ms = parse_duration_ms(text, "lookback_delta")
-    return ms if ms > 0 else None
-
-
-def _expression(form: Form) -> str:
-    query = form.get("query")
-    if not query.strip():
-        raise invalid("query", "no expression given; pass query=<PromQL expression>")
-    return query
-
-
 async def _evaluate(run: Awaitable[QueryResult], timeout_s: float) -> QueryResult:
     try:
         return await asyncio.wait_for(run, timeout_s)
@@ -208,21 +155,6 @@ def _query_answer(result: QueryResult, limit: int) -> Answer:
     value, cut = truncate(sort_matrix(result.value), limit)
     warnings = [*result.warnings, *([TRUNCATED] if cut else [])]
     return Answer(query_data(value), warnings, list(result.infos))
-
-
-def _selectors(form: Form) -> list[list[Matcher]]:
-    try:
-        return [parse_matchers(text) for text in form.getlist("match[]")]
-    except PromQLError as exc:
-        raise invalid("match[]", exc.message) from None
-
-
-def _span(form: Form) -> tuple[int, int]:
-    start, end = form.get("start"), form.get("end")
-    return (
-        parse_time(start, "start") if start else MIN_TIME_MS,
-        parse_time(end, "end") if end else MAX_TIME_MS,
-    )
 
 
 def _limited(items: list[Item], limit: int) -> tuple[list[Item], list[str]]:
@@ -264,9 +196,9 @@ async def query(request: Request, rt: RuntimeDep, who: PromReader) -> JSONRespon
         limit = parse_limit(form.get("limit"))
         at = form.get("time")
         t = parse_time(at, "time") if at else now_ms()
-        timeout_s, lookback = _timeout(form), _lookback(form)
+        timeout_s, lookback = timeout_of(form), lookback_of(form)
         run = backend(rt).instant(
-            _expression(form), t, enforce=enforced(who), lookback_ms=lookback, timeout_s=timeout_s
+            expression_of(form), t, enforce=enforced(who), lookback_ms=lookback, timeout_s=timeout_s
         )
         return _query_answer(await _evaluate(run, timeout_s), limit)
 
@@ -284,9 +216,9 @@ async def query_range(request: Request, rt: RuntimeDep, who: PromReader) -> JSON
             raise invalid("end", "end timestamp must not be before start time")
         step = parse_duration_ms(form.get("step"), "step")
         check_range(start, end, step)
-        timeout_s, lookback = _timeout(form), _lookback(form)
+        timeout_s, lookback = timeout_of(form), lookback_of(form)
         run = backend(rt).range(
-            _expression(form),
+            expression_of(form),
             start,
             end,
             step,
@@ -306,9 +238,9 @@ async def series(request: Request, rt: RuntimeDep, who: PromReader) -> JSONRespo
         if not form.getlist("match[]"):
             raise PromQLError("bad_data", "no match[] parameter provided")
         limit = parse_limit(form.get("limit"))
-        mint, maxt = _span(form)
+        mint, maxt = span_of(form)
         found: list[Labels] = await backend(rt).series(
-            _selectors(form), mint, maxt, enforce=enforced(who)
+            selectors_of(form), mint, maxt, enforce=enforced(who)
         )
         kept, warnings = _limited(found, limit)
         return Answer([metric(labels) for labels in kept], warnings)
@@ -321,8 +253,8 @@ async def labels(request: Request, rt: RuntimeDep, who: PromReader) -> JSONRespo
 
     async def work(form: Form) -> Answer:
         limit = parse_limit(form.get("limit"))
-        mint, maxt = _span(form)
-        names = await backend(rt).label_names(_selectors(form), mint, maxt, enforce=enforced(who))
+        mint, maxt = span_of(form)
+        names = await backend(rt).label_names(selectors_of(form), mint, maxt, enforce=enforced(who))
         return Answer(*_limited(names, limit))
 
     return await respond(request, work)
@@ -336,9 +268,9 @@ async def label_values(
     async def work(form: Form) -> Answer:
         label = unescape_label_name(name)
         limit = parse_limit(form.get("limit"))
-        mint, maxt = _span(form)
+        mint, maxt = span_of(form)
         values = await backend(rt).label_values(
-            label, _selectors(form), mint, maxt, enforce=enforced(who)
+            label, selectors_of(form), mint, maxt, enforce=enforced(who)
         )
         return Answer(*_limited(values, limit))
 
@@ -362,11 +294,11 @@ async def query_exemplars(request: Request, who: PromReader) -> JSONResponse:
     """Exemplars of a query's series; none are kept, so the answer is always []."""
 
     async def work(form: Form) -> Answer:
-        start, end = _span(form)
+        start, end = span_of(form)
         if end < start:
             raise PromQLError("bad_data", "end timestamp must not be before start timestamp")
         try:
-            pp.parse(_expression(form))
+            pp.parse(expression_of(form))
         except ValueError as exc:
             raise PromQLError("bad_data", str(exc)) from None
         return Answer([])
@@ -379,7 +311,7 @@ async def format_query(request: Request, who: PromReader) -> JSONResponse:
 
     async def work(form: Form) -> Answer:
         try:
-            text: str = pp.parse(_expression(form)).prettify()
+            text: str = pp.parse(expression_of(form)).prettify()
         except ValueError as exc:
             raise invalid("query", str(exc)) from None
         return Answer(text)
