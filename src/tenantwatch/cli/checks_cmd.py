@@ -22,6 +22,7 @@ from tenantwatch.cli.common import (
     with_services,
 )
 from tenantwatch.config.model import Config
+from tenantwatch.domain.check_record import check_values
 from tenantwatch.domain.checks import Check, CheckRun, CheckState, public_settings
 from tenantwatch.domain.tenant_health import TenantHealth
 from tenantwatch.runtime.builders import Services
@@ -146,23 +147,27 @@ async def strips(services: Services, rows: Sequence[tuple[Check, CheckState]]) -
     return out
 
 
+_JSON_FIELDS = (
+    "id",
+    "tenant_id",
+    "name",
+    "kind",
+    "settings",
+    "conditions",
+    "interval_s",
+    "timeout_s",
+    "critical",
+    "enabled",
+    "labels",
+    "managed_by",
+)
+
+
 def check_json(c: Check, s: CheckState) -> dict[str, object]:
     """A check and its state as `-o json` prints it: secrets hidden, no heartbeat token."""
-    return {
-        "id": c.id,
-        "tenant_id": c.tenant_id,
-        "name": c.name,
-        "kind": c.kind,
-        "settings": public_settings(c.settings),
-        "conditions": c.conditions,
-        "interval_s": c.interval_s,
-        "timeout_s": c.timeout_s,
-        "critical": c.critical,
-        "enabled": c.enabled,
-        "labels": c.labels,
-        "managed_by": c.managed_by,
-        "state": s,
-    }
+    values = check_values(c)
+    values["settings"] = public_settings(c.settings)
+    return {**{name: values[name] for name in _JSON_FIELDS}, "state": s}
 
 
 def _print_checks(
