@@ -16,7 +16,9 @@ from tenantwatch.adapters.db.tables import (
     check_state,
     heartbeat_pings,
 )
+from tenantwatch.domain.check_record import check_from_values
 from tenantwatch.domain.checks import (
+    Check,
     CheckKind,
     CheckRun,
     CheckState,
@@ -162,3 +164,8 @@ SQLITE_UPSERT_ROLLUPS = for_sqlite(
 SQLITE_UPDATE_STATE = for_sqlite(UPDATE_STATE)
 SQLITE_INSERT_RESULT = for_sqlite(insert(check_results).values(_writes(check_results)))
 SQLITE_INSERT_PING = for_sqlite(insert(heartbeat_pings).values(_writes(heartbeat_pings)))
+
+
+def check_of_row(row: Any) -> Check:
+    """The check a table row (or a joined row holding its columns) stores."""
+    return check_from_values(row._mapping)
