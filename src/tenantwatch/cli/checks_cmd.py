@@ -22,8 +22,8 @@ from tenantwatch.cli.common import (
     with_services,
 )
 from tenantwatch.config.model import Config
-from tenantwatch.domain.check_record import check_values
-from tenantwatch.domain.checks import Check, CheckRun, CheckState, public_settings
+from tenantwatch.domain.check_record import cli_values
+from tenantwatch.domain.checks import Check, CheckRun, CheckState
 from tenantwatch.domain.tenant_health import TenantHealth
 from tenantwatch.runtime.builders import Services
 from tenantwatch.runtime.root import build_check_engine
@@ -147,27 +147,9 @@ async def strips(services: Services, rows: Sequence[tuple[Check, CheckState]]) -
     return out
 
 
-_JSON_FIELDS = (
-    "id",
-    "tenant_id",
-    "name",
-    "kind",
-    "settings",
-    "conditions",
-    "interval_s",
-    "timeout_s",
-    "critical",
-    "enabled",
-    "labels",
-    "managed_by",
-)
-
-
 def check_json(c: Check, s: CheckState) -> dict[str, object]:
     """A check and its state as `-o json` prints it: secrets hidden, no heartbeat token."""
-    values = check_values(c)
-    values["settings"] = public_settings(c.settings)
-    return {**{name: values[name] for name in _JSON_FIELDS}, "state": s}
+    return {**cli_values(c), "state": s}
 
 
 def _print_checks(

@@ -37,6 +37,22 @@ _AUDITED = (
     "archived_at",
 )
 
+# what `tenantwatch checks list -o json` prints of a check, in its order
+_CLI = (
+    "id",
+    "tenant_id",
+    "name",
+    "kind",
+    "settings",
+    "conditions",
+    "interval_s",
+    "timeout_s",
+    "critical",
+    "enabled",
+    "labels",
+    "managed_by",
+)
+
 
 class CheckDeclaration(Protocol):
     """A check as declared under `checks:` in tenantwatch.yml or in an API body
@@ -150,3 +166,10 @@ def audit_snapshot(c: Check) -> dict[str, Any]:
     values["settings"] = public_settings(c.settings)
     values["archived_at"] = c.archived_at.isoformat() if c.archived_at else None
     return {k: values[k] for k in _AUDITED}
+
+
+def cli_values(c: Check) -> dict[str, Any]:
+    """A check as the CLI's JSON output shows it: secrets hidden, no token."""
+    values = check_values(c)
+    values["settings"] = public_settings(c.settings)
+    return {k: values[k] for k in _CLI}
