@@ -4,6 +4,7 @@ semantics, matching in time linear in the text whatever the pattern (no backtrac
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 import re2
@@ -56,3 +57,50 @@ class GoRegex:
 
     def matches(self, text: str) -> bool:
         return self._compiled.search(text) is not None
+
+
+def expand(template: str, match: GoMatch) -> str:
+    """Go's Regexp.Expand: $1, ${1}, $name, ${name}, $$."""
+    out = []
+    i = 0
+    n = len(template)
+    while i < n:
+        c = template[i]
+        if c != "$" or i + 1 >= n:
+            out.append(c)
+            i += 1
+            continue
+        nxt = template[i + 1]
+        if nxt == "$":
+            out.append("$")
+            i += 2
+            continue
+        if nxt == "{":
+            end = template.find("}", i + 2)
+            if end < 0:
+                out.append(c)
+                i += 1
+                continue
+            name = template[i + 2 : end]
+            i = end + 1
+            if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+                out.append(template[i - len(name) - 3 : i])
+                continue
+        else:
+            m = re.match(r"[A-Za-z0-9_]+", template[i + 1 :])
+            if not m:
+                out.append(c)
+                i += 1
+                continue
+            name = m.group(0)
+            i += 1 + len(name)
+        out.append(_group(match, name))
+    return "".join(out)
+
+
+def _group(match: GoMatch, name: str) -> str:
+    try:
+        value = match.group(int(name)) if name.isdigit() else match.group(name)
+    except IndexError:
+        return ""
+    return value or ""

@@ -12,7 +12,7 @@ import numpy as np
 import promql_parser as pp
 
 from tenantwatch.gotext.floats import format_g_wide
-from tenantwatch.gotext.regex import GoMatch, GoRegex, RegexError
+from tenantwatch.gotext.regex import GoRegex, RegexError, expand
 from tenantwatch.promql import rangefn
 from tenantwatch.promql.histogram import histogram_fraction, histogram_quantile
 from tenantwatch.promql.model import METRIC_NAME, FloatArray, PromQLError, compile_regex
@@ -197,53 +197,6 @@ def _sort(descending: bool) -> Callable[[Any, list[Any]], Vec]:
     return call
 
 
-def _go_expand(template: str, match: GoMatch) -> str:
-    """Go's Regexp.Expand: $1, ${1}, $name, ${name}, $$."""
-    out = []
-    i = 0
-    n = len(template)
-    while i < n:
-        c = template[i]
-        if c != "$" or i + 1 >= n:
-            out.append(c)
-            i += 1
-            continue
-        nxt = template[i + 1]
-        if nxt == "$":
-            out.append("$")
-            i += 2
-            continue
-        if nxt == "{":
-            end = template.find("}", i + 2)
-            if end < 0:
-                out.append(c)
-                i += 1
-                continue
-            name = template[i + 2 : end]
-            i = end + 1
-            if not re.fullmatch(r"[A-Za-z0-9_]+", name):
-                out.append(template[i - len(name) - 3 : i])
-                continue
-        else:
-            m = re.match(r"[A-Za-z0-9_]+", template[i + 1 :])
-            if not m:
-                out.append(c)
-                i += 1
-                continue
-            name = m.group(0)
-            i += 1 + len(name)
-        out.append(_group(match, name))
-    return "".join(out)
-
-
-def _group(match: GoMatch, name: str) -> str:
-    try:
-        value = match.group(int(name)) if name.isdigit() else match.group(name)
-    except IndexError:
-        return ""
-    return value or ""
-
-
 def _compile(regex: str, fn: str) -> GoRegex:
     try:
         return compile_regex(regex)
@@ -283,7 +236,7 @@ def _label_replace(ev: Any, args: list[Any]) -> Vec:
             labels.append(lbl)
             drop.append(d)
             continue
-        labels.append(_set_label(lbl, dst, _go_expand(repl, m)))
+        labels.append(_set_label(lbl, dst, expand(repl, m)))
         drop.append(False if dst == METRIC_NAME else d)
     return merge_rows(Vec(labels, v.vals, v.present, drop))
 
