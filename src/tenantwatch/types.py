@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from typing import TypeAlias
 
@@ -18,3 +20,12 @@ LabelMap: TypeAlias = Mapping[str, str]
 
 Sample: TypeAlias = tuple[Labels, Millis, float]
 """One sample on its way into the metric store: the series' labels, its time, its value."""
+
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+@functools.lru_cache(maxsize=4096)  # a house uses few distinct label names
+def is_label_name(name: str) -> bool:
+    """Whether `name` is a valid label name in Prometheus' classic rules
+    (model.LabelName.IsValid): a letter or '_', then letters, digits and '_'."""
+    return _LABEL_NAME.fullmatch(name) is not None

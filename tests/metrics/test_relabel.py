@@ -137,6 +137,10 @@ def test_the_regex_is_anchored_and_linear_time() -> None:
         ({"action": "hashmod", "target_label": "d"}, "hashmod requires non-zero modulus"),
         ({"source_labels": ["a"]}, "replace action requires 'target_label' value"),
         ({"target_label": "1bad"}, "'1bad' is invalid 'target_label' for replace action"),
+        (
+            {"target_label": "x${é}"},
+            "is invalid 'target_label' for replace action",
+        ),  # Go's \w is ASCII
         ({"action": "lowercase", "target_label": "${1}"}, "invalid 'target_label' for lowercase"),
         (
             {"action": "uppercase", "target_label": "u", "replacement": "x"},

@@ -11,14 +11,12 @@ older explicit end is later.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from tenantwatch.gotext.quote import quote
-from tenantwatch.types import Labels
+from tenantwatch.types import Labels, is_label_name
 
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _FNV_OFFSET = 14695981039346656037
 _FNV_PRIME = 1099511628211
 _MASK = (1 << 64) - 1
@@ -116,13 +114,8 @@ class AmAlert:
         return "resolved" if self.resolved_at(now) else "firing"
 
 
-@functools.lru_cache(maxsize=4096)  # alerts use few distinct label names
-def _valid_name(name: str) -> bool:
-    return _LABEL_NAME.fullmatch(name) is not None
-
-
 def _bad_name(names: Iterable[str]) -> str | None:
-    return min((n for n in names if not _valid_name(n)), default=None)
+    return min((n for n in names if not is_label_name(n)), default=None)
 
 
 def _bad_value(values: Iterable[str]) -> str | None:

@@ -11,10 +11,11 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from tenantwatch.types import is_label_name
+
 TENANT_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 _TENANT_ID = re.compile(TENANT_ID_PATTERN)
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
-_LABEL_NAME = re.compile(LABEL_NAME_PATTERN)
 
 
 class TenantStatus(StrEnum):
@@ -34,7 +35,7 @@ def tenant_id_problem(value: str) -> str | None:
 
 def label_name_problem(value: str) -> str | None:
     """Return why a label name is invalid (Prometheus rules), or None when valid."""
-    if _LABEL_NAME.fullmatch(value) and not value.startswith("__"):
+    if is_label_name(value) and not value.startswith("__"):
         return None
     return (
         f"invalid label name {value!r}: use letters, digits and '_', not starting with a "

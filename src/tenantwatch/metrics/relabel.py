@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenantwatch.gotext.regex import GoRegex, RegexError, expand
+from tenantwatch.types import is_label_name
 
 ACTIONS = (
     "replace",
@@ -37,9 +38,8 @@ DEFAULT_SEPARATOR = ";"
 DEFAULT_REGEX = "(.*)"
 DEFAULT_REPLACEMENT = "$1"
 
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # a target label or labelmap replacement: label-name characters and $1 / ${name} references
-_TARGET = re.compile(r"(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+")
+_TARGET = re.compile(r"(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+", re.ASCII)
 _WRITES = ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
 
 
@@ -94,7 +94,7 @@ def rule_problem(r: RelabelRule) -> str | None:
     if a in ("replace", "lowercase", "uppercase") and not _TARGET.fullmatch(target):
         return f"{target!r} is invalid 'target_label' for {a} action"
     if a in ("lowercase", "uppercase", "keepequal", "dropequal", "hashmod") and not (
-        _LABEL_NAME.fullmatch(target)
+        is_label_name(target)
     ):
         return f"{target!r} is invalid 'target_label' for {a} action"
     if a in ("lowercase", "uppercase") and r.replacement != DEFAULT_REPLACEMENT:
@@ -152,7 +152,7 @@ def _apply(labels: dict[str, str], r: RelabelRule) -> bool:
         if m is None:
             return True
         target = expand(r.target_label, m)
-        if not _LABEL_NAME.fullmatch(target):
+        if not is_label_name(target):
             return True
         _set(labels, target, expand(r.replacement, m))
     elif a == "lowercase":
