@@ -24,6 +24,19 @@ from tenantwatch.alertmanager.notify_payloads import OutboundRequest
 from tenantwatch.domain.outbox import RetryPolicy
 from tenantwatch.workers.outbox import OutboxWorker
 
+T0 = 1_800_000_000.0  # the tests' start time, seconds
+
+
+class Clock:
+    """A settable clock for OutboxWorker(now=...)."""
+
+    def __init__(self, t: float = T0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
 FAST = RetryPolicy(max_attempts=8, base_s=0.05, factor=2.0, cap_s=0.3)
 
 

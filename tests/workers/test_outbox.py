@@ -9,46 +9,30 @@ import itertools
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantwatch.adapters.db.engine import create_engine
-from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.notifiers.base import Notifiers
 from tenantwatch.alertmanager.notify_payloads import OutboundRequest
 from tenantwatch.domain.outbox import RateLimit, RetryPolicy
 from tenantwatch.workers.outbox import OutboxWorker
 from tests.support import free_port
-from tests.workers.outbox_child import FAST, Arrival, Receiver, http_deliver, note, receiving
+from tests.workers.outbox_child import (
+    FAST,
+    T0,
+    Arrival,
+    Clock,
+    Receiver,
+    http_deliver,
+    note,
+    receiving,
+)
 
 CHILD = Path(__file__).with_name("outbox_child.py")
-T0 = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self, t: float = T0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(database_url)
-    await migrate(eng)
-    yield eng
-    await eng.dispose()
-
-
-@pytest.fixture
-def repo(engine: AsyncEngine) -> SqlNotificationRepo:
-    return SqlNotificationRepo(engine)
 
 
 def scripted(*answers: tuple[int, dict[str, str]]) -> Iterator[tuple[int, dict[str, str]]]:

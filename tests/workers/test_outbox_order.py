@@ -11,21 +11,19 @@ import signal
 import sys
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import create_engine
-from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.domain.outbox import RetryPolicy
 from tenantwatch.workers.outbox import OutboxWorker
 from tests.workers.outbox_child import (
     FAST,
+    T0,
     Arrival,
+    Clock,
     Receiver,
     http_deliver,
     note,
@@ -33,29 +31,7 @@ from tests.workers.outbox_child import (
 )
 
 CHILD = Path(__file__).with_name("outbox_child.py")
-T0 = 1_800_000_000.0
 GROUPS = [f"g{i:02d}" for i in range(30)]
-
-
-class Clock:
-    def __init__(self, t: float = T0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(database_url)
-    await migrate(eng)
-    yield eng
-    await eng.dispose()
-
-
-@pytest.fixture
-def repo(engine: AsyncEngine) -> SqlNotificationRepo:
-    return SqlNotificationRepo(engine)
 
 
 async def drive(worker: OutboxWorker, repo: SqlNotificationRepo, clock: Clock) -> dict[str, int]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenantwatch.adapters.db.engine import create_engine
-from tenantwatch.adapters.db.migrate import migrate
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.metrics.backend import EmbeddedBackend
 from tenantwatch.metrics.head import Head
@@ -32,14 +29,6 @@ groups:
         labels: {severity: warning}
         annotations: {summary: "{{ $labels.instance }} has {{ $value }} errors"}
 """
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(database_url)
-    await migrate(eng)
-    yield eng
-    await eng.dispose()
 
 
 class Harness:
