@@ -92,6 +92,11 @@ class MemSeries:
         (_, vals), lo, hi = self._span(t, t)
         return vals[lo] if lo < hi else None
 
+    def count_before(self, t: Millis) -> int:
+        """How many samples are older than t."""
+        ts, vals = self._data
+        return bisect_left(ts, t, 0, min(len(ts), len(vals)))
+
     def has_samples(self, mint: Millis, maxt: Millis) -> bool:
         _, lo, hi = self._span(mint, maxt)
         return lo < hi

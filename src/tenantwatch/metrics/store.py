@@ -1,4 +1,10 @@
-"""The durable embedded metric store: the head in memory, a write-ahead log and checkpoints.
+"""The durable embedded metric store: a head in memory, a write-ahead log, checkpoints and
+immutable blocks on disk.
+
+The head holds the last one to three hours; older samples are cut into compressed blocks
+(store_blocks.py, block_format.py) that queries read from disk beside the head
+(store_read.py). A checkpoint snapshots only the head (and the series registry), so
+opening a store replays one checkpoint and the WAL after it, whatever the history.
 
 Durability: appends go to the head and to a pending buffer; `flush` writes the buffer to
 the WAL and fsyncs it (every flush_interval_s from `run_flusher`), so a crash loses at
@@ -26,9 +32,12 @@ from pathlib import Path
 import structlog
 
 from tenantwatch.metrics import wal as walfile
+from tenantwatch.metrics.block_format import BlockMeta
+from tenantwatch.metrics.blocks import BlockSet
 from tenantwatch.metrics.head import MAX_TIME, MIN_TIME, Head
 from tenantwatch.metrics.rollup import RollupCache
 from tenantwatch.metrics.store_append import PendingRecords, StoreAppender
+from tenantwatch.metrics.store_blocks import StoreBlocks
 from tenantwatch.metrics.store_read import StoreReader
 from tenantwatch.metrics.store_recovery import OpenReport, StoreRecovery
 from tenantwatch.types import Labels, Millis
@@ -39,6 +48,7 @@ DAY_MS = 86_400_000
 DEFAULT_RETENTION_MS = 15 * DAY_MS
 RETENTION_EVERY_S = 3600.0
 STATS_EVERY_S = 60.0
+BLOCKS_EVERY_S = 60.0
 _BLOCK_SERIES = 4096
 _BLOCK_SAMPLES = 1 << 21
 _RETENTION_BATCH = 2048
@@ -54,17 +64,22 @@ class StoreStats:
     wal_bytes: int
     last_flush: float | None  # unix seconds
     last_checkpoint: float | None
+    blocks: int = 0
+    block_samples: int = 0
+    block_bytes: int = 0
 
 
 def _default_retention(_: Labels) -> int:
     return DEFAULT_RETENTION_MS
 
 
-class MetricStore(StoreAppender, StoreReader, StoreRecovery):
-    """Samples per series in memory, durable on disk; implements promql.model.SeriesSource.
+class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
+    """Recent samples in memory, older ones in blocks, durable on disk; implements
+    promql.model.SeriesSource.
 
     Appending is in store_append.py, reading in store_read.py, opening the files in
-    store_recovery.py; here: the life cycle, checkpoints, retention, the flusher and stats."""
+    store_recovery.py, blocks in store_blocks.py; here: the life cycle, checkpoints,
+    retention, the flusher and stats. Without a directory everything stays in the head."""
 
     def __init__(
         self,
@@ -81,6 +96,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
         self.retention_ms = retention_ms or _default_retention
         self.clock = clock
         self.head = Head()
+        self.blockset = BlockSet(None if directory is None else directory / "blocks")
         self.rollups = RollupCache()
         self.open_report = OpenReport()
         self.last_flush: float | None = None
@@ -92,6 +108,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
         self._lock = threading.Lock()
         self._wal_lock = threading.Lock()
         self._checkpoint_lock = threading.Lock()
+        self._maintenance_lock = threading.Lock()
         self._wal: walfile.Wal | None = None
         self._lock_fd: int | None = None
         self._stats: tuple[float, int, int] | None = None  # (monotonic, samples, bytes)
@@ -116,7 +133,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
             self._release_dir_lock()
             raise
         self._ready = True
-        self.apply_retention(int(self.clock() * 1000))
+        self.apply_retention(int(self.clock() * 1000), blocks=False)
         self.open_report.series = self.head.active
         for problem in self.open_report.problems:
             log.warning("metric store recovery", directory=str(directory), problem=problem)
@@ -158,11 +175,14 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
         if block:
             yield walfile.encode_block(block)
 
-    def apply_retention(self, now_ms: Millis) -> int:
-        """Drop samples older than each series' retention and series left empty; return
-        how many samples were dropped."""
+    def apply_retention(self, now_ms: Millis, *, blocks: bool = True) -> int:
+        """Drop head samples older than each series' retention, blocks past it (see
+        expire_blocks) and series left without samples anywhere; return how many head
+        samples were dropped."""
         if not self._ready:
             raise self._not_ready()
+        if blocks:
+            self.expire_blocks(now_ms)
         everything = self.head.all_series()
         dropped = 0
         for i in range(0, len(everything), _RETENTION_BATCH):
@@ -173,8 +193,14 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
                     first = series.first_t
                     if first is not None and first < cutoff:
                         dropped += series.trim_before(cutoff)
+        in_blocks = self.blockset.refs()
+        if len(in_blocks):
+            held = set(in_blocks.tolist())
+            keep = lambda s: s.n > 0 or s.id in held  # noqa: E731
+        else:
+            keep = lambda s: s.n > 0  # noqa: E731
         with self._lock:
-            gone = self.head.drop_series(lambda s: s.n > 0)
+            gone = self.head.drop_series(keep)
         if gone:
             self.rollups.prune(lambda ref: self.head.series_by_id(ref) is not None)
         return dropped
@@ -200,6 +226,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
         next_checkpoint = started + self.checkpoint_interval_s
         next_retention = started + RETENTION_EVERY_S
         next_stats = started
+        next_blocks = started + BLOCKS_EVERY_S
         housekeeping: asyncio.Task[None] | None = None
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -212,6 +239,9 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
             if now >= next_retention:
                 next_retention = now + RETENTION_EVERY_S
                 jobs.append(("retention", lambda: self.apply_retention(int(self.clock() * 1000))))
+            if now >= next_blocks and self.directory is not None:
+                next_blocks = now + BLOCKS_EVERY_S
+                jobs.append(("blocks", self._cut_and_compact))
             if now >= next_checkpoint:
                 next_checkpoint = now + self.checkpoint_interval_s
                 jobs.append(("checkpoint", self.checkpoint))
@@ -222,6 +252,22 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
                 housekeeping = asyncio.create_task(self._housekeep(jobs))
         if housekeeping is not None:
             await housekeeping
+
+    def _cut_and_compact(self) -> None:
+        self.cut()
+        self.compact()
+
+    def housekeep(self, now_ms: Millis | None = None) -> None:
+        """Cut the head into blocks, merge blocks and apply retention, now (the flusher
+        does the same in the background)."""
+        now = int(self.clock() * 1000) if now_ms is None else now_ms
+        self.cut()
+        self.compact()
+        self.apply_retention(now)
+
+    def blocks_info(self) -> list[BlockMeta]:
+        """The blocks on disk, oldest first."""
+        return [b.meta for b in self.blockset.current]
 
     async def _housekeep(self, jobs: list[tuple[str, Callable[[], object]]]) -> None:
         for what, job in jobs:
@@ -247,6 +293,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
             samples, size = self._measure()
         else:
             samples, size = cached[1], cached[2]
+        blocks = self.blockset.current
         return StoreStats(
             active_series=self.head.active,
             samples=samples,
@@ -256,4 +303,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery):
             wal_bytes=self._wal.total_bytes() if self._wal is not None else 0,
             last_flush=self.last_flush,
             last_checkpoint=self.last_checkpoint,
+            blocks=len(blocks),
+            block_samples=sum(b.meta.samples for b in blocks),
+            block_bytes=sum(b.meta.bytes for b in blocks),
         )

@@ -10,9 +10,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from tenantwatch.metrics import wal as walfile
 from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.head import Head, MemSeries, check_labels
+from tenantwatch.promql.model import FloatArray, IntArray
 from tenantwatch.types import Labels, Sample
 
 # When the flusher falls this far behind, the appender flushes itself rather than grow.
@@ -92,6 +95,30 @@ class StoreAppender:
         if full:
             self.flush()
         return series.id
+
+    def append_series(self, labels: Labels, ts: IntArray, vals: FloatArray) -> int:
+        """Append many samples of one series at once (a backfill: any time range, any
+        order; a later value wins on equal timestamps); return how many were new."""
+        if not self._ready:
+            raise self._not_ready()
+        ts = np.ascontiguousarray(ts, dtype=np.int64)
+        vals = np.ascontiguousarray(vals, dtype=np.float64)
+        if len(ts) != len(vals):
+            raise ValueError(f"{len(ts)} timestamps but {len(vals)} values")
+        full = False
+        with self._lock:
+            series = self.head.lookup(labels) or self._create(labels)
+            added = series.merge(ts, vals)
+            self._appended += len(ts)
+            if self._durable:
+                p = self._pending
+                p.refs.frombytes(np.full(len(ts), series.id, dtype=np.int64).tobytes())
+                p.ts.frombytes(ts.tobytes())
+                p.vals.frombytes(vals.tobytes())
+                full = len(p.refs) >= _PENDING_LIMIT
+        if full:
+            self.flush()
+        return added
 
     def append_ref(self, ref: int, t: int, v: float) -> None:
         """Append by a ref from append(); raises UnknownSeriesRef when it is not known."""

@@ -1,4 +1,10 @@
-"""The store's query side: promql.model.SeriesSource over the head and its rollups."""
+"""The store's query side: promql.model.SeriesSource over the head, its rollups and blocks.
+
+Series come from the head's index (the registry of every stored series); their samples
+from the head and from every block overlapping the asked range. The head is read before
+the block list, so a sample moving from the head into a block during the query is seen
+once or twice, never missed (block_format.merge_pieces keeps one of equal timestamps).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tenantwatch.metrics.head import Head
+from tenantwatch.metrics.block_format import Block, kind_of_step, merge_pieces
+from tenantwatch.metrics.blocks import BlockSet
+from tenantwatch.metrics.head import Head, MemSeries
 from tenantwatch.metrics.rollup import RollupCache, choose_step
 from tenantwatch.metrics.store_append import UnknownSeriesRef
-from tenantwatch.promql.model import Matcher, PackedSeries, SeriesData
+from tenantwatch.promql.model import FloatArray, IntArray, Matcher, PackedSeries, SeriesData
 from tenantwatch.types import Labels, Millis
+
+
+def _clip(
+    ts: IntArray, vals: FloatArray, mint: Millis, maxt: Millis
+) -> tuple[IntArray, FloatArray]:
+    lo = int(np.searchsorted(ts, mint, side="left"))
+    hi = int(np.searchsorted(ts, maxt, side="right"))
+    return ts[lo:hi], vals[lo:hi]
+
+
+def _positions(blocks: Sequence[Block], matched: Sequence[MemSeries]) -> list[np.ndarray]:
+    refs = np.fromiter((s.id for s in matched), dtype=np.int64, count=len(matched))
+    return [b.positions(refs) for b in blocks]
 
 
 class StoreReader:
@@ -18,6 +39,7 @@ class StoreReader:
 
     head: Head
     rollups: RollupCache
+    blockset: BlockSet
 
     def select_packed(
         self,
@@ -29,7 +51,9 @@ class StoreReader:
     ) -> PackedSeries:
         """Samples of every matching series, packed (see PackedSeries): raw, or a rollup
         when max_step_ms allows one for this span (rules in rollup.py)."""
-        if choose_step(mint, maxt, max_step_ms) is None:
+        if choose_step(mint, maxt, max_step_ms) is None and not self.blockset.overlapping(
+            mint, maxt
+        ):
             return self.head.select_packed(matchers, mint, maxt)
         data = [
             sd for sd in self.select(matchers, mint, maxt, max_step_ms=max_step_ms) if len(sd.ts)
@@ -55,11 +79,29 @@ class StoreReader:
         given and the span is long, a rollup is read instead (rules in rollup.py).
         """
         step = choose_step(mint, maxt, max_step_ms)
+        matched = self.head.matching(matchers)
         if step is None:
-            return self.head.select(matchers, mint, maxt)
+            heads = [s.window(mint, maxt) for s in matched]
+        else:
+            heads = [self.rollups.window(s, step, mint, maxt) for s in matched]
+        blocks = self.blockset.overlapping(mint, maxt)
+        if not blocks:
+            return [
+                SeriesData(s.labels, ts, vals)
+                for s, (ts, vals) in zip(matched, heads, strict=True)
+                if len(ts)
+            ]
+        kind = kind_of_step(step)
+        positions = _positions(blocks, matched)
         out = []
-        for series in self.head.matching(matchers):
-            ts, vals = self.rollups.window(series, step, mint, maxt)
+        for i, series in enumerate(matched):
+            pieces = []
+            for block, pos in zip(blocks, positions, strict=True):
+                at = int(pos[i])
+                if at >= 0:
+                    pieces.append(_clip(*block.chunk(at, kind), mint, maxt))
+            pieces.append(heads[i])
+            ts, vals = merge_pieces(pieces)
             if len(ts):
                 out.append(SeriesData(series.labels, ts, vals))
         return out
@@ -78,12 +120,32 @@ class StoreReader:
         return series.labels
 
     def series(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[Labels]:
-        return self.head.series(matchers, mint, maxt)
+        """Label sets of the matching series with samples in [mint, maxt] (in a block
+        overlapping the range counts: blocks answer at their granularity)."""
+        blocks = self.blockset.overlapping(mint, maxt)
+        if not blocks:
+            return self.head.series(matchers, mint, maxt)
+        matched = self.head.matching(matchers)
+        held = np.zeros(len(matched), dtype=bool)
+        for pos in _positions(blocks, matched):
+            held |= pos >= 0
+        flags = held.tolist()
+        return [
+            s.labels for s, h in zip(matched, flags, strict=True) if h or s.has_samples(mint, maxt)
+        ]
 
     def label_names(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[str]:
-        return self.head.label_names(matchers, mint, maxt)
+        names: set[str] = set()
+        for labels in self.series(matchers, mint, maxt):
+            names.update(k for k, _ in labels)
+        return sorted(names)
 
     def label_values(
         self, name: str, matchers: Sequence[Matcher], mint: Millis, maxt: Millis
     ) -> list[str]:
-        return self.head.label_values(name, matchers, mint, maxt)
+        values: set[str] = set()
+        for labels in self.series(matchers, mint, maxt):
+            for k, v in labels:
+                if k == name:
+                    values.add(v)
+        return sorted(values)

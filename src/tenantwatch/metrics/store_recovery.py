@@ -11,6 +11,7 @@ import cramjam
 import numpy as np
 
 from tenantwatch.metrics import wal as walfile
+from tenantwatch.metrics.blocks import BlockSet
 from tenantwatch.metrics.head import Head
 from tenantwatch.metrics.rollup import RollupCache
 from tenantwatch.types import Labels
@@ -30,6 +31,7 @@ class OpenReport:
     series: int = 0
     samples_replayed: int = 0
     segments: int = 0
+    blocks: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -37,6 +39,7 @@ class StoreRecovery:
     """MetricStore's recovery from its files (its state is set up by MetricStore.__init__)."""
 
     head: Head
+    blockset: BlockSet
     rollups: RollupCache
     open_report: OpenReport
     _wal: walfile.Wal | None
@@ -49,10 +52,33 @@ class StoreRecovery:
         for tmp in directory.glob("checkpoint.*.tmp"):
             tmp.unlink()
             self.open_report.problems.append(f"removed unfinished checkpoint {tmp.name}")
+        self.open_report.problems += self.blockset.open()
+        self.open_report.blocks = len(self.blockset.current)
         covered = self._load_checkpoint(directory)
         last = self._replay(directory / "wal", covered)
+        self._register_block_series()
         self._wal = walfile.Wal(directory / "wal")
         self._wal.start(max(last, covered) + 1)
+
+    def _register_block_series(self) -> None:
+        """Series that blocks hold and the head does not know (its checkpoint was lost)
+        are registered from the blocks' label files."""
+        for block in reversed(self.blockset.current):
+            missing = [r for r in block.refs.tolist() if self.head.series_by_id(r) is None]
+            if not missing:
+                continue
+            wanted = set(missing)
+            for ref, labels in block.labels():
+                if ref in wanted and self.head.series_by_id(ref) is None:
+                    if self.head.lookup(labels) is not None:
+                        self.open_report.problems.append(
+                            f"block {block.id}: series ref {ref} {labels!r} known by another ref"
+                        )
+                        continue
+                    self.head.create(labels, ref)
+        refs = self.blockset.refs()
+        if len(refs):
+            self.head.reserve_ids(int(refs[-1]) + 1)
 
     def _release_dir_lock(self) -> None:
         if self._lock_fd is not None:
