@@ -20,6 +20,7 @@ class TenantRetention:
         self.default_ms = round(default_s * 1000)
         self._by_tenant: dict[str, int] = {}
         self.shortest_ms = self.default_ms  # no series is kept for less
+        self.longest_ms = self.default_ms  # nor for more
 
     def update(self, tenant_tiers: Mapping[str, str]) -> None:
         """Take the tier of every tenant (tenant id -> tier name)."""
@@ -30,6 +31,7 @@ class TenantRetention:
                 out[tenant] = round(tier.retention_seconds * 1000)
         self._by_tenant = out
         self.shortest_ms = min([self.default_ms, *out.values()])
+        self.longest_ms = max([self.default_ms, *out.values()])
 
     def __call__(self, labels: Labels) -> int:
         for name, value in labels:
