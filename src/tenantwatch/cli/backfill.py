@@ -155,6 +155,9 @@ def backfill(
                 now_ms=int(time.time() * 1000),
                 advance=lambda n: progress.advance(task, n),
             )
+        with console.status("writing blocks"):
+            store.cut()
+            store.compact()
     finally:
         store.close()
     console.print(

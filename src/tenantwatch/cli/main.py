@@ -20,6 +20,7 @@ from tenantwatch.cli import (
     serve,
     status,
     tenants,
+    tsdb_cmd,
 )
 
 app = typer.Typer(
@@ -64,6 +65,7 @@ app.add_typer(alerts_cmd.alerts_app, name="alerts")
 app.add_typer(alerts_cmd.silence_app, name="silence")
 app.add_typer(notify_cmd.app, name="test")
 app.add_typer(notifications_cmd.app, name="notifications")
+app.add_typer(tsdb_cmd.app, name="tsdb")
 
 if __name__ == "__main__":
     app()
