@@ -2,7 +2,9 @@
 
 blocks/<id>/ holds
   chunks    pages, each a zstd frame of consecutive series' chunks (chunk_codec.py), for
-            three kinds: raw samples and the 1 m and 1 h rollups (rollup.downsample)
+            three kinds: raw samples and the 1 m and 1 h rollups (rollup.downsample);
+            2 h blocks fresh from the head hold raw samples only (their rollups are
+            computed when read, and stored once they are merged into larger blocks)
   index     magic, u32 JSON length, JSON {series, pages per kind}, then zstd of the arrays:
             refs (int64, ascending: the store's series refs), per kind each series' page
             and offset in its decoded page (int32), and per kind the pages' file offset
@@ -105,7 +107,9 @@ class _KindPages:
 class BlockWriter:
     """Writes one block; add() series in any order of refs, then finish()."""
 
-    def __init__(self, root: Path, block_id: str, mint: int, maxt: int, level: int) -> None:
+    def __init__(
+        self, root: Path, block_id: str, mint: int, maxt: int, level: int, *, rollups: bool = True
+    ) -> None:
         self.root = root
         self.final = root / block_id
         self.tmp = root / f"{block_id}.tmp"
@@ -114,7 +118,7 @@ class BlockWriter:
         self.meta = BlockMeta(block_id, mint, maxt, level)
         self._chunks = open(self.tmp / "chunks", "wb")  # noqa: SIM115 - closed in finish
         self._at = 0
-        self._kinds = [_KindPages() for _ in KINDS]
+        self._kinds = [_KindPages() for _ in (KINDS if rollups else KINDS[:1])]
         self._refs: list[int] = []
         self._labels: list[tuple[int, Labels]] = []
         self._samples = 0
@@ -134,7 +138,7 @@ class BlockWriter:
         self._min = min(self._min, int(ts[0]))
         self._max = max(self._max, int(ts[-1]))
         counter = is_counter(labels)
-        for kind, step in zip(self._kinds, KINDS, strict=True):
+        for kind, step in zip(self._kinds, KINDS, strict=False):
             if step:
                 r_ts, r_vals = downsample(ts, vals, step, counter=counter)
                 self._rollup_samples += len(r_ts)
@@ -326,8 +330,14 @@ class Block:
         PAGES.put(key, got)
         return got
 
-    def chunk(self, position: int, kind: int = 0) -> tuple[IntArray, FloatArray]:
-        """The samples (kind 0) or a rollup (kind 1: 1 m, 2: 1 h) of the series at position."""
+    def chunk(
+        self, position: int, kind: int = 0, counter: bool = False
+    ) -> tuple[IntArray, FloatArray]:
+        """The samples (kind 0) or a rollup (kind 1: 1 m, 2: 1 h) of the series at position;
+        `counter` says how to roll up a block that stores no rollups."""
+        if kind >= len(self._kinds):
+            ts, vals = self.chunk(position)
+            return downsample(ts, vals, KINDS[kind], counter=counter)
         table = self._kinds[kind]
         page = self._page(kind, int(table.page_of[position]))
         offset = int(table.offset_in[position])

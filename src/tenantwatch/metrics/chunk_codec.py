@@ -29,8 +29,8 @@ from tenantwatch.promql.model import FloatArray, IntArray
 
 HEADER = struct.Struct("<IqqBBBBIqq")
 XOR, DECIMAL, DECIMAL_DOD = 0, 1, 2
-_WIDTHS = ((1, np.int8), (2, np.int16), (4, np.int32), (8, np.int64))
-_DTYPES = {width: dtype for width, dtype in _WIDTHS}
+_WIDTHS = ((1, np.int8, 2**7), (2, np.int16, 2**15), (4, np.int32, 2**31))
+_DTYPES = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
 _EXACT = float(2**53)
 _MAX_K = 9
 
@@ -40,11 +40,10 @@ def _narrow(x: IntArray) -> tuple[int, bytes]:
     if not len(x):
         return 1, b""
     lo, hi = int(x.min()), int(x.max())
-    for width, dtype in _WIDTHS:
-        info = np.iinfo(dtype)
-        if info.min <= lo and hi <= info.max:
+    for width, dtype, bound in _WIDTHS:
+        if -bound <= lo and hi < bound:
             return width, x.astype(dtype).tobytes()
-    raise AssertionError("an int64 always fits")
+    return 8, x.tobytes()
 
 
 def _widen(buf: memoryview, width: int, count: int, offset: int) -> IntArray:
@@ -55,8 +54,13 @@ def _decimal(vals: FloatArray) -> tuple[int, IntArray] | None:
     """(k, integers) with integers / 10^k == vals bit for bit, or None."""
     if not len(vals):
         return 0, np.empty(0, np.int64)
+    if float(np.abs(vals).max()) >= _EXACT:
+        return None
     bits = vals.view(np.uint64)
-    for k in range(_MAX_K + 1):
+    ints = vals.astype(np.int64)
+    if np.array_equal(ints.astype(np.float64).view(np.uint64), bits):  # whole numbers
+        return 0, ints
+    for k in range(1, _MAX_K + 1):
         scale = float(10**k)
         scaled = np.round(vals * scale)
         if np.abs(scaled).max() >= _EXACT:
@@ -78,7 +82,8 @@ def encode(ts: IntArray, vals: FloatArray) -> bytes:
         return HEADER.pack(0, 0, 0, 1, XOR, 1, 0, 0, 0, 0)
     t0 = int(ts[0])
     dt0 = int(ts[1] - ts[0]) if n > 1 else 0
-    ts_width, ts_bytes = _narrow(np.diff(ts, n=2))
+    steps = ts[1:] - ts[:-1]
+    ts_width, ts_bytes = _narrow(steps[1:] - steps[:-1])
     firsts = (t0, dt0, ts_width)
     finite = np.isfinite(vals)
     exceptions = np.flatnonzero(~finite)
@@ -97,8 +102,9 @@ def encode(ts: IntArray, vals: FloatArray) -> bytes:
     k, ints = found
     v0 = int(ints[0])
     dv0 = int(ints[1] - ints[0]) if n > 1 else 0
-    d_width, d_bytes = _narrow(np.diff(ints))
-    dd_width, dd_bytes = _narrow(np.diff(ints, n=2))
+    deltas = ints[1:] - ints[:-1]
+    d_width, d_bytes = _narrow(deltas)
+    dd_width, dd_bytes = _narrow(deltas[1:] - deltas[:-1]) if d_width > 1 else (8, b"")
     mode, width, body = (
         (DECIMAL_DOD, dd_width, dd_bytes) if dd_width < d_width else (DECIMAL, d_width, d_bytes)
     )

@@ -96,7 +96,10 @@ class StoreBlocks:
 
     def _write_window(self, chosen: Sequence[MemSeries], start: int, end: int) -> int:
         assert self.blockset.root is not None
-        writer = BlockWriter(self.blockset.root, new_block_id(start), start, end, 0)
+        fresh = end - start == block_plan.BLOCK_MS  # no rollups until merged
+        writer = BlockWriter(
+            self.blockset.root, new_block_id(start), start, end, 0, rollups=not fresh
+        )
         try:
             for series in chosen:
                 ts, vals = series.window(start, end - 1)

@@ -15,7 +15,7 @@ import numpy as np
 from tenantwatch.metrics.block_format import Block, kind_of_step, merge_pieces
 from tenantwatch.metrics.blocks import BlockSet
 from tenantwatch.metrics.head import Head, MemSeries
-from tenantwatch.metrics.rollup import RollupCache, choose_step
+from tenantwatch.metrics.rollup import RollupCache, choose_step, is_counter
 from tenantwatch.metrics.store_append import UnknownSeriesRef
 from tenantwatch.promql.model import FloatArray, IntArray, Matcher, PackedSeries, SeriesData
 from tenantwatch.types import Labels, Millis
@@ -96,10 +96,11 @@ class StoreReader:
         out = []
         for i, series in enumerate(matched):
             pieces = []
+            counter = kind > 0 and is_counter(series.labels)
             for block, pos in zip(blocks, positions, strict=True):
                 at = int(pos[i])
                 if at >= 0:
-                    pieces.append(_clip(*block.chunk(at, kind), mint, maxt))
+                    pieces.append(_clip(*block.chunk(at, kind, counter), mint, maxt))
             pieces.append(heads[i])
             ts, vals = merge_pieces(pieces)
             if len(ts):
