@@ -9,7 +9,9 @@ from tenantwatch.promql import rangefn
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_the_exact_sum_agrees_with_the_kahan_loop(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_exact_sum_agrees_with_the_kahan_loop(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = np.random.default_rng(seed)
     vals = np.concatenate(
         [rng.normal(1e6, 1e4, 6000), rng.uniform(-1e-3, 1e-3, 3000), [1e15, -1e15]]

@@ -37,6 +37,9 @@ def store_families(stats: StoreStats) -> list[Metric]:
             value=stats.samples_appended,
         ),
         gauge("wal_bytes", "Bytes of write-ahead log segments on disk.", stats.wal_bytes),
+        gauge("blocks", "Blocks on disk (older samples, compressed).", stats.blocks),
+        gauge("block_samples", "Samples held in blocks on disk.", stats.block_samples),
+        gauge("block_bytes", "Bytes of blocks on disk.", stats.block_bytes),
     ]
     if stats.last_flush is not None:
         out.append(
