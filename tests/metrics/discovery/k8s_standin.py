@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -73,6 +74,7 @@ class KubeStandin:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.refused = 0
         self.url = ""
+        self.port = 0
 
     # --- what tests call ----------------------------------------------------------------
 
@@ -204,14 +206,17 @@ class KubeStandin:
 
 
 @asynccontextmanager
-async def running_standin(token: str = TOKEN) -> AsyncIterator[KubeStandin]:
+async def running_standin(
+    token: str = TOKEN, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[KubeStandin]:
+    """The stand-in on a loopback port, over https when given a server TLS context."""
     standin = KubeStandin(token)
     runner = web.AppRunner(standin.app(), shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    standin.url = f"http://127.0.0.1:{port}"
+    standin.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    standin.url = f"{'https' if tls else 'http'}://127.0.0.1:{standin.port}"
     try:
         yield standin
     finally:

@@ -21,6 +21,7 @@ from tenantwatch.config.discovery_model import FileSDConfig, HttpSDConfig, Kuber
 from tenantwatch.config.metrics_model import ScrapeConfig, StaticConfig
 from tenantwatch.metrics.discovery.file import FileProvider
 from tenantwatch.metrics.discovery.http import HttpProvider
+from tenantwatch.metrics.discovery.kubernetes.connection import SERVICE_ACCOUNT_DIR
 from tenantwatch.metrics.discovery.kubernetes.provider import KubernetesProvider
 from tenantwatch.metrics.discovery.provider import Provider, StaticProvider
 from tenantwatch.metrics.target_groups import TargetGroup
@@ -91,11 +92,14 @@ def _secrets(config: FileSDConfig | HttpSDConfig | KubernetesSDConfig) -> tuple[
 
 @dataclass(frozen=True, slots=True)
 class ProviderFactory:
-    """Builds the provider of a section; tests shorten the file poll interval."""
+    """Builds the provider of a section. `base_dir` is where relative file_sd paths start
+    (the config file's directory, as in Prometheus); `env` holds KUBERNETES_SERVICE_HOST
+    and _PORT for in-cluster discovery (the entry point passes its environment)."""
 
     base_dir: Path = Path(".")
     env: Mapping[str, str] = field(default_factory=dict)
     file_poll_interval: float = 1.0
+    service_account_dir: Path = SERVICE_ACCOUNT_DIR
 
     def __call__(self, config: SdConfig) -> Provider:
         if isinstance(config, tuple):
@@ -106,7 +110,7 @@ class ProviderFactory:
             )
         if isinstance(config, HttpSDConfig):
             return HttpProvider(config)
-        return KubernetesProvider(config, env=self.env)
+        return KubernetesProvider(config, env=self.env, account_dir=self.service_account_dir)
 
 
 class DiscoveryManager:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from pathlib import Path
 
 import aiohttp
 
 from tenantwatch.config.discovery_model import KubernetesSDConfig, SelectorConfig
 from tenantwatch.metrics.discovery.kubernetes.client import RESOURCES, KubeClient, Obj, Query
-from tenantwatch.metrics.discovery.kubernetes.connection import connection_for
+from tenantwatch.metrics.discovery.kubernetes.connection import SERVICE_ACCOUNT_DIR, connection_for
 from tenantwatch.metrics.discovery.kubernetes.informer import Informer
 from tenantwatch.metrics.discovery.kubernetes.labels import (
     endpoints_group,
@@ -45,11 +46,13 @@ class KubernetesProvider:
         config: KubernetesSDConfig,
         *,
         env: Mapping[str, str],
+        account_dir: Path = SERVICE_ACCOUNT_DIR,
         session: aiohttp.ClientSession | None = None,
         retry_delay: float = 1.0,
     ) -> None:
         self.config = config
         self.env = env
+        self.account_dir = account_dir
         self._session = session
         self.retry_delay = retry_delay
         self.informers: list[Informer] = []
@@ -80,7 +83,7 @@ class KubernetesProvider:
         return out
 
     async def run(self, send: Send) -> None:
-        connection = connection_for(self.config, self.env)
+        connection = connection_for(self.config, self.env, self.account_dir)
         owned = self._session is None
         session = self._session or aiohttp.ClientSession(trust_env=False)
         client = KubeClient(connection, session)
