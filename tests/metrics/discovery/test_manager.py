@@ -10,7 +10,12 @@ import pytest
 
 from tenantwatch.config.discovery_model import HttpSDConfig
 from tenantwatch.config.metrics_model import ScrapeConfig, StaticConfig
-from tenantwatch.metrics.discovery.manager import DiscoveryManager, SdConfig, static_groups
+from tenantwatch.metrics.discovery.manager import (
+    DiscoveryManager,
+    SdConfig,
+    provider_configs,
+    static_groups,
+)
 from tenantwatch.metrics.discovery.provider import Provider, Send, StaticProvider
 from tenantwatch.metrics.target_groups import TargetGroup
 from tests.metrics.discovery.support import DEBOUNCE, Updates, eventually
@@ -171,3 +176,21 @@ async def test_a_failing_provider_is_restarted(factory: Factory) -> None:
         await eventually(lambda: len(starts) >= 3)
     finally:
         await m.stop()
+
+
+async def test_a_changed_token_restarts_the_provider_and_stays_out_of_reprs(
+    manager: tuple[DiscoveryManager, Updates], factory: Factory
+) -> None:
+    m, _ = manager
+    first = ScrapeConfig(
+        job_name="app", http_sd_configs=[HttpSDConfig(url="http://sd/a", bearer_token="one")]
+    )
+    second = ScrapeConfig(
+        job_name="app", http_sd_configs=[HttpSDConfig(url="http://sd/a", bearer_token="two")]
+    )
+    keys = list(provider_configs(first)) + list(provider_configs(second))
+    assert len(set(keys)) == 3 and not any("one" in repr(k) for k in keys)
+    await m.apply([first])
+    await eventually(lambda: "start http://sd/a" in factory.log)
+    await m.apply([second])
+    await eventually(lambda: factory.log.count("start http://sd/a") == 2)

@@ -10,6 +10,7 @@ their groups); the others stop, and new ones start.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,11 +35,13 @@ SdConfig = FileSDConfig | HttpSDConfig | KubernetesSDConfig | tuple[StaticConfig
 
 @dataclass(frozen=True, slots=True)
 class ProviderKey:
-    """One provider of one job: its section's kind, position-free identity and content."""
+    """One provider of one job: its section's kind and a digest of the section (secrets
+    included, so a changed token restarts the provider; the digest keeps them out of a
+    repr)."""
 
     job: str
     kind: str
-    config: str
+    digest: str
 
 
 @dataclass(slots=True)
@@ -65,7 +68,7 @@ def provider_configs(job: ScrapeConfig) -> dict[ProviderKey, SdConfig]:
     out: dict[ProviderKey, SdConfig] = {}
     static = tuple(job.static_configs)
     key = "[" + ",".join(c.model_dump_json() for c in static) + "]"
-    out[ProviderKey(job.job_name, "static", key)] = static
+    out[ProviderKey(job.job_name, "static", _digest(key))] = static
     sections: list[tuple[str, Sequence[FileSDConfig | HttpSDConfig | KubernetesSDConfig]]] = [
         ("file", job.file_sd_configs),
         ("http", job.http_sd_configs),
@@ -73,10 +76,14 @@ def provider_configs(job: ScrapeConfig) -> dict[ProviderKey, SdConfig]:
     ]
     for kind, configs in sections:
         for config in configs:
-            # model_dump_json with secrets masked would merge two tokens; compare the values
-            dumped = config.model_dump_json(round_trip=True) + repr(_secrets(config))
-            out[ProviderKey(job.job_name, kind, dumped)] = config
+            # the dump masks secrets: add their values, or two tokens would look the same
+            dumped = config.model_dump_json() + repr(_secrets(config))
+            out[ProviderKey(job.job_name, kind, _digest(dumped))] = config
     return out
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _secrets(config: FileSDConfig | HttpSDConfig | KubernetesSDConfig) -> tuple[str, ...]:
