@@ -136,11 +136,6 @@ def kubernetes_sd_problem(c: KubernetesSDConfig) -> str | None:
         return "role missing (one of: pod, service, endpoints, endpointslice, node)"
     if c.role not in ROLES:
         return f"unknown Kubernetes SD role {c.role!r}; use one of: {', '.join(ROLES)}"
-    if c.role == "endpointslice":
-        return (
-            "role 'endpointslice' is not supported yet; use 'endpoints' (the same addresses, "
-            "with __meta_kubernetes_endpoint_* labels)"
-        )
     if c.api_server is not None and c.kubeconfig_file is not None:
         return "cannot use 'kubeconfig_file' and 'api_server' simultaneously"
     if c.kubeconfig_file is not None and c.has_custom_http_client:

@@ -19,7 +19,13 @@ from aiohttp import web
 from tenantwatch import jsonio
 
 Obj = dict[str, Any]
-NAMESPACED = {"pods": True, "services": True, "endpoints": True, "nodes": False}
+NAMESPACED = {
+    "pods": True,
+    "services": True,
+    "endpoints": True,
+    "endpointslices": True,
+    "nodes": False,
+}
 TOKEN = "standin-token"
 
 
@@ -141,6 +147,11 @@ class KubeStandin:
         app = web.Application()
         app.router.add_get("/api/v1/{resource}", self._handle)
         app.router.add_get("/api/v1/namespaces/{namespace}/{resource}", self._handle)
+        slices = "/apis/discovery.k8s.io/v1"
+        app.router.add_get(slices + "/{resource:endpointslices}", self._handle)
+        app.router.add_get(
+            slices + "/namespaces/{namespace}/{resource:endpointslices}", self._handle
+        )
         return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -152,7 +163,9 @@ class KubeStandin:
                 {"kind": "Status", "code": 401, "message": "Unauthorized"}, status=401
             )
         resource = request.match_info["resource"]
-        if resource not in NAMESPACED:
+        if resource not in NAMESPACED or (resource == "endpointslices") != (
+            "/apis/" in request.path
+        ):
             return web.json_response({"kind": "Status", "code": 404}, status=404)
         namespace = request.match_info.get("namespace")
         if query.get("watch") in ("1", "true"):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tenantwatch.metrics.discovery.kubernetes.endpoints import endpoints_group
 from tenantwatch.metrics.discovery.kubernetes.labels import (
-    endpoints_group,
     node_group,
     pod_group,
     sanitize_label_name,

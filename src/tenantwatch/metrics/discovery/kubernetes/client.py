@@ -21,12 +21,13 @@ Obj = Mapping[str, Any]
 PAGE_SIZE = 500
 MAX_EVENT_BYTES = 16 << 20
 
-# resource -> (the role its selectors name, whether it lives in namespaces)
+# resource -> (the role its selectors name, whether it lives in namespaces, its API)
 RESOURCES = {
-    "pods": ("pod", True),
-    "services": ("service", True),
-    "endpoints": ("endpoints", True),
-    "nodes": ("node", False),
+    "pods": ("pod", True, "/api/v1"),
+    "services": ("service", True, "/api/v1"),
+    "endpoints": ("endpoints", True, "/api/v1"),
+    "endpointslices": ("endpointslice", True, "/apis/discovery.k8s.io/v1"),
+    "nodes": ("node", False, "/api/v1"),
 }
 
 
@@ -48,9 +49,10 @@ class Query:
     field_selector: str = ""
 
     def path(self) -> str:
-        if self.namespace is not None and RESOURCES[self.resource][1]:
-            return f"/api/v1/namespaces/{quote(self.namespace, safe='')}/{self.resource}"
-        return f"/api/v1/{self.resource}"
+        _, namespaced, api = RESOURCES[self.resource]
+        if self.namespace is not None and namespaced:
+            return f"{api}/namespaces/{quote(self.namespace, safe='')}/{self.resource}"
+        return f"{api}/{self.resource}"
 
     def params(self) -> dict[str, str]:
         out = {}

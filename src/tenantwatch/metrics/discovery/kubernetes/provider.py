@@ -4,7 +4,7 @@ their objects change (an endpoints group also changes with its service and its p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import aiohttp
@@ -12,10 +12,15 @@ import aiohttp
 from tenantwatch.config.discovery_model import KubernetesSDConfig, SelectorConfig
 from tenantwatch.metrics.discovery.kubernetes.client import RESOURCES, KubeClient, Obj, Query
 from tenantwatch.metrics.discovery.kubernetes.connection import SERVICE_ACCOUNT_DIR, connection_for
-from tenantwatch.metrics.discovery.kubernetes.informer import Informer
-from tenantwatch.metrics.discovery.kubernetes.labels import (
+from tenantwatch.metrics.discovery.kubernetes.endpoints import (
     endpoints_group,
     endpoints_source,
+    endpointslice_group,
+    endpointslice_source,
+    slice_service_key,
+)
+from tenantwatch.metrics.discovery.kubernetes.informer import Informer
+from tenantwatch.metrics.discovery.kubernetes.labels import (
     node_group,
     node_source,
     pod_group,
@@ -31,6 +36,7 @@ ROLE_RESOURCES = {
     "pod": ("pods",),
     "service": ("services",),
     "endpoints": ("endpoints", "services", "pods"),
+    "endpointslice": ("endpointslices", "services", "pods"),
     "node": ("nodes",),
 }
 
@@ -60,7 +66,11 @@ class KubernetesProvider:
 
     def resources(self) -> tuple[str, ...]:
         wanted = ROLE_RESOURCES[self.config.role]
-        if self.config.attach_metadata.node and self.config.role in ("pod", "endpoints"):
+        if self.config.attach_metadata.node and self.config.role in (
+            "pod",
+            "endpoints",
+            "endpointslice",
+        ):
             wanted = (*wanted, "nodes")
         return wanted
 
@@ -74,7 +84,7 @@ class KubernetesProvider:
         selectors: dict[str, SelectorConfig] = {s.role: s for s in self.config.selectors}
         out = []
         for resource in self.resources():
-            role, namespaced = RESOURCES[resource]
+            role, namespaced, _ = RESOURCES[resource]
             selector = selectors.get(role)
             label = selector.label if selector else ""
             field = selector.field if selector else ""
@@ -118,15 +128,29 @@ class KubernetesProvider:
             return [self._service(key)]
         if role == "node":
             return [self._node(key)]
-        if resource == "endpoints":
+        if role == "endpoints":
+            return self._endpoints_affected(resource, key, "endpoints", lambda k: k == key)
+        return self._endpoints_affected(
+            resource,
+            key,
+            "endpointslices",
+            lambda k: slice_service_key(self.stores["endpointslices"][k]) == key,
+        )
+
+    def _endpoints_affected(
+        self, resource: str, key: str, own: str, of_service: Callable[[str], bool]
+    ) -> list[TargetGroup]:
+        """The endpoints (or slice) groups an object of `resource` at `key` takes part in:
+        itself, those of a service, those in a pod's namespace, or all for a node."""
+        if resource == own:
             return [self._endpoints(key)]
         namespace = _split(key)[0]
-        if resource == "services":
-            return [self._endpoints(key)] if key in self.stores["endpoints"] else []
         return [
             self._endpoints(k)
-            for k in self.stores["endpoints"]
-            if resource == "nodes" or _split(k)[0] == namespace
+            for k in self.stores[own]
+            if resource == "nodes"
+            or (resource == "services" and of_service(k))
+            or (resource == "pods" and _split(k)[0] == namespace)
         ]
 
     def _pod(self, key: str) -> TargetGroup:
@@ -148,13 +172,19 @@ class KubernetesProvider:
         return node_group(node) if node is not None else TargetGroup(node_source(key), ())
 
     def _endpoints(self, key: str) -> TargetGroup:
-        endpoints = self.stores["endpoints"].get(key)
-        if endpoints is None:
-            return TargetGroup(endpoints_source(*_split(key)), ())
+        """The group of the Endpoints (or EndpointSlice) object at key, as its role builds it."""
+        slices = self.config.role == "endpointslice"
+        store = self.stores["endpointslices" if slices else "endpoints"]
+        obj = store.get(key)
+        if obj is None:
+            source = endpointslice_source if slices else endpoints_source
+            return TargetGroup(source(*_split(key)), ())
+        service_key = slice_service_key(obj) if slices else key
         nodes = self.stores.get("nodes")
-        return endpoints_group(
-            endpoints,
-            service=self.stores["services"].get(key),
+        build = endpointslice_group if slices else endpoints_group
+        return build(
+            obj,
+            service=self.stores["services"].get(service_key) if service_key else None,
             pods=self.stores["pods"],
             nodes=nodes,
             attach_node=nodes is not None,
