@@ -132,3 +132,33 @@ def test_an_http_sd_url_must_be_http() -> None:
 def test_an_unknown_key_in_a_discovery_section_is_refused() -> None:
     [issue] = problems(job("    kubernetes_sd_configs:\n      - role: pod\n        rolee: x\n"))
     assert issue.startswith("tw.yml:5: ")
+
+
+@pytest.mark.parametrize(
+    "label", ["app=api", "app==api,tier!=cache", "env in (prod, staging),!canary", "a.io/x"]
+)
+def test_label_selectors_kubernetes_takes_are_taken(label: str) -> None:
+    parse_config(
+        job(
+            f"    kubernetes_sd_configs:\n      - {{role: pod, selectors: [{{role: pod, label: '{label}'}}]}}\n"
+        ),
+        FILE,
+        {},
+    )
+
+
+def test_a_malformed_selector_is_refused_at_its_line() -> None:
+    [issue] = problems(
+        job(
+            "    kubernetes_sd_configs:\n      - role: pod\n        selectors:\n"
+            "          - {role: pod, label: 'app=api,=x'}\n"
+        )
+    )
+    assert issue.startswith("tw.yml:6: ")
+    assert "unable to parse label selector term '=x'" in issue
+    [issue] = problems(
+        job(
+            "    kubernetes_sd_configs:\n      - {role: pod, selectors: [{role: pod, field: 'phase'}]}\n"
+        )
+    )
+    assert "invalid field selector term 'phase'" in issue

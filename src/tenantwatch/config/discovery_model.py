@@ -88,12 +88,56 @@ class NamespaceDiscovery(_Strict):
     names: list[str] = []
 
 
+# a label key: an optional DNS prefix and '/', then a name of letters, digits, '-', '_', '.'
+_KEY = r"(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+_VALUE = r"(?:[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
+_LABEL_TERM = re.compile(
+    rf"^\s*(?:!?\s*{_KEY}|{_KEY}\s*(?:==?|!=)\s*{_VALUE}"
+    rf"|{_KEY}\s+(?:in|notin)\s*\(\s*{_VALUE}(?:\s*,\s*{_VALUE})*\s*\))\s*$"
+)
+_FIELD_TERM = re.compile(r"^\s*[A-Za-z0-9_.]+\s*(?:==?|!=)\s*[^,=!]*\s*$")
+
+
+def _terms(selector: str) -> list[str]:
+    """A selector's comma-separated terms; commas inside 'in (...)' do not separate."""
+    terms, depth, current = [], 0, ""
+    for char in selector:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            terms.append(current)
+            current = ""
+        else:
+            current += char
+    return [*terms, current]
+
+
+def _check_label_selector(value: str) -> str:
+    for term in _terms(value) if value else []:
+        if not _LABEL_TERM.match(term):
+            raise ValueError(
+                f"unable to parse label selector term {term.strip()!r}; write terms such as "
+                "'app=api', 'tier!=cache', 'env in (prod,staging)' or '!canary', "
+                "separated by commas"
+            )
+    return value
+
+
+def _check_field_selector(value: str) -> str:
+    for term in _terms(value) if value else []:
+        if not _FIELD_TERM.match(term):
+            raise ValueError(
+                f"invalid field selector term {term.strip()!r}; write terms such as "
+                "'status.phase=Running' or 'metadata.name!=api', separated by commas"
+            )
+    return value
+
+
 class SelectorConfig(_Strict):
     """A label and/or field selector the API server applies to one role's objects."""
 
     role: Role
-    label: str = ""
-    field: str = ""
+    label: Annotated[str, AfterValidator(_check_label_selector)] = ""
+    field: Annotated[str, AfterValidator(_check_field_selector)] = ""
 
 
 class AttachMetadataConfig(_Strict):
