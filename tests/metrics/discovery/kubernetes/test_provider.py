@@ -3,6 +3,7 @@ broken stream or 410 Gone; bearer token, namespaces and selectors sent as Promet
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -56,8 +57,10 @@ async def test_pods_are_listed_then_watched_and_a_deleted_pods_group_empties(
     await eventually(lambda: updates.addresses("k8s") == {"10.1.0.1:8080"})
     await eventually(lambda: standin.watch_count("pods") == 1)
 
+    started = time.monotonic()
     standin.add("pods", pod("api-2", ip="10.1.0.2"))
     await eventually(lambda: updates.addresses("k8s") == {"10.1.0.1:8080", "10.1.0.2:8080"})
+    assert time.monotonic() - started < DEBOUNCE + 0.5  # pushed by the watch, not polled
 
     standin.delete("pods", "shop/api-1")
     await eventually(lambda: updates.addresses("k8s") == {"10.1.0.2:8080"})
