@@ -13,7 +13,8 @@ from structlog.testing import capture_logs
 
 from tenantwatch.config.discovery_model import FileSDConfig
 from tenantwatch.config.metrics_model import ScrapeConfig
-from tenantwatch.metrics.discovery.manager import DiscoveryManager, ProviderFactory
+from tenantwatch.metrics.discovery.jobs import ProviderFactory
+from tenantwatch.metrics.discovery.manager import DiscoveryManager
 from tests.metrics.discovery.support import DEBOUNCE, Updates, eventually
 
 

@@ -10,12 +10,8 @@ import pytest
 
 from tenantwatch.config.discovery_model import HttpSDConfig
 from tenantwatch.config.metrics_model import ScrapeConfig, StaticConfig
-from tenantwatch.metrics.discovery.manager import (
-    DiscoveryManager,
-    SdConfig,
-    provider_configs,
-    static_groups,
-)
+from tenantwatch.metrics.discovery.jobs import SdConfig, provider_configs, static_groups
+from tenantwatch.metrics.discovery.manager import DiscoveryManager
 from tenantwatch.metrics.discovery.provider import Provider, Send, StaticProvider
 from tenantwatch.metrics.target_groups import TargetGroup
 from tests.metrics.discovery.support import DEBOUNCE, Updates, eventually

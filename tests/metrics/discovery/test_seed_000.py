@@ -20,7 +20,8 @@ import yaml
 from pydantic import ValidationError
 
 from tenantwatch.config.metrics_model import ScrapeConfig
-from tenantwatch.metrics.discovery.manager import DiscoveryManager, ProviderFactory
+from tenantwatch.metrics.discovery.jobs import ProviderFactory
+from tenantwatch.metrics.discovery.manager import DiscoveryManager
 from tenantwatch.metrics.relabel import parse_rule, relabel
 from tests.metrics.discovery.k8s_standin import KubeStandin, pod, running_standin
 from tests.metrics.discovery.support import DEBOUNCE, Updates, eventually

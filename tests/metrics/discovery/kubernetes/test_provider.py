@@ -11,7 +11,8 @@ import pytest
 
 from tenantwatch.config.discovery_model import KubernetesSDConfig
 from tenantwatch.config.metrics_model import ScrapeConfig
-from tenantwatch.metrics.discovery.manager import DiscoveryManager, ProviderFactory
+from tenantwatch.metrics.discovery.jobs import ProviderFactory
+from tenantwatch.metrics.discovery.manager import DiscoveryManager
 from tests.metrics.discovery.k8s_standin import TOKEN, KubeStandin, pod, running_standin
 from tests.metrics.discovery.support import DEBOUNCE, Updates, eventually
 
