@@ -17,6 +17,7 @@ from tenantwatch.metrics.discovery.http import (
     HttpSdError,
     content_type_ok,
     parse_http_sd,
+    seconds_text,
 )
 from tenantwatch.metrics.discovery.manager import DiscoveryManager
 from tests.metrics.discovery.support import DEBOUNCE, Updates, eventually
@@ -78,6 +79,15 @@ def test_the_answer_is_read_as_prometheus_http_sd() -> None:
         parse_http_sd(b"[null]", "http://sd/x")
     with pytest.raises(HttpSdError, match="not JSON"):
         parse_http_sd(b"<html>", "http://sd/x")
+
+
+def test_the_refresh_interval_header_is_written_as_prometheus_writes_it() -> None:
+    assert [seconds_text(s) for s in (60.0, 0.05, 86400.0, 1e6)] == [
+        "60",
+        "0.05",
+        "86400",
+        "1000000",
+    ]
 
 
 def test_only_json_content_types_are_accepted() -> None:

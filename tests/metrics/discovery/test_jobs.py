@@ -32,7 +32,7 @@ def test_a_key_changes_with_its_section_and_its_secrets_but_never_shows_them() -
     def key(**http: object) -> object:
         job = ScrapeConfig(
             job_name="app", http_sd_configs=[HttpSDConfig(url="http://sd/x", **http)]
-        )  # type: ignore[arg-type]
+        )
         return list(provider_configs(job))[1]
 
     assert key(bearer_token="one") == key(bearer_token="one")

@@ -34,6 +34,11 @@ USER_AGENT = "tenantwatch-http-sd"
 _JSON = re.compile(r'^(?i:application/json(;\s*charset=("utf-8"|utf-8))?)$')
 
 
+def seconds_text(seconds: float) -> str:
+    """Seconds as Go's FormatFloat(s, 'f', -1, 64) writes them: '60', '0.5', '86400'."""
+    return format(seconds, "f").rstrip("0").rstrip(".") or "0"
+
+
 class HttpSdError(Exception):
     """Why one refresh failed; the last groups stay."""
 
@@ -97,7 +102,7 @@ class HttpProvider:
         headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
-            "X-Prometheus-Refresh-Interval-Seconds": f"{self.config.refresh_interval:g}",
+            "X-Prometheus-Refresh-Interval-Seconds": seconds_text(self.config.refresh_interval),
         }
         header = authorization_header(auth_from_config(self.config))
         if header is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from tenantwatch.config.discovery_model import KubernetesSDConfig
 from tenantwatch.config.metrics_model import ScrapeConfig
@@ -12,6 +14,7 @@ from tenantwatch.metrics.discovery.kubernetes.connection import (
     KubeConnectionError,
     connection_for,
 )
+from tenantwatch.metrics.discovery.kubernetes.provider import KubernetesProvider
 from tenantwatch.metrics.discovery.manager import DiscoveryManager
 from tenantwatch.metrics.http_auth import HttpAuth, TlsSettings
 from tests.metrics.discovery.k8s_standin import TOKEN, pod, running_standin
@@ -93,3 +96,13 @@ def test_a_kubeconfig_with_an_exec_plugin_is_refused_with_the_alternatives(
     config = KubernetesSDConfig(role="pod", kubeconfig_file=path)
     with pytest.raises(KubeConnectionError, match="'exec' is not supported; use a token"):
         connection_for(config, {})
+
+
+async def test_outside_a_cluster_the_provider_logs_what_to_set_and_keeps_trying() -> None:
+    provider = KubernetesProvider(KubernetesSDConfig(role="pod"), env={}, unusable_retry=0.01)
+    with capture_logs() as logs:
+        task = asyncio.create_task(provider.run(lambda groups: None))
+        await eventually(lambda: sum(e["event"] == "kubernetes_sd_unusable" for e in logs) >= 2)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert "give 'api_server' or 'kubeconfig_file'" in logs[0]["problem"]

@@ -8,10 +8,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import aiohttp
+import structlog
 
 from tenantwatch.config.discovery_model import KubernetesSDConfig, SelectorConfig
 from tenantwatch.metrics.discovery.kubernetes.client import RESOURCES, KubeClient, Obj, Query
-from tenantwatch.metrics.discovery.kubernetes.connection import SERVICE_ACCOUNT_DIR, connection_for
+from tenantwatch.metrics.discovery.kubernetes.connection import (
+    SERVICE_ACCOUNT_DIR,
+    KubeConnectionError,
+    connection_for,
+)
 from tenantwatch.metrics.discovery.kubernetes.endpoints import (
     endpoints_group,
     endpoints_source,
@@ -30,6 +35,8 @@ from tenantwatch.metrics.discovery.kubernetes.labels import (
 )
 from tenantwatch.metrics.discovery.provider import Send
 from tenantwatch.metrics.target_groups import TargetGroup
+
+log = structlog.get_logger(__name__)
 
 # the resources each role watches: its own, then those whose metadata it attaches
 ROLE_RESOURCES = {
@@ -55,12 +62,14 @@ class KubernetesProvider:
         account_dir: Path = SERVICE_ACCOUNT_DIR,
         session: aiohttp.ClientSession | None = None,
         retry_delay: float = 1.0,
+        unusable_retry: float = 30.0,
     ) -> None:
         self.config = config
         self.env = env
         self.account_dir = account_dir
         self._session = session
         self.retry_delay = retry_delay
+        self.unusable_retry = unusable_retry
         self.informers: list[Informer] = []
         self.stores: dict[str, dict[str, Obj]] = {}
 
@@ -93,7 +102,14 @@ class KubernetesProvider:
         return out
 
     async def run(self, send: Send) -> None:
-        connection = connection_for(self.config, self.env, self.account_dir)
+        while True:
+            try:
+                connection = connection_for(self.config, self.env, self.account_dir)
+                break
+            except KubeConnectionError as exc:
+                # the settings may still appear (a kubeconfig being mounted): say so, retry
+                log.error("kubernetes_sd_unusable", role=self.config.role, problem=str(exc))
+                await asyncio.sleep(self.unusable_retry)
         owned = self._session is None
         session = self._session or aiohttp.ClientSession(trust_env=False)
         client = KubeClient(connection, session)
