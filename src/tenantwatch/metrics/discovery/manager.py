@@ -59,10 +59,15 @@ class DiscoveryManager:
         self._dirty: dict[str, None] = {}
         self._changed = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # a reload waits for the one before it
 
     async def apply(self, scrape_configs: Sequence[ScrapeConfig]) -> None:
         """Run exactly the providers these jobs need; unchanged ones keep running. Jobs that
         are gone get one last update with no groups."""
+        async with self._lock:
+            await self._apply(scrape_configs)
+
+    async def _apply(self, scrape_configs: Sequence[ScrapeConfig]) -> None:
         wanted: dict[ProviderKey, SdConfig] = {}
         for job in scrape_configs:
             wanted.update(provider_configs(job))
@@ -82,6 +87,10 @@ class DiscoveryManager:
 
     async def stop(self) -> None:
         """Stop every provider and the sender; no update is called after this returns."""
+        async with self._lock:
+            await self._stop_all()
+
+    async def _stop_all(self) -> None:
         if self._sender is not None:
             self._sender.cancel()
             await asyncio.gather(self._sender, return_exceptions=True)
