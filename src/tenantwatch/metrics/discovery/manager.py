@@ -2,7 +2,9 @@
 
 The latest groups are kept per (job, provider, source). After a change, `on_update(job,
 groups)` is called with all of the job's groups, at most once per `debounce` seconds
-(Prometheus: 5 s), so a burst of pod events costs one update. `apply` takes a new
+(Prometheus: 5 s), so a burst of pod events costs one update. The list is complete: a
+source missing from it has no targets (an emptied source is in the next list once, with
+no targets, and left out after that). `apply` takes a new
 configuration: providers whose job and section did not change keep running (and keep
 their groups); the others stop, and new ones start.
 """
@@ -99,7 +101,7 @@ class DiscoveryManager:
             await self._stop(key)
 
     def groups(self, job: str) -> list[TargetGroup]:
-        """The job's latest groups, provider by provider (the order of the config)."""
+        """The job's latest groups, provider by provider."""
         return [
             group
             for key, running in self._running.items()
