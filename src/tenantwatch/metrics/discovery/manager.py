@@ -4,9 +4,9 @@ The latest groups are kept per (job, provider, source). After a change, `on_upda
 groups)` is called with all of the job's groups, at most once per `debounce` seconds
 (Prometheus: 5 s), so a burst of pod events costs one update. The list is complete: a
 source missing from it has no targets (an emptied source is in the next list once, with
-no targets, and left out after that). `apply` takes a new
-configuration: providers whose job and section did not change keep running (and keep
-their groups); the others stop, and new ones start.
+no targets, and left out after that). `apply` takes a new configuration: providers whose
+job and section did not change keep running (and keep their groups); the others stop,
+and new ones start.
 """
 
 from __future__ import annotations
