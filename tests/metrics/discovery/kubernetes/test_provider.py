@@ -12,6 +12,7 @@ import pytest
 from tenantwatch.config.discovery_model import KubernetesSDConfig
 from tenantwatch.config.metrics_model import ScrapeConfig
 from tenantwatch.metrics.discovery.jobs import ProviderFactory
+from tenantwatch.metrics.discovery.kubernetes.client import PAGE_SIZE
 from tenantwatch.metrics.discovery.manager import DiscoveryManager
 from tests.metrics.discovery.k8s_standin import TOKEN, KubeStandin, pod, running_standin
 from tests.metrics.discovery.support import DEBOUNCE, Updates, eventually
@@ -213,3 +214,12 @@ async def test_the_service_and_node_roles_discover_through_the_api(
     await eventually(lambda: updates.addresses("nodes") == {"10.0.0.4:10250"})
     standin.delete("nodes", "node-a")
     await eventually(lambda: updates.addresses("nodes") == set())
+
+
+async def test_a_list_longer_than_a_page_is_read_whole(standin: KubeStandin, run: Any) -> None:
+    for i in range(PAGE_SIZE + 20):
+        standin.add("pods", pod(f"api-{i}", ip=f"10.2.{i // 250}.{i % 250}"))
+    updates = await run(job(standin, role="pod"))
+    await eventually(lambda: len(updates.addresses("k8s")) == PAGE_SIZE + 20)
+    lists = [q for path, q in standin.requests if "watch" not in q]
+    assert [q.get("continue") for q in lists] == [None, str(PAGE_SIZE)]
