@@ -11,7 +11,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenantwatch.config.metrics_model import HttpClientConfig, TlsConfig
+from tenantwatch.config.http_client_model import HttpClientConfig, TlsConfig
 
 
 class CredentialsError(Exception):
