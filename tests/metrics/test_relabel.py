@@ -106,12 +106,15 @@ def test_lowercase_and_uppercase_write_the_joined_value() -> None:
     assert got == {**labels, "u": "FOO"}
 
 
-def test_seed_000s_tenant_label_comes_from_the_pods_tenant_bid() -> None:
-    pod = {"__address__": "10.0.0.7:5800", "__meta_kubernetes_pod_label_tenant_bid": "t-42"}
+def test_seed_000s_rule_copies_the_pods_tenant_label_to_tenant_bid() -> None:
+    """Seed 000 reads the pod label `tenant` into the target label `tenant_bid` (its
+    series get `tenant` from the app's own metrics); tests/metrics/discovery runs the
+    seed's whole configuration against a stand-in Kubernetes API."""
+    pod = {"__address__": "10.0.0.7:5800", "__meta_kubernetes_pod_label_tenant": "t-42"}
     got = run(
-        pod, {"source_labels": ["__meta_kubernetes_pod_label_tenant_bid"], "target_label": "tenant"}
+        pod, {"source_labels": ["__meta_kubernetes_pod_label_tenant"], "target_label": "tenant_bid"}
     )
-    assert got is not None and got["tenant"] == "t-42"
+    assert got is not None and got["tenant_bid"] == "t-42"
 
 
 def test_rules_apply_in_order_and_a_drop_stops_the_rest() -> None:
