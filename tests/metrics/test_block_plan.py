@@ -34,7 +34,8 @@ def test_a_backfill_is_cut_into_the_largest_complete_windows() -> None:
 
 def test_levels_stop_at_a_tenth_of_the_longest_retention() -> None:
     assert levels_for(15 * DAY) == (BLOCK_MS, 12 * HOUR_MS)
-    assert levels_for(90 * DAY) == LEVELS
+    assert levels_for(90 * DAY) == (BLOCK_MS, 12 * HOUR_MS, 3 * DAY)
+    assert levels_for(365 * DAY) == LEVELS
     assert levels_for(HOUR_MS) == (BLOCK_MS,)
 
 

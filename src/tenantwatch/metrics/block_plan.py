@@ -1,9 +1,12 @@
 """When the head is cut into blocks and which blocks are merged: pure decisions.
 
 Windows are aligned to multiples of their size since the epoch, as Prometheus' are:
-2 h blocks are cut from the head, merged into 12 h blocks, then into 3-day blocks. The
-largest size is capped at a tenth of the longest retention (at least 2 h), so retention,
-which deletes whole blocks, keeps data at most that much longer than asked.
+2 h blocks are cut from the head, merged into 12 h blocks, then into 3-day and 24-day
+blocks. The largest size is capped at a tenth of the longest retention (at least 2 h), so
+retention, which deletes whole blocks, keeps data at most that much longer than asked
+(15 days: 12 h blocks; 30 to 239 days: 3-day blocks; a year: 24-day blocks, about 15).
+Each block costs about 32 bytes of memory per series it holds (its index), so few large
+blocks keep memory flat as history grows.
 
 The head keeps at least HEAD_KEEP_MS (1 h) behind its newest sample: a cut takes every
 sample older than the 2 h boundary at or before (newest - 1 h), so the head holds 1 to
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 HOUR_MS = 3_600_000
 BLOCK_MS = 2 * HOUR_MS
 HEAD_KEEP_MS = HOUR_MS
-LEVELS: tuple[int, ...] = (BLOCK_MS, 12 * HOUR_MS, 72 * HOUR_MS)
+LEVELS: tuple[int, ...] = (BLOCK_MS, 12 * HOUR_MS, 72 * HOUR_MS, 24 * 24 * HOUR_MS)
 
 
 def levels_for(longest_retention_ms: int) -> tuple[int, ...]:

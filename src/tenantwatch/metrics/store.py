@@ -108,7 +108,8 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
         self._lock = threading.Lock()
         self._wal_lock = threading.Lock()
         self._checkpoint_lock = threading.Lock()
-        self._maintenance_lock = threading.Lock()
+        self._cut_lock = threading.Lock()
+        self._compact_lock = threading.Lock()
         self._wal: walfile.Wal | None = None
         self._lock_fd: int | None = None
         self._stats: tuple[float, int, int] | None = None  # (monotonic, samples, bytes)
@@ -193,6 +194,13 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
                     first = series.first_t
                     if first is not None and first < cutoff:
                         dropped += series.trim_before(cutoff)
+        with self._cut_lock:  # no block appears between reading the refs and dropping
+            gone = self._drop_empty_series()
+        if gone:
+            self.rollups.prune(lambda ref: self.head.series_by_id(ref) is not None)
+        return dropped
+
+    def _drop_empty_series(self) -> int:
         in_blocks = self.blockset.refs()
         if len(in_blocks):
             held = set(in_blocks.tolist())
@@ -200,10 +208,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
         else:
             keep = lambda s: s.n > 0  # noqa: E731
         with self._lock:
-            gone = self.head.drop_series(keep)
-        if gone:
-            self.rollups.prune(lambda ref: self.head.series_by_id(ref) is not None)
-        return dropped
+            return self.head.drop_series(keep)
 
     def close(self) -> None:
         """Flush, checkpoint and release the directory."""
@@ -221,13 +226,16 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
         checkpoint_interval_s, off the event loop, until stop is set (then flush once).
 
         Housekeeping runs beside the flushes, so a long checkpoint never stretches the
-        flush interval (and with it what a crash can lose)."""
+        flush interval (and with it what a crash can lose). Every BLOCKS_EVERY_S the head
+        is cut into blocks when it is due; compaction runs in a task of its own, so a long
+        merge holds up neither cuts nor checkpoints."""
         started = time.monotonic()
         next_checkpoint = started + self.checkpoint_interval_s
         next_retention = started + RETENTION_EVERY_S
         next_stats = started
         next_blocks = started + BLOCKS_EVERY_S
         housekeeping: asyncio.Task[None] | None = None
+        compaction: asyncio.Task[None] | None = None
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.flush_interval_s)
@@ -241,7 +249,9 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
                 jobs.append(("retention", lambda: self.apply_retention(int(self.clock() * 1000))))
             if now >= next_blocks and self.directory is not None:
                 next_blocks = now + BLOCKS_EVERY_S
-                jobs.append(("blocks", self._cut_and_compact))
+                jobs.append(("block cut", self.cut))
+                if compaction is None or compaction.done():
+                    compaction = asyncio.create_task(self._run_logged("compaction", self.compact))
             if now >= next_checkpoint:
                 next_checkpoint = now + self.checkpoint_interval_s
                 jobs.append(("checkpoint", self.checkpoint))
@@ -252,10 +262,8 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
                 housekeeping = asyncio.create_task(self._housekeep(jobs))
         if housekeeping is not None:
             await housekeeping
-
-    def _cut_and_compact(self) -> None:
-        self.cut()
-        self.compact()
+        if compaction is not None:
+            await compaction
 
     def housekeep(self, now_ms: Millis | None = None) -> None:
         """Cut the head into blocks, merge blocks and apply retention, now (the flusher

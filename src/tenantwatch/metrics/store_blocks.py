@@ -12,6 +12,10 @@ merged with it. Nothing is lost and no block is served before it is complete.
 Compaction merges blocks of one window into a new block (its `parents` name them), then
 removes them; a crash in between leaves both, and opening deletes the parents.
 
+Cuts and compactions take separate locks: a merge of weeks may take a while and the
+head must keep being cut meanwhile. A cut only adds blocks and a merge replaces the
+blocks it read, so a block cut during a merge is left for the next merge.
+
 Retention deletes whole blocks once every series in them is past its retention, and
 rewrites a block without the series that are (per-tier retention: a free tenant's
 series go, an enterprise tenant's stay).
@@ -47,7 +51,8 @@ class StoreBlocks:
     directory: Path | None
     retention_ms: Callable[[Labels], int]
     _lock: threading.Lock
-    _maintenance_lock: threading.Lock
+    _cut_lock: threading.Lock
+    _compact_lock: threading.Lock
 
     def checkpoint(self) -> None:
         raise NotImplementedError
@@ -68,7 +73,7 @@ class StoreBlocks:
         """Write head samples older than the cut boundary into blocks; return how many."""
         if self.blockset.root is None:
             return 0
-        with self._maintenance_lock:
+        with self._cut_lock:
             return self._cut()
 
     def _cut(self) -> int:
@@ -131,7 +136,7 @@ class StoreBlocks:
         if self.blockset.root is None:
             return 0
         merges = 0
-        with self._maintenance_lock:
+        with self._compact_lock:
             while True:
                 newest = max((s.last_t for s in self.head.all_series() if s.n), default=None)
                 if newest is None:
@@ -199,7 +204,7 @@ class StoreBlocks:
             return 0
         changed = 0
         shortest = getattr(self.retention_ms, "shortest_ms", None)
-        with self._maintenance_lock:
+        with self._compact_lock:
             for block in self.blockset.current:
                 if isinstance(shortest, int) and block.meta.maxt > now_ms - shortest:
                     continue

@@ -63,8 +63,14 @@ class StoreRecovery:
     def _register_block_series(self) -> None:
         """Series that blocks hold and the head does not know (its checkpoint was lost)
         are registered from the blocks' label files."""
-        for block in reversed(self.blockset.current):
-            missing = [r for r in block.refs.tolist() if self.head.series_by_id(r) is None]
+        blocks = self.blockset.current
+        if not blocks:
+            return
+        top = max(int(b.refs[-1]) for b in blocks if len(b.refs)) + 1
+        known = np.zeros(max(top, self.head.next_id), dtype=bool)
+        known[[s.id for s in self.head.all_series()]] = True
+        for block in reversed(blocks):
+            missing = block.refs[~known[block.refs]].tolist()
             if not missing:
                 continue
             wanted = set(missing)
@@ -76,9 +82,8 @@ class StoreRecovery:
                         )
                         continue
                     self.head.create(labels, ref)
-        refs = self.blockset.refs()
-        if len(refs):
-            self.head.reserve_ids(int(refs[-1]) + 1)
+                    known[ref] = True
+        self.head.reserve_ids(top)
 
     def _release_dir_lock(self) -> None:
         if self._lock_fd is not None:
