@@ -243,6 +243,7 @@ class ScrapeCache:
         gen = self._gen
         added = dropped = 0
         problem: str | None = None
+        dropped_entries: set[_Entry] = set()
         seen: list[_Entry] = []
         current: set[_Entry] = set()
         # the common case, known series at the scrape's time, goes to the store in one batch
@@ -255,9 +256,9 @@ class ScrapeCache:
                 entry = entry_of(labels)
             seen.append(entry)
             if entry.dropped:
-                if entry.gen != gen:
-                    entry.gen = gen
-                    dropped += 1
+                entry.gen = gen
+                dropped += 1
+                dropped_entries.add(entry)
                 continue
             if entry.problem is not None and problem is None:
                 problem = entry.problem
@@ -273,7 +274,7 @@ class ScrapeCache:
                 batch_refs.append(ref)
                 batch_vals.append(value)
         kept = len(seen) - dropped
-        self._dropped_seen = dropped
+        self._dropped_seen = len(dropped_entries)
         if problem is None and self.sample_limit and kept > self.sample_limit:
             problem = SAMPLE_LIMIT_EXCEEDED
         if problem is not None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from tenantwatch.config.errors import ConfigIssue
+from tenantwatch.config.metrics_model import RelabelConfig
 from tenantwatch.config.yaml_lines import LineMap, issue_at
 from tenantwatch.metrics.relabel import RelabelError, parse_rule
 
 RULE_LISTS = ("relabel_configs", "metric_relabel_configs")
+KEYS = frozenset(RelabelConfig.model_fields)
 
 
 def relabel_issues(data: dict[str, Any], file: str, lines: LineMap) -> list[ConfigIssue]:
@@ -24,8 +26,8 @@ def relabel_issues(data: dict[str, Any], file: str, lines: LineMap) -> list[Conf
         for key in RULE_LISTS:
             rules = job.get(key)
             for j, rule in enumerate(rules if isinstance(rules, list) else []):
-                if not isinstance(rule, dict):
-                    continue
+                if not isinstance(rule, dict) or not set(rule) <= KEYS:
+                    continue  # unknown keys are reported by the model
                 try:
                     parse_rule(rule)
                 except RelabelError as exc:
@@ -38,9 +40,19 @@ def relabel_issues(data: dict[str, Any], file: str, lines: LineMap) -> list[Conf
 
 def _culprit(rule: dict[str, Any], message: str) -> str:
     """The key the message is about, so the issue points at its line."""
-    for key in ("regex", "modulus", "replacement", "target_label", "action"):
-        if key in rule and (f"'{key}'" in message or key in message.split(" ")[0:3]):
-            return key
-    if "regex" in message and "regex" in rule:
-        return "regex"
+    if message.startswith("invalid regex"):
+        key = "regex"
+    elif "'target_label' for" in message:
+        key = "target_label"
+    elif "'replacement'" in message:
+        key = "replacement"
+    elif "modulus" in message:
+        key = "modulus"
+    elif "requires only" in message:
+        allowed = {"regex"} if "'regex'" in message else {"source_labels", "target_label"}
+        key = next((k for k in rule if k not in allowed and k != "action"), "action")
+    else:
+        key = "action"
+    if key in rule:
+        return key
     return "action" if "action" in rule else next(iter(rule), "action")
