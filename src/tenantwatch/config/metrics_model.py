@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from tenantwatch.config.errors import refusing
-from tenantwatch.config.types import Duration, LabelsField
+from tenantwatch.config.types import Duration, TargetLabelsField
 from tenantwatch.domain.text import text_problem
 
 DEFAULT_SCRAPE_INTERVAL = 15.0
@@ -156,7 +156,7 @@ class HttpClientConfig(_Strict):
 
 class StaticConfig(_Strict):
     targets: list[Target]
-    labels: LabelsField = {}
+    labels: TargetLabelsField = {}
 
 
 _BASE2_UNITS = {
