@@ -27,7 +27,7 @@ from tenantwatch.web import (
     metrics_route,
     ping,
 )
-from tenantwatch.web.api import alertmanager, prom, prom_rules, push, v1
+from tenantwatch.web.api import alertmanager, prom, prom_rules, prom_targets, push, v1
 from tenantwatch.web.body_limit import BodyLimit
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
@@ -97,6 +97,7 @@ def create_app(
     app.include_router(v1.router)
     app.include_router(prom.router)
     app.include_router(prom_rules.router)
+    app.include_router(prom_targets.router)
     app.include_router(alertmanager.router)
     app.include_router(push.router)
     app.include_router(ping.router)
