@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
 
 from tenantwatch.config.model import Config
 from tenantwatch.configuration import parse_config
@@ -15,6 +16,7 @@ from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.admission import series_gate
 from tenantwatch.metrics.limits import SeriesLimits
 from tenantwatch.metrics.scrape import ScrapeLoop, ScrapeManager, ScrapeReport
+from tenantwatch.metrics.scrape_metrics import ScrapeCollector
 from tenantwatch.metrics.scrape_targets import ScrapeJob
 from tenantwatch.metrics.store import MetricStore
 from tenantwatch.metrics.target_groups import TargetGroup
@@ -73,6 +75,13 @@ def config(text: str) -> Config:
 def jobs(text: str) -> list[ScrapeJob]:
     c = config(text)
     return [ScrapeJob.of(j, c.metrics) for j in c.scrape_configs]
+
+
+def exposed(manager: ScrapeManager) -> str:
+    """The manager's own metrics, as /metrics shows them."""
+    registry = CollectorRegistry()
+    registry.register(ScrapeCollector(manager))
+    return generate_latest(registry).decode()
 
 
 async def scrape_all(manager: ScrapeManager) -> list[ScrapeReport]:
@@ -136,6 +145,7 @@ async def test_relabelled_targets_are_scraped_with_their_new_labels_and_dropped_
     [dropped] = manager.dropped()
     assert dict(dropped.discovered)["__address__"] == admin.url
     assert dict(dropped.discovered)["role"] == "admin"
+    assert 'tenantwatch_scrape_targets_dropped{job="app"} 1.0' in exposed(manager)
 
 
 async def test_relabelling_the_address_path_and_params_sends_the_scrape_there(
@@ -338,6 +348,7 @@ async def test_new_series_over_the_tenant_cap_are_refused_and_shown_on_the_targe
     assert [dict(labels)["tenant"] for labels in all_labels(store, "go_goroutines")] == ["globex"]
     assert len(all_labels(store, "http_requests_total")) == 4
     assert values(store, "up", tenant="acme") == [1.0, 1.0]
+    assert 'tenantwatch_scrape_series_refused_total{job="app"} 2.0' in exposed(manager)
 
 
 # -- target groups from discovery ----------------------------------------------------------

@@ -107,6 +107,7 @@ class ScrapeLoop:
         self.last: ScrapeReport | None = None
         self.scrapes = 0
         self.failures = 0
+        self.refused = 0  # new series the tenant's series cap refused
 
     async def run(self) -> None:
         """Scrape forever at the target's phase of its interval, until cancelled."""
@@ -170,6 +171,7 @@ class ScrapeLoop:
         self.last = report
         self.scrapes += 1
         self.failures += not report.up
+        self.refused += report.refused
         return report
 
     def mark_stale(self) -> int:
