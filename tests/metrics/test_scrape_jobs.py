@@ -203,33 +203,39 @@ async def test_metric_relabel_configs_drop_and_rewrite_scraped_series(
 
 # -- limits --------------------------------------------------------------------------------
 
+# each with what Prometheus reports for the failed scrape: samples scraped, samples kept
+# after metric relabelling, series "added" (within the sample limit, though not stored)
 LIMITS = [
-    ("sample_limit: 2", "sample limit exceeded"),
+    ("sample_limit: 2", "sample limit exceeded", (3, 3, 2)),
     (
         "label_limit: 3",
         "label_limit exceeded (metric: http_requests_total, number of labels: 4, limit: 3)",
+        (1, 0, 0),  # Prometheus stops at the first series over a label limit
     ),
     (
         "label_name_length_limit: 7",
         "label_name_length_limit exceeded (metric: http_requests_total, label name: __name__, "
         "length: 8, limit: 7)",
+        (1, 0, 0),
     ),
     (
         "label_value_length_limit: 18",
         "label_value_length_limit exceeded (metric: http_requests_total, label name: __name__, "
         'value: "http_requests_total", length: 19, limit: 18)',
+        (1, 0, 0),
     ),
-    ("body_size_limit: 64B", "body size limit exceeded"),
+    ("body_size_limit: 64B", "body size limit exceeded", (0, 0, 0)),
 ]
 
 
-@pytest.mark.parametrize(("limit", "message"), LIMITS)
+@pytest.mark.parametrize(("limit", "message", "counts"), LIMITS)
 async def test_a_scrape_over_a_limit_fails_whole_with_prometheus_message(
     serve: Serve,
     store: MetricStore,
     running: Callable[..., Awaitable[ScrapeManager]],
     limit: str,
     message: str,
+    counts: tuple[int, int, int],
 ) -> None:
     exporter = await serve()
     manager = await running(
@@ -245,7 +251,12 @@ async def test_a_scrape_over_a_limit_fails_whole_with_prometheus_message(
     assert all_labels(store, "http_requests_total") == []
     assert all_labels(store, "go_goroutines") == []
     assert values(store, "up") == [0.0]
-    assert values(store, "scrape_series_added") == [0.0]
+    reported = (
+        values(store, "scrape_samples_scraped")
+        + values(store, "scrape_samples_post_metric_relabeling")
+        + values(store, "scrape_series_added")
+    )
+    assert tuple(reported) == counts
 
 
 async def test_a_limit_under_metrics_is_every_job_default_and_a_job_overrides_it(

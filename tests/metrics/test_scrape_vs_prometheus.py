@@ -102,6 +102,20 @@ async def exporter() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
+REPORTED = (
+    "up",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+)
+
+
+def reported_by_prometheus(url: str, name: str) -> dict[str, float]:
+    """The last value of a report series, by job."""
+    found = get(url + "/api/v1/query?" + urllib.parse.urlencode({"query": name}))
+    return {r["metric"]["job"]: float(r["value"][1]) for r in found["result"]}
+
+
 def get(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
         return json.load(response)["data"]
@@ -161,7 +175,7 @@ async def test_targets_and_metric_relabelling_match_prometheus(
     assert len(stored) == 4  # go_goroutines dropped
 
 
-async def test_a_scrape_over_a_limit_fails_with_prometheus_error(
+async def test_a_scrape_over_a_limit_fails_with_prometheus_error_and_report(
     tmp_path: Path, exporter: str
 ) -> None:
     limits = {
@@ -200,4 +214,16 @@ async def test_a_scrape_over_a_limit_fails_with_prometheus_error(
             if (len(theirs) == len(limits) and all(theirs.values())) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.3)
+        theirs_reported = {
+            name: await asyncio.to_thread(reported_by_prometheus, server.url, name)
+            for name in REPORTED
+        }
     assert ours == theirs
+    ours_reported = {
+        name: {
+            dict(series.labels)["job"]: float(series.vals[-1])
+            for series in store.select([Matcher.of("__name__", "=", name)], 0, 2**62)
+        }
+        for name in REPORTED
+    }
+    assert ours_reported == theirs_reported

@@ -128,7 +128,7 @@ class ScrapeLoop:
         started = self.clock()
         t = round(started * 1000)
         t0 = time.perf_counter()
-        scraped = kept = 0
+        scraped = kept = added = 0
         result: IngestResult | None = None
         error: str | None = None
         try:
@@ -139,7 +139,7 @@ class ScrapeLoop:
         except (ScrapeFailed, ExpositionError) as exc:
             error = str(exc)
         except ScrapeLimitExceeded as exc:
-            error, scraped, kept = str(exc), exc.scraped, exc.kept
+            error, scraped, kept, added = str(exc), exc.scraped, exc.kept, exc.added
         duration = time.perf_counter() - t0
         if result is None:
             stale = self.cache.fail(self.store, t)
@@ -149,6 +149,7 @@ class ScrapeLoop:
                 duration,
                 False,
                 scraped=scraped,
+                added=added,
                 stale=stale,
                 error=error,
                 kept=kept,

@@ -83,12 +83,15 @@ class IngestResult:
 
 
 class ScrapeLimitExceeded(Exception):
-    """A scrape over a limit (Prometheus' message); nothing of it was appended."""
+    """A scrape over a limit (Prometheus' message); nothing of it was appended. The counts
+    are those Prometheus reports for it: samples read and kept until it stopped, and the
+    new series within the sample limit (which it reports although it rolls them back)."""
 
-    def __init__(self, message: str, *, scraped: int, kept: int) -> None:
+    def __init__(self, message: str, *, scraped: int, kept: int, added: int = 0) -> None:
         super().__init__(message)
         self.scraped = scraped
         self.kept = kept
+        self.added = added
 
 
 def _label_limits(limits: ScrapeLimits) -> IngestLimits | None:
@@ -242,7 +245,6 @@ class ScrapeCache:
         honor_ts = self.honor_timestamps
         gen = self._gen
         added = dropped = 0
-        problem: str | None = None
         dropped_entries: set[_Entry] = set()
         seen: list[_Entry] = []
         current: set[_Entry] = set()
@@ -260,8 +262,12 @@ class ScrapeCache:
                 dropped += 1
                 dropped_entries.add(entry)
                 continue
-            if entry.problem is not None and problem is None:
-                problem = entry.problem
+            if entry.problem is not None:
+                # Prometheus stops at the first such series: what it counted so far
+                self._forget_unseen(seen)
+                raise ScrapeLimitExceeded(
+                    entry.problem, scraped=len(seen), kept=len(seen) - 1 - dropped
+                )
             if ts is not None and honor_ts:
                 slow.append((entry, ts, value))
                 continue
@@ -275,11 +281,14 @@ class ScrapeCache:
                 batch_vals.append(value)
         kept = len(seen) - dropped
         self._dropped_seen = len(dropped_entries)
-        if problem is None and self.sample_limit and kept > self.sample_limit:
-            problem = SAMPLE_LIMIT_EXCEEDED
-        if problem is not None:
+        if self.sample_limit and kept > self.sample_limit:
             self._forget_unseen(seen)
-            raise ScrapeLimitExceeded(problem, scraped=len(seen), kept=kept)
+            raise ScrapeLimitExceeded(
+                SAMPLE_LIMIT_EXCEEDED,
+                scraped=len(seen),
+                kept=kept,
+                added=self._new_within(seen, self.sample_limit),
+            )
         refused = 0
         refusal: str | None = None
         gate = self.gate
@@ -308,6 +317,21 @@ class ScrapeCache:
         return IngestResult(
             len(seen), added, stale, parsed.duplicates, kept, refused=refused, refusal=refusal
         )
+
+    @staticmethod
+    def _new_within(seen: list[_Entry], limit: int) -> int:
+        """New series among the first `limit` kept samples."""
+        new: set[_Entry] = set()
+        kept = 0
+        for entry in seen:
+            if entry.dropped:
+                continue
+            kept += 1
+            if kept > limit:
+                break
+            if entry.ref is None:
+                new.add(entry)
+        return len(new)
 
     def fail(self, store: Appender, t: int) -> int:
         """A failed scrape: mark every series of the last scrape stale; return how many."""
