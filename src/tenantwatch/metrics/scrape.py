@@ -432,11 +432,12 @@ class ScrapeManager:
         self._jobs[job.name] = job
         groups = [*job.static_groups, *self._discovered.get(job.name, {}).values()]
         active, dropped = job_targets(job, groups)
+        known = set(self._dropped.get(job.name, ()))
         self._active[job.name] = active
         self._dropped[job.name] = dropped
         self._forced[job.name] = job.target_limit_error(len(active))
         for target in dropped:
-            if target.reason is not None:
+            if target.reason is not None and target not in known:  # logged once
                 log.warning(
                     "cannot create scrape target",
                     job=job.name,
