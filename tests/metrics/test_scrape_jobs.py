@@ -465,3 +465,35 @@ async def test_a_loop_keeps_its_cache_when_its_target_is_kept(
     assert (await same.scrape_once()).added == 0
     await asyncio.sleep(0)
     assert isinstance(same, ScrapeLoop)
+
+
+async def test_a_target_whose_interval_or_sample_limit_changes_keeps_its_scrape_cache(
+    serve: Serve, store: MetricStore, running: Callable[..., Awaitable[ScrapeManager]]
+) -> None:
+    exporter = await serve()
+
+    def text(extra: str) -> str:
+        return (
+            "scrape_configs:\n  - job_name: app\n"
+            + YEARLY
+            + extra
+            + f"    static_configs: [{{targets: ['{exporter.url}']}}]\n"
+        )
+
+    manager = await running(store, jobs(text("")))
+    [loop] = manager.loops()
+    await loop.scrape_once()
+    await manager.set_jobs(jobs(text("    sample_limit: 100\n")))
+    [limited] = manager.loops()
+    assert limited is not loop and limited.cache is loop.cache  # as Prometheus' reload
+    report = await limited.scrape_once()
+    assert report.up and report.added == 0
+    await manager.set_jobs(jobs(text("    sample_limit: 2\n")))
+    [tight] = manager.loops()
+    assert (await tight.scrape_once()).error == "sample limit exceeded"
+    # other metric relabelling maps the same body to other series: a cache of its own
+    relabelled = "    metric_relabel_configs: [{action: labeldrop, regex: code}]\n"
+    await manager.set_jobs(jobs(text(relabelled)))
+    [fresh] = manager.loops()
+    assert fresh.cache is not tight.cache
+    assert not any(is_stale(v) for v in values(store, "up"))

@@ -44,6 +44,7 @@ from tenantwatch.metrics.scrape_targets import DroppedTarget, ScrapeJob, ScrapeT
 from tenantwatch.metrics.store_append import UnknownSeriesRef
 from tenantwatch.metrics.target_groups import TargetGroup
 from tenantwatch.promql.model import STALE_NAN
+from tenantwatch.types import Labels
 
 log = structlog.get_logger(__name__)
 
@@ -174,6 +175,23 @@ class ScrapeLoop:
         self.failures += not report.up
         self.refused += report.refused
         return report
+
+    def take_over(self, old: ScrapeLoop) -> bool:
+        """Continue the series of `old`, a loop of the same target whose settings changed
+        (a reload): take its scrape cache when the series it maps to would be the same
+        (same honor_* settings, metric relabelling and label limits), as Prometheus
+        reuses a scrape cache across a reload. Return whether it did."""
+        a, b = self.target, old.target
+        if (a.honor_labels, a.honor_timestamps, a.metric_relabel) != (
+            b.honor_labels,
+            b.honor_timestamps,
+            b.metric_relabel,
+        ) or not a.limits.same_labels_limits(b.limits):
+            return False
+        self.cache = old.cache
+        self.cache.sample_limit = a.limits.sample_limit
+        self._report_refs = old._report_refs
+        return True
 
     def mark_stale(self) -> int:
         """The target is gone: mark every series it wrote stale, its `up` included."""
@@ -399,10 +417,13 @@ class ScrapeManager:
             return
         keep = {t: t for t in wanted}
         replaced = {t.identity for t in wanted if t not in self._loops}
+        ended: dict[tuple[str, str, Labels], ScrapeLoop] = {}
         for target in [t for t in self._loops if t not in keep]:
             await self._cancel(target)
             loop = self._loops.pop(target)
-            if target.identity not in replaced:
+            if target.identity in replaced:
+                ended[target.identity] = loop  # its successor writes the same series
+            else:
                 loop.mark_stale()
         for target in wanted:
             running = self._loops.get(target)
@@ -411,6 +432,8 @@ class ScrapeManager:
                 running.forced_error = self._forced.get(target.job)
                 continue
             loop = ScrapeLoop(target, self.store, self._session, clock=self.clock, gate=self.gate)
+            if (old := ended.get(target.identity)) is not None:
+                loop.take_over(old)
             loop.forced_error = self._forced.get(target.job)
             self._loops[target] = loop
             self._tasks[target] = asyncio.create_task(

@@ -214,6 +214,8 @@ class ScrapeCache:
             vals.append(value)
         if len(refs) + dropped != len(fast) or "\n".join(meta) != self._fast_meta:
             return None
+        if self.sample_limit and len(refs) > self.sample_limit:
+            return None  # the limit was lowered (a reload): the full path fails the scrape
         try:
             store.append_refs(refs, t, vals)
         except UnknownSeriesRef:  # dropped by retention meanwhile: the full path re-adds

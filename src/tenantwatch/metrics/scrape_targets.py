@@ -50,6 +50,14 @@ class ScrapeLimits:
             self.label_limit or self.label_name_length_limit or self.label_value_length_limit
         )
 
+    def same_labels_limits(self, other: ScrapeLimits) -> bool:
+        """Whether both limit labels alike (a series passes both or neither)."""
+        return (self.label_limit, self.label_name_length_limit, self.label_value_length_limit) == (
+            other.label_limit,
+            other.label_name_length_limit,
+            other.label_value_length_limit,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ScrapeTarget:
