@@ -1,5 +1,6 @@
 """Read tenantwatch.yml whole: its own shape (config/) and the files it names, each checked by
-the wing that reads them (rule files by rules/, the Alertmanager config by alertmanager/)."""
+the wing that reads them (rule files by rules/, the Alertmanager config by alertmanager/,
+relabel rules by metrics/)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from tenantwatch.alertmanager.section_checks import alerting_issues
 from tenantwatch.config import loader
 from tenantwatch.config.loader import SectionCheck
 from tenantwatch.config.model import Config
+from tenantwatch.metrics.scrape_checks import relabel_issues
 from tenantwatch.rules.load import rule_files_issues
 
-WING_CHECKS: tuple[SectionCheck, ...] = (rule_files_issues, alerting_issues)
+WING_CHECKS: tuple[SectionCheck, ...] = (rule_files_issues, alerting_issues, relabel_issues)
 
 
 def load_config(path: Path, env: Mapping[str, str]) -> Config:

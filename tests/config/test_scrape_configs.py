@@ -214,14 +214,23 @@ def test_a_tenant_label_of_a_declared_tenant_is_accepted() -> None:
     )
 
 
-def test_it_reports_a_reserved_target_label_name() -> None:
+def test_it_takes_reserved_target_label_names_for_relabelling_as_prometheus_does() -> None:
     text = (
         "scrape_configs:\n  - job_name: app\n    static_configs:\n"
-        "      - targets: ['a:1']\n        labels: {__address__: x}\n"
+        "      - targets: ['a:1']\n        labels: {__metrics_path__: /probe, __meta_zone: eu}\n"
+    )
+    [static] = parse_config(text, FILE, {}).scrape_configs[0].static_configs
+    assert static.labels == {"__metrics_path__": "/probe", "__meta_zone": "eu"}
+
+
+def test_it_reports_an_invalid_target_label_name() -> None:
+    text = (
+        "scrape_configs:\n  - job_name: app\n    static_configs:\n"
+        "      - targets: ['a:1']\n        labels: {1zone: x}\n"
     )
     assert problems(text) == [
-        "tw.yml:5: scrape_configs.0.static_configs.0.labels: invalid label name '__address__': "
-        "use letters, digits and '_', not starting with a digit or '__'"
+        "tw.yml:5: scrape_configs.0.static_configs.0.labels: invalid label name '1zone': "
+        "use letters, digits and '_', not starting with a digit"
     ]
 
 

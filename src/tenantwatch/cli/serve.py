@@ -27,6 +27,7 @@ from tenantwatch.cli.common import (
 from tenantwatch.config.model import Config
 from tenantwatch.logs import configure_logging
 from tenantwatch.runtime import builders
+from tenantwatch.runtime.hangup import reload_on_hangup
 from tenantwatch.runtime.root import ALL_ROLES, Role, Runtime, build_runtime
 from tenantwatch.services.config_sync import ConfigSyncReport
 from tenantwatch.services.errors import ServiceError
@@ -158,7 +159,7 @@ def serve(
         raise typer.Exit(2) from None
     unsaved = save_key(settings.admin_key_file, secret) if secret else None
     tune_gc()
-    rt = build_runtime(settings, cfg)
+    rt = build_runtime(settings, cfg, env=dict(os.environ))
     server_config = uvicorn.Config(
         create_app(settings, rt),
         host=settings.host,
@@ -195,6 +196,7 @@ class AnnouncingServer(uvicorn.Server):
         self.runtime = runtime
         self.roles = roles
         self.announce = announce
+        self._unhook: Callable[[], None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         try:
@@ -206,11 +208,15 @@ class AnnouncingServer(uvicorn.Server):
             return
         await super().startup(sockets)
         if self.started:
+            self._unhook = reload_on_hangup(self.runtime)
             self.announce()
         else:
             await self.runtime.stop()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._unhook is not None:
+            self._unhook()
+            self._unhook = None
         try:
             await super().shutdown(sockets)
         finally:

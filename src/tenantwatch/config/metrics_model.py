@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ByteSize, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ByteSize,
+    ConfigDict,
+    Field,
+)
 
 from tenantwatch.config.discovery_model import FileSDConfig, HttpSDConfig, KubernetesSDConfig
 from tenantwatch.config.errors import refusing
@@ -27,7 +34,7 @@ from tenantwatch.config.http_client_model import (
 from tenantwatch.config.http_client_model import (
     TlsConfig as TlsConfig,
 )
-from tenantwatch.config.types import Duration, LabelsField
+from tenantwatch.config.types import Duration, TargetLabelsField
 from tenantwatch.domain.text import text_problem
 
 DEFAULT_SCRAPE_INTERVAL = 15.0
@@ -87,11 +94,75 @@ HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 
 class StaticConfig(_Strict):
     targets: list[Target]
-    labels: LabelsField = {}
+    labels: TargetLabelsField = {}
+
+
+_BASE2_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1 << 10,
+    "kib": 1 << 10,
+    "mb": 1 << 20,
+    "mib": 1 << 20,
+    "gb": 1 << 30,
+    "gib": 1 << 30,
+    "tb": 1 << 40,
+    "tib": 1 << 40,
+}
+_SIZE = re.compile(r"^\s*(\d+)\s*([A-Za-z]*)\s*$")
+
+
+def _check_base2_bytes(value: object) -> int:
+    """Prometheus' units.Base2Bytes: a number of bytes, or one with KB, MB, GB or TB (all
+    powers of 1024, as Prometheus reads them; KiB, MiB... too)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError("a size cannot be negative; 0 means no limit")
+        return value
+    if isinstance(value, str):
+        found = _SIZE.match(value)
+        if found and found.group(2).lower() in _BASE2_UNITS:
+            return int(found.group(1)) * _BASE2_UNITS[found.group(2).lower()]
+    raise ValueError(
+        f"invalid size {value!r}; write a number of bytes or one with a unit, e.g. '10MB' "
+        "(KB, MB, GB and TB are powers of 1024, as in Prometheus); 0 means no limit"
+    )
+
+
+Base2Bytes = Annotated[int, BeforeValidator(_check_base2_bytes)]
+Limit = Annotated[int, Field(ge=0)]
+
+
+class RelabelConfig(_Strict):
+    """One relabel rule, as in Prometheus' relabel_config; its defaults. What Prometheus
+    refuses beyond the types (a replace without target_label...) is checked by the metrics
+    wing (metrics/scrape_checks.py), which owns relabelling."""
+
+    source_labels: list[str] = []
+    separator: str = ";"
+    regex: str = "(.*)"
+    modulus: int = Field(default=0, ge=0)
+    target_label: str = ""
+    replacement: str = "$1"
+    action: str = "replace"
+
+
+# Prometheus' per-scrape limits, in scrape_config and (defaults for every job) in `global:`,
+# here `metrics:`; 0 means no limit
+LIMIT_NAMES = (
+    "sample_limit",
+    "target_limit",
+    "label_limit",
+    "label_name_length_limit",
+    "label_value_length_limit",
+    "body_size_limit",
+    "keep_dropped_targets",
+)
 
 
 class ScrapeConfig(HttpClientConfig):
-    """One scrape job, as in Prometheus' scrape_config."""
+    """One scrape job, as in Prometheus' scrape_config (targets from static_configs, and
+    from service discovery), with its relabelling and per-scrape limits."""
 
     job_name: JobName
     static_configs: list[StaticConfig] = []
@@ -105,6 +176,23 @@ class ScrapeConfig(HttpClientConfig):
     honor_labels: bool = False
     honor_timestamps: bool = True
     params: dict[str, list[str]] = {}
+    relabel_configs: list[RelabelConfig] = []
+    metric_relabel_configs: list[RelabelConfig] = []
+    sample_limit: Limit | None = None
+    target_limit: Limit | None = None
+    label_limit: Limit | None = None
+    label_name_length_limit: Limit | None = None
+    label_value_length_limit: Limit | None = None
+    body_size_limit: Base2Bytes | None = None
+    keep_dropped_targets: Limit | None = None
+
+    def limit(self, name: str, defaults: MetricsConfig) -> int:
+        """The job's limit `name` (one of LIMIT_NAMES), else the metrics default; 0: none."""
+        own: int | None = getattr(self, name)
+        if own is not None:
+            return own
+        default: int | None = getattr(defaults, name)
+        return default or 0
 
     def interval(self, defaults: MetricsConfig) -> float:
         return self.scrape_interval or defaults.scrape_interval
@@ -162,6 +250,14 @@ class MetricsConfig(_Strict):
     scrape_timeout: Duration = Field(default=DEFAULT_SCRAPE_TIMEOUT, gt=0)
     query: QueryLimitsConfig = QueryLimitsConfig()
     limits: IngestLimitsConfig = IngestLimitsConfig()
+    # Prometheus' global scrape limits, the defaults of every scrape job (0: no limit)
+    sample_limit: Limit = 0
+    target_limit: Limit = 0
+    label_limit: Limit = 0
+    label_name_length_limit: Limit = 0
+    label_value_length_limit: Limit = 0
+    body_size_limit: Base2Bytes = 0
+    keep_dropped_targets: Limit = 0
 
     @property
     def forwards_writes(self) -> bool:

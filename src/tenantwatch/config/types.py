@@ -11,6 +11,7 @@ from tenantwatch.domain.durations import parse_duration
 from tenantwatch.domain.ssrf import SsrfPolicy
 from tenantwatch.domain.tenants import label_name_problem
 from tenantwatch.domain.text import text_problem
+from tenantwatch.types import is_label_name
 
 
 def _check_duration(value: object) -> float:
@@ -41,6 +42,24 @@ def _labels_problem(value: dict[str, str]) -> str | None:
 
 LabelsField = Annotated[dict[str, str], refusing(_labels_problem)]
 """Label names and values as a tenant or a scrape target declares them."""
+
+
+def _target_labels_problem(value: dict[str, str]) -> str | None:
+    for name, text in value.items():
+        if not is_label_name(name):
+            return (
+                f"invalid label name {name!r}: use letters, digits and '_', not starting "
+                "with a digit"
+            )
+        problem = text_problem(text, what=f"label {name!r}", max_length=500, min_length=0)
+        if problem:
+            return problem
+    return None
+
+
+TargetLabelsField = Annotated[dict[str, str], refusing(_target_labels_problem)]
+"""A static_configs group's labels: as in Prometheus, names starting with '__' are allowed
+(`__metrics_path__`, `__param_x`, `__meta_x` for relabelling); they never reach a series."""
 
 AllowList = Annotated[list[str], AfterValidator(_check_allow_list)]
 """CIDRs, addresses and host names ('.example.com' for every name under it) that an SSRF

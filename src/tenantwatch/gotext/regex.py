@@ -33,10 +33,11 @@ class GoRegex:
     """A compiled, fully anchored pattern: `^(?s:pattern)$` as Prometheus compiles label
     matchers (dot_nl), or `^(?:pattern)$` as Alertmanager does."""
 
-    __slots__ = ("_compiled", "pattern")
+    __slots__ = ("_compiled", "dot_nl", "pattern")
 
     def __init__(self, pattern: str, *, dot_nl: bool) -> None:
         self.pattern = pattern
+        self.dot_nl = dot_nl
         options = _options(dot_nl)
         try:
             self._compiled = re2.compile(f"^(?:{pattern})$", options)
@@ -57,6 +58,16 @@ class GoRegex:
 
     def matches(self, text: str) -> bool:
         return self._compiled.search(text) is not None
+
+    # the same pattern compiled twice is the same regex (a reloaded config's rules compare
+    # equal to the running ones)
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GoRegex):
+            return NotImplemented
+        return (self.pattern, self.dot_nl) == (other.pattern, other.dot_nl)
+
+    def __hash__(self) -> int:
+        return hash((self.pattern, self.dot_nl))
 
 
 def expand(template: str, match: GoMatch) -> str:

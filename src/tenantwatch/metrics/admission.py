@@ -3,7 +3,7 @@ is stored: new series within their tenant's budget, no stored sample overwritten
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tenantwatch.metrics.head import Head, MemSeries
@@ -77,3 +77,35 @@ class Admission:
                     "them with a tenant, or raise metrics.limits.max_series",
                     samples=len(rows),
                 )
+
+
+def series_gate(limits: SeriesLimits, head: Head) -> Callable[[Labels], str | None]:
+    """The check a scrape makes before it stores a new series: why the series' tenant (or
+    the shared budget of series without a known tenant) has no room for it, else None.
+    Only new series are asked about, so a steady scrape never calls it."""
+
+    def refusal(labels: Labels) -> str | None:
+        budgets = limits.by_tenant
+        tenant = limits.tenant_of(labels, budgets)
+        if tenant is not None:
+            limit = budgets[tenant]
+            stored = head.count_with(TENANT, tenant)
+            if stored < limit:
+                return None
+            return (
+                f"per-tenant series limit of {limit} exceeded for tenant {tenant!r}: new "
+                "series of this target are not stored; scrape fewer series (drop some with "
+                "metric_relabel_configs), or raise max_series of its tier (or the tenant's "
+                "limits.max_series)"
+            )
+        limit = limits.default
+        stored = head.active - sum(head.count_with(TENANT, t) for t in budgets)
+        if stored < limit:
+            return None
+        return (
+            f"series limit of {limit} exceeded for series without a known tenant: new "
+            "series of this target are not stored; label them with a tenant, or raise "
+            "metrics.limits.max_series"
+        )
+
+    return refusal

@@ -76,14 +76,15 @@ def report_labels(name: str, target: Labels) -> Labels:
 
 
 def report_values(
-    *, up: bool, duration_s: float, scraped: int, added: int
+    *, up: bool, duration_s: float, scraped: int, added: int, kept: int | None = None
 ) -> tuple[tuple[str, float], ...]:
-    """The values of the synthetic series for one scrape, by name."""
+    """The values of the synthetic series for one scrape, by name; kept: the samples left
+    after metric_relabel_configs (all scraped ones by default)."""
     return (
         ("up", 1.0 if up else 0.0),
         ("scrape_duration_seconds", duration_s),
         ("scrape_samples_scraped", float(scraped)),
-        ("scrape_samples_post_metric_relabeling", float(scraped)),
+        ("scrape_samples_post_metric_relabeling", float(scraped if kept is None else kept)),
         ("scrape_series_added", float(added)),
     )
 

@@ -20,7 +20,7 @@ import structlog
 from tenantwatch.config.metrics_model import MetricsConfig
 from tenantwatch.config.model import Config
 from tenantwatch.domain.tiers import TierCatalog
-from tenantwatch.metrics.admission import Admission
+from tenantwatch.metrics.admission import Admission, series_gate
 from tenantwatch.metrics.backend import EmbeddedBackend, QueryBackend
 from tenantwatch.metrics.http_auth import HttpAuth, auth_from_config, resolve_secret
 from tenantwatch.metrics.limits import IngestLimits, SeriesLimits
@@ -30,7 +30,7 @@ from tenantwatch.metrics.remote import Auth, BasicAuth, BearerToken, RemoteBacke
 from tenantwatch.metrics.remote_forward import RemoteWriteForwarder
 from tenantwatch.metrics.retention import TenantRetention
 from tenantwatch.metrics.scrape import ScrapeManager
-from tenantwatch.metrics.scrape_targets import targets_from_config
+from tenantwatch.metrics.scrape_targets import ScrapeJob
 from tenantwatch.metrics.store import MetricStore
 from tenantwatch.types import Labels, Sample
 
@@ -192,6 +192,25 @@ class MetricsRuntime:
         call = functools.partial(fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._parser, call)
 
+    async def reload(self, config: Config) -> None:
+        """Take a reloaded config: scrape jobs (unchanged targets keep scraping), scrape and
+        ingest limits, and the series limits' defaults. Where the store lives and which
+        backend answers queries need a restart; a change there is logged and ignored."""
+        fixed = ("backend", "url", "data_dir", "flush_interval", "remote_write_url")
+        changed = [f for f in fixed if getattr(config.metrics, f) != getattr(self.config, f)]
+        if changed:
+            log.warning("metrics settings need a restart to change", settings=changed)
+        else:
+            self.config = config.metrics
+        self.limits = IngestLimits.of(config.metrics.limits)
+        if self.series_limits is not None:
+            self.series_limits.default = config.metrics.limits.max_series
+            self.series_limits.overrides = {
+                t.id: t.limits.max_series for t in config.tenants if t.limits.max_series
+            }
+            await self.refresh_retention()
+        await self.scrapes.set_jobs(scrape_jobs(config))
+
     async def refresh_retention(self) -> None:
         """Read every tenant's tier again, for retention and series limits."""
         if self.tenant_tiers is None:
@@ -211,6 +230,11 @@ class MetricsRuntime:
                 await asyncio.wait_for(self._stop.wait(), RETENTION_REFRESH_S)
             if not self._stop.is_set():
                 await self.refresh_retention()
+
+
+def scrape_jobs(config: Config) -> list[ScrapeJob]:
+    """The scrape jobs of a validated config."""
+    return [ScrapeJob.of(job, config.metrics) for job in config.scrape_configs]
 
 
 def store_directory(data_dir: Path, config: MetricsConfig) -> Path:
@@ -257,7 +281,9 @@ def build_metrics(
             max_samples=config.metrics.query.max_samples,
             max_concurrency=config.metrics.query.max_concurrency,
         )
-    scrapes = ScrapeManager(appender, targets_from_config(config.scrape_configs, metrics))
+    scrapes = ScrapeManager(
+        appender, jobs=scrape_jobs(config), gate=series_gate(series_limits, store.head)
+    )
     push = PushGateway(
         appender,
         store_directory(data_dir, metrics) / "push",

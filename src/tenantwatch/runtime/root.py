@@ -3,10 +3,13 @@ own the order in which they start and stop."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+import time
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import ping
@@ -19,7 +22,9 @@ from tenantwatch.adapters.notifiers.base import Notifiers
 from tenantwatch.adapters.probes.executor import ProbeExecutor
 from tenantwatch.adapters.probes.guard import probe_policy
 from tenantwatch.adapters.smtp_sink import SmtpSink
+from tenantwatch.config.errors import ConfigError
 from tenantwatch.config.model import Config
+from tenantwatch.configuration import load_config
 from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.flapping import FlapConfig
 from tenantwatch.domain.outbox import RetryPolicy
@@ -58,6 +63,7 @@ class Role(StrEnum):
 
 
 ALL_ROLES = frozenset(Role)
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -82,6 +88,13 @@ class Runtime:
     config_groups: list[ManagedGroup]
     inspector: Inspector | None
     last_sync: ConfigSyncReport | None = None
+    # the environment ${VAR}s in tenantwatch.yml expand from when it is reloaded
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    reloads: int = 0
+    reload_failures: int = 0
+    last_reload_ok: bool = True
+    last_config_time: float | None = None  # when a reload last succeeded (Unix seconds)
+    _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _alerting_on: bool = False
     _smtp: SmtpSink | None = field(default=None, repr=False)
 
@@ -145,6 +158,41 @@ class Runtime:
         await self.metrics.stop()
         await self.db.close()
 
+    async def reload_config(self) -> Config:
+        """Read tenantwatch.yml again and apply it as Prometheus' reload does: scrape jobs
+        (targets whose labels and URL are unchanged keep scraping, with their caches) and
+        rule files; return the new config. Raise ConfigError (every problem, file:line)
+        and keep running the old config when the file is invalid. Tenants, checks and the
+        Alertmanager configuration are not reloaded (`tenantwatch serve` applies them)."""
+        async with self._reload_lock:
+            self.reloads += 1
+            try:
+                config = await asyncio.to_thread(self._read_config)
+                groups = await asyncio.to_thread(config_rule_groups, self.settings, config)
+            except ConfigError as exc:
+                self.reload_failures += 1
+                self.last_reload_ok = False
+                log.error("config reload failed; the running config stays", error=str(exc))
+                raise
+            await self.metrics.reload(config)
+            self.config_groups = groups
+            await self.reload_rules()
+            self.config = config
+            self.last_reload_ok = True
+            self.last_config_time = time.time()
+            log.info(
+                "config reloaded",
+                file=str(self.settings.config),
+                scrape_jobs=len(config.scrape_configs),
+                rule_groups=len(groups),
+            )
+            return config
+
+    def _read_config(self) -> Config:
+        if self.settings.config is None:
+            return self.config
+        return load_config(self.settings.config, self.env)
+
     async def reload_rules(self) -> None:
         """Give the rule manager the config's groups plus the API's current ones."""
         stored = await self.rule_groups.all_groups()
@@ -197,8 +245,11 @@ def build_check_engine(
     )
 
 
-def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
-    """Return every part wired; nothing is opened until start() or first use."""
+def build_runtime(
+    settings: Settings, config: Config | None = None, *, env: Mapping[str, str] | None = None
+) -> Runtime:
+    """Return every part wired; nothing is opened until start() or first use. env: what
+    ${VAR}s expand from when the config is reloaded."""
     config = config or Config()
     db = builders.open_database(settings, config)
     engine = db.engine
@@ -289,6 +340,7 @@ def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
         rules=rules,
         config_groups=config_groups,
         inspector=Inspector(limit=config.inspector.limit) if config.inspector.enabled else None,
+        env=dict(env or {}),
     )
     return runtime
 

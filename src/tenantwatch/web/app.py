@@ -17,8 +17,17 @@ from tenantwatch.metrics.scrape_metrics import ScrapeCollector
 from tenantwatch.metrics.store_metrics import StoreCollector
 from tenantwatch.runtime.root import Role, Runtime
 from tenantwatch.settings import Settings
-from tenantwatch.web import docs_ui, errors, health, home, inspector, metrics_route, ping
-from tenantwatch.web.api import alertmanager, prom, prom_rules, push, v1
+from tenantwatch.web import (
+    docs_ui,
+    errors,
+    health,
+    home,
+    inspector,
+    lifecycle,
+    metrics_route,
+    ping,
+)
+from tenantwatch.web.api import alertmanager, prom, prom_rules, prom_targets, push, v1
 from tenantwatch.web.body_limit import BodyLimit
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
@@ -83,10 +92,12 @@ def create_app(
     docs_ui.install(app)
     app.include_router(home.router)
     app.include_router(health.router)
+    app.include_router(lifecycle.router)
     app.include_router(metrics_route.router)
     app.include_router(v1.router)
     app.include_router(prom.router)
     app.include_router(prom_rules.router)
+    app.include_router(prom_targets.router)
     app.include_router(alertmanager.router)
     app.include_router(push.router)
     app.include_router(ping.router)

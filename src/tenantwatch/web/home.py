@@ -77,6 +77,7 @@ def keyed_apis(facts: HomeFacts) -> list[Entry]:
         Entry("/api/v1/monitoring/health/platform", "seed 002's monitoring APIs"),
         Entry("/api/v1/monitoring/alerts", "alerts: list, acknowledge, resolve"),
         Entry("/api/v1/query?query=up", "Prometheus HTTP API (a Grafana data source)"),
+        Entry("/api/v1/targets", "scrape targets: health, last error, dropped targets"),
         Entry("/api/v2/alerts", "Alertmanager API v2 (Prometheus, vmalert, Grafana, amtool)"),
     ]
     if not facts.metrics_public:

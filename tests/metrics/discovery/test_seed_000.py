@@ -56,10 +56,6 @@ def test_every_seed_job_loads_but_for_its_relabel_configs() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ScrapeConfig has no relabel_configs yet (wired into scraping separately)",
-)
 def test_every_seed_job_loads_whole() -> None:
     for job in seed_jobs().values():
         try:

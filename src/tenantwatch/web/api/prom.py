@@ -347,21 +347,22 @@ def _process_start() -> float | None:
     return None
 
 
-async def runtimeinfo(request: Request, who: PromReader) -> JSONResponse:
+async def runtimeinfo(request: Request, rt: RuntimeDep, who: PromReader) -> JSONResponse:
     """Runtime information in Prometheus' shape. CWD and hostname are left empty: tenants'
     keys may read this, and the server's layout is none of their business."""
 
     async def work(form: Form) -> Answer:
         now = time.time()
         started = format_rfc3339_micro(_process_start() or now)
+        loaded = rt.last_config_time
         return Answer(
             {
                 "startTime": started,
                 "CWD": "",
                 "hostname": "",
                 "serverTime": format_rfc3339_micro(now),
-                "reloadConfigSuccess": True,
-                "lastConfigTime": started,
+                "reloadConfigSuccess": rt.last_reload_ok,
+                "lastConfigTime": format_rfc3339_micro(loaded) if loaded else started,
                 "corruptionCount": 0,
                 "goroutineCount": threading.active_count(),
                 "GOMAXPROCS": os.cpu_count() or 1,
