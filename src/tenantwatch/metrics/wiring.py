@@ -17,11 +17,13 @@ from typing import ParamSpec, TypeVar
 
 import structlog
 
-from tenantwatch.config.metrics_model import MetricsConfig
+from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
 from tenantwatch.config.model import Config
 from tenantwatch.domain.tiers import TierCatalog
 from tenantwatch.metrics.admission import Admission, series_gate
 from tenantwatch.metrics.backend import EmbeddedBackend, QueryBackend
+from tenantwatch.metrics.discovery.jobs import ProviderFactory
+from tenantwatch.metrics.discovery.manager import DiscoveryManager
 from tenantwatch.metrics.http_auth import HttpAuth, auth_from_config, resolve_secret
 from tenantwatch.metrics.limits import IngestLimits, SeriesLimits
 from tenantwatch.metrics.pushgateway import PushGateway
@@ -111,8 +113,12 @@ class MetricsRuntime:
         forwarder: RemoteWriteForwarder | None = None,
         tenant_tiers: TenantTiers | None = None,
         series_limits: SeriesLimits | None = None,
+        discovery: DiscoveryManager | None = None,
+        scrape_configs: Sequence[ScrapeConfig] = (),
     ) -> None:
         self.config = config
+        self.discovery = discovery
+        self._scrape_configs = list(scrape_configs)
         self.limits = IngestLimits.of(config.limits)
         self.series_limits = series_limits
         self.rejections = Rejections()
@@ -148,6 +154,8 @@ class MetricsRuntime:
             background["remote-write forwarder"] = self.forwarder.run(self._stop)
         self._tasks = [asyncio.create_task(c, name=n) for n, c in background.items()]
         await self.scrapes.start()
+        if self.discovery is not None:
+            await self.discovery.apply(discovered_jobs(self._scrape_configs))
         self.running = True
         log.info(
             "metrics started",
@@ -161,6 +169,8 @@ class MetricsRuntime:
         if not self.running:
             return
         self.running = False
+        if self.discovery is not None:
+            await self.discovery.stop()
         await self.scrapes.stop()
         self._stop.set()
         results = await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -210,6 +220,9 @@ class MetricsRuntime:
             }
             await self.refresh_retention()
         await self.scrapes.set_jobs(scrape_jobs(config))
+        self._scrape_configs = list(config.scrape_configs)
+        if self.discovery is not None and self.running:
+            await self.discovery.apply(discovered_jobs(self._scrape_configs))
 
     async def refresh_retention(self) -> None:
         """Read every tenant's tier again, for retention and series limits."""
@@ -237,6 +250,12 @@ def scrape_jobs(config: Config) -> list[ScrapeJob]:
     return [ScrapeJob.of(job, config.metrics) for job in config.scrape_configs]
 
 
+def discovered_jobs(configs: Sequence[ScrapeConfig]) -> list[ScrapeConfig]:
+    """The jobs for service discovery: without their static_configs, which the scrape
+    manager holds itself (each job's static groups would otherwise come twice)."""
+    return [job.model_copy(update={"static_configs": []}) for job in configs]
+
+
 def store_directory(data_dir: Path, config: MetricsConfig) -> Path:
     return config.data_dir if config.data_dir is not None else data_dir / "metrics"
 
@@ -247,8 +266,11 @@ def build_metrics(
     tiers: TierCatalog,
     *,
     tenant_tiers: TenantTiers | None = None,
+    config_dir: Path = Path("."),
+    environ: Mapping[str, str] | None = None,
 ) -> MetricsRuntime:
-    """Construct the metric side; nothing is opened until start()."""
+    """Construct the metric side; nothing is opened until start(). Relative file_sd paths
+    start at config_dir; in-cluster Kubernetes discovery reads environ."""
     metrics = config.metrics
     retention = TenantRetention(tiers)
     retention.update({t.id: t.tier for t in config.tenants})
@@ -301,4 +323,9 @@ def build_metrics(
         forwarder=forwarder,
         tenant_tiers=tenant_tiers,
         series_limits=series_limits,
+        discovery=DiscoveryManager(
+            scrapes.update_groups,
+            factory=ProviderFactory(base_dir=config_dir, env=dict(environ or {})),
+        ),
+        scrape_configs=config.scrape_configs,
     )

@@ -4,6 +4,7 @@ own the order in which they start and stop."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -269,7 +270,14 @@ def build_runtime(
                 return out
             cursor = page.next_cursor
 
-    metrics = build_metrics(settings.data_dir, config, db.ctx.tiers, tenant_tiers=tenant_tiers)
+    metrics = build_metrics(
+        settings.data_dir,
+        config,
+        db.ctx.tiers,
+        tenant_tiers=tenant_tiers,
+        config_dir=config_dir(settings),
+        environ=os.environ,
+    )
 
     def sink(samples: list[Sample]) -> None:
         """Append samples to the metric store (dropped while it is not running)."""
