@@ -330,8 +330,9 @@ def decimal_exponents(vals: Floats) -> tuple[NDArray[np.int8], NDArray[np.bool_]
             break
         scale = 10.0**e
         v = safe[todo]
-        r = np.round(v * scale)
-        ok = ((r / scale == v) & (np.abs(r) < _EXACT)).all(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = np.round(v * scale)
+            ok = ((r / scale == v) & (np.abs(r) < _EXACT)).all(axis=1)
         exps[todo[ok]] = e
         todo = todo[~ok]
     return exps, exc

@@ -6,10 +6,11 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
-from bench import common, ingest, query
+from bench import common, compression, history, ingest, query
 from bench import openmetrics_gen as gen
 from tenantwatch.configuration import parse_config
 from tenantwatch.metrics.exposition import parse_text
@@ -173,3 +174,62 @@ async def test_a_tiny_ingest_run_measures_both_scrapers(tmp_path: Path) -> None:
         assert side.cpu_s >= 0, side.name
         assert side.end.series >= 3 * ingest.series_per_target(1), side.name
         assert side.end.rss > 0
+
+
+def test_every_compression_codec_round_trips_odd_values_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    k, n = 20, 480
+    ts = compression.scrape_times(rng, n, 1_700_000_000_000)
+    ts2 = np.vstack([ts + i for i in range(k)])
+    vals = np.round(rng.normal(100, 30, (k, n)), 2)
+    vals[0] = np.cumsum(rng.poisson(3, n)).astype(np.float64)  # a counter
+    vals[1] = rng.random(n)  # no decimal scaling fits
+    vals[2, 10] = np.array([compression.STALE_NAN_BITS], dtype=np.uint64).view(np.float64)[0]
+    vals[2, 0] = math.nan  # an exception first in its row
+    vals[3, 5:8] = (math.inf, -math.inf, -0.0)
+    vals[4] = 1e300  # too large to scale
+    for codec in compression.codecs():
+        for page in (1, 16, 64):
+            m = compression.measure(codec, ts2, vals, page, runs=1)  # raises when lossy
+            assert 0 < m.bytes_per_sample < 17, codec.name
+
+
+def test_decimal_exponents_are_the_smallest_exact_ones() -> None:
+    vals = np.array([[1.0, 2.0], [0.5, 0.25], [0.1, 0.7], [1 / 3, 1.0], [math.nan, 2.5]])
+    exps, exc = compression.decimal_exponents(vals)
+    assert exps.tolist() == [0, 2, 1, -1, 1]
+    assert exc.tolist() == [[False, False]] * 4 + [[True, False]]
+
+
+def test_a_tiny_compression_run_measures_every_dataset(tmp_path: Path) -> None:
+    require_prometheus()
+    report = compression.run(
+        demo_hours=2.0,
+        day_hours=2.0,
+        ingest_tenants=1,
+        om_tenants=1,
+        pages=(1, 16),
+        runs=1,
+        workdir=tmp_path,
+        console=Console(quiet=True),
+        only=lambda c: c.name.endswith("zstd1"),
+    )
+    assert sorted(report.prometheus) == [
+        (d, compression.CHUNK_2H) for d in ("demo", "ingest", "om")
+    ]
+    assert all(full > 0.5 for _, full in report.prometheus.values())
+    for by_data in report.cells.values():
+        assert sorted(by_data) == ["demo", "ingest", "om"]
+        assert all(c.measure.bytes_per_sample > 0 for c in by_data.values())
+
+
+def test_a_tiny_history_run_agrees_with_prometheus(tmp_path: Path) -> None:
+    require_prometheus()
+    spec = history.Spec(series=60, days=2, end_ms=1_765_065_600_000)
+    report = history.run(spec, runs=1, workdir=tmp_path, memory=True, console=Console(quiet=True))
+    assert report.built.store_bytes > 0 and report.built.prometheus_bytes > 0
+    assert [(r.name, r.comparison.describe()) for r in report.rows if not r.comparison.ok] == []
+    assert all(r.series > 0 for r in report.rows)
+    assert report.child.ready_s > 0 and report.prometheus_ready_s > 0
+    assert [days for days, _, _ in report.memory] == [1, 2]
+    assert all(rss > 0 for _, rss, _ in report.memory)
