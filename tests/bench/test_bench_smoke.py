@@ -233,3 +233,46 @@ def test_a_tiny_history_run_agrees_with_prometheus(tmp_path: Path) -> None:
     assert report.child.ready_s > 0 and report.prometheus_ready_s > 0
     assert [days for days, _, _ in report.memory] == [1, 2]
     assert all(rss > 0 for _, rss, _ in report.memory)
+
+
+def test_history_uses_the_store_block_calls_once_it_has_them() -> None:
+    class Block:
+        mint, maxt, series, samples, bytes = 0, 1, 1, 2, 30
+
+    class BlockStore:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def append_series(self, labels: Labels, ts: np.ndarray, vals: np.ndarray) -> int:
+            self.calls.append(f"append {len(ts)}")
+            return len(ts)
+
+        def housekeep(self, now_ms: int | None = None) -> None:
+            self.calls.append(f"housekeep {now_ms}")
+
+        def blocks_info(self) -> list[Block]:
+            return [Block(), Block()]
+
+    store = BlockStore()
+    ts = np.array([1, 2], dtype=np.int64)
+    assert history.append_series(store, (("__name__", "x"),), ts, ts.astype(np.float64)) == 2
+    history.housekeep(store, 5)
+    assert store.calls == ["append 2", "housekeep 5"]
+    assert history.blocks_summary(store) == (2, 60)
+    assert history.blocks_summary(object()) is None
+
+
+def test_history_data_is_the_same_for_the_same_spec_and_spans_its_days() -> None:
+    spec = history.Spec(series=30, days=2, end_ms=1_765_065_600_000)
+    rows = list(range(30))
+    a, b = history.Generator(spec), history.Generator(spec)
+    for day in range(2):
+        assert np.array_equal(a.day(rows, day), b.day(rows, day))
+    counters = [i for i in rows if spec.kind(i) == 2]
+    first = history.Generator(spec)
+    d0, d1 = first.day(counters, 0), first.day(counters, 1)
+    assert (np.diff(np.hstack([d0, d1]), axis=1) >= 0).all()  # counters never go down
+    ts = np.concatenate([history.scrape_times(spec, 0, d) for d in range(2)])
+    assert ts[0] > spec.start_ms and ts[-1] < spec.end_ms and (np.diff(ts) > 14_900).all()
+    assert ((ts - history.QUERY_OFFSET_MS) % history.STEP_MS != 0).all()
+    assert len({spec.labels(i) for i in rows}) == 30
