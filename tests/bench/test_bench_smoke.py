@@ -6,10 +6,11 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 
-from bench import common, ingest, query
+from bench import common, compression, history, ingest, query
 from bench import openmetrics_gen as gen
 from tenantwatch.configuration import parse_config
 from tenantwatch.metrics.exposition import parse_text
@@ -173,3 +174,105 @@ async def test_a_tiny_ingest_run_measures_both_scrapers(tmp_path: Path) -> None:
         assert side.cpu_s >= 0, side.name
         assert side.end.series >= 3 * ingest.series_per_target(1), side.name
         assert side.end.rss > 0
+
+
+def test_every_compression_codec_round_trips_odd_values_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    k, n = 20, 480
+    ts = compression.scrape_times(rng, n, 1_700_000_000_000)
+    ts2 = np.vstack([ts + i for i in range(k)])
+    vals = np.round(rng.normal(100, 30, (k, n)), 2)
+    vals[0] = np.cumsum(rng.poisson(3, n)).astype(np.float64)  # a counter
+    vals[1] = rng.random(n)  # no decimal scaling fits
+    vals[2, 10] = np.array([compression.STALE_NAN_BITS], dtype=np.uint64).view(np.float64)[0]
+    vals[2, 0] = math.nan  # an exception first in its row
+    vals[3, 5:8] = (math.inf, -math.inf, -0.0)
+    vals[4] = 1e300  # too large to scale
+    for codec in compression.codecs():
+        for page in (1, 16, 64):
+            m = compression.measure(codec, ts2, vals, page, runs=1)  # raises when lossy
+            assert 0 < m.bytes_per_sample < 17, codec.name
+
+
+def test_decimal_exponents_are_the_smallest_exact_ones() -> None:
+    vals = np.array([[1.0, 2.0], [0.5, 0.25], [0.1, 0.7], [1 / 3, 1.0], [math.nan, 2.5]])
+    exps, exc = compression.decimal_exponents(vals)
+    assert exps.tolist() == [0, 2, 1, -1, 1]
+    assert exc.tolist() == [[False, False]] * 4 + [[True, False]]
+
+
+def test_a_tiny_compression_run_measures_every_dataset(tmp_path: Path) -> None:
+    require_prometheus()
+    report = compression.run(
+        demo_hours=2.0,
+        day_hours=2.0,
+        ingest_tenants=1,
+        om_tenants=1,
+        pages=(1, 16),
+        runs=1,
+        workdir=tmp_path,
+        console=Console(quiet=True),
+        only=lambda c: c.name.endswith("zstd1"),
+    )
+    assert sorted(report.prometheus) == [
+        (d, compression.CHUNK_2H) for d in ("demo", "ingest", "om")
+    ]
+    assert all(full > 0.5 for _, full in report.prometheus.values())
+    for by_data in report.cells.values():
+        assert sorted(by_data) == ["demo", "ingest", "om"]
+        assert all(c.measure.bytes_per_sample > 0 for c in by_data.values())
+
+
+def test_a_tiny_history_run_agrees_with_prometheus(tmp_path: Path) -> None:
+    require_prometheus()
+    spec = history.Spec(series=60, days=2, end_ms=1_765_065_600_000)
+    report = history.run(spec, runs=1, workdir=tmp_path, memory=True, console=Console(quiet=True))
+    assert report.built.store_bytes > 0 and report.built.prometheus_bytes > 0
+    assert [(r.name, r.comparison.describe()) for r in report.rows if not r.comparison.ok] == []
+    assert all(r.series > 0 for r in report.rows)
+    assert report.child.ready_s > 0 and report.prometheus_ready_s > 0
+    assert [days for days, _, _ in report.memory] == [1, 2]
+    assert all(rss > 0 for _, rss, _ in report.memory)
+
+
+def test_history_uses_the_store_block_calls_once_it_has_them() -> None:
+    class Block:
+        mint, maxt, series, samples, bytes = 0, 1, 1, 2, 30
+
+    class BlockStore:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def append_series(self, labels: Labels, ts: np.ndarray, vals: np.ndarray) -> int:
+            self.calls.append(f"append {len(ts)}")
+            return len(ts)
+
+        def housekeep(self, now_ms: int | None = None) -> None:
+            self.calls.append(f"housekeep {now_ms}")
+
+        def blocks_info(self) -> list[Block]:
+            return [Block(), Block()]
+
+    store = BlockStore()
+    ts = np.array([1, 2], dtype=np.int64)
+    assert history.append_series(store, (("__name__", "x"),), ts, ts.astype(np.float64)) == 2
+    history.housekeep(store, 5)
+    assert store.calls == ["append 2", "housekeep 5"]
+    assert history.blocks_summary(store) == (2, 60)
+    assert history.blocks_summary(object()) is None
+
+
+def test_history_data_is_the_same_for_the_same_spec_and_spans_its_days() -> None:
+    spec = history.Spec(series=30, days=2, end_ms=1_765_065_600_000)
+    rows = list(range(30))
+    a, b = history.Generator(spec), history.Generator(spec)
+    for day in range(2):
+        assert np.array_equal(a.day(rows, day), b.day(rows, day))
+    counters = [i for i in rows if spec.kind(i) == 2]
+    first = history.Generator(spec)
+    d0, d1 = first.day(counters, 0), first.day(counters, 1)
+    assert (np.diff(np.hstack([d0, d1]), axis=1) >= 0).all()  # counters never go down
+    ts = np.concatenate([history.scrape_times(spec, 0, d) for d in range(2)])
+    assert ts[0] > spec.start_ms and ts[-1] < spec.end_ms and (np.diff(ts) > 14_900).all()
+    assert ((ts - history.QUERY_OFFSET_MS) % history.STEP_MS != 0).all()
+    assert len({spec.labels(i) for i in rows}) == 30
