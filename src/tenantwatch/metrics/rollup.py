@@ -16,9 +16,11 @@ coarsest sample spacing its functions tolerate) AND the selected span is long: t
 rollup for spans over 30 days, the 1 m rollup for spans over 1 day. Without max_step_ms
 the answer is always raw, so promqltest semantics never change behind anyone's back.
 
-Rollups are derived data: built on first use per series from the raw samples, extended as
-new buckets complete, rebuilt when a series changes other than by appending (version), and
-never persisted.
+Blocks store the rollups of their samples once merged (block_format.py), so they survive
+a restart. The head's rollups are derived data: built on first use per series from its
+raw samples, extended as new buckets complete, rebuilt when a series changes other than
+by appending (version). Blocks and head are aligned to whole hours, so a bucket never
+straddles the two.
 """
 
 from __future__ import annotations
