@@ -136,11 +136,13 @@ def require_prometheus() -> None:
         raise BenchError(f"prometheus and promtool are not on PATH; {INSTALL_HINT}")
 
 
-def create_blocks(openmetrics_file: Path, data_dir: Path, *, timeout: float = 3600.0) -> None:
+def create_blocks(
+    openmetrics_file: Path, data_dir: Path, *, timeout: float = 3600.0, block_hours: int = 400
+) -> None:
     """Turn an OpenMetrics file into TSDB blocks in data_dir with promtool.
 
-    `--max-block-duration` is raised so promtool 2.42, which re-reads the whole file once
-    per block window, reads it once or twice even when the samples span a week.
+    `--max-block-duration` is raised by default so promtool 2.42, which re-reads the whole
+    file once per block window, reads it once or twice even when the samples span a week.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
@@ -150,7 +152,7 @@ def create_blocks(openmetrics_file: Path, data_dir: Path, *, timeout: float = 36
             "create-blocks-from",
             "openmetrics",
             "--quiet",
-            "--max-block-duration=400h",
+            f"--max-block-duration={block_hours}h",
             str(openmetrics_file),
             str(data_dir),
         ],

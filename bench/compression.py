@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import io
 import struct
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -43,7 +42,7 @@ from rich.table import Table
 
 from bench import ingest
 from bench import openmetrics_gen as omg
-from bench.common import BenchError, median, require_prometheus
+from bench.common import BenchError, create_blocks, median, require_prometheus
 
 STEP_MS = 15_000
 DAY_MS = 86_400_000
@@ -541,25 +540,10 @@ def prometheus_bytes(
     om = workdir / f"{data.name}-{block_hours}h.om"
     samples = write_openmetrics(data, om, limit)
     out = workdir / f"{data.name}-{block_hours}h-prometheus"
-    done = subprocess.run(
-        [
-            "promtool",
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "--quiet",
-            f"--max-block-duration={block_hours}h",
-            str(om),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=3600,
-    )
-    om.unlink()
-    if done.returncode != 0:
-        raise BenchError(f"promtool could not load {om}: {(done.stderr or done.stdout)[-2000:]}")
+    try:
+        create_blocks(om, out, block_hours=block_hours)
+    finally:
+        om.unlink()
     chunk_bytes = sum(p.stat().st_size for p in out.glob("*/chunks/*"))
     index_bytes = sum(p.stat().st_size for p in out.glob("*/index"))
     return chunk_bytes, index_bytes, samples

@@ -54,6 +54,7 @@ from bench.common import (
     HttpClient,
     close_enough,
     compare,
+    create_blocks,
     median,
     prom_points,
     prom_query_body,
@@ -309,7 +310,7 @@ def build(
             out.close()
             assert prom_dir is not None
             t0 = time.perf_counter()
-            _promtool(om, prom_dir, (end - first) * 24)
+            create_blocks(om, prom_dir, timeout=24 * 3600, block_hours=(end - first) * 24)
             promtool_s += time.perf_counter() - t0
             om.unlink()
         console.log(f"{spec.days} d store: days {first}-{end} of {spec.days} written")
@@ -324,27 +325,6 @@ def build(
         built.prometheus_chunk_bytes = sum(p.stat().st_size for p in prom_dir.glob("*/chunks/*"))
         built.prometheus_block_days = spans[0][1] - spans[0][0]
     return built
-
-
-def _promtool(om: Path, out: Path, block_hours: int) -> None:
-    done = subprocess.run(
-        [
-            "promtool",
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            "--quiet",
-            f"--max-block-duration={block_hours}h",
-            str(om),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=24 * 3600,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchError(f"promtool could not load {om}: {(done.stderr or done.stdout)[-2000:]}")
 
 
 # -- queries --------------------------------------------------------------------------

@@ -37,6 +37,7 @@ import numpy as np
 from tenantwatch import jsonio
 from tenantwatch.metrics import chunk_codec
 from tenantwatch.metrics.rollup import HOUR_MS, MINUTE_MS, downsample, is_counter
+from tenantwatch.metrics.wal import fsync_dir
 from tenantwatch.promql.model import FloatArray, IntArray
 from tenantwatch.types import Labels
 
@@ -79,14 +80,6 @@ class BlockMeta:
 
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tenantwatch.metrics.block_format import Block, BlockError, fsync_dir
+from tenantwatch.metrics.block_format import Block, BlockError
 from tenantwatch.metrics.block_plan import BlockSpan
+from tenantwatch.metrics.wal import fsync_dir
 
 
 def new_block_id(mint: int) -> str:

@@ -445,20 +445,12 @@ class Head:
         return [s.labels for s in self.matching(matchers) if s.has_samples(mint, maxt)]
 
     def label_names(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[str]:
-        names: set[str] = set()
-        for labels in self.series(matchers, mint, maxt):
-            names.update(k for k, _ in labels)
-        return sorted(names)
+        return names_in(self.series(matchers, mint, maxt))
 
     def label_values(
         self, name: str, matchers: Sequence[Matcher], mint: Millis, maxt: Millis
     ) -> list[str]:
-        values: set[str] = set()
-        for labels in self.series(matchers, mint, maxt):
-            for k, v in labels:
-                if k == name:
-                    values.add(v)
-        return sorted(values)
+        return values_in(name, self.series(matchers, mint, maxt))
 
     def all_series(self) -> list[MemSeries]:
         return [s for s in self._series if s is not None]
@@ -501,6 +493,16 @@ class Head:
         samples = round(sum(s.n for s in chosen) * scale)
         size = round(sum(s.nbytes() for s in chosen) * scale) + _INDEX_BYTES_PER_SERIES * n
         return HeadStats(n, samples, size)
+
+
+def names_in(series: Sequence[Labels]) -> list[str]:
+    """The label names of these label sets, sorted."""
+    return sorted({k for labels in series for k, _ in labels})
+
+
+def values_in(name: str, series: Sequence[Labels]) -> list[str]:
+    """The values of label `name` in these label sets, sorted."""
+    return sorted({v for labels in series for k, v in labels if k == name})
 
 
 NAME_RE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")

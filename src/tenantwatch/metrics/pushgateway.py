@@ -24,6 +24,7 @@ import structlog
 from tenantwatch import jsonio
 from tenantwatch.metrics.admission import Admission
 from tenantwatch.metrics.push_groups import PushChange, PushGroup, apply_push, deleted_series
+from tenantwatch.metrics.wal import fsync_dir
 from tenantwatch.promql.model import STALE_NAN
 from tenantwatch.types import Labels, Sample
 
@@ -82,7 +83,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _apply(
@@ -102,15 +103,7 @@ def _save(path: Path, group: PushGroup) -> None:
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-        _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(path.parent)
 
 
 class PushGateway:

@@ -14,7 +14,7 @@ import numpy as np
 
 from tenantwatch.metrics.block_format import Block, kind_of_step, merge_pieces
 from tenantwatch.metrics.blocks import BlockSet
-from tenantwatch.metrics.head import Head, MemSeries
+from tenantwatch.metrics.head import Head, MemSeries, names_in, values_in
 from tenantwatch.metrics.rollup import RollupCache, choose_step, is_counter
 from tenantwatch.metrics.store_append import UnknownSeriesRef
 from tenantwatch.promql.model import FloatArray, IntArray, Matcher, PackedSeries, SeriesData
@@ -136,17 +136,9 @@ class StoreReader:
         ]
 
     def label_names(self, matchers: Sequence[Matcher], mint: Millis, maxt: Millis) -> list[str]:
-        names: set[str] = set()
-        for labels in self.series(matchers, mint, maxt):
-            names.update(k for k, _ in labels)
-        return sorted(names)
+        return names_in(self.series(matchers, mint, maxt))
 
     def label_values(
         self, name: str, matchers: Sequence[Matcher], mint: Millis, maxt: Millis
     ) -> list[str]:
-        values: set[str] = set()
-        for labels in self.series(matchers, mint, maxt):
-            for k, v in labels:
-                if k == name:
-                    values.add(v)
-        return sorted(values)
+        return values_in(name, self.series(matchers, mint, maxt))
