@@ -1,4 +1,5 @@
-"""Command line: python -m examples.demo.saas_app [--port 9464] [--config tenantwatch.yml]."""
+"""Command line: python -m examples.demo.saas_app [--port 9464] [--config tenantwatch.yml],
+or python -m examples.demo.saas_app history --days 2 --out FILE."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from .app import Simulator, serve
 from .heartbeat import feed
+from .history import history, write_history
 from .tenants import ConfigError, load_config, parse_tenant_args
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "tenantwatch.yml"
@@ -55,6 +58,63 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def parse_history_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.demo.saas_app history",
+        description="Write past days of the simulation as OpenMetrics with timestamps, "
+        "for `tenantwatch backfill`.",
+    )
+    parser.add_argument("--days", type=float, default=2.0, help="how far back to start")
+    parser.add_argument("--step", type=int, default=300, help="seconds between samples of a series")
+    parser.add_argument(
+        "--end",
+        type=int,
+        default=None,
+        metavar="UNIX_SECONDS",
+        help="history stops before this time (default: now)",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="file to write ('-': stdout)")
+    parser.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help="tenantwatch.yml (default: the demo's)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed, as the app's --seed")
+    parser.add_argument("--job", default="ai-shifu-api", help="job label of the scrape")
+    parser.add_argument("--instance", default="127.0.0.1:9464", help="instance label of the scrape")
+    return parser.parse_args(argv)
+
+
+def history_main(argv: list[str]) -> int:
+    args = parse_history_args(argv)
+    try:
+        tenants = load_config(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.step < 1 or args.days <= 0 or args.seed < 0:
+        print("error: --step and --days must be above 0, --seed 0 or more", file=sys.stderr)
+        return 2
+    end = int(time.time()) if args.end is None else args.end
+    lines = history(
+        tenants,
+        args.seed,
+        start=end - int(args.days * 86_400),
+        end=end,
+        step=args.step,
+        target={"job": args.job, "instance": args.instance},
+    )
+    if str(args.out) == "-":
+        write_history(lines, sys.stdout)
+        return 0
+    try:
+        with args.out.open("w", encoding="utf-8") as out:
+            samples = write_history(lines, out)
+    except OSError as exc:
+        print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {samples} samples to {args.out}", file=sys.stderr)
+    return 0
+
+
 def _heartbeat(args: argparse.Namespace) -> Coroutine[Any, Any, None] | None:
     if not args.heartbeat:
         return None
@@ -62,7 +122,10 @@ def _heartbeat(args: argparse.Namespace) -> Coroutine[Any, Any, None] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["history"]:
+        return history_main(argv[1:])
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         tenants = parse_tenant_args(args.tenant) if args.tenant else load_config(args.config)
