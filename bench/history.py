@@ -391,10 +391,16 @@ def child_main(store_dir: Path, spec_doc: dict[str, Any], runs: int) -> int:
     qs = queries(spec)
     start, end = range_bounds(spec)
 
+    # what the server's query backend does after every query (metrics/backend.py)
+    after_query = getattr(store, "after_query", lambda: None)
+
     def run(q: Query) -> Any:
-        if q.range_step_ms:
-            return engine.range(q.expr, start, end, q.range_step_ms)
-        return engine.instant(q.expr, spec.query_ms)
+        try:
+            if q.range_step_ms:
+                return engine.range(q.expr, start, end, q.range_step_ms)
+            return engine.instant(q.expr, spec.query_ms)
+        finally:
+            after_query()
 
     first = run(qs[0])
     print(f"ready {time.perf_counter() - started:.6f}", flush=True)

@@ -97,7 +97,15 @@ class EmbeddedBackend:
             left = None if timeout_s is None else timeout_s - (time.monotonic() - started)
             if left is not None and left <= 0:
                 raise PromQLError("timeout", "query timed out in query queue")
-            return await asyncio.to_thread(work, left)
+            return await asyncio.to_thread(self._then_release, work, left)
+
+    def _then_release(self, work: Callable[[float | None], T], left: float | None) -> T:
+        try:
+            return work(left)
+        finally:
+            after = getattr(self.source, "after_query", None)
+            if after is not None:
+                after()
 
     async def instant(
         self,

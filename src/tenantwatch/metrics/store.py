@@ -35,6 +35,7 @@ from tenantwatch.metrics import wal as walfile
 from tenantwatch.metrics.block_format import BlockMeta
 from tenantwatch.metrics.blocks import BlockSet
 from tenantwatch.metrics.head import MAX_TIME, MIN_TIME, Head
+from tenantwatch.metrics.memory_return import MemoryReturn
 from tenantwatch.metrics.rollup import RollupCache
 from tenantwatch.metrics.store_append import PendingRecords, StoreAppender
 from tenantwatch.metrics.store_blocks import StoreBlocks
@@ -98,6 +99,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
         self.head = Head()
         self.blockset = BlockSet(None if directory is None else directory / "blocks")
         self.rollups = RollupCache()
+        self.memory = MemoryReturn()
         self.open_report = OpenReport()
         self.last_flush: float | None = None
         self.last_checkpoint: float | None = None

@@ -15,6 +15,7 @@ import numpy as np
 from tenantwatch.metrics.block_format import Block, kind_of_step, merge_pieces
 from tenantwatch.metrics.blocks import BlockSet
 from tenantwatch.metrics.head import Head, MemSeries, names_in, values_in
+from tenantwatch.metrics.memory_return import MemoryReturn
 from tenantwatch.metrics.rollup import RollupCache, choose_step, is_counter
 from tenantwatch.metrics.store_append import UnknownSeriesRef
 from tenantwatch.promql.model import FloatArray, IntArray, Matcher, PackedSeries, SeriesData
@@ -40,6 +41,11 @@ class StoreReader:
     head: Head
     rollups: RollupCache
     blockset: BlockSet
+    memory: MemoryReturn
+
+    def after_query(self) -> bool:
+        """Give freed memory back after queries that read a lot (see memory_return.py)."""
+        return self.memory.after_query()
 
     def select_packed(
         self,
@@ -94,6 +100,7 @@ class StoreReader:
         kind = kind_of_step(step)
         positions = _positions(blocks, matched)
         out = []
+        read = 0
         for i, series in enumerate(matched):
             pieces = []
             counter = kind > 0 and is_counter(series.labels)
@@ -103,8 +110,10 @@ class StoreReader:
                     pieces.append(_clip(*block.chunk(at, kind, counter), mint, maxt))
             pieces.append(heads[i])
             ts, vals = merge_pieces(pieces)
+            read += 16 * sum(len(p[0]) for p in pieces)
             if len(ts):
                 out.append(SeriesData(series.labels, ts, vals))
+        self.memory.note(read)
         return out
 
     @property
