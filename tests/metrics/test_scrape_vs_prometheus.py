@@ -111,9 +111,11 @@ REPORTED = (
 
 
 def reported_by_prometheus(url: str, name: str) -> dict[str, float]:
-    """The last value of a report series, by job."""
-    found = get(url + "/api/v1/query?" + urllib.parse.urlencode({"query": name}))
-    return {r["metric"]["job"]: float(r["value"][1]) for r in found["result"]}
+    """The value of a report series at Prometheus' first scrape, by job (ours scraped
+    once; on a loaded machine Prometheus may have scraped again, and scrape_series_added
+    differs between a first scrape and the next)."""
+    found = get(url + "/api/v1/query?" + urllib.parse.urlencode({"query": name + "[10m]"}))
+    return {r["metric"]["job"]: float(r["values"][0][1]) for r in found["result"]}
 
 
 def get(url: str) -> Any:
