@@ -139,3 +139,37 @@ def test_the_configured_metrics_data_dir_is_used(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert sorted(read_store(tmp_path / "store", "requests_total")) == ["t0", "t1", "t2"]
+
+
+def big_file(path: Path, *, bad_line: str | None = None) -> tuple[Path, int]:
+    """Over 200,000 lines (several pieces): 60 families of 4,000 samples."""
+    lines = []
+    for family in range(60):
+        lines.append(f"# TYPE f{family} gauge")
+        for p in range(4000):
+            lines.append(f'f{family}{{tenant="t"}} {p} {NOW_S - 4000 * 15 + p * 15}')
+    if bad_line is not None:
+        lines[-10] = bad_line
+    lines.append("# EOF")
+    path.write_text("\n".join(lines) + "\n")
+    return path, len(lines) - 10  # the bad line, 1-based
+
+
+def test_a_long_file_is_imported_in_pieces(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    path, _ = big_file(tmp_path / "big.om")
+    result = run(str(path), data_dir=data)
+    assert result.returncode == 0, result.stderr
+    assert "imported 240000 samples of 60 series" in result.stdout
+    got = read_store(data / "metrics", "f59")
+    assert [v for _, v in got["t"]] == [float(p) for p in range(4000)]
+
+
+def test_a_bad_line_late_in_a_long_file_names_its_line_and_imports_nothing(
+    tmp_path: Path,
+) -> None:
+    path, line = big_file(tmp_path / "big.om", bad_line="f59{tenant=t} 1 2")
+    result = run(str(path), data_dir=tmp_path / "var")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{path}:{line}: ")
+    assert read_store(tmp_path / "var" / "metrics", "f0") == {}

@@ -1,5 +1,9 @@
 """tenantwatch backfill FILE: import an OpenMetrics file with timestamps into the store.
 
+The file is read twice, a few whole families at a time: once to check it (a bad file
+imports nothing), once to import it, cutting the head into blocks as it goes, so a file
+of weeks of history needs no more memory than a small one.
+
 As `promtool tsdb create-blocks-from openmetrics`: every sample carries a timestamp and
 the file ends with `# EOF`. The store directory is written directly, so the server must
 be stopped: the store's lock file tells, and backfill refuses while it is held.
@@ -8,12 +12,12 @@ be stopped: the store's lock file tells, and backfill refuses while it is held.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from tenantwatch.cli.common import (
     ConfigOption,
@@ -29,6 +33,7 @@ from tenantwatch.metrics.exposition import (
     decode_exposition,
     parse_text,
 )
+from tenantwatch.metrics.openmetrics_chunks import Piece, pieces
 from tenantwatch.metrics.retention import TenantRetention
 from tenantwatch.metrics.store import MetricStore
 from tenantwatch.metrics.store_recovery import StoreInUse
@@ -36,6 +41,7 @@ from tenantwatch.metrics.wiring import store_directory
 from tenantwatch.types import Labels, Sample
 
 BATCH = 50_000
+CUT_EVERY = 2_000_000  # samples between cuts of the head into blocks
 
 
 class BackfillError(Exception):
@@ -57,30 +63,103 @@ def _sample_line_numbers(text: str) -> list[int]:
     ]
 
 
-def read_samples(path: Path) -> list[Sample]:
-    """Every sample of an OpenMetrics file. Raise BackfillError naming file and line."""
+def _parse(path: Path, piece: Piece) -> list[Sample]:
+    """The samples of one piece; BackfillError naming the file's line."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BackfillError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    try:
-        text = decode_exposition(raw)
-        parsed: list[ParsedSample] = parse_text(text, openmetrics=True)
+        text = decode_exposition(piece.data)
+        parsed: list[ParsedSample] = parse_text(piece.text_for_parser(text), openmetrics=True)
     except ExpositionError as exc:
-        raise BackfillError(f"{path}:{exc.line}: {exc.reason}") from None
+        raise BackfillError(f"{path}:{piece.file_line(exc.line)}: {exc.reason}") from None
     out = []
     for i, sample in enumerate(parsed):
         if sample.timestamp_ms is None:
             lines = _sample_line_numbers(text)
-            line = lines[i] if len(lines) == len(parsed) else 0
+            line = piece.file_line(lines[i]) if len(lines) == len(parsed) else 0
             raise BackfillError(
                 f"{path}:{line}: sample has no timestamp; backfill needs a timestamp on every "
                 "sample (OpenMetrics: seconds after the value)"
             )
         out.append((sample.labels, sample.timestamp_ms, sample.value))
-    if not out:
-        raise BackfillError(f"{path}: the file holds no samples")
     return out
+
+
+def read_pieces(path: Path) -> Iterator[tuple[int, list[Sample]]]:
+    """The file's samples, a piece of whole families at a time, with the bytes read so
+    far. Raise BackfillError naming file and line."""
+    try:
+        with path.open("rb") as f:
+            done = 0
+            for piece in pieces(f):
+                done += len(piece.data)
+                yield done, _parse(path, piece)
+    except OSError as exc:
+        raise BackfillError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+
+
+@dataclass
+class _Tally:
+    """What an import has seen so far."""
+
+    samples: int = 0
+    first_ms: int = 2**63 - 1
+    last_ms: int = -(2**63)
+    past_retention: int = 0
+    series: set[Labels] = field(default_factory=set)
+
+    def add(
+        self, samples: Sequence[Sample], retention_ms: Callable[[Labels], int], now_ms: int
+    ) -> None:
+        self.samples += len(samples)
+        for labels, t, _ in samples:
+            self.series.add(labels)
+            self.first_ms = min(self.first_ms, t)
+            self.last_ms = max(self.last_ms, t)
+            if t < now_ms - retention_ms(labels):
+                self.past_retention += 1
+
+    def report(self) -> BackfillReport:
+        return BackfillReport(
+            self.samples, len(self.series), self.first_ms, self.last_ms, self.past_retention
+        )
+
+
+def check_file(path: Path) -> int:
+    """Read the whole file once without storing anything: its size in bytes. Raise
+    BackfillError at the first problem, so a bad file imports nothing."""
+    size = 0
+    samples = 0
+    for read, part in read_pieces(path):
+        size = read
+        samples += len(part)
+    if not samples:
+        raise BackfillError(f"{path}: the file holds no samples")
+    return size
+
+
+def import_file(
+    store: MetricStore,
+    path: Path,
+    *,
+    retention_ms: Callable[[Labels], int],
+    now_ms: int,
+    advance: Callable[[int], None] = lambda n: None,
+) -> BackfillReport:
+    """Append a checked file's samples to an open store, a piece at a time; the head is
+    cut into blocks as it goes, so memory stays bounded whatever the file's length."""
+    tally = _Tally()
+    since_cut = 0
+    done_before = 0
+    for done, part in read_pieces(path):
+        import_samples(store, part, tally=tally, retention_ms=retention_ms, now_ms=now_ms)
+        since_cut += len(part)
+        if since_cut >= CUT_EVERY:
+            store.flush()
+            store.cut()
+            since_cut = 0
+        advance(done - done_before)
+        done_before = done
+    store.flush()
+    return tally.report()
 
 
 def import_samples(
@@ -90,6 +169,7 @@ def import_samples(
     retention_ms: Callable[[Labels], int],
     now_ms: int,
     advance: Callable[[int], None] = lambda n: None,
+    tally: _Tally | None = None,
 ) -> BackfillReport:
     """Append samples to an open store in batches; return what was imported."""
     for start in range(0, len(samples), BATCH):
@@ -97,15 +177,9 @@ def import_samples(
         store.append_many(batch)
         advance(len(batch))
     store.flush()
-    times = [t for _, t, _ in samples]
-    past = sum(1 for labels, t, _ in samples if t < now_ms - retention_ms(labels))
-    return BackfillReport(
-        samples=len(samples),
-        series=len({labels for labels, _, _ in samples}),
-        first_ms=min(times),
-        last_ms=max(times),
-        past_retention=past,
-    )
+    tally = tally if tally is not None else _Tally()
+    tally.add(samples, retention_ms, now_ms)
+    return tally.report()
 
 
 def _when(ms: int) -> str:
@@ -122,8 +196,8 @@ def backfill(
     retention = TenantRetention(TierCatalog.with_custom(cfg.custom_tiers()))
     retention.update({t.id: t.tier for t in cfg.tenants})
     try:
-        with console.status(f"reading {file}"):
-            samples = read_samples(file)
+        with console.status(f"checking {file}"):
+            size = check_file(file)
     except BackfillError as exc:
         err_console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(1) from None
@@ -142,15 +216,14 @@ def backfill(
         with Progress(
             TextColumn("importing"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("samples"),
+            DownloadColumn(),
             TimeRemainingColumn(),
             console=console,
         ) as progress:
-            task = progress.add_task("import", total=len(samples))
-            report = import_samples(
+            task = progress.add_task("import", total=size)
+            report = import_file(
                 store,
-                samples,
+                file,
                 retention_ms=retention,
                 now_ms=int(time.time() * 1000),
                 advance=lambda n: progress.advance(task, n),
