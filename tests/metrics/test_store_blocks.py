@@ -278,6 +278,27 @@ def test_queries_during_cuts_and_compactions_miss_nothing(tmp_path: Path) -> Non
     store.close()
 
 
+def test_a_merge_gives_up_when_the_store_closes_and_keeps_its_blocks(tmp_path: Path) -> None:
+    data = history(series=300, days=1)
+    store = MetricStore(tmp_path / "s", retention_ms=lambda _: 60 * DAY)
+    store.open()
+    for hour in range(24):  # cut as a running server does: 2 h blocks, one at a time
+        for labels, (ts, vals) in data.items():
+            store.append_series(labels, ts[hour * 240 : (hour + 1) * 240], vals[hour * 240 :][:240])
+        store.cut()
+    assert all(b.maxt - b.mint == BLOCK_MS for b in store.blocks_info())
+    before = sorted(b.id for b in store.blocks_info())
+    store.stopping.set()
+    assert store.compact() == 0
+    assert sorted(b.id for b in store.blocks_info()) == before
+    assert not list((tmp_path / "s" / "blocks").glob("*.tmp"))
+    store.stopping.clear()
+    assert store.compact() >= 1
+    got = {dict(sd.labels)["i"]: len(sd.ts) for sd in store.select([], T0, T0 + DAY)}
+    assert set(got.values()) == {5760}
+    store.close()
+
+
 CHILD = r"""
 import sys, numpy as np
 from pathlib import Path

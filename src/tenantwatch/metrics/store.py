@@ -112,6 +112,7 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
         self._checkpoint_lock = threading.Lock()
         self._cut_lock = threading.Lock()
         self._compact_lock = threading.Lock()
+        self.stopping = threading.Event()  # set while closing: a long merge gives up
         self._wal: walfile.Wal | None = None
         self._lock_fd: int | None = None
         self._stats: tuple[float, int, int] | None = None  # (monotonic, samples, bytes)
@@ -262,10 +263,14 @@ class MetricStore(StoreAppender, StoreReader, StoreRecovery, StoreBlocks):
                 jobs.append(("stats", self._measure))
             if jobs:
                 housekeeping = asyncio.create_task(self._housekeep(jobs))
-        if housekeeping is not None:
-            await housekeeping
-        if compaction is not None:
-            await compaction
+        self.stopping.set()
+        try:
+            if housekeeping is not None:
+                await housekeeping
+            if compaction is not None:
+                await compaction
+        finally:
+            self.stopping.clear()
 
     def housekeep(self, now_ms: Millis | None = None) -> None:
         """Cut the head into blocks, merge blocks and apply retention, now (the flusher

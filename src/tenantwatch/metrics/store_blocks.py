@@ -43,6 +43,10 @@ log = structlog.get_logger("tenantwatch.metrics.store")
 _TRIM_BATCH = 2048
 
 
+class MergeStopped(Exception):
+    """A merge given up because the store is closing; its parents stay, whole."""
+
+
 class StoreBlocks:
     """MetricStore's blocks (state from MetricStore.__init__)."""
 
@@ -51,6 +55,7 @@ class StoreBlocks:
     directory: Path | None
     retention_ms: Callable[[Labels], int]
     _lock: threading.Lock
+    stopping: threading.Event
     _cut_lock: threading.Lock
     _compact_lock: threading.Lock
 
@@ -149,7 +154,10 @@ class StoreBlocks:
                     return merges
                 (start, end), ids = plan
                 wanted = set(ids)
-                self._rewrite([b for b in self.blockset.current if b.id in wanted], start, end)
+                try:
+                    self._rewrite([b for b in self.blockset.current if b.id in wanted], start, end)
+                except MergeStopped:
+                    return merges
                 merges += 1
 
     def _rewrite(
@@ -171,6 +179,8 @@ class StoreBlocks:
         lost: dict[int, Labels] | None = None
         try:
             for i, ref in enumerate(refs.tolist()):
+                if i % 256 == 0 and self.stopping.is_set():
+                    raise MergeStopped("the store is closing")
                 if skip is not None and skip(ref):
                     continue
                 labels = self._labels_of(ref)
@@ -222,7 +232,10 @@ class StoreBlocks:
                     log.info("metric block expired", block=block.id)
                     continue
                 stale = frozenset(ref for ref, g in zip(refs, gone, strict=True) if g)
-                self._rewrite([block], block.meta.mint, block.meta.maxt, stale.__contains__)
+                try:
+                    self._rewrite([block], block.meta.mint, block.meta.maxt, stale.__contains__)
+                except MergeStopped:
+                    return changed
         return changed
 
     def housekeep_blocks(self, now_ms: Millis) -> None:
