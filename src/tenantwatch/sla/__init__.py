@@ -1,0 +1,1 @@
+"""SLAs and SLOs per tenant: periods in the tenant's timezone, budgets, burn rates (pure)."""
