@@ -53,6 +53,7 @@ from tenantwatch.workers.check_engine import CheckEngine
 from tenantwatch.workers.check_samples import SampleSink
 from tenantwatch.workers.outbox import OutboxWorker
 from tenantwatch.workers.rules import RuleManager
+from tenantwatch.workers.sla_targets import SlaTargetWriter
 
 
 class Role(StrEnum):
@@ -88,6 +89,7 @@ class Runtime:
     rules: RuleManager
     config_groups: list[ManagedGroup]
     inspector: Inspector | None
+    sla_targets: SlaTargetWriter | None = None  # each tenant's targets as series
     last_sync: ConfigSyncReport | None = None
     # the environment ${VAR}s in tenantwatch.yml expand from when it is reloaded
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -98,6 +100,8 @@ class Runtime:
     _reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _alerting_on: bool = False
     _smtp: SmtpSink | None = field(default=None, repr=False)
+    _sla_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _sla_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -137,6 +141,11 @@ class Runtime:
         api = Role.API in roles
         if api and not self.metrics.running:
             await self.metrics.start()
+        if api and self.sla_targets is not None and self._sla_task is None:
+            self._sla_stop = asyncio.Event()
+            self._sla_task = asyncio.create_task(
+                self.sla_targets.run(self._sla_stop), name="sla target series"
+            )
         await self.check_engine.start(schedule=Role.CHECKS in roles, samples=api)
         if not api:
             return report
@@ -156,6 +165,10 @@ class Runtime:
             self._smtp = None
         await self.notifiers.close()
         await self.check_engine.stop()
+        if self._sla_task is not None:
+            self._sla_stop.set()
+            await self._sla_task
+            self._sla_task = None
         await self.metrics.stop()
         await self.db.close()
 
@@ -336,6 +349,7 @@ def build_runtime(
         ),
         probes={"database": database},
         metrics=metrics,
+        sla_targets=SlaTargetWriter(services.tenants, db.ctx.tiers, sink),
         notifiers=notifiers,
         outbox=outbox,
         notifications=notifications,
