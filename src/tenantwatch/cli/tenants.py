@@ -89,20 +89,9 @@ def list_(
     """List tenants as a table (or JSON)."""
 
     async def work(services: Services, _: Config) -> list[Tenant]:
-        out: list[Tenant] = []
-        cursor = None
-        while True:
-            page = await services.tenants.list(
-                cli_principal(),
-                cursor=cursor,
-                limit=500,
-                tier=tier,
-                status=str(status) if status else None,
-            )
-            out.extend(page.items)
-            if page.next_cursor is None:
-                return out
-            cursor = page.next_cursor
+        return await services.tenants.all(
+            cli_principal(), tier=tier, status=str(status) if status else None
+        )
 
     tenants = with_services(settings_from_env(config), work)
     if output is tables.Output.JSON:

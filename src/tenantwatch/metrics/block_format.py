@@ -101,14 +101,22 @@ class BlockWriter:
     """Writes one block; add() series in any order of refs, then finish()."""
 
     def __init__(
-        self, root: Path, block_id: str, mint: int, maxt: int, level: int, *, rollups: bool = True
+        self,
+        root: Path,
+        block_id: str,
+        mint: int,
+        maxt: int,
+        level: int,
+        *,
+        rollups: bool = True,
+        parents: tuple[str, ...] = (),
     ) -> None:
         self.root = root
         self.final = root / block_id
         self.tmp = root / f"{block_id}.tmp"
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
-        self.meta = BlockMeta(block_id, mint, maxt, level)
+        self.meta = BlockMeta(block_id, mint, maxt, level, parents)
         self._chunks = open(self.tmp / "chunks", "wb")  # noqa: SIM115 - closed in finish
         self._at = 0
         self._kinds = [_KindPages() for _ in (KINDS if rollups else KINDS[:1])]

@@ -79,8 +79,3 @@ def plan_compaction(
             if len(members) > 1 and start + size <= boundary:
                 return (start, start + size), [b.id for b in members]
     return None
-
-
-def expired(block_maxt: int, cutoffs: Sequence[int]) -> list[bool]:
-    """Which of a block's series are wholly past their retention (cutoff: now - retention)."""
-    return [block_maxt <= cutoff for cutoff in cutoffs]

@@ -95,10 +95,11 @@ class BlockSet:
 
     def refs(self) -> np.ndarray:
         """Every series ref some block holds, ascending."""
-        found = self._refs
-        if found is None:
+        if self._refs is None:
             blocks = self.current
-            found = np.unique(np.concatenate([b.refs for b in blocks])) if blocks else None
-            found = found if found is not None else np.empty(0, np.int64)
-            self._refs = found
-        return found
+            self._refs = (
+                np.unique(np.concatenate([b.refs for b in blocks]))
+                if blocks
+                else np.empty(0, np.int64)
+            )
+        return self._refs

@@ -164,12 +164,3 @@ def _integrate(diffs: IntArray, n: int, first: int, first_delta: int, *, twice: 
     np.cumsum(deltas, out=out[1:])
     out[1:] += first
     return out
-
-
-def size_of(buf: bytes | memoryview, offset: int = 0) -> int:
-    """How many bytes the chunk starting at offset takes."""
-    n, _, _, ts_width, mode, width, _, nexc, _, _ = HEADER.unpack_from(buf, offset)
-    if n == 0:
-        return HEADER.size
-    stored = 8 * n if mode == XOR else width * max(n - (2 if mode == DECIMAL_DOD else 1), 0)
-    return int(HEADER.size + ts_width * max(n - 2, 0) + stored + 12 * nexc)

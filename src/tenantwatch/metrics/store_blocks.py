@@ -58,9 +58,7 @@ class StoreBlocks:
     stopping: threading.Event
     _cut_lock: threading.Lock
     _compact_lock: threading.Lock
-
-    def checkpoint(self) -> None:
-        raise NotImplementedError
+    checkpoint: Callable[[], None]  # MetricStore's: snapshot the head, drop the WAL it covers
 
     # -- levels ----------------------------------------------------------------------
     def block_levels(self) -> tuple[int, ...]:
@@ -68,6 +66,10 @@ class StoreBlocks:
         if not isinstance(longest, int):
             return block_plan.LEVELS
         return block_plan.levels_for(longest)
+
+    def _head_newest(self) -> int | None:
+        """The newest sample in the head, None when it is empty."""
+        return max((s.last_t for s in self.head.all_series() if s.n), default=None)
 
     def _labels_of(self, ref: int) -> Labels | None:
         series = self.head.series_by_id(ref)
@@ -82,10 +84,10 @@ class StoreBlocks:
             return self._cut()
 
     def _cut(self) -> int:
-        everything = self.head.all_series()
-        newest = max((s.last_t for s in everything if s.n), default=None)
+        newest = self._head_newest()
         if newest is None:
             return 0
+        everything = self.head.all_series()
         boundary = block_plan.cut_boundary(newest)
         before: dict[int, tuple[int, int]] = {}
         oldest = boundary
@@ -143,7 +145,7 @@ class StoreBlocks:
         merges = 0
         with self._compact_lock:
             while True:
-                newest = max((s.last_t for s in self.head.all_series() if s.n), default=None)
+                newest = self._head_newest()
                 if newest is None:
                     newest = self.blockset.max_time + block_plan.HEAD_KEEP_MS
                 boundary = block_plan.cut_boundary(newest)
@@ -174,8 +176,9 @@ class StoreBlocks:
         positions = [b.positions(refs) for b in blocks]
         parents = sorted({p for b in blocks for p in (b.id, *b.meta.parents)})
         level = max(b.meta.level for b in blocks) + 1
-        writer = BlockWriter(self.blockset.root, new_block_id(start), start, end, level)
-        writer.meta = type(writer.meta)(writer.meta.id, start, end, level, tuple(parents))
+        writer = BlockWriter(
+            self.blockset.root, new_block_id(start), start, end, level, parents=tuple(parents)
+        )
         lost: dict[int, Labels] | None = None
         try:
             for i, ref in enumerate(refs.tolist()):
@@ -223,7 +226,7 @@ class StoreBlocks:
                 for ref in refs:
                     labels = self._labels_of(ref)
                     cutoffs.append(now_ms - self.retention_ms(labels if labels else ()))
-                gone = block_plan.expired(block.meta.maxt, cutoffs)
+                gone = [block.meta.maxt <= cutoff for cutoff in cutoffs]  # wholly past
                 if not any(gone):
                     continue
                 changed += 1
@@ -237,9 +240,3 @@ class StoreBlocks:
                 except MergeStopped:
                     return changed
         return changed
-
-    def housekeep_blocks(self, now_ms: Millis) -> None:
-        """Cut, compact and expire, as the flusher does in the background."""
-        self.cut()
-        self.compact()
-        self.expire_blocks(now_ms)

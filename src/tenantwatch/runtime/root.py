@@ -274,14 +274,7 @@ def build_runtime(
         await ping(engine)
 
     async def tenant_tiers() -> dict[str, str]:
-        out: dict[str, str] = {}
-        cursor = None
-        while True:
-            page = await tenants.list(SYSTEM, cursor=cursor, limit=500)
-            out.update((t.id, t.tier) for t in page.items)
-            if page.next_cursor is None:
-                return out
-            cursor = page.next_cursor
+        return {t.id: t.tier for t in await tenants.all(SYSTEM)}
 
     metrics = build_metrics(
         settings.data_dir,

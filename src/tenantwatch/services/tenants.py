@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -146,6 +147,19 @@ class TenantService:
                 after=after, limit=limit + 1, only=who.tenant_id, tier=tier, status=status
             )
         return page_from(rows, limit, lambda t: t.id)
+
+    async def all(
+        self, who: Principal, *, tier: str | None = None, status: str | None = None
+    ) -> builtins.list[Tenant]:
+        """Every tenant `who` may see (list, page after page)."""
+        out: builtins.list[Tenant] = []
+        cursor = None
+        while True:
+            page = await self.list(who, cursor=cursor, limit=500, tier=tier, status=status)
+            out.extend(page.items)
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
 
     async def get(self, who: Principal, tenant_id: str) -> Tenant:
         async with self._ctx.uow() as uow:

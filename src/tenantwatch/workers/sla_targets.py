@@ -36,15 +36,10 @@ class SlaTargetWriter:
 
     async def write_once(self) -> int:
         """Write the current targets of every tenant; return how many samples."""
-        targets: dict[str, SlaTargets] = {}
-        cursor = None
-        while True:
-            page = await self.tenants.list(SYSTEM, cursor=cursor, limit=500)
-            for tenant in page.items:
-                targets[tenant.id] = self.tiers.effective_sla(tenant.tier, tenant.sla_overrides)
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        targets: dict[str, SlaTargets] = {
+            t.id: self.tiers.effective_sla(t.tier, t.sla_overrides)
+            for t in await self.tenants.all(SYSTEM)
+        }
         samples = target_samples(targets, int(self.clock() * 1000))
         self.sink(samples)
         return len(samples)
