@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from tenantwatch.sla.credits import DEFAULT_SCHEDULE, check_schedule, credit_percent
-from tenantwatch.sla.health import HealthInputs, health_score
+from tenantwatch.domain.health_score import HealthInputs, health_score
 
 
 def test_the_health_score_is_seed_000s_weighted_sum() -> None:
