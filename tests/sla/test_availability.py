@@ -58,3 +58,32 @@ def test_degraded_counts_as_the_rules_say(how: str, down: float) -> None:
     rules = Rules(max_gap_s=600, degraded=how)  # type: ignore[arg-type]
     got = availability(samples, (0, 30 * MIN), rules=rules)
     assert got.down_ms == down
+
+
+def test_a_tenant_is_down_while_any_of_its_checks_is_down() -> None:
+    import numpy as np
+
+    from tenantwatch.sla.availability import combine, of_runs, runs_of
+
+    ts = np.arange(0, 60) * MIN
+    api = np.where((ts >= 10 * MIN) & (ts < 15 * MIN), 0.0, 1.0)  # down 10:00-15:00
+    db = np.where((ts >= 12 * MIN) & (ts < 20 * MIN), 0.0, 1.0)  # down 12:00-20:00
+    period = (0, 60 * MIN)
+    runs = [runs_of(ts, v, period, 2 * MIN) for v in (api, db)]
+    got = of_runs(combine(runs), period)
+    assert got.down_ms == 10 * MIN  # 10:00 to 20:00, once
+    assert got.downtimes == ((10 * MIN, 20 * MIN),)
+    # a check that reports alone for a while decides alone; silence of both is unknown
+    late = runs_of(ts[30:], np.ones(30), period, 2 * MIN)
+    early = runs_of(ts[:20], np.zeros(20), period, 2 * MIN)
+    both = of_runs(combine([early, late]), period)
+    # the last early sample (19:00) holds for max_gap, to 21:00
+    assert (both.down_ms, both.up_ms, both.unknown_ms) == (21 * MIN, 30 * MIN, 9 * MIN)
+
+
+def test_stale_markers_are_unknown() -> None:
+    import math
+
+    samples = [(0, 1.0), (MIN, math.nan), (2 * MIN, 0.0)]
+    got = availability(samples, (0, 3 * MIN), rules=Rules(max_gap_s=60))
+    assert (got.up_ms, got.down_ms, got.unknown_ms) == (MIN, MIN, MIN)

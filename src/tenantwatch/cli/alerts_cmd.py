@@ -20,7 +20,7 @@ from tenantwatch import jsonio
 from tenantwatch.alertmanager.routing import RoutingError, parse_matchers
 from tenantwatch.cli import tables
 from tenantwatch.cli.common import console, err_console, settings_from_env
-from tenantwatch.cli.query import _base_url, resolve_key
+from tenantwatch.cli.query import base_url, resolve_key
 from tenantwatch.domain.durations import parse_duration
 from tenantwatch.gotext.times import format_rfc3339_nano
 
@@ -41,10 +41,10 @@ class ApiFailed(Exception):
 def api(method: str, url: str | None, key: str | None, path: str, body: Any = None) -> Any:
     """One JSON request to the running server; exit 1 with its reason when it fails."""
     settings = settings_from_env()
-    base = _base_url(url, settings)
+    base = base_url(url, settings)
     secret = resolve_key(key, settings)
     data = jsonio.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(  # noqa: S310 (_base_url allows http and https only)
+    request = urllib.request.Request(  # noqa: S310 (base_url allows http and https only)
         base + path,
         data=data,
         method=method,

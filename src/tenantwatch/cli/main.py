@@ -18,6 +18,7 @@ from tenantwatch.cli import (
     query,
     rules_cmd,
     serve,
+    sla_cmd,
     status,
     tenants,
     tsdb_cmd,
@@ -66,6 +67,9 @@ app.add_typer(alerts_cmd.silence_app, name="silence")
 app.add_typer(notify_cmd.app, name="test")
 app.add_typer(notifications_cmd.app, name="notifications")
 app.add_typer(tsdb_cmd.app, name="tsdb")
+app.add_typer(sla_cmd.app, name="sla")
+sla_cmd.app.command("status")(sla_cmd.status)
+sla_cmd.app.command("report")(sla_cmd.report)
 
 if __name__ == "__main__":
     app()

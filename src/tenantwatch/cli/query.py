@@ -136,27 +136,38 @@ def resolve_key(key: str | None, settings: Settings) -> str:
     raise typer.Exit(2)
 
 
-def call(base_url: str, path: str, form: dict[str, str], key: str) -> dict[str, Any]:
-    """POST a form to the query API and return the JSON `data` answer with its notes.
+def fetch(
+    base_url: str,
+    path: str,
+    key: str,
+    *,
+    form: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+) -> bytes:
+    """GET (or POST `form`) one of tenantwatch's APIs; return the answer's body.
 
     Raise QueryFailed with Prometheus' error, the server's refusal or the network problem.
     """
-    # _base_url lets only http:// and https:// URLs through
+    query = f"?{urllib.parse.urlencode(params)}" if params else ""
+    # base_url lets only http:// and https:// URLs through
     request = urllib.request.Request(  # noqa: S310
-        f"{base_url}{path}",
-        data=urllib.parse.urlencode(form).encode(),
-        headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
-        method="POST",
+        f"{base_url}{path}{query}",
+        data=None if form is None else urllib.parse.urlencode(form).encode(),
+        headers={"Authorization": f"Bearer {key}", "Accept": "*/*"},
+        method="GET" if form is None else "POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as resp:  # noqa: S310
-            body = resp.read()
+            body: bytes = resp.read()
+            return body
     except urllib.error.HTTPError as exc:
         body = exc.read()
         answer = _json(body)
         if answer.get("status") == "error":
             raise QueryFailed(f"{answer.get('errorType')}: {answer.get('error')}") from None
         detail = answer.get("detail") or body[:200].decode(errors="replace") or exc.reason
+        if isinstance(detail, list):  # a validation error: its sentences
+            detail = "; ".join(str(d.get("msg", d)) for d in detail if isinstance(d, dict))
         hint = " (check --key or TENANTWATCH_API_KEY)" if exc.code in (401, 403) else ""
         raise QueryFailed(f"HTTP {exc.code}: {detail}{hint}") from None
     except (urllib.error.URLError, OSError) as exc:
@@ -165,6 +176,11 @@ def call(base_url: str, path: str, form: dict[str, str], key: str) -> dict[str, 
             f"cannot reach tenantwatch at {base_url}: {reason}; is `tenantwatch serve` running? "
             "Point at it with --url or TENANTWATCH_PUBLIC_URL"
         ) from None
+
+
+def call(base_url: str, path: str, form: dict[str, str], key: str) -> dict[str, Any]:
+    """POST a form to the query API and return the JSON `data` answer with its notes."""
+    body = fetch(base_url, path, key, form=form)
     answer = _json(body)
     if answer.get("status") != "success":
         raise QueryFailed(f"unexpected answer from {base_url}{path}: {body[:200]!r}")
@@ -186,7 +202,7 @@ def _notes(answer: dict[str, Any]) -> None:
         err_console.print(f"info: {note}", highlight=False)
 
 
-def _base_url(url: str | None, settings: Settings) -> str:
+def base_url(url: str | None, settings: Settings) -> str:
     base = (url or settings.base_url).rstrip("/")
     if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
         err_console.print(
@@ -238,7 +254,7 @@ def query(
     """Run a PromQL query against a running tenantwatch; print a table (and sparklines for
     --range), or the API's `data` with -o json. Errors print Prometheus' error and exit 1."""
     settings = settings_from_env()
-    base = _base_url(url, settings)
+    base = base_url(url, settings)
     if step and not span:
         err_console.print("[red]--step[/red] needs --range, e.g. --range 1h --step 1m")
         raise typer.Exit(2)

@@ -11,6 +11,7 @@ from tenantwatch.config.alerting_model import AlertmanagerSection, InspectorConf
 from tenantwatch.config.checks_model import CheckConfig
 from tenantwatch.config.errors import refusing
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
+from tenantwatch.config.sla_model import SlaSection
 from tenantwatch.config.types import AllowList, Duration, LabelsField
 from tenantwatch.domain.tenants import TenantStatus, tenant_id_problem, timezone_problem
 from tenantwatch.domain.text import text_problem
@@ -149,6 +150,7 @@ class Config(_Strict):
     alertmanager: AlertmanagerSection = AlertmanagerSection()
     inspector: InspectorConfig = InspectorConfig()
     http: HttpConfig = HttpConfig()
+    sla: SlaSection = SlaSection()
 
     def custom_tiers(self) -> dict[str, Tier]:
         return {name: tier.to_tier(name) for name, tier in self.tiers.items()}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import structlog
+import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenantwatch.adapters.db.engine import ping
@@ -18,8 +19,10 @@ from tenantwatch.adapters.db.repos.alerting import SqlAlertRepo
 from tenantwatch.adapters.db.repos.notifications import SqlNotificationRepo
 from tenantwatch.adapters.db.repos.rule_alerts import SqlRuleStateStore
 from tenantwatch.adapters.db.repos.rule_groups import SqlRuleGroupRepo
+from tenantwatch.adapters.db.repos.sla_credits import SqlCreditLedger
 from tenantwatch.adapters.inspector import Inspector
 from tenantwatch.adapters.notifiers.base import Notifiers
+from tenantwatch.adapters.pdf import PdfUnavailable, render_pdf
 from tenantwatch.adapters.probes.executor import ProbeExecutor
 from tenantwatch.adapters.probes.guard import probe_policy
 from tenantwatch.adapters.smtp_sink import SmtpSink
@@ -30,11 +33,13 @@ from tenantwatch.domain.apikeys import SYSTEM
 from tenantwatch.domain.flapping import FlapConfig
 from tenantwatch.domain.outbox import RetryPolicy
 from tenantwatch.metrics.wiring import MetricsRuntime, build_metrics
+from tenantwatch.rules.files import parse_rule_file
 from tenantwatch.rules.load import builtin_groups, load_rule_groups
 from tenantwatch.rules.status import ManagedGroup
 from tenantwatch.runtime import builders
 from tenantwatch.runtime.alerting import alertmanager_config, build_notifiers, escalator
 from tenantwatch.runtime.builders import Database, Services, config_dir
+from tenantwatch.runtime.sla import build_sla
 from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alerting import AlertingService
 from tenantwatch.services.apikeys import ApiKeyService
@@ -42,11 +47,15 @@ from tenantwatch.services.audit import AuditService
 from tenantwatch.services.checks import CheckService
 from tenantwatch.services.config_sync import ConfigSync, ConfigSyncReport
 from tenantwatch.services.context import ServiceContext
+from tenantwatch.services.errors import Invalid
 from tenantwatch.services.health import DependencyProbe
 from tenantwatch.services.notifications import NotificationService
 from tenantwatch.services.rule_groups import RuleGroupService
+from tenantwatch.services.sla import SlaService
+from tenantwatch.services.sla_credits import SlaCredits
 from tenantwatch.services.tenants import TenantService
 from tenantwatch.settings import Settings
+from tenantwatch.sla.burn_rules import availability_burn_rules
 from tenantwatch.types import Sample
 from tenantwatch.workers.alert_manager import AlertManagerWorker
 from tenantwatch.workers.check_engine import CheckEngine
@@ -89,6 +98,8 @@ class Runtime:
     rules: RuleManager
     config_groups: list[ManagedGroup]
     inspector: Inspector | None
+    sla: SlaService | None = None  # tenants' SLA periods, reports and predictions
+    sla_credits: SlaCredits | None = None  # the credit ledger per tenant and month
     sla_targets: SlaTargetWriter | None = None  # each tenant's targets as series
     last_sync: ConfigSyncReport | None = None
     # the environment ${VAR}s in tenantwatch.yml expand from when it is reloaded
@@ -172,6 +183,13 @@ class Runtime:
         await self.metrics.stop()
         await self.db.close()
 
+    async def render_pdf(self, html: str) -> bytes:
+        """A report's HTML as a PDF, rendered in a worker thread (it takes a second)."""
+        try:
+            return await asyncio.to_thread(render_pdf, html)
+        except PdfUnavailable as exc:
+            raise Invalid(str(exc), field="format") from exc
+
     async def reload_config(self) -> Config:
         """Read tenantwatch.yml again and apply it as Prometheus' reload does: scrape jobs
         (targets whose labels and URL are unchanged keep scraping, with their caches) and
@@ -238,10 +256,14 @@ class Runtime:
 
 
 def config_rule_groups(settings: Settings, config: Config) -> list[ManagedGroup]:
-    """The rule files' groups, then the built-in pack (less what the files redefine)."""
+    """The rule files' groups, then the built-in pack (less what the files redefine), then
+    the SLA's burn-rate alerts when the config keeps them on."""
     groups = load_rule_groups(config.rule_files, config_dir(settings))
     if config.rules.builtin:
         groups += builtin_groups(groups)
+    if config.sla.burn_rate_alerts:
+        text = yaml.safe_dump({"groups": [availability_burn_rules()]}, sort_keys=False)
+        groups += parse_rule_file(text, "<sla burn-rate alerts>").groups
     return [ManagedGroup(g) for g in groups]
 
 
@@ -327,6 +349,8 @@ def build_runtime(
         external_url=config.rules.external_url or settings.base_url,
         resend_delay_s=config.rules.resend_delay,
     )
+    sla = build_sla(config, services.tenants, db.ctx.tiers, metrics)
+    credits = SlaCredits(sla, SqlCreditLedger(engine))
     runtime: Runtime
 
     async def reload_rules() -> None:
@@ -342,7 +366,17 @@ def build_runtime(
         ),
         probes={"database": database},
         metrics=metrics,
-        sla_targets=SlaTargetWriter(services.tenants, db.ctx.tiers, sink),
+        sla=sla,
+        sla_credits=credits,
+        sla_targets=SlaTargetWriter(
+            services.tenants,
+            db.ctx.tiers,
+            sink,
+            interval_s=config.sla.series_interval,
+            sla=sla,
+            credits=credits,
+            measure_every_s=config.sla.measure_interval,
+        ),
         notifiers=notifiers,
         outbox=outbox,
         notifications=notifications,

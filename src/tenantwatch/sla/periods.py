@@ -66,7 +66,7 @@ def _next_first_day(kind: CalendarKind, first: date) -> date:
     return date(first.year + index // 12, index % 12 + 1, 1)
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
+def midnight(day: date, zone: ZoneInfo) -> datetime:
     """The instant of local midnight starting `day`, in UTC (a day that starts in a gap
     starts at the first valid local time)."""
     local = datetime(day.year, day.month, day.day, tzinfo=zone)
@@ -80,8 +80,8 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 def containing(kind: CalendarKind, day: date, zone: ZoneInfo) -> Period:
     """The whole calendar period holding the local date `day`."""
     first = _first_day(kind, day)
-    start = _midnight(first, zone)
-    end = _midnight(_next_first_day(kind, first), zone)
+    start = midnight(first, zone)
+    end = midnight(_next_first_day(kind, first), zone)
     return Period(kind, start, end, end)
 
 
@@ -98,3 +98,42 @@ def rolling(window: str, now: datetime) -> Period:
         raise ValueError(f"unknown rolling window {window!r}; use one of {', '.join(ROLLING)}")
     end = now.astimezone(UTC)
     return Period(window, end - length, end, end)
+
+
+def select(kind: str, day: date | None, now: datetime, zone: ZoneInfo) -> Period:
+    """The period an API call names: `?period=monthly&date=2026-11-15` is the calendar
+    period holding that local date (to date if it holds now), no date the current one;
+    a rolling window ends now and takes no date. Raise ValueError with what to use."""
+    if kind in ROLLING:
+        if day is not None:
+            raise ValueError(f"a rolling window ({kind}) ends now and takes no date")
+        return rolling(kind, now)
+    if kind not in CALENDAR:
+        choices = ", ".join([*CALENDAR, *ROLLING])
+        raise ValueError(f"unknown period {kind!r}; use one of {choices}")
+    calendar: CalendarKind = kind
+    if day is None:
+        return current(calendar, now, zone)
+    whole = containing(calendar, day, zone)
+    if whole.start >= now:
+        raise ValueError(f"the {kind} period holding {day.isoformat()} has not begun")
+    return Period(kind, whole.start, min(now.astimezone(UTC), whole.end), whole.end)
+
+
+def slices(period: Period, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The chart's slices: local hours of a daily period, local days otherwise."""
+    out: list[tuple[datetime, datetime]] = []
+    if period.kind == "daily":
+        t = period.start
+        while t < period.end:
+            out.append((t, min(t + timedelta(hours=1), period.end)))
+            t += timedelta(hours=1)
+        return out
+    day = period.start.astimezone(zone).date()
+    start = period.start
+    while start < period.end:
+        day += timedelta(days=1)
+        end = min(midnight(day, zone), period.end)
+        out.append((start, end))
+        start = end
+    return out

@@ -15,7 +15,7 @@ from tenantwatch.services.errors import Conflict, Forbidden, Invalid, NotFound, 
 from tenantwatch.web.schemas import NO_NUL
 
 log = structlog.get_logger("tenantwatch.web")
-_QUERY_FIELDS = frozenset({"cursor", "limit"})
+_QUERY_FIELDS = frozenset({"cursor", "limit", "period", "date", "start_date", "end_date"})
 
 
 class ErrorBody(BaseModel):

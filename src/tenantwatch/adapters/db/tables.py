@@ -332,3 +332,17 @@ instance_state = Table(
     Column("value", JSON, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+# the SLA credit ledger: one row per tenant and month (the month in the tenant's timezone);
+# final once the month has ended, provisional while it runs
+sla_credits = Table(
+    "sla_credits",
+    metadata,
+    Column("tenant_id", String(63), ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("tier", String(63), nullable=False),
+    Column("availability_percentage", String(16), nullable=True),  # Decimal as text, exact
+    Column("credit_percentage", String(16), nullable=False),
+    Column("final", Boolean, nullable=False),
+    Column("computed_at", UtcDateTime, nullable=False),
+)

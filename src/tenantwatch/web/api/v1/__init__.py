@@ -10,6 +10,7 @@ from tenantwatch.web.api.v1 import (
     monitoring_alerts,
     notifications,
     rule_groups,
+    sla,
     tenants,
     tiers,
 )
@@ -23,6 +24,7 @@ for module in (
     checks,
     monitoring,
     monitoring_alerts,
+    sla,
     rule_groups,
     notifications,
 ):
