@@ -121,7 +121,10 @@ def mad_scores(v: FloatArray) -> FloatArray:
     median = float(np.median(v))
     mad = float(np.median(np.abs(v - median)))
     if mad == 0:
-        return np.where(v == median, 0.0, np.inf * np.sign(v - median))
+        out = np.zeros_like(v)
+        off = v != median
+        out[off] = np.copysign(np.inf, (v - median)[off])
+        return out
     return MAD_SCALE * (v - median) / mad
 
 
