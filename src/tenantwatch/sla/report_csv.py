@@ -9,7 +9,8 @@ time, the share within the latency threshold, health score, error budget, downti
 excluded and unknown minutes, credit) with target and met left empty.
 `platform_csv`: one row per tenant.
 
-Periods are ISO 8601 in the tenant's timezone. Numbers are written in full as computed
+Periods are ISO 8601 in the tenant's timezone; period_end is exclusive, and for a period
+to date it is the moment the report was cut. Numbers are written in full as computed
 (no rounding, no exponent); a value nobody measured is an empty cell; met is true/false,
 which spreadsheets read as booleans. Tenant-supplied text that a spreadsheet would run as
 a formula (starting with = + - @) is prefixed with an apostrophe.

@@ -71,16 +71,16 @@ def tenant_html(report: TenantReport) -> str:
     target = _availability_target(report)
     chart = ""
     if report.uptime and target is not None:
-        chart = uptime_svg(report.uptime, target, 640, 190, zone=zone)
+        chart = uptime_svg(report.uptime, target, zone=zone)
     return _render(
         "tenant.html.j2",
         report=report,
-        period=period_text(report),
+        period=_period_text(report),
         local=lambda at: _local(at, zone),
         rows=_objective_rows(report),
         violations=[v[:1].upper() + v[1:] for v in report.violations],
         components=[(_COMPONENTS.get(c.name, c.name), c) for c in report.health.components],
-        chart=Markup(chart),  # noqa: S704  (rendered by our own autoescaped template)
+        chart=Markup(chart),  # noqa: S704  (uptime_svg's own autoescaped output)
         downtime_total=sum((d.minutes for d in report.downtimes), Decimal(0)),
         credit_step=_credit_step(report),
         pct=_pct,
@@ -95,7 +95,7 @@ def platform_html(report: PlatformReport) -> str:
         report=report,
         tenants=sorted(report.tenants, key=_worst_first),
         generated=report.generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        periods=sorted({period_text(t) for t in report.tenants}),
+        periods=sorted({_period_text(t) for t in report.tenants}),
         pct=_pct,
         num=_show,
     )
@@ -142,7 +142,7 @@ def uptime_svg(
     )
 
 
-def period_text(report: TenantReport) -> str:
+def _period_text(report: TenantReport) -> str:
     """The period as the tenant reads it: local first and last day ("to date" when cut at now)."""
     zone = ZoneInfo(report.timezone)
     first = report.period.start.astimezone(zone)
