@@ -299,3 +299,38 @@ async def test_the_daily_metrics_and_predictions_answer(
     r = await _get(client, key, "/api/v1/monitoring/metrics/platform")
     assert r.status_code == 200, r.text
     assert r.json()["platform_metrics"]["total_tenants"] == 4
+
+
+async def test_reports_come_as_csv_and_as_a_pdf_a_customer_can_read(
+    store: Runtime, client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    import csv
+    import io
+
+    from pypdf import PdfReader
+
+    key = await make_key(Scope.READ)
+    params = {"tenant_id": "bravo", "period": "monthly", "date": "2026-11-15"}
+    r = await _get(client, key, "/api/v1/monitoring/reports/sla", **params, format="csv")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert 'filename="sla-bravo-monthly-2026-11-01.csv"' in r.headers["content-disposition"]
+    rows = {row["objective"]: row for row in csv.DictReader(io.StringIO(r.text))}
+    assert float(rows["availability_percentage"]["actual"]) == 98.5
+    assert rows["availability_percentage"]["met"] == "false"
+    r = await _get(client, key, "/api/v1/monitoring/reports/sla", **params, format="pdf")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
+    assert "Bravo" in text and "98.5" in text and "25" in text
+    assert "2026-11-02" in text  # the first outage's row
+    platform = await _get(
+        client,
+        key,
+        "/api/v1/monitoring/reports/sla",
+        period="monthly",
+        date="2026-11-15",
+        format="csv",
+    )
+    tenants = [row["tenant_id"] for row in csv.DictReader(io.StringIO(platform.text))]
+    assert sorted(tenants) == ["alpha", "berlin", "bravo", "maint"]
