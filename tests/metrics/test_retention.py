@@ -42,3 +42,13 @@ def test_the_shortest_retention_is_that_of_any_tenant_or_the_default() -> None:
     assert retention.shortest_ms == 15 * 86_400_000
     retention.update({"a": "enterprise", "b": "brief"})
     assert retention.shortest_ms == 3_600_000
+
+
+def test_check_results_outlive_a_short_tier_for_sla_reports() -> None:
+    retention = TenantRetention(TierCatalog(), sla_history_s=400 * 86400)
+    retention.update({"acme": "basic"})
+    up = labels_of({"__name__": "tenantwatch_check_up", "tenant": "acme", "check": "api"})
+    other = labels_of({"__name__": "app_requests_total", "tenant": "acme"})
+    assert retention(up) == 400 * 86400_000
+    assert retention(other) == 15 * 86400_000
+    assert retention.longest_ms == 15 * 86400_000  # block sizes follow the tiers

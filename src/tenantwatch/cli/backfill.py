@@ -193,7 +193,9 @@ def backfill(
     """Import an OpenMetrics file with timestamps into the metric store (server stopped)."""
     settings, cfg = config_for_reading(settings_from_env(config))
     directory = store_directory(settings.data_dir, cfg.metrics)
-    retention = TenantRetention(TierCatalog.with_custom(cfg.custom_tiers()))
+    retention = TenantRetention(
+        TierCatalog.with_custom(cfg.custom_tiers()), sla_history_s=cfg.sla.history_retention
+    )
     retention.update({t.id: t.tier for t in cfg.tenants})
     try:
         with console.status(f"checking {file}"):

@@ -68,8 +68,6 @@ app.add_typer(notify_cmd.app, name="test")
 app.add_typer(notifications_cmd.app, name="notifications")
 app.add_typer(tsdb_cmd.app, name="tsdb")
 app.add_typer(sla_cmd.app, name="sla")
-sla_cmd.app.command("status")(sla_cmd.status)
-sla_cmd.app.command("report")(sla_cmd.report)
 
 if __name__ == "__main__":
     app()

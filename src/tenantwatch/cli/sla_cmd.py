@@ -74,6 +74,7 @@ def _target(row: dict[str, Any]) -> Any:
     return None
 
 
+@app.command()
 def status(
     period: str = PeriodOption,
     day: str | None = DateOption,
@@ -136,6 +137,7 @@ def _tenant_ids(url: str | None, key: str | None) -> list[str]:
             return ids
 
 
+@app.command()
 def report(
     tenant: str | None = typer.Option(
         None, "--tenant", help="one tenant's report; without it, every tenant's and a summary"

@@ -157,6 +157,11 @@ class SlaSection(_Strict):
     series_interval: Duration = Field(
         60.0, description="how often targets, compliance and budgets are written as series"
     )
+    history_retention: Duration = Field(
+        400 * 86400.0,
+        description="check results are kept at least this long whatever the tier's "
+        "retention, so last month's and last year's SLAs stay computable",
+    )
     measure_interval: Duration = Field(
         300.0, description="how often every tenant's month to date is measured for the series"
     )

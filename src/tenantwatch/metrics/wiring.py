@@ -272,7 +272,7 @@ def build_metrics(
     """Construct the metric side; nothing is opened until start(). Relative file_sd paths
     start at config_dir; in-cluster Kubernetes discovery reads environ."""
     metrics = config.metrics
-    retention = TenantRetention(tiers)
+    retention = TenantRetention(tiers, sla_history_s=config.sla.history_retention)
     retention.update({t.id: t.tier for t in config.tenants})
     series_limits = SeriesLimits(
         tiers,
