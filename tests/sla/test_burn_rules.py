@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tenantwatch.metrics.store import MetricStore
 from tenantwatch.promql.engine import Engine
 from tenantwatch.promql.model import VectorResult, labels_of
@@ -59,3 +61,23 @@ def test_the_rules_read_each_tenants_own_target() -> None:
     assert "avg_over_time(tenantwatch_check_up[1h])" in first
     assert "avg_over_time(tenantwatch_check_up[5m])" in first
     assert '14.4 * (1 - tenantwatch_tenant_sla_target{objective="availability"} / 100)' in first
+
+
+def test_the_runtime_loads_the_burn_rate_group_unless_turned_off(tmp_path: Path) -> None:
+    from tenantwatch.config.model import Config
+    from tenantwatch.runtime.root import config_rule_groups
+    from tenantwatch.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    on = config_rule_groups(settings, Config())
+    burn = [g for g in on if g.group.name == "tenantwatch-sla-burn-rate"]
+    assert len(burn) == 1
+    assert [r.labels["severity"] for r in burn[0].group.rules] == [
+        "page",
+        "page",
+        "ticket",
+        "ticket",
+    ]
+    assert len(burn[0].group.rules) == 4
+    off = config_rule_groups(settings, Config.model_validate({"sla": {"burn_rate_alerts": False}}))
+    assert not [g for g in off if g.group.name == "tenantwatch-sla-burn-rate"]
