@@ -64,8 +64,25 @@ async def test_run_list_and_health(tmp_path: Path, env: dict[str, str]) -> None:
     assert "acme-web" in out and "globex-web" in out and "down" in out
     code, out = await asyncio.to_thread(_run, ["health", "--config", cfg], env)
     assert code == 0, out
-    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
-    assert "unhealthy" in lines["globex"] and "healthy" in lines["acme"]
+    header = next(line for line in out.splitlines() if "┃" in line)
+    assert [h.strip() for h in header.split("┃")[1:8]] == [
+        "tenant",
+        "status",
+        "score",
+        "uptime",
+        "latency",
+        "errors",
+        "cpu/mem",
+    ]
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines() if "│" in line]
+    assert [r[0] for r in rows] == ["globex", "acme"]  # worst first
+    globex, acme = rows
+    assert globex[1] == "unhealthy" and acme[1] == "healthy"
+    # globex's one check is down: uptime 0 and error rate 100 % give 0, no CPU or memory
+    # figures give 100, so its score is 0.3 x latency + 0.1 x 100
+    assert globex[3:7] == ["0", globex[4], "0", "100"]
+    assert float(globex[2]) == pytest.approx(0.3 * float(globex[4]) + 10, abs=0.1)
+    assert acme[3] == acme[5] == acme[6] == "100"
     code, out = await asyncio.to_thread(_run, ["health", "--tenant", "acme", "--config", cfg], env)
     assert code == 0 and "acme-web" in out and "globex" not in out
     code, out = await asyncio.to_thread(_run, ["checks", "run", "nope", "--config", cfg], env)

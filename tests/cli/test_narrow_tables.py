@@ -201,9 +201,21 @@ LISTINGS = {
     ),
     "health": Listing(
         ("health",),
-        ("tenant", "status", "score"),
-        ("acme-corp", "globex-learning", "unhealthy", "66.7"),
-        ("tenant", "status", "score", "up", "down", "avg response", "why"),
+        ("tenant", "status", "score", "uptime", "latency", "errors", "cpu/mem"),
+        ("acme-corp", "globex-learning", "unhealthy", "66.7"),  # acme's uptime: 2 of 3 up
+        (
+            "tenant",
+            "status",
+            "score",
+            "uptime",
+            "latency",
+            "errors",
+            "cpu/mem",
+            "up",
+            "down",
+            "avg response",
+            "why",
+        ),
     ),
     "health --tenant": Listing(
         ("health", "--tenant", "acme-corp"),
@@ -269,7 +281,17 @@ def test_wide_shows_every_column(live: Live, name: str) -> None:
 def test_json_keeps_full_precision(live: Live) -> None:
     health = json.loads(run(live, "health", "-o", "json").output)
     acme = next(t for t in health["tenants"] if t["tenant_id"] == "acme-corp")
-    assert acme["score"] == 66.7 and acme["status"] == "unhealthy"
+    parts = {c["name"]: c for c in acme["components"]}
+    # 2 of 3 checks up: uptime 2/3 x 100 at full precision; 1 of 3 down: error rate 33 %, 0
+    assert parts["uptime"]["score"] == 2 / 3 * 100 and parts["error_rate"]["score"] == 0.0
+    assert parts["resource_utilization"] == {
+        "name": "resource_utilization",
+        "score": 100.0,
+        "weight": 0.1,
+        "weighted": 10.0,
+    }
+    assert acme["score"] == round(sum(c["weighted"] for c in acme["components"]), 2)
+    assert acme["status"] == "unhealthy"
     query = json.loads(run(live, "query", "tenantwatch_test_ratio", "-o", "json").output)
     assert {s["value"][1] for s in query["result"]} == {"0.123456789"}
     tenants = json.loads(run(live, "tenant", "list", "-o", "json").output)

@@ -116,12 +116,17 @@ def _h(
 
 def test_tenant_health_rules() -> None:
     healthy = tenant_health("t", [_h("a", U), _h("b", U)], 500)
-    assert (healthy.status, healthy.score) == (HealthStatus.HEALTHY, 100.0)
+    # uptime 100 x 0.4 + (100 - 50 x 0.1 s) x 0.3 + errors 100 x 0.2 + resources 100 x 0.1
+    # = 40 + 28.5 + 20 + 10
+    assert (healthy.status, healthy.score) == (HealthStatus.HEALTHY, 98.5)
     degraded = tenant_health("t", [_h("a", U), _h("b", U), _h("c", D)], 500)
-    assert degraded.status is HealthStatus.DEGRADED and degraded.score == 66.7
+    # uptime 2/3: 66.67 x 0.4 = 26.67; p95 0.1 s: 95 x 0.3 = 28.5; errors 33.3 %:
+    # max(0, 100 - 333) = 0; resources 10. 26.667 + 28.5 + 0 + 10 = 65.17
+    assert degraded.status is HealthStatus.DEGRADED and degraded.score == 65.17
     assert degraded.reasons == ("c is down: down",) or "c is down" in degraded.reasons[0]
     slow = tenant_health("t", [_h("a", U, ms=900), _h("b", U)], 500)
-    assert slow.status is HealthStatus.DEGRADED and slow.score == 75.0
+    # p95 of (0.1, 0.9) by nearest rank is 0.9 s: (100 - 45) x 0.3 = 16.5; 40 + 16.5 + 20 + 10
+    assert slow.status is HealthStatus.DEGRADED and slow.score == 86.5
     failing = tenant_health("t", [_h("a", U, failures=1)], 500)
     assert failing.status is HealthStatus.DEGRADED
     half = tenant_health("t", [_h("a", U), _h("b", D)], 500)
@@ -136,7 +141,9 @@ def test_a_heartbeat_jobs_run_time_is_not_held_against_the_api_response_target()
     nightly = _h("nightly-export", U, ms=1_800_000, kind=CheckKind.HEARTBEAT)
     api = _h("api", U, ms=120)
     health = tenant_health("t", [nightly, api], 500)
-    assert (health.status, health.score, health.reasons) == (HealthStatus.HEALTHY, 100.0, ())
+    # p95 is the api's 0.12 s alone: 40 + (100 - 6) x 0.3 + 20 + 10 = 98.2 (with the job's
+    # 1,800 s the response-time component would be 0 and the score 70)
+    assert (health.status, health.score, health.reasons) == (HealthStatus.HEALTHY, 98.2, ())
     assert health.avg_response_time_ms == 120.0  # the job's half hour is no response time
 
 

@@ -154,11 +154,59 @@ async def test_seed_002_monitoring_apis(
     platform = (await client.get("/api/v1/monitoring/health/platform", headers=admin)).json()
     assert platform["total_tenants"] == 2 and platform["healthy_tenants"] == 2
     summary = (await client.get("/api/v1/monitoring/health/alpha/summary", headers=admin)).json()
-    assert summary["status"] == "healthy" and summary["health_score"] == 100.0
+    # one http check, up: 40 + (100 - 50 x p95) x 0.3 + 20 + 10, p95 its last duration
+    p95_s = summary["checks"][0]["state"]["last_duration_ms"] / 1000
+    assert summary["status"] == "healthy"
+    assert summary["health_score"] == pytest.approx(100 - 15 * p95_s, abs=0.01)
     assert summary["tier"] == "enterprise" and summary["checks"][0]["id"] == "alpha.web"
     dash = (await client.get("/api/v1/monitoring/dashboard/health", headers=admin)).json()
     assert dash["platform_health"]["total_tenants"] == 2
     assert len(dash["recent_checks"]) == 2 and dash["active_alerts"] == []
+
+
+async def test_every_health_answer_shows_the_score_and_its_components(
+    client: httpx.AsyncClient, admin: dict[str, str], two_tenants: Any
+) -> None:
+    async with http_target() as target:
+        for cid, conditions in (("alpha.web", []), ("alpha.broken", ["[STATUS] == 201"])):
+            body = {
+                "id": cid,
+                "tenant": "alpha",
+                "kind": "http",
+                "url": f"{target.url}/{cid}",
+                "conditions": conditions,
+                "failure_threshold": 1,
+            }
+            assert (await client.post("/api/v1/checks", json=body, headers=admin)).is_success
+        ran = await client.post("/api/v1/monitoring/health-checks/alpha", headers=admin)
+    assert ran.status_code == 200, ran.text
+    result = ran.json()
+    p95_s = max(r["response_time_ms"] for r in result["results"]) / 1000  # nearest rank of 2
+    # one check down of two: uptime 50 x 0.4 = 20; error rate 50 %: max(0, 100 - 500) = 0;
+    # no CPU or memory figures: 100 x 0.1 = 10; response time (100 - 50 x p95) x 0.3
+    expected = [
+        ("uptime", 50.0, 0.4, 20.0),
+        ("response_time", 100 - 50 * p95_s, 0.3, (100 - 50 * p95_s) * 0.3),
+        ("error_rate", 0.0, 0.2, 0.0),
+        ("resource_utilization", 100.0, 0.1, 10.0),
+    ]
+
+    def parts(answer: dict[str, Any]) -> list[tuple[str, float, float, float]]:
+        return [
+            (c["name"], c["score"], c["weight"], c["weighted"]) for c in answer["health_components"]
+        ]
+
+    summary = (await client.get("/api/v1/monitoring/health/alpha/summary", headers=admin)).json()
+    platform = (await client.get("/api/v1/monitoring/health/platform", headers=admin)).json()
+    alpha = next(t for t in platform["tenants"] if t["tenant_id"] == "alpha")
+    for answer in (result, summary, alpha):
+        assert answer["health_score"] == pytest.approx(30 + 0.3 * (100 - 50 * p95_s), abs=0.01)
+        for got, want in zip(parts(answer), expected, strict=True):
+            assert got[0] == want[0] and got[1:] == pytest.approx(want[1:], abs=0.01)
+    bravo = next(t for t in platform["tenants"] if t["tenant_id"] == "bravo")
+    assert (bravo["health_score"], bravo["health_components"]) == (None, [])
+    assert platform["average_health_score"] == alpha["health_score"]  # bravo has no score
+    assert [t["tenant_id"] for t in platform["tenants"]] == ["alpha", "bravo"]  # worst first
 
 
 async def test_heartbeat_ping_urls(

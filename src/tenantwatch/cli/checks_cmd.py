@@ -24,6 +24,7 @@ from tenantwatch.cli.common import (
 from tenantwatch.config.model import Config
 from tenantwatch.domain.check_record import cli_values
 from tenantwatch.domain.checks import Check, CheckRun, CheckState
+from tenantwatch.domain.health_score import WEIGHTS
 from tenantwatch.domain.tenant_health import TenantHealth
 from tenantwatch.runtime.builders import Services
 from tenantwatch.runtime.root import build_check_engine
@@ -54,7 +55,12 @@ def health(
     tenant: str | None = typer.Option(None, "--tenant", help="only this tenant, with its checks"),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Show each tenant's health: status, score and checks up/down."""
+    """Show each tenant's health, lowest score first: status, score and its components.
+
+    The score (0-100) is 0.4 x uptime + 0.3 x latency + 0.2 x errors + 0.1 x cpu/mem, those
+    four columns being its component scores (0-100; the API's uptime, response_time,
+    error_rate and resource_utilization). -o json adds each component's weight and
+    weighted part. docs/health-checks.md says what feeds each component."""
 
     async def work(
         services: Services, _: Config
@@ -74,11 +80,27 @@ HEALTH_COLUMNS = [
     tables.Col("tenant", no_wrap=True),
     tables.Col("status"),
     tables.Col("score", justify="right"),
-    tables.Col("up", 1, justify="right"),
-    tables.Col("down", 1, justify="right"),
-    tables.Col("avg response", 3, justify="right"),
-    tables.Col("why", 2, wrap=True),
+    # the score's components, in WEIGHTS order
+    tables.Col("uptime", 1, justify="right"),
+    tables.Col("latency", 1, justify="right"),
+    tables.Col("errors", 1, justify="right"),
+    tables.Col("cpu/mem", 1, justify="right"),
+    tables.Col("up", 2, justify="right"),
+    tables.Col("down", 2, justify="right"),
+    tables.Col("avg response", 4, justify="right"),
+    tables.Col("why", 3, wrap=True),
 ]
+
+
+def _component_cells(h: TenantHealth) -> list[str]:
+    scores = {c.name: c.score for c in h.components}
+    return [numbers.score(scores.get(name)) for name in WEIGHTS]
+
+
+def health_json(h: TenantHealth) -> dict[str, object]:
+    """A tenant's health as `-o json` prints it: each component with its weighted part."""
+    components = [{**tables.plain(c), "weighted": c.weighted} for c in h.components]
+    return {**tables.plain(h), "components": components}
 
 
 def _print_health(
@@ -90,13 +112,19 @@ def _print_health(
 ) -> None:
     ordered = sorted(healths, key=lambda h: (101 if h.score is None else h.score, h.tenant_id))
     if output is tables.Output.JSON:
-        tables.print_json({"tenants": ordered, "checks": [check_json(c, s) for c, s in checks]})
+        tables.print_json(
+            {
+                "tenants": [health_json(h) for h in ordered],
+                "checks": [check_json(c, s) for c, s in checks],
+            }
+        )
         return
     rows = [
         [
             h.tenant_id,
             _status(str(h.status)),
             numbers.score(h.score),
+            *_component_cells(h),
             str(h.checks_up),
             str(h.checks_down),
             numbers.milliseconds(

@@ -69,7 +69,7 @@ class PlatformReport:
     degraded: int
     unhealthy: int
     unknown: int
-    average_score: float | None
+    average_score: float | None  # mean of the known tenants' scores, to two decimals
     sla_compliance: float  # percent of tenants that are healthy
     worst_first: tuple[TenantHealth, ...]
 
@@ -88,7 +88,7 @@ def platform_report(healths: Sequence[TenantHealth]) -> PlatformReport:
         degraded=statuses.count(HealthStatus.DEGRADED),
         unhealthy=statuses.count(HealthStatus.UNHEALTHY),
         unknown=statuses.count(HealthStatus.UNKNOWN),
-        average_score=round(sum(scores) / len(scores), 1) if scores else None,
+        average_score=round(sum(scores) / len(scores), 2) if scores else None,
         sla_compliance=round(100 * healthy / len(healths), 2) if healths else 0.0,
         worst_first=tuple(worst_first),
     )

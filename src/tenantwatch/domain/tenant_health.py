@@ -7,10 +7,17 @@ Rules (also in docs/health-checks.md):
   an http check slower than the tenant tier's SLA response time (the tier's target is
   an API response time: a heartbeat job's run time or a database query is not one);
 - healthy: otherwise; a tenant without any checks that ran is "unknown".
-Score: the mean over checks with a known state of 100 (up and fine), 50 (up but failing
-below its threshold, or slower than the SLA response time) or 0 (down), rounded to 0.1.
-The average response time is over probes that time a round trip (not heartbeat jobs'
-run times, nor python checks').
+Score: seed 000's weighted health score (domain/health_score.py), fed with what the checks
+with a known state tell now:
+- uptime: the share of them that are up;
+- p95 response time: the nearest-rank 95th percentile of the last durations of those
+  that time a round trip (not heartbeat jobs' run times, nor python checks'), 0 without any;
+- error rate: the percent of them that are down, or up but failing (their latest run
+  failed, the failure threshold not yet reached);
+- CPU and memory: the tenant's `cpu_percent` and `memory_percent` resource figures, 0
+  when no check reports them (connection or client counts are no CPU or memory use).
+An unknown tenant has no score and no components. The average response time is over the
+same round-trip durations as the p95.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from tenantwatch.domain.checks import Check, CheckKind, CheckState, CheckStatus
+from tenantwatch.domain.health_score import Component, HealthInputs, HealthScore, health_score
 
 # figures checks report that roll up into a tenant's resource usage
 RESOURCE_FIGURES = (
@@ -61,12 +69,10 @@ class CheckHealth:
         timed = self.check.kind in SLA_TIMED_KINDS
         return timed and d is not None and d * 1000 > response_time_ms
 
-    def score(self, response_time_ms: int) -> float:
-        if self.state.status is CheckStatus.DOWN:
-            return 0.0
-        if self.state.failures > 0 or self.slow(response_time_ms):
-            return 50.0
-        return 100.0
+    @property
+    def erring(self) -> bool:
+        """Counted in the error rate: down, or failing below its threshold."""
+        return self.state.status is CheckStatus.DOWN or self.state.failures > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,7 @@ class TenantHealth:
     avg_response_time_ms: float | None
     resources: Mapping[str, float]
     sla_response_time_ms: int = 500
+    components: tuple[Component, ...] = ()  # the score's parts; none while unknown
 
 
 def tenant_health(
@@ -110,26 +117,57 @@ def tenant_health(
         status = HealthStatus.DEGRADED
     else:
         status = HealthStatus.HEALTHY
-    score = round(sum(c.score(response_time_ms) for c in known) / len(known), 1) if known else None
     durations = [
         c.state.last_duration_s
         for c in known
         if c.state.last_duration_s is not None and c.check.kind in ROUND_TRIP_KINDS
     ]
+    figures = resources(checks)
+    scored = _score(known, durations, figures) if known else None
     return TenantHealth(
         tenant_id=tenant_id,
         status=status,
-        score=score,
+        score=scored.score if scored else None,
         checks_total=len(checks),
-        checks_up=sum(1 for c in known if c.state.status is CheckStatus.UP),
+        checks_up=_up(known),
         checks_down=len(down),
         reasons=tuple(reasons),
         avg_response_time_ms=round(sum(durations) / len(durations) * 1000, 3)
         if durations
         else None,
-        resources=resources(checks),
+        resources=figures,
         sla_response_time_ms=response_time_ms,
+        components=scored.components if scored else (),
     )
+
+
+def _up(checks: Sequence[CheckHealth]) -> int:
+    return sum(1 for c in checks if c.state.status is CheckStatus.UP)
+
+
+def _score(
+    known: Sequence[CheckHealth], durations: Sequence[float], figures: Mapping[str, float]
+) -> HealthScore:
+    """Seed 000's score of checks with a known state (at least one), the tenant's round-trip
+    durations and its resource figures."""
+    return health_score(
+        HealthInputs(
+            uptime=_up(known) / len(known),
+            response_time_p95_s=p95(durations),
+            error_rate_pct=100 * sum(1 for c in known if c.erring) / len(known),
+            cpu_pct=figures.get("cpu_percent", 0.0),
+            memory_pct=figures.get("memory_percent", 0.0),
+        )
+    )
+
+
+def p95(values: Sequence[float]) -> float:
+    """The nearest-rank 95th percentile (the smallest value at least 95% of the values do
+    not exceed); 0 without values."""
+    if not values:
+        return 0.0
+    rank = -(-95 * len(values) // 100)  # ceil(0.95 n) in integers, free of float error
+    return sorted(values)[rank - 1]
 
 
 def resources(checks: Sequence[CheckHealth]) -> dict[str, float]:

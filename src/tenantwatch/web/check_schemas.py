@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from tenantwatch.domain.checks import (
     StateChangeRecord,
     plain_details,
 )
+from tenantwatch.domain.health_score import Component
 from tenantwatch.domain.tenant_health import TenantHealth
 
 
@@ -167,10 +169,32 @@ class RollupOut(BaseModel):
     max_response_time_ms: float
 
 
+class HealthComponentOut(BaseModel):
+    """One part of the health score: its 0-100 score, its weight and what it adds."""
+
+    name: str = Field(description="uptime, response_time, error_rate or resource_utilization")
+    score: float
+    weight: float
+    weighted: float = Field(description="score x weight; the health score is their sum")
+
+    @classmethod
+    def of(cls, c: Component) -> HealthComponentOut:
+        return cls(
+            name=c.name, score=round(c.score, 2), weight=c.weight, weighted=round(c.weighted, 2)
+        )
+
+
+def health_components(components: Sequence[Component]) -> list[HealthComponentOut]:
+    return [HealthComponentOut.of(c) for c in components]
+
+
 class TenantHealthOut(BaseModel):
     tenant_id: str
     status: str
     health_score: float | None
+    health_components: list[HealthComponentOut] = Field(
+        description="the parts of health_score (rounded to two decimals); empty while unknown"
+    )
     checks_total: int
     checks_up: int
     checks_down: int
@@ -184,6 +208,7 @@ class TenantHealthOut(BaseModel):
             tenant_id=h.tenant_id,
             status=str(h.status),
             health_score=h.score,
+            health_components=health_components(h.components),
             checks_total=h.checks_total,
             checks_up=h.checks_up,
             checks_down=h.checks_down,

@@ -12,7 +12,14 @@ from tenantwatch.alertmanager.records import AlertRecord
 from tenantwatch.domain.check_reports import PlatformReport
 from tenantwatch.domain.tenant_health import TenantHealth
 from tenantwatch.services import check_reports
-from tenantwatch.web.check_schemas import RunOut, StateChangeOut, StateOut, TenantHealthOut
+from tenantwatch.web.check_schemas import (
+    HealthComponentOut,
+    RunOut,
+    StateChangeOut,
+    StateOut,
+    TenantHealthOut,
+    health_components,
+)
 from tenantwatch.web.deps import Reader, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses
 
@@ -30,6 +37,7 @@ class ComprehensiveResult(BaseModel):
     tenant_id: str
     overall_status: str
     health_score: float | None
+    health_components: list[HealthComponentOut]
     response_time: float | None
     checks: dict[str, str | None]
     resource_usage: dict[str, float | None]
@@ -102,6 +110,7 @@ async def run_tenant_checks(
         tenant_id=tenant_id,
         overall_status=str(health.status),
         health_score=health.score,
+        health_components=health_components(health.components),
         response_time=report.response_time_ms,
         checks=dict(report.categories),
         resource_usage=_resource_usage(health),
