@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from tenantwatch.sla.credits import DEFAULT_SCHEDULE, check_schedule, credit_percent
 from tenantwatch.domain.health_score import HealthInputs, health_score
+from tenantwatch.sla.credits import DEFAULT_SCHEDULE, check_schedule, credit_percent
 
 
 def test_the_health_score_is_seed_000s_weighted_sum() -> None:
