@@ -114,10 +114,12 @@ def _hits(check: CheckSpec, fault: Fault) -> bool:
 
 
 def _down(times: npt.NDArray[np.int64], check: CheckSpec, faults: Iterable[Fault]) -> Bools:
-    """Where the check's target answers no: the tenant's health down, or the whole app down."""
+    """Where the check's target answers no: the tenant's health down, or the whole app down
+    (which PostgreSQL, Redis and heartbeats do not see)."""
     down = np.zeros(len(times), dtype=bool)
     for fault in faults:
-        if fault.kind is Kind.DOWN or (
+        app_down = fault.kind is Kind.DOWN and check.kind in ("http", "tcp")
+        if app_down or (
             check.kind == "http"
             and fault.tenant == check.tenant
             and KINDS[fault.kind].health == "down"
