@@ -22,12 +22,16 @@ from aiohttp import web
 from examples.demo.saas_app.app import Simulator, build_app
 from examples.demo.saas_app.exposition import Totals
 from examples.demo.saas_app.faults import (
+    INCIDENT_SLOT_SECONDS,
     KINDS,
+    MAJOR_INCIDENT_SECONDS,
+    MINOR_INCIDENT_SECONDS,
     SLOT_SECONDS,
     Fault,
     FaultRequestError,
     Kind,
     fault_request,
+    scheduled_fault,
     scheduled_faults,
 )
 from examples.demo.saas_app.simulation import Tick, pods, tenant_state, tick
@@ -266,7 +270,9 @@ async def _force(server: Server, query: str) -> tuple[int, Any]:
         return response.status, await response.json()
 
 
-async def test_a_forced_error_fault_raises_the_error_rate_and_fails_health(server: Server) -> None:
+async def test_a_forced_error_fault_raises_the_error_rate_and_degrades_health(
+    server: Server,
+) -> None:
     errors = {"status": "error"}
     families = await server.scrape()
     assert value(families, "ai_shifu_requests_total", tenant="acme-corp", **errors) == 0
@@ -284,13 +290,16 @@ async def test_a_forced_error_fault_raises_the_error_rate_and_fails_health(serve
     assert value(families, "ai_shifu_errors_total", tenant="acme-corp", service="api") > 0
     assert value(families, "ai_shifu_requests_total", tenant="globex", **errors) == 0
     status, body = await _get_json(server, "/t/acme-corp/health")
+    assert (status, body["status"]) == (200, "degraded")  # only an outage fails it
+    assert (await _force(server, "tenant=acme-corp&kind=outage&duration=1m"))[0] == 201
+    status, body = await _get_json(server, "/t/acme-corp/health")
     assert (status, body["status"]) == (503, "down")
     assert (await _get_json(server, "/health?tenant=acme-corp"))[0] == 503
     assert (await _get_json(server, "/t/globex/health"))[0] == 200
     assert (await _get_json(server, "/health"))[0] == 200
 
     async with server.http.delete(f"{server.url}/admin/fault?tenant=acme-corp") as response:
-        assert (await response.json()) == {"cleared": 1}
+        assert (await response.json()) == {"cleared": 2}
     assert (await _get_json(server, "/t/acme-corp/health"))[0] == 200
 
 
@@ -352,7 +361,7 @@ async def test_scheduled_faults_start_and_end_on_their_own() -> None:
     tenants = demo_tenants()
     fault = next(
         f
-        for f in scheduled_faults(tenants, 1, PEAK, PEAK + 86_400)
+        for f in scheduled_faults(tenants, 1, PEAK, PEAK + 14 * 86_400)
         if KINDS[f.kind].health == "down"
     )
     offset = shifted_clock(fault.start + 0.5)
@@ -486,6 +495,33 @@ def test_scheduled_faults_come_every_few_minutes_and_last_minutes() -> None:
         assert spec.min_seconds <= fault.end - fault.start <= spec.max_seconds
         assert fault.start // SLOT_SECONDS == (fault.end - 1) // SLOT_SECONDS
         assert 0.5 <= fault.severity <= 1.0
+
+
+def test_outages_come_as_incidents_rarer_on_dearer_tiers() -> None:
+    tenants = demo_tenants()
+    start, end = PEAK, PEAK + 180 * 86_400
+    outages = [f for f in scheduled_faults(tenants, 1, start, end) if f.kind is Kind.OUTAGE]
+    down: dict[str, float] = {t.id: 0.0 for t in tenants}
+    days: dict[str, set[int]] = {t.id: set() for t in tenants}
+    for fault in outages:
+        assert fault.tenant is not None
+        length = fault.end - fault.start
+        assert any(
+            low <= length <= high for low, high in (MINOR_INCIDENT_SECONDS, MAJOR_INCIDENT_SECONDS)
+        )
+        day = int(fault.start // INCIDENT_SLOT_SECONDS)
+        assert day == (fault.end - 1) // INCIDENT_SLOT_SECONDS and day not in days[fault.tenant]
+        days[fault.tenant].add(day)
+        down[fault.tenant] += length
+    share = {tenant: seconds / (end - start) for tenant, seconds in down.items()}
+    assert share["piedpiper"] == 0.0  # suspended
+    assert max(share["acme-corp"], share["globex"]) < min(share["initech"], share["umbrella"])
+    assert max(share["initech"], share["umbrella"]) < share["hooli-edu"] < 0.01
+    assert 0 < share["acme-corp"] < 0.001  # 99.9 % on average, not every month
+    # the 20-minute slots never draw an outage
+    slots = range(int(start // SLOT_SECONDS), int(start // SLOT_SECONDS) + 500)
+    drawn = {f.kind for s in slots if (f := scheduled_fault("acme-corp", 1, s))}
+    assert Kind.OUTAGE not in drawn and Kind.ERRORS in drawn
 
 
 def test_load_follows_the_tenants_day_and_tier() -> None:

@@ -1,5 +1,5 @@
 """Command line: python -m examples.demo.saas_app [--port 9464] [--config tenantwatch.yml],
-or python -m examples.demo.saas_app history --days 2 --out FILE."""
+or python -m examples.demo.saas_app history --days 35 --out FILE."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .app import Simulator, serve
+from .check_history import load_checks
 from .heartbeat import feed
-from .history import history, write_history
+from .history import history, history_start, write_history
 from .tenants import ConfigError, load_config, parse_tenant_args
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "tenantwatch.yml"
@@ -65,7 +66,32 @@ def parse_history_args(argv: list[str]) -> argparse.Namespace:
         "for `tenantwatch backfill`.",
     )
     parser.add_argument("--days", type=float, default=2.0, help="how far back to start")
-    parser.add_argument("--step", type=int, default=300, help="seconds between samples of a series")
+    parser.add_argument(
+        "--previous-month",
+        action="store_true",
+        help="start early enough to hold the whole previous calendar month in every timezone",
+    )
+    parser.add_argument(
+        "--step", type=int, default=300, help="seconds between samples of the app's series"
+    )
+    parser.add_argument(
+        "--fine-days",
+        type=float,
+        default=2.0,
+        help="the last days sampled every --step; before them every --coarse-step",
+    )
+    parser.add_argument(
+        "--coarse-step",
+        type=int,
+        default=3600,
+        help="seconds between samples of the app's series before the last --fine-days",
+    )
+    parser.add_argument(
+        "--check-step",
+        type=int,
+        default=60,
+        help="seconds between samples of a check (or its interval, if longer)",
+    )
     parser.add_argument(
         "--end",
         type=int,
@@ -87,20 +113,30 @@ def history_main(argv: list[str]) -> int:
     args = parse_history_args(argv)
     try:
         tenants = load_config(args.config)
+        checks = load_checks(args.config, tenants)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.step < 1 or args.days <= 0 or args.seed < 0:
-        print("error: --step and --days must be above 0, --seed 0 or more", file=sys.stderr)
+    steps = (args.step, args.coarse_step, args.check_step)
+    if min(steps) < 1 or args.days <= 0 or args.fine_days < 0 or args.seed < 0:
+        print(
+            "error: --step, --coarse-step, --check-step and --days must be above 0, "
+            "--fine-days and --seed 0 or more",
+            file=sys.stderr,
+        )
         return 2
     end = int(time.time()) if args.end is None else args.end
     lines = history(
         tenants,
         args.seed,
-        start=end - int(args.days * 86_400),
+        start=history_start(end, args.days, previous_month=args.previous_month),
         end=end,
         step=args.step,
         target={"job": args.job, "instance": args.instance},
+        coarse_step=args.coarse_step,
+        fine_start=end - int(args.fine_days * 86_400),
+        checks=checks,
+        check_step=args.check_step,
     )
     if str(args.out) == "-":
         write_history(lines, sys.stdout)

@@ -37,10 +37,13 @@ class KindSpec:
     health: Health
 
 
+# Only outages (and the forced down) fail a tenant's health check; the other kinds leave it
+# answering 200 (degraded or ok), so the checks' availability comes from the outages alone.
+# Outages are not drawn in the 20-minute slots (weight 0) but as incidents, below.
 # Durations are long enough for the seed rule each kind trips to reach its `for:`
 # (DatabaseConnectionHigh waits 2m, HighCPUUsage and HighMemoryUsage 5m).
 KINDS: Mapping[Kind, KindSpec] = {
-    Kind.ERRORS: KindSpec("8-38% of requests fail (HighErrorRate)", 3, 120, 300, "down"),
+    Kind.ERRORS: KindSpec("8-38% of requests fail (HighErrorRate)", 3, 120, 300, "degraded"),
     Kind.LATENCY: KindSpec(
         "p95 request latency above 2 s (HighResponseTime)", 3, 120, 300, "degraded"
     ),
@@ -49,11 +52,11 @@ KINDS: Mapping[Kind, KindSpec] = {
         2,
         180,
         330,
-        "down",
+        "degraded",
     ),
     Kind.AUTH: KindSpec("burst of Unauthorized errors (UnauthorizedAccess)", 2, 90, 240, "ok"),
     Kind.TOKENS: KindSpec("runaway LLM token use (HighLLMTokenUsage)", 1, 240, 480, "ok"),
-    Kind.OUTAGE: KindSpec("tenant gets no traffic and fails health checks", 1, 60, 180, "down"),
+    Kind.OUTAGE: KindSpec("tenant gets no traffic and fails health checks", 0, 60, 180, "down"),
     Kind.CPU: KindSpec("one pod pegged at its CPU limit (HighCPUUsage)", 1, 540, 840, "degraded"),
     Kind.MEMORY: KindSpec("one pod near its memory limit (HighMemoryUsage)", 1, 480, 840, "ok"),
     Kind.DOWN: KindSpec(
@@ -64,6 +67,16 @@ KINDS: Mapping[Kind, KindSpec] = {
 SLOT_SECONDS = 1200  # at most one scheduled fault per tenant per slot, contained in it
 FAULT_CHANCE = 0.6  # per tenant and slot: a fault every ~7 minutes across five tenants
 MAX_FORCED_SECONDS = 86_400
+
+# Incidents: at most one outage per tenant per UTC day, likelier on cheaper tiers; most are
+# minutes long, one in five lasts half an hour to an hour. Over a month that is about 25
+# minutes down for an enterprise tenant (99.94 %), 55 for professional, 2 hours for basic
+# (99.7 %), with months above and below: a 50-minute incident alone breaks 99.9 %.
+INCIDENT_SLOT_SECONDS = 86_400
+INCIDENT_CHANCE: Mapping[str, float] = {"basic": 0.25, "professional": 0.12, "enterprise": 0.05}
+MINOR_INCIDENT_SECONDS = (120, 900)
+MAJOR_INCIDENT_SECONDS = (1800, 3600)
+MAJOR_INCIDENT_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -112,10 +125,22 @@ def scheduled_fault(tenant_id: str, seed: int, slot: int) -> Fault | None:
     return Fault(kind, tenant_id, start, start + duration, float(rng.uniform(0.5, 1.0)))
 
 
+def incident(tenant: TenantSpec, seed: int, day: int) -> Fault | None:
+    """Return the outage the schedule puts in one UTC day of one tenant, or None."""
+    rng = np.random.default_rng([seed, 0x1C, _hash(tenant.id), day])
+    if rng.random() >= INCIDENT_CHANCE.get(tenant.base, INCIDENT_CHANCE["basic"]):
+        return None
+    major = rng.random() < MAJOR_INCIDENT_SHARE
+    low, high = MAJOR_INCIDENT_SECONDS if major else MINOR_INCIDENT_SECONDS
+    duration = int(rng.integers(low, high + 1))
+    start = day * INCIDENT_SLOT_SECONDS + int(rng.integers(0, INCIDENT_SLOT_SECONDS - duration + 1))
+    return Fault(Kind.OUTAGE, tenant.id, start, start + duration, float(rng.uniform(0.5, 1.0)))
+
+
 def scheduled_faults(
     tenants: Iterable[TenantSpec], seed: int, start: float, end: float
 ) -> tuple[Fault, ...]:
-    """Return the scheduled faults overlapping [start, end), by start time.
+    """Return the scheduled faults and incidents overlapping [start, end), by start time.
 
     Suspended tenants have none: they get no traffic to fail.
     """
@@ -127,6 +152,11 @@ def scheduled_faults(
             fault = scheduled_fault(tenant.id, seed, slot)
             if fault is not None and fault.start < end and fault.end > start:
                 faults.append(fault)
+        days = range(int(start // INCIDENT_SLOT_SECONDS), int(end // INCIDENT_SLOT_SECONDS) + 1)
+        for day in days:
+            outage = incident(tenant, seed, day)
+            if outage is not None and outage.start < end and outage.end > start:
+                faults.append(outage)
     return tuple(sorted(faults, key=lambda f: (f.start, f.tenant or "")))
 
 
