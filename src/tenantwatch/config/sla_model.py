@@ -43,6 +43,11 @@ class AccountingConfig(_Strict):
     max_gap: Duration = Field(
         300.0, description="a check's result holds this long at most; silence after is unknown"
     )
+    checks: Literal["critical", "all"] = Field(
+        "critical",
+        description="critical: a tenant with critical checks is measured by those alone; "
+        "all: by every check",
+    )
     degraded: Literal["up", "down", "partial"] = Field(
         "down", description="how a value between 0 and 1 counts"
     )

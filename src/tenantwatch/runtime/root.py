@@ -349,7 +349,7 @@ def build_runtime(
         external_url=config.rules.external_url or settings.base_url,
         resend_delay_s=config.rules.resend_delay,
     )
-    sla = build_sla(config, services.tenants, db.ctx.tiers, metrics)
+    sla = build_sla(config, services.tenants, services.checks, db.ctx.tiers, metrics)
     credits = SlaCredits(sla, SqlCreditLedger(engine))
     runtime: Runtime
 

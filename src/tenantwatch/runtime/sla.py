@@ -16,6 +16,7 @@ from tenantwatch.metrics.backend import QueryBackend
 from tenantwatch.metrics.remote import RemoteBackend
 from tenantwatch.metrics.wiring import MetricsRuntime
 from tenantwatch.promql.model import Matcher, MatrixResult, SeriesData
+from tenantwatch.services.checks import CheckService
 from tenantwatch.services.sla import RawReader, SlaService, SlaSettings, Slis
 from tenantwatch.services.tenants import TenantService
 from tenantwatch.sla.availability import Rules
@@ -32,6 +33,7 @@ def sla_settings(config: Config) -> SlaSettings:
     slis = section.slis
     return SlaSettings(
         rules=Rules(acc.min_downtime, acc.max_gap, acc.degraded),
+        checks=acc.checks,
         maintenance=tuple(
             Maintenance(
                 w.name, frozenset(w.tenants), w.start, w.end, w.cron, float(w.duration or 0)
@@ -91,6 +93,17 @@ def raw_reader(metrics: MetricsRuntime) -> RawReader:
 
 
 def build_sla(
-    config: Config, tenants: TenantService, tiers: TierCatalog, metrics: MetricsRuntime
+    config: Config,
+    tenants: TenantService,
+    checks: CheckService,
+    tiers: TierCatalog,
+    metrics: MetricsRuntime,
 ) -> SlaService:
-    return SlaService(tenants, tiers, raw_reader(metrics), metrics.queries, sla_settings(config))
+    return SlaService(
+        tenants,
+        tiers,
+        raw_reader(metrics),
+        metrics.queries,
+        sla_settings(config),
+        critical=checks.critical_ids,
+    )

@@ -298,6 +298,16 @@ class CheckService(CheckQueries):
             await self._tenant_visible(uow, who, tenant_id)
             return [c for c in await uow.checks.all(tenant_id=tenant_id) if c.enabled]
 
+    async def critical_ids(self, tenant_id: str | None = None) -> dict[str, set[str]]:
+        """The ids of the checks marked critical, by tenant (every tenant's when None)."""
+        async with self._ctx.uow() as uow:
+            checks = await uow.checks.all(tenant_id=tenant_id)
+        out: dict[str, set[str]] = {}
+        for c in checks:
+            if c.critical and c.tenant_id is not None:
+                out.setdefault(c.tenant_id, set()).add(c.id)
+        return out
+
     async def heartbeat_states(self, check_ids: Sequence[str]) -> dict[str, HeartbeatState]:
         async with self._ctx.uow() as uow:
             return await uow.checks.heartbeat_states(check_ids)

@@ -42,6 +42,8 @@ from tenantwatch.sla.maintenance import Maintenance, windows
 from tenantwatch.sla.report import PlatformReport, TenantReport
 
 RawReader = Callable[[Sequence[Matcher], int, int], Awaitable[list[SeriesData]]]
+# the ids of each tenant's critical checks (one tenant's, or every tenant's for None)
+CriticalChecks = Callable[[str | None], Awaitable[dict[str, set[str]]]]
 Progress = Callable[[int, int], None]
 UP = "tenantwatch_check_up"
 DURATION = "tenantwatch_check_duration_seconds"
@@ -58,9 +60,16 @@ class Slis:
     memory_percent: str | None = None
 
 
+async def no_critical_checks(tenant_id: str | None) -> dict[str, set[str]]:
+    return {}
+
+
 @dataclass(frozen=True)
 class SlaSettings:
     rules: Rules = field(default_factory=Rules)
+    # "critical": a tenant with critical checks is measured by those alone (a periodic
+    # job's heartbeat is not its customers' availability); "all": by every check
+    checks: str = "critical"
     maintenance: tuple[Maintenance, ...] = ()
     canaries: tuple[str, ...] = ()
     slis: Slis = field(
@@ -98,8 +107,10 @@ class SlaService:
         queries: QueryBackend,
         settings: SlaSettings,
         *,
+        critical: CriticalChecks = no_critical_checks,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.critical = critical
         self.tenants = tenants
         self.tiers = tiers
         self.raw = raw
@@ -131,9 +142,15 @@ class SlaService:
     ) -> TenantReport:
         """One tenant's period (404 for a tenant `who` may not see)."""
         tenant = await self.tenants.get(who, tenant_id)
-        period = self.period_of(tenant, kind, day)
+        return await self.measure(tenant, self.period_of(tenant, kind, day), detail=True)
+
+    async def measure(
+        self, tenant: Tenant, period: periods.Period, *, detail: bool = False
+    ) -> TenantReport:
+        """One tenant's period, its critical checks and the canaries looked up."""
         canaries = await self._canary_windows(period)
-        return await self.measure_period(tenant, period, canaries, detail=True)
+        critical = (await self.critical(tenant.id)).get(tenant.id, set())
+        return await self.measure_period(tenant, period, canaries, detail=detail, critical=critical)
 
     async def platform_report(
         self,
@@ -146,6 +163,7 @@ class SlaService:
     ) -> PlatformReport:
         """Every tenant `who` sees, each over the period in its own timezone."""
         tenants = await self.tenants.all(who)
+        critical = await self.critical(None) if tenants else {}
         reports = []
         canary_cache: dict[tuple[datetime, datetime], list[Window]] = {}
         for i, tenant in enumerate(tenants):
@@ -154,7 +172,13 @@ class SlaService:
             if key not in canary_cache:
                 canary_cache[key] = await self._canary_windows(period)
             reports.append(
-                await self.measure_period(tenant, period, canary_cache[key], detail=detail)
+                await self.measure_period(
+                    tenant,
+                    period,
+                    canary_cache[key],
+                    detail=detail,
+                    critical=critical.get(tenant.id, set()),
+                )
             )
             if progress is not None:
                 progress(i + 1, len(tenants))
@@ -183,10 +207,14 @@ class SlaService:
         canaries: list[Window],
         *,
         detail: bool,
+        critical: set[str] | None = None,
     ) -> TenantReport:
+        """The tenant's period; `critical`: its critical checks' ids (see SlaSettings)."""
         window = (m.ms(period.start), m.ms(period.end))
         own = Matcher.of("tenant", "=", tenant.id)
         up = await self._read([Matcher.of("__name__", "=", UP), own], window)
+        if critical and self.settings.checks == "critical":
+            up = [d for d in up if label_value(d.labels, "check") in critical]
         timed = await self.raw(
             [Matcher.of("__name__", "=", DURATION), own, Matcher.of("kind", "=", "http")],
             window[0],

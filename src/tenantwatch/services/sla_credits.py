@@ -76,7 +76,7 @@ class SlaCredits:
             if tenant.id in checked[previous]:
                 continue
             period = self.sla.period_of(tenant, "monthly", day_before.date())
-            report = await self.sla.measure_period(tenant, period, [], detail=False)
+            report = await self.sla.measure(tenant, period)
             closing.append(entry(report, final=True))
         await self.repo.upsert([*closing, *entries])
         return len(closing) + len(entries)

@@ -67,7 +67,7 @@ class SlaInsights:
             if begin >= now:
                 break
             period = Period("daily", begin, min(finish, now), finish)
-            report = await self.sla.measure_period(tenant, period, [], detail=False)
+            report = await self.sla.measure(tenant, period)
             minutes = period.seconds / 60
             total = (await self.sla.requests(tenant, period)).total
             rpm = None if total is None or minutes <= 0 else total / minutes

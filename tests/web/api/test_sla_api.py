@@ -334,3 +334,27 @@ async def test_reports_come_as_csv_and_as_a_pdf_a_customer_can_read(
     )
     tenants = [row["tenant_id"] for row in csv.DictReader(io.StringIO(platform.text))]
     assert sorted(tenants) == ["alpha", "berlin", "bravo", "maint"]
+
+
+async def test_a_tenant_with_critical_checks_is_measured_by_them_alone(
+    store: Runtime, client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    assert store.sla is not None
+    job = NOV + 5 * 86400_000
+    store.metrics.appender.append_many(
+        up_samples("alpha", "nightly-job", NOV, DEC, [(job, job + 120 * MIN)])
+    )
+    key = await make_key(Scope.READ)
+
+    async def critical(tenant_id: str | None) -> dict[str, set[str]]:
+        return {"alpha": {"api"}}
+
+    params = {"period": "monthly", "date": "2026-11-15"}
+    every = (await _get(client, key, "/api/v1/monitoring/sla/alpha", **params)).json()
+    assert every["availability"] < 99.9  # the job's two hours count too
+    assert {c for d in every["downtimes"] for c in d["checks"]} == {"api", "nightly-job"}
+    store.sla.critical = critical
+    only = (await _get(client, key, "/api/v1/monitoring/sla/alpha", **params)).json()
+    assert only["availability"] == 99.9
+    report = (await _get(client, key, "/api/v1/monitoring/reports/sla", **params)).json()
+    assert {t["tenant_id"]: t["availability"] for t in report["tenants"]}["alpha"] == 99.9
