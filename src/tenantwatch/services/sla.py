@@ -161,8 +161,9 @@ class SlaService:
         progress: Progress | None = None,
         detail: bool = False,
     ) -> PlatformReport:
-        """Every tenant `who` sees, each over the period in its own timezone."""
-        tenants = await self.tenants.all(who)
+        """Every active tenant `who` sees (a suspended one is owed nothing), each over
+        the period in its own timezone."""
+        tenants = await self.tenants.all(who, status="active")
         critical = await self.critical(None) if tenants else {}
         reports = []
         canary_cache: dict[tuple[datetime, datetime], list[Window]] = {}
