@@ -122,10 +122,15 @@ class SlaService:
         return datetime.fromtimestamp(self.clock(), tz=UTC)
 
     def period_of(self, tenant: Tenant, kind: str, day: date | None) -> periods.Period:
+        if day is not None and day < periods.EARLIEST:
+            raise Invalid(f"give a date from {periods.EARLIEST.isoformat()} on", field="date")
         try:
             return periods.select(kind, day, self.now(), ZoneInfo(tenant.timezone))
+        except OverflowError as exc:  # the period after 31 December 9999
+            raise Invalid("give a date before the year 9999", field="date") from exc
         except ValueError as exc:
-            raise Invalid(str(exc), field="date" if "begun" in str(exc) else "period") from exc
+            about_period = str(exc).startswith(("unknown period", "a rolling window"))
+            raise Invalid(str(exc), field="period" if about_period else "date") from exc
 
     def facts(self, tenant: Tenant) -> m.Tenant:
         return m.Tenant(

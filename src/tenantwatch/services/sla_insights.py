@@ -18,7 +18,7 @@ from tenantwatch.services.errors import Invalid
 from tenantwatch.services.sla import QUERY_TIMEOUT_S, SlaService, scalar
 from tenantwatch.sla import insights as ins
 from tenantwatch.sla import measure as m
-from tenantwatch.sla.periods import Period, midnight
+from tenantwatch.sla.periods import EARLIEST, Period, midnight
 from tenantwatch.sla.report import TenantReport
 
 MAX_DAYS = 92
@@ -54,6 +54,8 @@ class SlaInsights:
     ) -> list[DayMetrics]:
         """Each local day from start to end (inclusive) measured as a daily period."""
         tenant = await self.sla.tenants.get(who, tenant_id)
+        if start < EARLIEST:
+            raise Invalid(f"give a start_date from {EARLIEST.isoformat()} on", field="start_date")
         if end < start:
             raise Invalid("end_date comes before start_date", field="end_date")
         if (end - start).days >= MAX_DAYS:
@@ -63,9 +65,10 @@ class SlaInsights:
         out = []
         day = start
         while day <= end:
-            begin, finish = midnight(day, zone), midnight(day + timedelta(days=1), zone)
+            begin = midnight(day, zone)
             if begin >= now:
                 break
+            finish = midnight(day + timedelta(days=1), zone)
             period = Period("daily", begin, min(finish, now), finish)
             report = await self.sla.measure(tenant, period)
             minutes = period.seconds / 60

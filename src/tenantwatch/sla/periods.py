@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 CalendarKind = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
 CALENDAR: tuple[CalendarKind, ...] = ("daily", "weekly", "monthly", "quarterly", "yearly")
+EARLIEST = date(1970, 1, 1)  # periods before the Unix epoch hold no samples
 ROLLING: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "28d": timedelta(days=28),
