@@ -39,7 +39,7 @@ that `promtool` turns into Prometheus blocks.
 
 Without Prometheus the benchmark says so and prints tenantwatch's figures against the goals.
 
-    .venv/bin/python -m bench.sla                 # 1,000 tenants: ~160 M samples, ~10 min
+    .venv/bin/python -m bench.sla                 # 1,000 tenants: 163 M samples; ~8 min, ~6 GB of temp files
     .venv/bin/python -m bench.sla --quick         # 100 tenants, November only; ~1 min
     .venv/bin/python -m bench.sla --tenants 300 --workdir /tmp/sla   # keep the files
 """
