@@ -538,9 +538,10 @@ def run(
         try:
             require_prometheus()
         except BenchError as exc:
-            missing = str(exc)
+            missing = f"Prometheus is not installed: {exc}"
+            console.print(f"[yellow]{missing}; measuring tenantwatch only[/yellow]")
     else:
-        missing = "skipped (--no-prometheus)"
+        missing = "Prometheus skipped (--no-prometheus)"
     console.log(
         f"{spec.tenants:,} tenants, {spec.series_count():,} checks x 2 series x "
         f"{spec.samples_per_series():,} samples ({_iso(spec.start_ms)} to {_iso(spec.end_ms)})"
@@ -592,7 +593,7 @@ def print_result(res: Result, console: Console) -> None:
     prom = res.prom
     if prom is None:
         console.print(
-            f"[yellow]3. no baseline: Prometheus {res.prom_missing}; the figures above are "
+            f"[yellow]3. no baseline: {res.prom_missing}; the figures above are "
             "absolute, against the goals only.[/yellow]"
         )
         return
