@@ -102,7 +102,8 @@ def runs_of(ts: Ints, values: Floats, period: Window, max_gap_ms: int) -> Runs:
     starts = np.maximum(ts, lo)
     ends = np.minimum(until, hi)
     keep = (ends > starts) & ~np.isnan(values)
-    return Runs(starts[keep], ends[keep], values[keep])
+    runs = Runs(starts[keep], ends[keep], values[keep])
+    return Runs(*_joined(runs, runs.values))  # a month of minutes is a handful of runs
 
 
 def combine(runs: Sequence[Runs]) -> Runs:
@@ -112,7 +113,8 @@ def combine(runs: Sequence[Runs]) -> Runs:
         return Runs.empty()
     if len(present) == 1:
         return present[0]
-    bounds = np.unique(np.concatenate([np.concatenate([r.starts, r.ends]) for r in present]))
+    bounds = np.sort(np.concatenate([np.concatenate([r.starts, r.ends]) for r in present]))
+    bounds = bounds[np.concatenate(([True], bounds[1:] != bounds[:-1]))]
     seg_starts, seg_ends = bounds[:-1], bounds[1:]
     lowest = np.full(len(seg_starts), np.inf)
     for r in present:
