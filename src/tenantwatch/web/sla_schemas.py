@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tenantwatch.domain.health_score import HealthScore
 from tenantwatch.sla.report import PlatformReport, TenantReport
@@ -234,6 +234,8 @@ class PlatformMetricsOut(BaseModel):
 
 
 class TrendSchema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     direction: str
     change_per_week: float | None
     ols_slope_per_day: float | None
@@ -242,6 +244,8 @@ class TrendSchema(BaseModel):
 
 
 class ForecastSchema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     figure: str
     horizon_hours: int
     value: float | None
@@ -252,6 +256,8 @@ class ForecastSchema(BaseModel):
 
 
 class ScalingSchema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     action: str = Field(description="scale_up, scale_down or maintain")
     current_replicas: int
     recommended_replicas: int
@@ -279,6 +285,8 @@ class InsightsOut(BaseModel):
 
 
 class CreditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     month: str = Field(description="YYYY-MM, in the tenant's timezone")
     tier: str
     availability_percentage: float | None

@@ -204,35 +204,12 @@ def _when(t: float) -> datetime:
 )
 async def predictions(tenant_id: TenantPath, rt: RuntimeDep, who: Reader) -> InsightsOut:
     got = await SlaInsights(engine(rt)).predictions(who, tenant_id)
-    t, s = got.trend, got.scaling_recommendation
     return InsightsOut(
         tenant_id=tenant_id,
         predictions=PredictionsSchema(
-            trend=TrendSchema(
-                direction=t.direction,
-                change_per_week=t.change_per_week,
-                ols_slope_per_day=t.ols_slope_per_day,
-                theil_sen_slope_per_day=t.theil_sen_slope_per_day,
-                cold_start=t.cold_start,
-            ),
-            scaling_recommendation=ScalingSchema(
-                action=s.action,
-                current_replicas=s.current_replicas,
-                recommended_replicas=s.recommended_replicas,
-                basis=s.basis,
-            ),
-            capacity_forecast=[
-                ForecastSchema(
-                    figure=f.figure,
-                    horizon_hours=f.horizon_hours,
-                    value=f.value,
-                    low=f.low,
-                    high=f.high,
-                    peak=f.peak,
-                    cold_start=f.cold_start,
-                )
-                for f in got.capacity_forecast
-            ],
+            trend=TrendSchema.model_validate(got.trend),
+            scaling_recommendation=ScalingSchema.model_validate(got.scaling_recommendation),
+            capacity_forecast=[ForecastSchema.model_validate(f) for f in got.capacity_forecast],
             potential_issues=got.potential_issues,
             anomalies=[
                 AnomalySchema(figure=a.figure, timestamp=_when(a.t), value=a.value, score=a.score)
@@ -260,16 +237,6 @@ async def credit_ledger(
     page = await rt.sla_credits.ledger(who, tenant_id, cursor=cursor or None, limit=limit)
     return CreditPageOut(
         tenant_id=tenant_id,
-        items=[
-            CreditOut(
-                month=e.month,
-                tier=e.tier,
-                availability_percentage=e.availability_percentage,
-                credit_percentage=e.credit_percentage,
-                final=e.final,
-                computed_at=e.computed_at,
-            )
-            for e in page.items
-        ],
+        items=[CreditOut.model_validate(e) for e in page.items],
         next_cursor=page.next_cursor,
     )
