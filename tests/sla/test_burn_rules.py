@@ -81,3 +81,19 @@ def test_the_runtime_loads_the_burn_rate_group_unless_turned_off(tmp_path: Path)
     assert len(burn[0].group.rules) == 4
     off = config_rule_groups(settings, Config.model_validate({"sla": {"burn_rate_alerts": False}}))
     assert not [g for g in off if g.group.name == "tenantwatch-sla-burn-rate"]
+
+
+def test_a_tier_whose_alerts_can_never_fire_is_logged() -> None:
+    from decimal import Decimal
+
+    from structlog.testing import capture_logs
+
+    from tenantwatch.domain.tiers import SlaTargets, Tier, TierCatalog
+    from tenantwatch.runtime.sla import warn_infeasible
+
+    loose = Tier("loose", SlaTargets(Decimal("90")), 60, 86400)  # 1 / (1 - 0.9) = 10 < 14.4
+    with capture_logs() as logs:
+        warn_infeasible(TierCatalog.with_custom({"loose": loose}))
+    warned = [e for e in logs if e.get("tier") == "loose"]
+    assert len(warned) == 1 and warned[0]["factors"] == [14.4]
+    assert not [e for e in logs if e.get("tier") in ("basic", "professional", "enterprise")]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
+import structlog
 
 from tenantwatch.config.model import Config
 from tenantwatch.config.sla_model import CreditStep
@@ -20,7 +21,10 @@ from tenantwatch.services.checks import CheckService
 from tenantwatch.services.sla import RawReader, SlaService, SlaSettings, Slis
 from tenantwatch.services.tenants import TenantService
 from tenantwatch.sla.availability import Rules
+from tenantwatch.sla.budget import burn_alerts
 from tenantwatch.sla.maintenance import Maintenance
+
+log = structlog.get_logger(__name__)
 
 
 def _schedule(steps: Sequence[CreditStep]) -> tuple[tuple[Decimal, Decimal], ...]:
@@ -92,6 +96,23 @@ def raw_reader(metrics: MetricsRuntime) -> RawReader:
     return read
 
 
+def warn_infeasible(tiers: TierCatalog) -> None:
+    """Log each tier whose availability target makes a burn-rate alert unable to fire."""
+    for name in tiers.names():
+        target = float(tiers.tiers[name].sla.availability_percentage) / 100
+        if not 0 < target < 1:
+            continue
+        never = [a for a in burn_alerts(target, 30 * 86400) if not a.feasible]
+        if never:
+            log.warning(
+                "burn-rate alerts that can never fire for this tier's target",
+                tier=name,
+                target=target,
+                factors=[round(a.factor, 2) for a in never],
+                ceiling=round(1 / (1 - target), 2),
+            )
+
+
 def build_sla(
     config: Config,
     tenants: TenantService,
@@ -99,6 +120,7 @@ def build_sla(
     tiers: TierCatalog,
     metrics: MetricsRuntime,
 ) -> SlaService:
+    warn_infeasible(tiers)
     return SlaService(
         tenants,
         tiers,

@@ -47,6 +47,10 @@ class TrendOut:
     ols_slope_per_day: float | None
     theil_sen_slope_per_day: float | None
     cold_start: bool
+    # predict_linear a week ahead (OLS) with its 95 % prediction band
+    in_a_week: float | None = None
+    in_a_week_low: float | None = None
+    in_a_week_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -102,12 +106,16 @@ def trend(h: Hourly) -> TrendOut:
         direction = "rising"
     elif change < -TREND_PER_WEEK:
         direction = "falling"
+    ahead = ols.at(float(k.t[-1]) + WEEK_H * HOUR_S)
     return TrendOut(
         direction,
         round(change, 4),
         ols.slope * 86400,
         robust.slope * 86400,
-        len(k.t) < COLD_START_HOURS,
+        len(k.t) < COLD_START_HOURS or ahead.cold_start,
+        _finite(ahead.value),
+        _finite(ahead.low),
+        _finite(ahead.high),
     )
 
 

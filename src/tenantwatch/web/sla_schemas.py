@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenantwatch.domain.health_score import HealthScore
+from tenantwatch.sla import budget as budgets
 from tenantwatch.sla.report import PlatformReport, TenantReport
 
 _UNITS = {
@@ -41,12 +42,26 @@ class ComponentOut(BaseModel):
     weighted: float
 
 
+class BurnAlertOut(BaseModel):
+    severity: str = Field(description="page or ticket")
+    long_window: str
+    short_window: str
+    factor: float = Field(description="burn rate both windows must exceed")
+    feasible: bool = Field(
+        description="false: the factor is at least 1 / (1 - target), so even 100 % errors "
+        "burn slower and the alert can never fire"
+    )
+
+
 class BudgetOut(BaseModel):
     allowed_downtime_minutes: float
     downtime_minutes: float
     remaining_ratio: float = Field(description="1 - spent/allowed; negative when overspent")
     burn_rate: float = Field(description="1 spends exactly the budget by the period's end")
     exhaustion: datetime | None = Field(description="when it runs out at this burn rate")
+    burn_alerts: list[BurnAlertOut] = Field(
+        description="the multiwindow burn-rate alerts of this target over 30 days"
+    )
 
 
 class DowntimeOut(BaseModel):
@@ -64,6 +79,26 @@ class UptimeOut(BaseModel):
 class LatencyWithinOut(BaseModel):
     threshold_ms: float
     percentage: float | None
+
+
+def _window(seconds: int) -> str:
+    return f"{seconds // 3600}h" if seconds >= 3600 else f"{seconds // 60}m"
+
+
+def burn_alerts(r: TenantReport) -> list[BurnAlertOut]:
+    target = next(
+        o.target for o in r.compliance.objectives if o.objective == "availability_percentage"
+    )
+    return [
+        BurnAlertOut(
+            severity=a.severity,
+            long_window=_window(a.long_window_s),
+            short_window=_window(a.short_window_s),
+            factor=round(a.factor, 4),
+            feasible=a.feasible,
+        )
+        for a in budgets.burn_alerts(float(target) / 100, 30 * 86400)
+    ]
 
 
 def components(health: HealthScore) -> list[ComponentOut]:
@@ -145,6 +180,7 @@ class SlaOut(BaseModel):
                 remaining_ratio=b.remaining_ratio,
                 burn_rate=b.burn_rate,
                 exhaustion=b.exhaustion,
+                burn_alerts=burn_alerts(r),
             ),
             downtimes=[
                 DowntimeOut(start=d.start, end=d.end, minutes=d.minutes, checks=list(d.checks))
@@ -241,6 +277,9 @@ class TrendSchema(BaseModel):
     ols_slope_per_day: float | None
     theil_sen_slope_per_day: float | None
     cold_start: bool
+    in_a_week: float | None = Field(description="the linear trend a week ahead (OLS)")
+    in_a_week_low: float | None = Field(description="its 95 % prediction band")
+    in_a_week_high: float | None
 
 
 class ForecastSchema(BaseModel):

@@ -134,6 +134,15 @@ async def test_43_2_minutes_down_in_november_is_exactly_99_9(
     assert body["error_budget"]["allowed_downtime_minutes"] == 43.2
     assert body["error_budget"]["downtime_minutes"] == 43.2
     assert body["error_budget"]["remaining_ratio"] == 0
+    alerts = body["error_budget"]["burn_alerts"]
+    assert [(a["severity"], a["long_window"], a["short_window"]) for a in alerts] == [
+        ("page", "1h", "5m"),
+        ("page", "6h", "30m"),
+        ("ticket", "24h", "2h"),
+        ("ticket", "72h", "6h"),
+    ]
+    assert [a["factor"] for a in alerts] == [14.4, 6, 3, 1]
+    assert all(a["feasible"] for a in alerts)  # 1 / (1 - 0.999) = 1000
     assert body["downtimes"] == [
         {
             "start": "2026-11-03T10:00:00Z",
