@@ -67,8 +67,8 @@ def query_reader(queries: QueryBackend) -> RawReader:
 
     async def read(matchers: Sequence[Matcher], mint: int, maxt: int) -> list[SeriesData]:
         selector = ",".join(f'{x.name}{x.op}"{_quoted(x.value)}"' for x in matchers)
-        span = max(1, (maxt - mint + 999) // 1000)
-        result = await queries.instant(f"{{{selector}}}[{span}s]", maxt)
+        # a range selector holds (t - range, t]: one ms more keeps mint in
+        result = await queries.instant(f"{{{selector}}}[{maxt - mint + 1}ms]", maxt)
         if not isinstance(result.value, MatrixResult):
             return []
         return [
