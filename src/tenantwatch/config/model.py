@@ -10,6 +10,7 @@ from pydantic import BaseModel, ByteSize, ConfigDict, Field, field_validator
 from tenantwatch.config.alerting_model import AlertmanagerSection, InspectorConfig, RulesConfig
 from tenantwatch.config.checks_model import CheckConfig
 from tenantwatch.config.errors import refusing
+from tenantwatch.config.incidents_model import IncidentsSection
 from tenantwatch.config.metrics_model import MetricsConfig, ScrapeConfig
 from tenantwatch.config.sla_model import SlaSection
 from tenantwatch.config.types import AllowList, Duration, LabelsField
@@ -151,6 +152,7 @@ class Config(_Strict):
     inspector: InspectorConfig = InspectorConfig()
     http: HttpConfig = HttpConfig()
     sla: SlaSection = SlaSection()
+    incidents: IncidentsSection = IncidentsSection()
 
     def custom_tiers(self) -> dict[str, Tier]:
         return {name: tier.to_tier(name) for name, tier in self.tiers.items()}

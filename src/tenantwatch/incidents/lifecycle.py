@@ -94,13 +94,14 @@ def attach_alert(inc: Incident, alert: LinkedAlert, tier: str | None, now: datet
     known = next((a for a in inc.alerts if a.fingerprint == alert.fingerprint), None)
     if known is None or not known.firing:
         text = f"{alert.alertname} firing" + (f" for {alert.tenant_id}" if alert.tenant_id else "")
-        data = {"fingerprint": alert.fingerprint, "labels": alert.labels}
+        data = {"fingerprint": alert.fingerprint, "labels": alert.labels, "tenant": alert.tenant_id}
         entries.append(Entry(now, EntryKind.ALERT_FIRING, "system", text, data))
     tenants = inc.tenants
     if alert.tenant_id is not None and alert.tenant_id not in inc.tenant_ids:
         tenants = (*tenants, AffectedTenant(alert.tenant_id, tier, now))
         text = f"{alert.tenant_id} affected" + (f" ({tier})" if tier else "")
-        entries.append(Entry(now, EntryKind.TENANT_AFFECTED, "system", text))
+        data = {"tenant": alert.tenant_id, "tier": tier}
+        entries.append(Entry(now, EntryKind.TENANT_AFFECTED, "system", text, data))
     return replace(inc, alerts=(*others, alert), tenants=tenants), entries
 
 

@@ -89,6 +89,10 @@ class LinkedAlert:
     firing: bool
     starts_at: datetime
     ends_at: datetime | None = None
+    # "internal": tenantwatch's alert manager (reconciled with what fires); "webhook": an
+    # external Alertmanager's webhook (resolved when it says so)
+    source: str = "internal"
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from tenantwatch.rules.status import ManagedGroup
 from tenantwatch.runtime import builders
 from tenantwatch.runtime.alerting import alertmanager_config, build_notifiers, escalator
 from tenantwatch.runtime.builders import Database, Services, config_dir
+from tenantwatch.runtime.incidents import build_incidents
 from tenantwatch.runtime.sla import build_sla
 from tenantwatch.services.alert_actions import AlertActions
 from tenantwatch.services.alerting import AlertingService
@@ -49,6 +50,7 @@ from tenantwatch.services.config_sync import ConfigSync, ConfigSyncReport
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Invalid
 from tenantwatch.services.health import DependencyProbe
+from tenantwatch.services.incidents import IncidentService
 from tenantwatch.services.notifications import NotificationService
 from tenantwatch.services.rule_groups import RuleGroupService
 from tenantwatch.services.sla import SlaService
@@ -60,6 +62,7 @@ from tenantwatch.types import Sample
 from tenantwatch.workers.alert_manager import AlertManagerWorker
 from tenantwatch.workers.check_engine import CheckEngine
 from tenantwatch.workers.check_samples import SampleSink
+from tenantwatch.workers.incidents import IncidentFeeder
 from tenantwatch.workers.outbox import OutboxWorker
 from tenantwatch.workers.rules import RuleManager
 from tenantwatch.workers.sla_targets import SlaTargetWriter
@@ -100,6 +103,8 @@ class Runtime:
     inspector: Inspector | None
     sla: SlaService | None = None  # tenants' SLA periods, reports and predictions
     sla_credits: SlaCredits | None = None  # the credit ledger per tenant and month
+    incidents: IncidentService | None = None  # incidents from alerts and by hand
+    incident_feeder: IncidentFeeder | None = None  # follows the alert manager
     sla_targets: SlaTargetWriter | None = None  # each tenant's targets as series
     last_sync: ConfigSyncReport | None = None
     # the environment ${VAR}s in tenantwatch.yml expand from when it is reloaded
@@ -113,6 +118,8 @@ class Runtime:
     _smtp: SmtpSink | None = field(default=None, repr=False)
     _sla_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _sla_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _incident_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _incident_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -162,6 +169,11 @@ class Runtime:
             return report
         self._smtp = self._start_smtp_sink()
         await self.start_alerting()
+        if self.incident_feeder is not None and self._incident_task is None:
+            self._incident_stop = asyncio.Event()
+            self._incident_task = asyncio.create_task(
+                self.incident_feeder.run(self._incident_stop), name="incident feeder"
+            )
         if Role.RULES in roles:
             await self.reload_rules()
             await self.rules.start()
@@ -170,6 +182,10 @@ class Runtime:
     async def stop(self) -> None:
         """Stop everything start() started, in reverse order, and close the database."""
         await self.rules.stop()
+        if self._incident_task is not None:
+            self._incident_stop.set()
+            await self._incident_task
+            self._incident_task = None
         await self.stop_alerting()
         if self._smtp is not None:
             self._smtp.stop()
@@ -351,6 +367,7 @@ def build_runtime(
     )
     sla = build_sla(config, services.tenants, services.checks, db.ctx.tiers, metrics)
     credits = SlaCredits(sla, SqlCreditLedger(engine))
+    incidents, incident_feeder = build_incidents(config.incidents, engine, tenant_tiers, alerting)
     runtime: Runtime
 
     async def reload_rules() -> None:
@@ -368,6 +385,8 @@ def build_runtime(
         metrics=metrics,
         sla=sla,
         sla_credits=credits,
+        incidents=incidents,
+        incident_feeder=incident_feeder,
         sla_targets=SlaTargetWriter(
             services.tenants,
             db.ctx.tiers,

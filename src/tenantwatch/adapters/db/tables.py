@@ -346,3 +346,73 @@ sla_credits = Table(
     Column("final", Boolean, nullable=False),
     Column("computed_at", UtcDateTime, nullable=False),
 )
+
+# incidents (incidents/model.py): one row each, its affected tenants, linked alerts and
+# timeline in their own tables
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(24), primary_key=True),  # INC-20261207-0042
+    Column("day", String(8), nullable=False),  # the id's date, for numbering
+    Column("title", String(500), nullable=False),
+    Column("severity", String(4), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("group_key", String(500), nullable=True),
+    Column("services", JSON, nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("acknowledged_by", String(200), nullable=True),
+    Column("mitigated_at", UtcDateTime, nullable=True),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("escalated_at", UtcDateTime, nullable=True),
+    Column("reopened", Integer, nullable=False),
+    Column("runbook", String(2000), nullable=True),
+    Column("auto_resolve", Boolean, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Index("ix_incidents_status", "status"),
+    Index("ix_incidents_group_key", "group_key"),
+)
+incident_tenants = Table(
+    "incident_tenants",
+    metadata,
+    Column(
+        "incident_id", String(24), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("tenant_id", String(63), primary_key=True),
+    Column("tier", String(63), nullable=True),
+    Column("since", UtcDateTime, nullable=False),
+    Index("ix_incident_tenants_tenant_id", "tenant_id"),
+)
+incident_alerts = Table(
+    "incident_alerts",
+    metadata,
+    Column(
+        "incident_id", String(24), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("alertname", String(500), nullable=False),
+    Column("tenant_id", String(63), nullable=True),
+    Column("labels", JSON, nullable=False),
+    Column("annotations", JSON, nullable=False),
+    Column("firing", Boolean, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=True),
+    Index("ix_incident_alerts_fingerprint", "fingerprint"),
+)
+incident_timeline = Table(
+    "incident_timeline",
+    metadata,
+    Column(
+        "incident_id", String(24), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("pinned", Boolean, nullable=False),
+)
