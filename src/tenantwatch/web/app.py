@@ -27,7 +27,7 @@ from tenantwatch.web import (
     metrics_route,
     ping,
 )
-from tenantwatch.web.api import alertmanager, prom, prom_rules, prom_targets, push, v1
+from tenantwatch.web.api import alertmanager, prom, prom_rules, prom_targets, push, v1, webhooks
 from tenantwatch.web.body_limit import BodyLimit
 from tenantwatch.web.middleware import RequestContextMiddleware
 from tenantwatch.web.telemetry import Telemetry
@@ -46,6 +46,7 @@ def body_caps(config: Config) -> dict[str, Any]:
         "default": int(config.http.max_body_size),
         "routes": {
             ("POST", "/api/v2/alerts"): int(config.http.max_alerts_body_size),
+            ("POST", "/webhooks/alerts"): int(config.http.max_alerts_body_size),
             ("POST", push.REMOTE_WRITE_ROUTE): ingest,
             ("PUT", push.PUSH_ROUTE): ingest,
             ("POST", push.PUSH_ROUTE): ingest,
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(prom_targets.router)
     app.include_router(alertmanager.router)
     app.include_router(push.router)
+    app.include_router(webhooks.router)
     app.include_router(ping.router)
     app.include_router(inspector.router)
     app.add_middleware(BodyLimit, **body_caps(runtime.config))
