@@ -12,6 +12,7 @@ from tenantwatch.cli import (
     checks_cmd,
     config_cmd,
     db,
+    incidents_cmd,
     notifications_cmd,
     notify_cmd,
     promql_cmd,
@@ -68,6 +69,7 @@ app.add_typer(notify_cmd.app, name="test")
 app.add_typer(notifications_cmd.app, name="notifications")
 app.add_typer(tsdb_cmd.app, name="tsdb")
 app.add_typer(sla_cmd.app, name="sla")
+app.add_typer(incidents_cmd.app, name="incidents")
 
 if __name__ == "__main__":
     app()
