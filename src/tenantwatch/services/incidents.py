@@ -78,6 +78,10 @@ class IncidentRepo(Protocol):
 
     async def timeline(self, incident_id: str) -> builtins.list[Entry]: ...
 
+    async def resolved_between(
+        self, tenant_id: str, start: datetime, end: datetime
+    ) -> builtins.list[Incident]: ...
+
 
 TenantTiers = Callable[[], Awaitable[Mapping[str, str]]]
 
@@ -140,6 +144,14 @@ class IncidentService:
             return entries
         # another tenant's alerts and arrival are not this tenant's to see
         return [e for e in entries if e.data.get("tenant") in (None, who.tenant_id)]
+
+    async def recovery_minutes(
+        self, tenant_id: str, start: datetime, end: datetime
+    ) -> builtins.list[float]:
+        """Time to resolve, in minutes, of each incident of the tenant resolved in
+        [start, end): the SLA's recovery-time objective reads these."""
+        found = await self.repo.resolved_between(tenant_id, start, end)
+        return [ttr.total_seconds() / 60 for i in found if (ttr := i.time_to_resolve) is not None]
 
     # -- changes -------------------------------------------------------------------------
     async def _store_new(self, incident: Incident, entries: builtins.list[Entry]) -> Incident:

@@ -44,6 +44,14 @@ from tenantwatch.sla.report import PlatformReport, TenantReport
 RawReader = Callable[[Sequence[Matcher], int, int], Awaitable[list[SeriesData]]]
 # the ids of each tenant's critical checks (one tenant's, or every tenant's for None)
 CriticalChecks = Callable[[str | None], Awaitable[dict[str, set[str]]]]
+# minutes to resolve of each of a tenant's incidents resolved in [start, end)
+Recoveries = Callable[[str, datetime, datetime], Awaitable[list[float]]]
+
+
+async def no_incidents(tenant_id: str, start: datetime, end: datetime) -> list[float]:
+    return []
+
+
 Progress = Callable[[int, int], None]
 UP = "tenantwatch_check_up"
 DURATION = "tenantwatch_check_duration_seconds"
@@ -108,9 +116,11 @@ class SlaService:
         settings: SlaSettings,
         *,
         critical: CriticalChecks = no_critical_checks,
+        recoveries: Recoveries = no_incidents,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.critical = critical
+        self.recoveries = recoveries
         self.tenants = tenants
         self.tiers = tiers
         self.raw = raw
@@ -242,6 +252,7 @@ class SlaService:
             excluded=excluded,
             now=self.now(),
             detail=detail,
+            incident_recoveries=await self.recoveries(tenant.id, period.start, period.end),
         )
 
     async def _query(self, expr: str, tenant_id: str, period: periods.Period) -> float | None:

@@ -5,8 +5,9 @@ Choices, also in docs/sla.md:
 - availability: the tenant is down while any of its checks is down (`combine`);
 - response time: request-based from the app's latency histogram when one is configured
   and has requests in the period, else the tenant's http checks' probe durations;
-- recovery time: the mean length of the period's down runs (down to the next up), so a
-  period without downtime has none to report (unmeasured, not a violation);
+- recovery time: the mean time to resolve of the tenant's incidents resolved in the
+  period; without any, the mean length of the period's down runs (down to the next up),
+  so a period without either has none to report (unmeasured, not a violation);
 - the error budget is the availability objective's, over the whole period.
 """
 
@@ -148,6 +149,7 @@ def measure(
     excluded: Sequence[Window],
     now: datetime,
     detail: bool = True,
+    incident_recoveries: Sequence[float] = (),
 ) -> TenantReport:
     """The tenant's report for the period (`detail`: with the uptime chart's slices)."""
     window = (ms(period.start), ms(period.end))
@@ -158,7 +160,9 @@ def measure(
     availability_pct = _percent(avail)
     downtimes = _downtimes(avail, per_check)
     recovery = None
-    if downtimes:
+    if incident_recoveries:  # incidents resolved in the period are the source
+        recovery = _decimal(sum(incident_recoveries) / len(incident_recoveries), _MS)
+    elif downtimes:
         recovery = _decimal(sum(float(d.minutes) for d in downtimes) / len(downtimes), _MS)
     avg_ms, p95_ms = requests.avg_ms, requests.p95_ms
     if avg_ms is None and len(durations_s):

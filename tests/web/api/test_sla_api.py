@@ -367,3 +367,28 @@ async def test_a_tenant_with_critical_checks_is_measured_by_them_alone(
     assert only["availability"] == 99.9
     report = (await _get(client, key, "/api/v1/monitoring/reports/sla", **params)).json()
     assert {t["tenant_id"]: t["availability"] for t in report["tenants"]}["alpha"] == 99.9
+
+
+async def test_recovery_time_reads_the_tenants_incidents_when_there_are_any(
+    store: Runtime, client: httpx.AsyncClient, make_key: KeyMaker
+) -> None:
+    from datetime import timedelta
+
+    from tenantwatch.incidents.model import Severity, Status
+
+    assert store.incidents is not None
+    times = iter(
+        [datetime(2026, 11, 3, 10, 0, tzinfo=UTC), datetime(2026, 11, 3, 10, 6, tzinfo=UTC)]
+    )
+    store.incidents.clock = lambda: next(times)
+    inc = await store.incidents.create(SYSTEM, title="db", severity=Severity.P1, tenants=["alpha"])
+    await store.incidents.transition(SYSTEM, inc.id, Status.RESOLVED)
+    resolved = await store.incidents.get(SYSTEM, inc.id)
+    assert resolved.time_to_resolve == timedelta(minutes=6)
+    key = await make_key(Scope.READ)
+    body = (
+        await _get(client, key, "/api/v1/monitoring/sla/alpha", period="monthly", date="2026-11-15")
+    ).json()
+    assert body["recovery_time"] == 6  # the incident's, not the 43.2-minute down run
+    objectives = {o["objective"]: o for o in body["objectives"]}
+    assert objectives["recovery_time_minutes"]["met"] is True

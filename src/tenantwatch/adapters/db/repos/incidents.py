@@ -254,6 +254,25 @@ class SqlIncidentRepo:
         async with self.engine.connect() as conn:
             return await self._load(conn, (await conn.execute(query)).all())
 
+    async def resolved_between(
+        self, tenant_id: str, start: datetime, end: datetime
+    ) -> builtins.list[Incident]:
+        query = (
+            select(incidents)
+            .where(
+                incidents.c.resolved_at >= start,
+                incidents.c.resolved_at < end,
+                incidents.c.id.in_(
+                    select(incident_tenants.c.incident_id).where(
+                        incident_tenants.c.tenant_id == tenant_id
+                    )
+                ),
+            )
+            .order_by(incidents.c.resolved_at)
+        )
+        async with self.engine.connect() as conn:
+            return await self._load(conn, (await conn.execute(query)).all())
+
     async def timeline(self, incident_id: str) -> builtins.list[Entry]:
         query = (
             select(incident_timeline)
