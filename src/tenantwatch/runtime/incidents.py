@@ -14,6 +14,7 @@ from tenantwatch.incidents.grouping import Rule
 from tenantwatch.incidents.model import Severity
 from tenantwatch.services.alerting import AlertingService
 from tenantwatch.services.incidents import IncidentService
+from tenantwatch.types import Sample
 from tenantwatch.workers.incidents import IncidentFeeder
 
 
@@ -38,6 +39,7 @@ def build_incidents(
     engine: AsyncEngine,
     tenant_tiers: Callable[[], Awaitable[Mapping[str, str]]],
     alerting: AlertingService,
+    sink: Callable[[list[Sample]], None] | None = None,
 ) -> tuple[IncidentService, IncidentFeeder | None]:
     service = IncidentService(SqlIncidentRepo(engine), tenant_tiers, rules=incident_rules(section))
     feeder = None
@@ -47,5 +49,6 @@ def build_incidents(
             alerting,
             interval_s=section.reconcile_interval,
             escalate_to=section.escalate_to,
+            sink=sink,
         )
     return service, feeder

@@ -367,7 +367,9 @@ def build_runtime(
     )
     sla = build_sla(config, services.tenants, services.checks, db.ctx.tiers, metrics)
     credits = SlaCredits(sla, SqlCreditLedger(engine))
-    incidents, incident_feeder = build_incidents(config.incidents, engine, tenant_tiers, alerting)
+    incidents, incident_feeder = build_incidents(
+        config.incidents, engine, tenant_tiers, alerting, sink
+    )
     sla.recoveries = incidents.recovery_minutes  # the recovery-time objective reads incidents
     runtime: Runtime
 

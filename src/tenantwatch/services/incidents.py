@@ -145,6 +145,12 @@ class IncidentService:
         # another tenant's alerts and arrival are not this tenant's to see
         return [e for e in entries if e.data.get("tenant") in (None, who.tenant_id)]
 
+    async def recent(self, days: float = 30) -> builtins.list[Incident]:
+        """Active incidents and those detected in the last `days` (for MTTA/MTTR)."""
+        now = self.clock()
+        since = now - timedelta(days=days)
+        return [i for i in await self.repo.candidates(since) if i.active or i.detected_at >= since]
+
     async def recovery_minutes(
         self, tenant_id: str, start: datetime, end: datetime
     ) -> builtins.list[float]:

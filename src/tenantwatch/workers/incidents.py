@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
 
+from tenantwatch.incidents import stats
 from tenantwatch.services.alerting import AlertingService
 from tenantwatch.services.incidents import AlertEvent, IncidentService
+from tenantwatch.types import Sample
 
 log = structlog.get_logger(__name__)
 
@@ -43,9 +46,11 @@ class IncidentFeeder:
         *,
         interval_s: float = 5.0,
         escalate_to: str = "on-call",
+        sink: Callable[[list[Sample]], None] | None = None,
     ) -> None:
         self.incidents = incidents
         self.alerting = alerting
+        self.sink = sink
         self.interval_s = interval_s
         self.escalate_to = escalate_to
 
@@ -55,6 +60,9 @@ class IncidentFeeder:
         escalated = await self.incidents.escalate_overdue(self.escalate_to)
         for inc in escalated:
             log.warning("incident escalated", incident=inc.id, severity=str(inc.severity))
+        if self.sink is not None:
+            now_ms = int(self.alerting.now() * 1000)
+            self.sink(stats.samples(await self.incidents.recent(), now_ms))
         return len(changed) + len(escalated)
 
     async def run(self, stop: asyncio.Event) -> None:
