@@ -78,6 +78,11 @@ def note(inc: Incident, now: datetime, who: str, text: str, *, pinned: bool = Fa
     return inc, [Entry(now, EntryKind.NOTE, who, text, pinned=pinned)]
 
 
+def update(inc: Incident, now: datetime, who: str, text: str) -> Change:
+    """A public status update: what the affected tenants' status page says."""
+    return inc, [Entry(now, EntryKind.UPDATE, who, text, {"public": True}, pinned=True)]
+
+
 def assign(inc: Incident, role: Role, user: str, now: datetime, who: str) -> Change:
     if inc.roles.get(role) == user:
         return inc, []

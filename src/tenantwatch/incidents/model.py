@@ -53,6 +53,7 @@ class EntryKind(StrEnum):
     TENANT_AFFECTED = "tenant_affected"
     ASSIGNED = "assigned"
     NOTE = "note"
+    UPDATE = "update"  # a public status update: the affected tenants' status shows it
     ACTION = "action"  # an automated or manual action and its outcome
     NOTIFICATION = "notification"
     ESCALATED = "escalated"

@@ -31,6 +31,8 @@ from tenantwatch.incidents.model import (
     Status,
     incident_id,
 )
+from tenantwatch.incidents.status import TenantStatus
+from tenantwatch.incidents.status import tenant_status as status_of
 from tenantwatch.services.access import cursor_key
 from tenantwatch.services.errors import Invalid, NotFound
 
@@ -247,6 +249,22 @@ class IncidentService:
             incident_id,
             lambda i: lifecycle.note(i, self.clock(), who.actor, text, pinned=pinned),
         )
+
+    async def update(self, who: Principal, incident_id: str, text: str) -> Incident:
+        return await self._change(
+            who, incident_id, lambda i: lifecycle.update(i, self.clock(), who.actor, text)
+        )
+
+    async def tenant_status(self, who: Principal, tenant_id: str) -> TenantStatus:
+        """The tenant's status from its active incidents (404 for a tenant `who` may not
+        see: the caller checks the tenant exists)."""
+        if not who.sees_tenant(tenant_id):
+            raise NotFound(f"tenant {tenant_id!r} not found")
+        now = self.clock()
+        active = [i for i in await self.repo.candidates(now) if i.active]
+        mine = [scoped(i, who) for i in active if tenant_id in i.tenant_ids]
+        timelines = {i.id: await self.repo.timeline(i.id) for i in mine}
+        return status_of(tenant_id, mine, timelines)
 
     async def assign(self, who: Principal, incident_id: str, role: Role, user: str) -> Incident:
         return await self._change(

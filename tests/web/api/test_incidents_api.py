@@ -143,3 +143,42 @@ async def test_bad_input_is_a_clear_4xx(client: httpx.AsyncClient, make_key: Key
     assert (await client.get("/api/v1/incidents/INC-20261207-9999", headers=key)).status_code == 404
     r = await client.post("/api/v1/incidents", json={"title": "t", "severity": "P9"}, headers=key)
     assert r.status_code == 422
+
+
+async def test_a_tenants_status_shows_its_incidents_and_their_updates(
+    client: httpx.AsyncClient, make_key: KeyMaker, two_tenants: tuple[str, str]
+) -> None:
+    admin = bearer(await make_key(Scope.READ, Scope.WRITE))
+    bravo = bearer(await make_key(Scope.READ, tenant="bravo"))
+    assert (await client.get("/api/v1/status/bravo", headers=bravo)).json() == {
+        "tenant_id": "bravo",
+        "status": "operational",
+        "incidents": [],
+    }
+    r = await client.post(
+        "/api/v1/incidents",
+        json={"title": "Logins fail", "severity": "P2", "tenants": ["alpha", "bravo"]},
+        headers=admin,
+    )
+    inc = r.json()["id"]
+    await client.post(
+        f"/api/v1/incidents/{inc}/updates", json={"text": "We are investigating."}, headers=admin
+    )
+    await client.post(
+        f"/api/v1/incidents/{inc}/notes", json={"text": "internal: pool exhausted"}, headers=admin
+    )
+    await client.post(
+        f"/api/v1/incidents/{inc}/updates", json={"text": "A fix is rolling out."}, headers=admin
+    )
+    status = (await client.get("/api/v1/status/bravo", headers=bravo)).json()
+    assert status["status"] == "partial_outage"
+    [shown] = status["incidents"]
+    assert [u["text"] for u in shown["updates"]] == [
+        "A fix is rolling out.",
+        "We are investigating.",
+    ]
+    assert (await client.get("/api/v1/status/alpha", headers=bravo)).status_code == 404
+    await client.post(f"/api/v1/incidents/{inc}/resolve", headers=admin)
+    assert (await client.get("/api/v1/status/bravo", headers=bravo)).json()[
+        "status"
+    ] == "operational"

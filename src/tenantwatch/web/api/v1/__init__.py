@@ -31,3 +31,4 @@ for module in (
     notifications,
 ):
     router.include_router(module.router)
+router.include_router(incidents.status_router)

@@ -290,3 +290,71 @@ async def assign(
     incident_id: IncidentId, body: AssignIn, rt: RuntimeDep, who: Writer
 ) -> IncidentOut:
     return IncidentOut.of(await incidents_of(rt).assign(who, incident_id, body.role, body.user))
+
+
+class UpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Text
+
+
+@router.post(
+    "/{incident_id}/updates",
+    response_model=IncidentOut,
+    summary="Post a public status update: the affected tenants' status shows it",
+    responses=responses(404),
+)
+async def post_update(
+    incident_id: IncidentId, body: UpdateIn, rt: RuntimeDep, who: Writer
+) -> IncidentOut:
+    return IncidentOut.of(await incidents_of(rt).update(who, incident_id, body.text))
+
+
+class StatusUpdateOut(BaseModel):
+    at: datetime
+    text: str
+
+
+class StatusIncidentOut(BaseModel):
+    id: str
+    title: str
+    severity: Severity
+    status: Status
+    started_at: datetime
+    updates: list[StatusUpdateOut]
+
+
+class TenantStatusOut(BaseModel):
+    tenant_id: str
+    status: str = Field(description="operational, degraded, partial_outage or major_outage")
+    incidents: list[StatusIncidentOut]
+
+
+status_router = APIRouter(prefix="/status", tags=["incidents"], responses=AUTH)
+
+
+@status_router.get(
+    "/{tenant_id}",
+    response_model=TenantStatusOut,
+    summary="A tenant's status from its active incidents, with their public updates",
+    responses=responses(404),
+)
+async def tenant_status(
+    tenant_id: Annotated[str, Path(max_length=63, pattern=NO_NUL)], rt: RuntimeDep, who: Reader
+) -> TenantStatusOut:
+    await rt.tenants.get(who, tenant_id)  # 404 for a tenant the key may not see
+    got = await incidents_of(rt).tenant_status(who, tenant_id)
+    return TenantStatusOut(
+        tenant_id=tenant_id,
+        status=got.status,
+        incidents=[
+            StatusIncidentOut(
+                id=inc.id,
+                title=inc.title,
+                severity=inc.severity,
+                status=inc.status,
+                started_at=inc.detected_at,
+                updates=[StatusUpdateOut(at=e.at, text=e.text) for e in updates],
+            )
+            for inc, updates in got.incidents
+        ],
+    )
