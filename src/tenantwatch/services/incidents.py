@@ -84,6 +84,14 @@ class IncidentRepo(Protocol):
         self, tenant_id: str, start: datetime, end: datetime
     ) -> builtins.list[Incident]: ...
 
+    async def postmortem(self, incident_id: str) -> str | None:
+        """The stored (edited) postmortem in Markdown; None while only drafted."""
+        ...
+
+    async def save_postmortem(
+        self, incident_id: str, markdown: str, at: datetime, by: str
+    ) -> None: ...
+
 
 TenantTiers = Callable[[], Awaitable[Mapping[str, str]]]
 

@@ -182,3 +182,42 @@ async def test_a_tenants_status_shows_its_incidents_and_their_updates(
     assert (await client.get("/api/v1/status/bravo", headers=bravo)).json()[
         "status"
     ] == "operational"
+
+
+async def test_the_postmortem_holds_the_real_timeline_and_stays_once_edited(
+    client: httpx.AsyncClient, make_key: KeyMaker, two_tenants: tuple[str, str]
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    key = bearer(await make_key(Scope.READ, Scope.WRITE))
+    r = await client.post(
+        "/webhooks/alerts", json=am_message("firing", "alpha", "bravo"), headers=key
+    )
+    [inc] = r.json()["incidents"]
+    base = f"/api/v1/incidents/{inc}"
+    await client.post(f"{base}/acknowledge", headers=key)
+    await client.post(
+        f"{base}/notes", json={"text": "failed over to the replica", "pinned": True}, headers=key
+    )
+    await client.post(
+        "/webhooks/alerts", json=am_message("resolved", "alpha", "bravo"), headers=key
+    )
+    md = (await client.get(f"{base}/postmortem?format=md", headers=key)).text
+    assert inc in md and "failed over to the replica" in md
+    entries = (await client.get(f"{base}/timeline", headers=key)).json()["entries"]
+    for e in entries:  # every timeline entry is in the review, in order
+        assert e["text"].split(":")[0][:40] in md
+    positions = [md.index(e["text"].split(":")[0][:40]) for e in entries]
+    assert positions == sorted(positions)
+    assert "alpha" in md and "bravo" in md and "enterprise" in md
+    pdf = await client.get(f"{base}/postmortem?format=pdf", headers=key)
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert inc in text
+    edited = md + "\n## Root cause\n\nA full disk on the primary.\n"
+    r = await client.put(f"{base}/postmortem", json={"markdown": edited}, headers=key)
+    assert r.json()["edited"] is True
+    again = (await client.get(f"{base}/postmortem", headers=key)).json()
+    assert again == {"incident_id": inc, "markdown": edited, "edited": True}

@@ -416,3 +416,13 @@ incident_timeline = Table(
     Column("data", JSON, nullable=False),
     Column("pinned", Boolean, nullable=False),
 )
+incident_postmortems = Table(
+    "incident_postmortems",
+    metadata,
+    Column(
+        "incident_id", String(24), ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("markdown", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tenantwatch.adapters.db.tables import (
     incident_alerts,
+    incident_postmortems,
     incident_tenants,
     incident_timeline,
     incidents,
@@ -272,6 +273,27 @@ class SqlIncidentRepo:
         )
         async with self.engine.connect() as conn:
             return await self._load(conn, (await conn.execute(query)).all())
+
+    async def postmortem(self, incident_id: str) -> str | None:
+        query = select(incident_postmortems.c.markdown).where(
+            incident_postmortems.c.incident_id == incident_id
+        )
+        async with self.engine.connect() as conn:
+            found = (await conn.execute(query)).scalar_one_or_none()
+        return None if found is None else str(found)
+
+    async def save_postmortem(self, incident_id: str, markdown: str, at: datetime, by: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(incident_postmortems).where(
+                    incident_postmortems.c.incident_id == incident_id
+                )
+            )
+            await conn.execute(
+                insert(incident_postmortems).values(
+                    incident_id=incident_id, markdown=markdown, updated_at=at, updated_by=by[:200]
+                )
+            )
 
     async def timeline(self, incident_id: str) -> builtins.list[Entry]:
         query = (

@@ -3,15 +3,19 @@ timeline; tenant keys see incidents of their tenant, with only their tenant in t
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenantwatch.incidents.model import Entry, Incident, Role, Severity, Status
+from tenantwatch.incidents.runbooks import render_markdown_safe
 from tenantwatch.runtime.root import Runtime
 from tenantwatch.services.incidents import Filters, IncidentService
+from tenantwatch.services.postmortems import Postmortems
 from tenantwatch.web.deps import DEFAULT_PAGE, Cursor, Limit, Reader, RuntimeDep, Writer
 from tenantwatch.web.errors import AUTH, responses
 from tenantwatch.web.schemas import NO_NUL, TenantId
@@ -358,3 +362,69 @@ async def tenant_status(
             for inc, updates in got.incidents
         ],
     )
+
+
+class PostmortemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    markdown: Annotated[str, Field(min_length=1, max_length=200_000, pattern=NO_NUL)]
+
+
+class PostmortemOut(BaseModel):
+    incident_id: str
+    markdown: str
+    edited: bool = Field(description="false: drafted from the timeline now; true: as stored")
+
+
+def _postmortems(rt: Runtime) -> Postmortems:
+    return Postmortems(incidents_of(rt), rt.sla)
+
+
+def _edited_html(incident_id: str, markdown: str) -> str:
+    body = render_markdown_safe(markdown)
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        f"<title>Postmortem {html.escape(incident_id)}</title>"
+        "<style>body{font-family:sans-serif;font-size:10.5pt;margin:2cm}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}</style>"
+        f"</head><body>{body}</body></html>"
+    )
+
+
+@router.get(
+    "/{incident_id}/postmortem",
+    response_model=PostmortemOut,
+    summary="The blameless post-incident review: drafted from the timeline until edited",
+    responses={**responses(404), 200: {"content": {"text/markdown": {}, "application/pdf": {}}}},
+)
+async def get_postmortem(
+    incident_id: IncidentId,
+    rt: RuntimeDep,
+    who: Reader,
+    format: Literal["json", "md", "pdf"] = "json",
+) -> PostmortemOut | Response:
+    doc = await _postmortems(rt).get(who, incident_id)
+    if format == "md":
+        return Response(doc.markdown, media_type="text/markdown; charset=utf-8")
+    if format == "pdf":
+        page = doc.html if doc.html is not None else _edited_html(doc.incident_id, doc.markdown)
+        pdf = await rt.render_pdf(page)
+        name = f"postmortem-{doc.incident_id}.pdf"
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return PostmortemOut(incident_id=doc.incident_id, markdown=doc.markdown, edited=doc.edited)
+
+
+@router.put(
+    "/{incident_id}/postmortem",
+    response_model=PostmortemOut,
+    summary="Store the edited postmortem (Markdown)",
+    responses=responses(404),
+)
+async def put_postmortem(
+    incident_id: IncidentId, body: PostmortemIn, rt: RuntimeDep, who: Writer
+) -> PostmortemOut:
+    doc = await _postmortems(rt).save(who, incident_id, body.markdown)
+    return PostmortemOut(incident_id=doc.incident_id, markdown=doc.markdown, edited=True)

@@ -1,4 +1,4 @@
-"""Incidents: the incident, its affected tenants, linked alerts and timeline.
+"""Incidents: the incident, its affected tenants, linked alerts, timeline and postmortem.
 
 Revision ID: 0008
 Revises: 0007
@@ -86,8 +86,17 @@ def upgrade() -> None:
         sa.Column("pinned", sa.Boolean(), nullable=False),
     )
 
+    op.create_table(
+        "incident_postmortems",
+        _incident_fk(),
+        sa.Column("markdown", sa.Text(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.Column("updated_by", sa.String(length=200), nullable=False),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("incident_postmortems")
     op.drop_table("incident_timeline")
     op.drop_table("incident_alerts")
     op.drop_table("incident_tenants")
