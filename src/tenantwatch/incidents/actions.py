@@ -1,9 +1,11 @@
 """Automated response: which actions an incident's matchers bind, and whether each runs now (pure).
 
 An action runs once per affected tenant that its matchers accept (`per_tenant`, the default),
-or once for the whole incident. A run is skipped while the action is in its cooldown for
-that incident or for that tenant (whichever incident it ran for), or when the action has
-run `max_per_hour` times in the last hour across all incidents; an action that needs
+or once for the whole incident. A run is skipped while the action is in its cooldown: a
+tenant's run since its last run for that tenant, in this incident or any other (a tenant's
+recurring incident does not restart its deployment again); an incident-wide run since its
+last incident-wide run for that incident. It is skipped too when the action has run
+`max_per_hour` times in the last hour across all incidents and tenants; an action that needs
 approval waits for it. Dry runs count as runs, so a dry run shows the cadence the real
 action would have. Parameters are Jinja2 templates rendered in a sandbox; an undefined
 name or an unsafe attribute makes the run invalid, never a crash.
@@ -296,12 +298,13 @@ def _decide(
         r
         for r in runs
         if now - r.at < spec.cooldown
-        and (r.incident_id == incident.id or (tenant is not None and r.tenant == tenant))
+        and r.tenant == tenant
+        and (tenant is not None or r.incident_id == incident.id)
     ]
     if in_cooldown:
         last = max(r.at for r in in_cooldown)
-        scope = "incident" if any(r.incident_id == incident.id for r in in_cooldown) else "tenant"
-        reason = f"cooldown: ran for this {scope} at {_iso(last)}; next run after {_iso(last + spec.cooldown)}"
+        scope = "this incident" if tenant is None else f"tenant {tenant}"
+        reason = f"cooldown: ran for {scope} at {_iso(last)}; next run after {_iso(last + spec.cooldown)}"
         return Planned(spec, tenant, PlanStatus.SKIPPED, reason)
     hour = sum(1 for r in runs if now - r.at < timedelta(hours=1))
     if hour >= spec.max_per_hour:
