@@ -318,3 +318,13 @@ def test_an_outcome_becomes_an_action_entry_in_the_timeline() -> None:
         "tenant": "acme",
         "started": "2026-12-07T12:00:00Z",
     }
+
+
+def test_an_incident_wide_maintenance_silences_every_tenant_of_the_incident() -> None:
+    spec = ActionSpec(
+        "maint", ActionKind.MAINTENANCE, params={"url": "http://127.0.0.1:1/"}, per_tenant=False
+    )
+    [item] = plan(incident("acme", "a.b"), [spec], [], NOW)
+    assert item.params["payload"]["silence"]["matchers"] == [
+        {"name": "tenant", "value": "acme|a\\.b", "isRegex": True, "isEqual": True}
+    ]

@@ -267,3 +267,32 @@ async def test_an_action_kind_without_an_executor_fails_alone(
         (OutcomeStatus.FAILED, "no executor for maintenance actions is configured"),
         (OutcomeStatus.DONE, f"call webhook via POST {receiver.url}: 200"),
     ]
+
+
+class BrokenHistory(MemoryActionHistory):
+    def __init__(self, *, reading: bool) -> None:
+        super().__init__()
+        self.reading = reading
+
+    async def recent(self, action: str, since: datetime) -> list[PastRun]:
+        if self.reading:
+            raise OSError("database is locked")
+        return list(await super().recent(action, since))
+
+    async def record(self, run: PastRun) -> None:
+        raise OSError("disk full")
+
+
+@pytest.mark.parametrize("reading", [True, False])
+async def test_without_a_working_history_nothing_runs_and_the_timeline_says_why(
+    receiver: Receiver, executors: dict[ActionKind, Executor], reading: bool
+) -> None:
+    spec = ActionSpec("hook", ActionKind.WEBHOOK, params={"url": receiver.url})
+    history = BrokenHistory(reading=reading)
+    outcomes, entries = await respond(incident("acme", "globex"), [spec], executors, history, NOW)
+    error = "OSError: database is locked" if reading else "OSError: disk full"
+    assert [(o.tenant, o.status, o.detail) for o in outcomes] == [
+        (t, OutcomeStatus.FAILED, f"not run: the action history is unavailable ({error})")
+        for t in ("acme", "globex")
+    ]
+    assert len(entries) == 2 and receiver.requests == []

@@ -236,10 +236,9 @@ def payload_for(
     if spec.kind is ActionKind.MAINTENANCE:
         minutes = int(params.get("duration_minutes", 60))
         comment = str(params.get("comment", f"maintenance for {incident.id}"))
-        matchers = [{"name": "tenant", "value": tenant, "isRegex": False, "isEqual": True}]
         return base | {
             "silence": {
-                "matchers": matchers if tenant else [],
+                "matchers": _tenant_matchers(tenant, incident.tenant_ids),
                 "startsAt": _iso(now),
                 "endsAt": _iso(now + timedelta(minutes=minutes)),
                 "createdBy": f"tenantwatch action {spec.name}",
@@ -364,6 +363,16 @@ def entry_for(outcome: Outcome) -> Entry:
             "started": _iso(outcome.started),
         },
     )
+
+
+def _tenant_matchers(tenant: str | None, tenants: Sequence[str]) -> list[dict[str, Any]]:
+    """The silence's matchers: the run's tenant, or every tenant of an incident-wide run."""
+    if tenant is not None:
+        return [{"name": "tenant", "value": tenant, "isRegex": False, "isEqual": True}]
+    if not tenants:
+        return []
+    value = "|".join(re.escape(t) for t in tenants)
+    return [{"name": "tenant", "value": value, "isRegex": True, "isEqual": True}]
 
 
 def _required(spec: ActionSpec, params: Mapping[str, Any], name: str) -> str:

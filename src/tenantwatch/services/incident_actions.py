@@ -68,38 +68,65 @@ async def respond(
     one ACTION timeline entry each. Runs are recorded in `history` before they start, so a
     concurrent call sees them; an action still running after `within` is cancelled and
     failed."""
-    past: list[PastRun] = []
-    for name in dict.fromkeys(s.name for s in specs):
-        longest = max([timedelta(hours=1), *(s.cooldown for s in specs if s.name == name)])
-        past.extend(await history.recent(name, now - longest))
+    past, unknown = await _past_runs(history, specs, now)
     planned = plan(incident, specs, past, now, approved)
-    runnable = [p for p in planned if p.status is PlanStatus.RUN]
-    for item in runnable:
-        await history.record(PastRun(item.spec.name, incident.id, item.tenant, now))
-    tasks = {id(item): asyncio.create_task(_run_one(item, executors, now)) for item in runnable}
+    for i, item in enumerate(planned):
+        if item.status is PlanStatus.RUN and unknown is None:
+            unknown = await _record(history, PastRun(item.spec.name, incident.id, item.tenant, now))
+        if item.status is PlanStatus.RUN and unknown is not None:
+            planned[i] = replace(item, status=PlanStatus.INVALID, reason=unknown)
+    tasks = {
+        id(item): asyncio.create_task(_run_one(item, executors, now))
+        for item in planned
+        if item.status is PlanStatus.RUN
+    }
     if tasks:
         await asyncio.wait(tasks.values(), timeout=within.total_seconds())
+    late = [t for t in tasks.values() if not t.done()]
+    for pending in late:
+        pending.cancel()
+    await asyncio.gather(*late, return_exceptions=True)
     outcomes: list[Outcome] = []
     for item in planned:
         task = tasks.get(id(item))
         if task is None:
             outcome = not_run(item, incident.id, now)
-        elif task.done():
-            outcome = task.result()
-        else:
-            task.cancel()
+        elif task in late:
             detail = f"no outcome within the overall {within.total_seconds():g}s; cancelled"
+            spec = item.spec
             outcome = Outcome(
-                item.spec.name,
-                item.spec.kind,
-                OutcomeStatus.FAILED,
-                detail,
-                now,
-                now,
-                item.spec.dry_run,
+                spec.name, spec.kind, OutcomeStatus.FAILED, detail, now, now, spec.dry_run
             )
+        else:
+            outcome = task.result()
         outcomes.append(replace(outcome, tenant=item.tenant, incident_id=incident.id))
     return outcomes, [entry_for(o) for o in outcomes]
+
+
+async def _past_runs(
+    history: ActionHistory, specs: Sequence[ActionSpec], now: datetime
+) -> tuple[list[PastRun], str | None]:
+    """The runs that bear on cooldowns and limits now, or why they could not be read."""
+    past: list[PastRun] = []
+    try:
+        for name in dict.fromkeys(s.name for s in specs):
+            longest = max([timedelta(hours=1), *(s.cooldown for s in specs if s.name == name)])
+            past.extend(await history.recent(name, now - longest))
+    except Exception as exc:  # without the history no cooldown or limit holds: run nothing
+        return [], _unavailable(exc)
+    return past, None
+
+
+async def _record(history: ActionHistory, run: PastRun) -> str | None:
+    try:
+        await history.record(run)
+    except Exception as exc:  # an unrecorded run would escape its cooldown: do not run it
+        return _unavailable(exc)
+    return None
+
+
+def _unavailable(exc: Exception) -> str:
+    return f"not run: the action history is unavailable ({type(exc).__name__}: {exc})"
 
 
 async def _run_one(

@@ -14,6 +14,7 @@ import os
 import shlex
 import signal
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from tenantwatch.adapters.actions.base import finished, now, truncated
@@ -50,7 +51,7 @@ class ShellExecutor:
         argv: list[str],
         params: Mapping[str, Any],
         shown: str,
-        started: Any,
+        started: datetime,
     ) -> Outcome:
         env = params.get("env")
         try:
