@@ -142,7 +142,8 @@ async def test_actions_run_concurrently_and_a_hanging_one_fails_at_the_overall_d
         within=timedelta(seconds=0.8),
     )
     took = loop.time() - began
-    assert 0.8 <= took < 1.5  # three 0.3 s webhooks side by side, then the deadline
+    assert 0.8 <= took < 3  # the deadline, not the hanging action's 60 s
+    # three 0.3 s webhooks finish within 0.8 s only side by side
     assert [o.status for o in outcomes] == [OutcomeStatus.FAILED] + [OutcomeStatus.DONE] * 3
     assert outcomes[0].detail == "no outcome within the overall 0.8s; cancelled"
 

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,14 +130,34 @@ async def test_a_shell_action_exiting_non_zero_fails_with_its_status_and_stderr(
     assert out.detail.endswith("exit 3\nno such deployment")
 
 
-async def test_the_shell_timeout_kills_the_command_and_its_children() -> None:
-    code = "import subprocess, time; subprocess.Popen(['sleep', '30']); time.sleep(30)"
-    action = spec(ActionKind.SHELL, timeout=timedelta(seconds=0.5))
+async def test_the_shell_timeout_kills_the_command_and_its_children(tmp_path: Path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    code = (
+        "import subprocess, sys, time; p = subprocess.Popen(['sleep', '30']); "
+        "open(sys.argv[1], 'w').write(str(p.pid)); time.sleep(30)"
+    )
+    action = spec(ActionKind.SHELL, timeout=timedelta(seconds=1))
     began = time.monotonic()
-    out = await ShellExecutor().run(action, {"argv": [sys.executable, "-c", code]}, False)
+    out = await ShellExecutor().run(
+        action, {"argv": [sys.executable, "-c", code, str(pid_file)]}, False
+    )
     assert time.monotonic() - began < 5
     assert out.status is OutcomeStatus.FAILED
-    assert out.detail.endswith("killed after 0.5s without finishing")
+    assert out.detail.endswith("killed after 1s without finishing")
+    assert not _running(int(pid_file.read_text()))
+
+
+def _running(pid: int) -> bool:
+    """Whether the process is alive (a zombie waiting to be reaped is not)."""
+    for _ in range(50):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        if state in ("Z", "X"):
+            return False
+        time.sleep(0.02)
+    return True
 
 
 async def test_shell_output_is_cut_to_4_kib() -> None:
