@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenantwatch.config.errors import refusing
-from tenantwatch.config.types import Duration
+from tenantwatch.config.types import AllowList, Duration
 
 
 class _Strict(BaseModel):
@@ -45,6 +45,43 @@ class IncidentRuleConfig(_Strict):
     auto_resolve: bool = True
 
 
+ActionKind = Literal[
+    "webhook",
+    "shell",
+    "kubernetes_scale",
+    "kubernetes_restart",
+    "maintenance",
+    "block_ip",
+    "disable_account",
+    "ticket",
+]
+Status = Literal["open", "investigating", "identified", "monitoring", "resolved"]
+Regex = Annotated[str, Field(max_length=1000), refusing(_regex_problem)]
+
+
+class ActionMatchersConfig(_Strict):
+    severities: list[Severity] = Field(default_factory=list)
+    statuses: list[Status] = Field(default_factory=list)
+    tenants: list[str] = Field(default_factory=list)
+    tenant_regex: Regex | None = None
+    labels: dict[str, Regex] = Field(default_factory=dict)
+
+
+class ActionConfig(_Strict):
+    """An automated response (docs/incident-actions.md)."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: ActionKind
+    matchers: ActionMatchersConfig = ActionMatchersConfig()
+    params: dict[str, object] = Field(default_factory=dict)
+    dry_run: bool = False
+    cooldown: Duration = 900.0
+    max_per_hour: int = Field(10, ge=1, le=10_000)
+    approval: bool = False
+    per_tenant: bool = True
+    timeout: Duration = 30.0
+
+
 class IncidentsSection(_Strict):
     enabled: bool = True
     rules: list[IncidentRuleConfig] = Field(
@@ -54,3 +91,8 @@ class IncidentsSection(_Strict):
         "on-call", description="who an incident not acknowledged in time escalates to"
     )
     reconcile_interval: Duration = 5.0
+    actions: list[ActionConfig] = Field(default_factory=list)
+    allow_private_targets: AllowList = Field(
+        default_factory=list,
+        description="private networks action webhooks may reach (CIDRs), as for receivers",
+    )

@@ -50,6 +50,7 @@ from tenantwatch.services.config_sync import ConfigSync, ConfigSyncReport
 from tenantwatch.services.context import ServiceContext
 from tenantwatch.services.errors import Invalid
 from tenantwatch.services.health import DependencyProbe
+from tenantwatch.services.incident_response import IncidentResponder
 from tenantwatch.services.incidents import IncidentService
 from tenantwatch.services.notifications import NotificationService
 from tenantwatch.services.rule_groups import RuleGroupService
@@ -105,6 +106,7 @@ class Runtime:
     sla_credits: SlaCredits | None = None  # the credit ledger per tenant and month
     incidents: IncidentService | None = None  # incidents from alerts and by hand
     incident_feeder: IncidentFeeder | None = None  # follows the alert manager
+    incident_responder: IncidentResponder | None = None  # automated actions
     sla_targets: SlaTargetWriter | None = None  # each tenant's targets as series
     last_sync: ConfigSyncReport | None = None
     # the environment ${VAR}s in tenantwatch.yml expand from when it is reloaded
@@ -186,6 +188,8 @@ class Runtime:
             self._incident_stop.set()
             await self._incident_task
             self._incident_task = None
+        if self.incident_responder is not None:
+            await self.incident_responder.drain()
         await self.stop_alerting()
         if self._smtp is not None:
             self._smtp.stop()
@@ -367,7 +371,7 @@ def build_runtime(
     )
     sla = build_sla(config, services.tenants, services.checks, db.ctx.tiers, metrics)
     credits = SlaCredits(sla, SqlCreditLedger(engine))
-    incidents, incident_feeder = build_incidents(
+    incidents, incident_responder, incident_feeder = build_incidents(
         config.incidents, engine, tenant_tiers, alerting, sink
     )
     sla.recoveries = incidents.recovery_minutes  # the recovery-time objective reads incidents
@@ -390,6 +394,7 @@ def build_runtime(
         sla_credits=credits,
         incidents=incidents,
         incident_feeder=incident_feeder,
+        incident_responder=incident_responder,
         sla_targets=SlaTargetWriter(
             services.tenants,
             db.ctx.tiers,

@@ -13,6 +13,7 @@ import structlog
 
 from tenantwatch.incidents import stats
 from tenantwatch.services.alerting import AlertingService
+from tenantwatch.services.incident_response import IncidentResponder
 from tenantwatch.services.incidents import AlertEvent, IncidentService
 from tenantwatch.types import Sample
 
@@ -47,7 +48,9 @@ class IncidentFeeder:
         interval_s: float = 5.0,
         escalate_to: str = "on-call",
         sink: Callable[[list[Sample]], None] | None = None,
+        responder: IncidentResponder | None = None,
     ) -> None:
+        self.responder = responder
         self.incidents = incidents
         self.alerting = alerting
         self.sink = sink
@@ -57,6 +60,8 @@ class IncidentFeeder:
     async def tick(self) -> int:
         """One round; return how many incidents changed."""
         changed = await self.incidents.reconcile(firing_events(self.alerting))
+        if self.responder is not None:
+            await self.responder.after(changed)
         escalated = await self.incidents.escalate_overdue(self.escalate_to)
         for inc in escalated:
             log.warning("incident escalated", incident=inc.id, severity=str(inc.severity))

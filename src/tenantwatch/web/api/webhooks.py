@@ -83,4 +83,6 @@ async def alerts_webhook(body: WebhookMessage, rt: RuntimeDep, who: Writer) -> W
             )
         )
     changed = await rt.incidents.ingest(events)
+    if rt.incident_responder is not None:
+        rt.incident_responder.spawn(changed)  # actions run after the answer
     return WebhookAnswer(received=len(events), incidents=sorted(i.id for i in changed))
