@@ -29,8 +29,10 @@ def _factor(value: float) -> str:
 
 
 def availability_error(window_s: int) -> str:
-    """Each tenant's share of failed check runs over the window."""
-    return f"(1 - avg by (tenant) (avg_over_time({UP_SERIES}[{_duration(window_s)}])))"
+    """Each tenant's share of failed check runs over the window (heartbeats left out: a
+    periodic job's missed run is not its customers' availability)."""
+    selector = f'{UP_SERIES}{{kind!="heartbeat"}}'
+    return f"(1 - avg by (tenant) (avg_over_time({selector}[{_duration(window_s)}])))"
 
 
 def budget() -> str:
