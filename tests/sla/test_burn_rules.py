@@ -58,8 +58,8 @@ def test_the_rules_read_each_tenants_own_target() -> None:
     group = availability_burn_rules()
     assert [r["labels"]["severity"] for r in group["rules"]] == ["page", "page", "ticket", "ticket"]
     first = group["rules"][0]["expr"]
-    assert "avg_over_time(tenantwatch_check_up{kind!="heartbeat"}[1h])" in first
-    assert "avg_over_time(tenantwatch_check_up{kind!="heartbeat"}[5m])" in first
+    assert 'avg_over_time(tenantwatch_check_up{kind!="heartbeat"}[1h])' in first
+    assert 'avg_over_time(tenantwatch_check_up{kind!="heartbeat"}[5m])' in first
     assert '14.4 * (1 - tenantwatch_tenant_sla_target{objective="availability"} / 100)' in first
 
 
