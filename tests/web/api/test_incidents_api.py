@@ -150,7 +150,7 @@ async def test_a_tenants_status_shows_its_incidents_and_their_updates(
 ) -> None:
     admin = bearer(await make_key(Scope.READ, Scope.WRITE))
     bravo = bearer(await make_key(Scope.READ, tenant="bravo"))
-    assert (await client.get("/api/v1/status/bravo", headers=bravo)).json() == {
+    assert (await client.get("/api/v1/tenants/bravo/status", headers=bravo)).json() == {
         "tenant_id": "bravo",
         "status": "operational",
         "incidents": [],
@@ -170,16 +170,16 @@ async def test_a_tenants_status_shows_its_incidents_and_their_updates(
     await client.post(
         f"/api/v1/incidents/{inc}/updates", json={"text": "A fix is rolling out."}, headers=admin
     )
-    status = (await client.get("/api/v1/status/bravo", headers=bravo)).json()
+    status = (await client.get("/api/v1/tenants/bravo/status", headers=bravo)).json()
     assert status["status"] == "partial_outage"
     [shown] = status["incidents"]
     assert [u["text"] for u in shown["updates"]] == [
         "A fix is rolling out.",
         "We are investigating.",
     ]
-    assert (await client.get("/api/v1/status/alpha", headers=bravo)).status_code == 404
+    assert (await client.get("/api/v1/tenants/alpha/status", headers=bravo)).status_code == 404
     await client.post(f"/api/v1/incidents/{inc}/resolve", headers=admin)
-    assert (await client.get("/api/v1/status/bravo", headers=bravo)).json()[
+    assert (await client.get("/api/v1/tenants/bravo/status", headers=bravo)).json()[
         "status"
     ] == "operational"
 

@@ -333,11 +333,11 @@ class TenantStatusOut(BaseModel):
     incidents: list[StatusIncidentOut]
 
 
-status_router = APIRouter(prefix="/status", tags=["incidents"], responses=AUTH)
+status_router = APIRouter(prefix="/tenants", tags=["incidents"], responses=AUTH)
 
 
 @status_router.get(
-    "/{tenant_id}",
+    "/{tenant_id}/status",
     response_model=TenantStatusOut,
     summary="A tenant's status from its active incidents, with their public updates",
     responses=responses(404),
