@@ -189,7 +189,7 @@ class Runtime:
             await self._incident_task
             self._incident_task = None
         if self.incident_responder is not None:
-            await self.incident_responder.drain()
+            await self.incident_responder.close()
         await self.stop_alerting()
         if self._smtp is not None:
             self._smtp.stop()

@@ -43,6 +43,14 @@ class IncidentResponder:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
+    async def close(self) -> None:
+        """Close the executors that hold connections (the webhook's HTTP session)."""
+        await self.drain()
+        for executor in {id(e): e for e in self.executors.values()}.values():
+            close = getattr(executor, "close", None)
+            if close is not None:
+                await close()
+
     async def drain(self) -> None:
         """Wait for the actions spawn() started (stop, and tests)."""
         while self._running:

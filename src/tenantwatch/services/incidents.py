@@ -293,14 +293,17 @@ class IncidentService:
             return []
         tiers = await self.tenant_tiers()
         changed: dict[str, Incident] = {}
+        window = max((r.reopen_window for r in self.rules), default=timedelta(hours=1))
         async with self._lock:
+            # read once; each change is applied to this list (a storm is one read, not one
+            # per alert), and this lock keeps it the truth while the batch runs
+            candidates = await self.repo.candidates(self.clock() - window)
             for event in events:
-                now = self.clock()
-                window = max((r.reopen_window for r in self.rules), default=timedelta(hours=1))
-                candidates = await self.repo.candidates(now - window)
-                result = await self._one(event, candidates, tiers, now)
+                result = await self._one(event, candidates, tiers, self.clock())
                 if result is not None:
                     changed[result.id] = result
+                    others = [i for i in candidates if i.id != result.id]
+                    candidates[:] = [result, *others]
         return list(changed.values())
 
     async def _one(
